@@ -1,0 +1,339 @@
+"""Indicators: the glossary, derived figures, aggregation, comparisons and evolutions.
+
+Every ratio is recomputed from its numerator and denominator; medians and
+deciles are never aggregated; a secret or missing value stays so (never 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from osq_utils import store, territoires
+from osq_utils.agregation import FACTORS, aggregate_parts
+from osq_utils.errors import OsqError
+
+GLOSSAIRE = Path(__file__).resolve().parent.parent / "data" / "glossaire.yml"
+DERIVED_SOURCE = "osq-calculs"
+REQUIRED_FIELDS = ["code", "libelle", "theme", "definition", "unite", "type", "numerateur", "denominateur",
+                   "sources", "niveaux", "annees", "sens", "seuil_secret"]
+
+
+@dataclass(frozen=True)
+class Indicateur:
+    code: str
+    libelle: str
+    theme: str
+    definition: str
+    unite: str
+    type: str
+    numerateur: str | None
+    denominateur: str | None
+    sources: tuple[str, ...]
+    niveaux: tuple[str, ...]
+    annees: tuple[int, ...]
+    sens: str
+    seuil_secret: dict = field(hash=False, compare=False, default_factory=dict)
+    decimales: int = 1
+
+    @property
+    def additif(self) -> bool:
+        return self.type != "non_additif"
+
+
+@dataclass(frozen=True)
+class Glossaire:
+    indicateurs: dict[str, Indicateur]
+    themes: dict[str, str]
+
+    def __getitem__(self, code: str) -> Indicateur:
+        try:
+            return self.indicateurs[code]
+        except KeyError:
+            raise OsqError(f"indicateur « {code} » absent du glossaire", fichier="data/glossaire.yml",
+                           correction="ajoutez-le au glossaire ou corrigez son code.") from None
+
+    def __iter__(self):
+        return iter(self.indicateurs.values())
+
+    def types(self) -> dict[str, str]:
+        return {c: i.type for c, i in self.indicateurs.items()}
+
+    def par_theme(self, theme: str) -> list[Indicateur]:
+        return [i for i in self if i.theme == theme]
+
+
+def load_glossaire(path: Path | str | None = None) -> Glossaire:
+    path = Path(path or GLOSSAIRE)
+    return _load_glossaire_cached(str(path.resolve()), path.stat().st_mtime)
+
+
+@lru_cache(maxsize=8)
+def _load_glossaire_cached(path: str, _mtime: float) -> Glossaire:
+    with open(path, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    themes = raw.get("themes", {})
+    out: dict[str, Indicateur] = {}
+    for i, entry in enumerate(raw["indicateurs"], start=1):
+        for key in REQUIRED_FIELDS:
+            if key not in entry:
+                raise OsqError(f"indicateur n° {i} ({entry.get('code', '?')}) sans champ « {key} »", fichier=path,
+                               colonne=key, correction="complétez la fiche de l'indicateur dans le glossaire.")
+        if entry["type"] not in ("compte", "taux", "moyenne", "densite", "non_additif"):
+            raise OsqError(f"type « {entry['type']} » inconnu pour {entry['code']}", fichier=path, colonne="type",
+                           correction="types possibles : compte, taux, moyenne, densite, non_additif.")
+        if entry["theme"] not in themes:
+            raise OsqError(f"thème « {entry['theme']} » inconnu pour {entry['code']}", fichier=path, colonne="theme",
+                           correction=f"thèmes déclarés : {', '.join(themes)}.")
+        if entry["code"] in out:
+            raise OsqError(f"indicateur « {entry['code']} » déclaré deux fois", fichier=path, colonne="code",
+                           correction="gardez une seule fiche par code.")
+        out[entry["code"]] = Indicateur(
+            code=entry["code"], libelle=entry["libelle"], theme=entry["theme"], definition=entry["definition"],
+            unite=entry["unite"] or "", type=entry["type"], numerateur=entry["numerateur"],
+            denominateur=entry["denominateur"], sources=tuple(entry["sources"]), niveaux=tuple(entry["niveaux"]),
+            annees=tuple(int(a) for a in entry["annees"]), sens=entry["sens"], seuil_secret=entry["seuil_secret"] or {},
+            decimales=int(entry.get("decimales", 1)),
+        )
+    return Glossaire(out, themes)
+
+
+# --- Aggregation ------------------------------------------------------------
+
+
+def aggregate(obs: pd.DataFrame, groups: pd.DataFrame, glossaire: Glossaire) -> pd.DataFrame:
+    """Aggregate child observations into parents.
+
+    obs: code, indicateur, annee, valeur, numerateur, denominateur, statut.
+    groups: code (child) -> code_parent. A parent whose children are not all
+    observed is 'absent' for that indicator and year: a partial sum is never shown.
+    """
+    types = glossaire.types()
+    expected = groups.groupby("code_parent")["code"].nunique()
+    merged = obs.merge(groups[["code", "code_parent"]], on="code")
+    rows = []
+    for (parent, indicateur, annee), part in merged.groupby(["code_parent", "indicateur", "annee"], sort=False):
+        if part["code"].nunique() < expected[parent]:
+            whole = aggregate_parts(part.iloc[0:0], types.get(indicateur))
+            whole["statut"] = "secret" if (part["statut"] == "secret").any() else "absent"
+        else:
+            whole = aggregate_parts(part, types.get(indicateur))
+        rows.append({"code": parent, "indicateur": indicateur, "annee": annee, **whole})
+    return pd.DataFrame(rows, columns=["code", "indicateur", "annee", "valeur", "numerateur", "denominateur", "statut", "estime"])
+
+
+# --- Derived figures (IRIS -> commune, densities) --------------------------------
+
+IRIS_SOURCES = ["insee-rp-2016-iris", "cnaf-caf-iris-2016-2020"]
+
+
+def derive(con, glossaire: Glossaire | None = None) -> int:
+    """Rebuild the store's derived figures (source 'osq-calculs') in one transaction.
+
+    - commune figures from IRIS figures (census, CAF) where every IRIS of the
+      commune is observed (IRIS table of 2021); IRIS of activity (A) or
+      miscellaneous (D) type that the producer left out make the result an
+      estimate;
+    - densities (GPs per 10,000 inhabitants).
+    """
+    glossaire = glossaire or load_glossaire()
+    frames = []
+    ref = con.execute("SELECT code, type_iris FROM iris_types WHERE cog = 2021").df()
+    if not ref.empty:
+        ref["commune"] = ref["code"].str[:5]
+        for source in IRIS_SOURCES:
+            obs = con.execute(
+                "SELECT code, indicateur, annee, valeur, numerateur, denominateur, statut FROM observations "
+                "WHERE source = ? AND niveau = 'iris'",
+                [source],
+            ).df()
+            if obs.empty:
+                continue
+            frames.append(_iris_to_commune(obs, ref, glossaire))
+    frames.append(_densities(con))
+    out = pd.concat([f for f in frames if f is not None and not f.empty], ignore_index=True) if frames else pd.DataFrame()
+    if not out.empty:
+        out["niveau"] = "commune"
+    store.replace_source(con, DERIVED_SOURCE, {"observations": out}, [
+        {"fichier": "(calculs OSQ)", "lignes_lues": len(out), "lignes_gardees": len(out), "observations": len(out)}
+    ])
+    return len(out)
+
+
+def _iris_to_commune(obs: pd.DataFrame, ref: pd.DataFrame, glossaire: Glossaire) -> pd.DataFrame:
+    """Vectorised IRIS -> commune sums; see derive()."""
+    types = glossaire.types()
+    obs = obs[obs["indicateur"].map(types).isin(["compte", "taux", "moyenne", "densite"])]
+    obs = obs.assign(commune=obs["code"].str[:5]).merge(ref[["code", "type_iris"]], on="code", how="left")
+    obs["habite"] = obs["type_iris"].isin(["H", "Z"])
+    obs["secret"] = obs["statut"] == "secret"
+    keys = ["commune", "indicateur", "annee"]
+    g = obs.groupby(keys).agg(
+        n=("code", "size"), habites=("habite", "sum"), secrets=("secret", "sum"),
+        valeur=("valeur", "sum"), numerateur=("numerateur", lambda x: x.sum(min_count=len(x))),
+        denominateur=("denominateur", lambda x: x.sum(min_count=len(x))),
+    ).reset_index()
+    expected = ref.assign(habite=ref["type_iris"].isin(["H", "Z"])).groupby("commune").agg(
+        attendus=("code", "size"), habites_attendus=("habite", "sum"))
+    g = g.merge(expected, left_on="commune", right_index=True, how="inner")
+    # An inhabited IRIS missing from the producer's file: no commune figure.
+    g = g[g["habites"] >= g["habites_attendus"]]
+    kind = g["indicateur"].map(types)
+    factor = kind.map(FACTORS)
+    secret = g["secrets"] > 0
+    value = np.where(kind == "compte", g["valeur"], g["numerateur"] / g["denominateur"].where(g["denominateur"] > 0) * factor)
+    out = pd.DataFrame({
+        "code": g["commune"], "indicateur": g["indicateur"], "annee": g["annee"].astype(int),
+        "valeur": np.where(secret, np.nan, value),
+        "numerateur": np.where(secret, np.nan, np.where(kind == "compte", g["valeur"], g["numerateur"])),
+        "denominateur": np.where(secret | (kind == "compte"), np.nan, g["denominateur"]),
+        "cog": 2021,
+        "estime": g["n"] < g["attendus"],
+    })
+    out["statut"] = np.where(secret, "secret", np.where(pd.isna(out["valeur"]), "absent", "ok"))
+    return out
+
+
+def _densities(con) -> pd.DataFrame:
+    df = con.execute(
+        """
+        SELECT m.code, m.annee, m.valeur AS medecins, p.population
+        FROM observations m
+        JOIN populations p ON p.code = m.code AND p.cog = m.annee
+        WHERE m.indicateur = 'medecins_generalistes' AND m.niveau = 'commune' AND m.source <> ?
+        """,
+        [DERIVED_SOURCE],
+    ).df()
+    if df.empty:
+        return df
+    ok = df["population"] > 0
+    return pd.DataFrame({
+        "code": df["code"], "indicateur": "densite_medecins_generalistes", "annee": df["annee"],
+        "valeur": np.where(ok, df["medecins"] / df["population"].where(ok) * FACTORS["densite"], np.nan),
+        "numerateur": df["medecins"], "denominateur": df["population"],
+        "statut": np.where(ok, "ok", "absent"), "cog": df["annee"], "estime": False,
+    })
+
+
+# --- Queries for notes -----------------------------------------------------------
+
+
+def observations_of(con, niveau: str, codes: list[str], indicateurs: list[str] | None = None,
+                    glossaire: Glossaire | None = None) -> pd.DataFrame:
+    """Observations of territories, one row per (code, indicator, year).
+
+    When several sources give the same figure, the glossary's source order decides.
+    """
+    glossaire = glossaire or load_glossaire()
+    if not codes:
+        return pd.DataFrame(columns=store.OBS_COLUMNS)
+    sql = "SELECT * FROM observations WHERE niveau = ? AND code IN (SELECT unnest(?))"
+    params: list = [niveau, list(codes)]
+    if indicateurs:
+        sql += " AND indicateur IN (SELECT unnest(?))"
+        params.append(list(indicateurs))
+    df = con.execute(sql, params).df()
+    if df.empty:
+        return df
+    rank = {}
+    for ind in glossaire:
+        for i, src in enumerate(ind.sources):
+            rank[(ind.code, src)] = i
+    df["_rang"] = [rank.get((i, s), 99) for i, s in zip(df["indicateur"], df["source"])]
+    df = df.sort_values("_rang").drop_duplicates(["code", "indicateur", "annee"]).drop(columns="_rang")
+    return df.sort_values(["indicateur", "annee", "code"]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Territoire:
+    niveau: str
+    code: str
+    libelle: str
+
+    @property
+    def nom_complet(self) -> str:
+        return self.libelle
+
+
+def references_of_commune(con, commune: str) -> list[Territoire]:
+    """The commune and its reference territories: EPCI, département, France.
+
+    Current membership (latest COG on record) is used: INSEE publishes each
+    EPCI in that year's map, so a past year of a newer EPCI is simply missing.
+    """
+    out = [Territoire("commune", commune, territoires.libelle(con, "commune", commune) or commune)]
+    epci = territoires.parent(con, "commune", commune, "epci")
+    if epci:
+        out.append(Territoire("epci", epci, territoires.libelle(con, "epci", epci) or epci))
+    dep = territoires.parent(con, "commune", commune, "departement")
+    if dep:
+        out.append(Territoire("departement", dep, territoires.libelle(con, "departement", dep) or dep))
+    if not commune.startswith(territoires.DOM_PREFIXES):
+        out.append(Territoire("france", territoires.FRANCE, "France métropolitaine"))
+    return out
+
+
+def comparison(con, refs: list[Territoire], indicateurs: list[str], annee: int | None = None,
+               glossaire: Glossaire | None = None) -> pd.DataFrame:
+    """One row per (indicator, territory) with the latest year available for the first territory.
+
+    Columns: indicateur, niveau, code, territoire, annee, valeur, statut, source, estime.
+    A territory without the figure for that year gets statut 'absent' (shown 'nd').
+    """
+    glossaire = glossaire or load_glossaire()
+    frames = {t: observations_of(con, t.niveau, [t.code], indicateurs, glossaire) for t in refs}
+    rows = []
+    first = frames[refs[0]]
+    for ind in indicateurs:
+        own = first[first["indicateur"] == ind]
+        if annee is not None:
+            year = annee
+        elif not own.empty:
+            ok = own[own["statut"] == "ok"]
+            year = int((ok if not ok.empty else own)["annee"].max())
+        else:
+            others = pd.concat([f[f["indicateur"] == ind] for f in frames.values()])
+            year = int(others["annee"].max()) if not others.empty else None
+        for t in refs:
+            df = frames[t]
+            hit = df[(df["indicateur"] == ind) & (df["annee"] == year)] if year is not None else df.iloc[0:0]
+            if hit.empty:
+                rows.append({"indicateur": ind, "niveau": t.niveau, "code": t.code, "territoire": t.libelle,
+                             "annee": year, "valeur": np.nan, "statut": "absent", "source": None, "estime": False})
+            else:
+                r = hit.iloc[0]
+                rows.append({"indicateur": ind, "niveau": t.niveau, "code": t.code, "territoire": t.libelle,
+                             "annee": year, "valeur": r["valeur"] if r["statut"] == "ok" else np.nan,
+                             "statut": r["statut"], "source": r["source"], "estime": bool(r["estime"])})
+    return pd.DataFrame(rows)
+
+
+def evolution(con, refs: list[Territoire], indicateur: str, glossaire: Glossaire | None = None) -> pd.DataFrame:
+    """Every year of one indicator for each territory; missing years appear as 'absent'."""
+    glossaire = glossaire or load_glossaire()
+    years = list(glossaire[indicateur].annees)
+    rows = []
+    for t in refs:
+        df = observations_of(con, t.niveau, [t.code], [indicateur], glossaire).set_index("annee")
+        for y in years:
+            if y in df.index:
+                r = df.loc[y]
+                rows.append({"territoire": t.libelle, "niveau": t.niveau, "annee": y,
+                             "valeur": r["valeur"] if r["statut"] == "ok" else np.nan, "statut": r["statut"]})
+            else:
+                rows.append({"territoire": t.libelle, "niveau": t.niveau, "annee": y, "valeur": np.nan, "statut": "absent"})
+    return pd.DataFrame(rows)
+
+
+def ecart(valeur: float, reference: float, indicateur: Indicateur) -> float | None:
+    """Gap between a territory and its reference: points for rates, ratio otherwise."""
+    if valeur is None or reference is None or np.isnan(valeur) or np.isnan(reference):
+        return None
+    if indicateur.unite == "%":
+        return float(valeur - reference)
+    return float(valeur / reference) if reference else None

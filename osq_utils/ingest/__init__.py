@@ -1,0 +1,55 @@
+"""Ingestion: one reader per producer format, writes one source per transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from osq_utils import store
+from osq_utils.ingest import contours, filosofi, iris_data, qpv, referentiels
+from osq_utils.ingest.base import IngestResult, PathOf
+from osq_utils.sources import Source, load_catalogue, source_file
+
+Reader = Callable[[Source, PathOf], IngestResult]
+
+READERS: dict[str, Reader] = {
+    "filosofi_disp": filosofi.read_filosofi_disp,
+    "filosofi_doremifasol": filosofi.read_filosofi_doremifasol,
+    "filosofi_pauvrete_2018": filosofi.read_filosofi_pauvrete_2018,
+    "rp_iris": iris_data.read_rp_iris,
+    "bpe": iris_data.read_bpe,
+    "caf_iris": iris_data.read_caf_iris,
+    "cog": referentiels.read_cog,
+    "cogugaison": referentiels.read_cogugaison,
+    "etalab_decoupage": referentiels.read_etalab,
+    "iris_reference": referentiels.read_iris_reference,
+    "contours_communes": contours.read_contours_communes,
+    "contours_iris": contours.read_contours_iris,
+    "contours_qpv": contours.read_contours_qpv,
+    "qpv_2024": contours.read_qpv_2024,
+    "qpv_anct": qpv.read_qpv_anct,
+    "qpv_occitanie": qpv.read_qpv_occitanie,
+}
+
+# Territories first: later steps (derived figures) rely on them.
+ORDER = ["cog", "cogugaison", "etalab_decoupage", "iris_reference"]
+
+
+def ordered_sources(catalogue: dict[str, Source], ids: list[str] | None = None) -> list[Source]:
+    chosen = [catalogue[i] for i in ids] if ids else list(catalogue.values())
+    return sorted(chosen, key=lambda s: (ORDER.index(s.lecteur) if s.lecteur in ORDER else len(ORDER), s.id))
+
+
+def ingest_source(con, source: Source, path_of: PathOf | None = None) -> list[dict]:
+    """Read one source and replace its rows in the store (one transaction)."""
+    catalogue = None
+    if path_of is None:
+        catalogue = load_catalogue()
+
+        def path_of(source_id: str, chemin: str) -> Path:  # noqa: F811
+            return source_file(source_id, chemin, catalogue)
+
+    reader = READERS[source.lecteur]
+    result = reader(source, path_of)
+    store.replace_source(con, source.id, result.frames(), result.report)
+    return result.report

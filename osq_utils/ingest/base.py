@@ -1,0 +1,97 @@
+"""Shared pieces of the readers: tidy observation frames and the load result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from osq_utils.ingest.tabular import Rejets
+
+# path_of(source_id, chemin) -> Path of a fetched file (may read another source's file).
+PathOf = Callable[[str, str], Path]
+
+
+@dataclass
+class IngestResult:
+    """What a reader returns: frames per store table and one report row per file."""
+
+    tables: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    report: list[dict] = field(default_factory=list)
+
+    def add(self, table: str, frame: pd.DataFrame) -> None:
+        self.tables.setdefault(table, []).append(frame)
+
+    def file(self, path: Path, lues: int, rejets: Rejets | None = None, observations: int = 0) -> None:
+        rej = rejets.total if rejets else 0
+        self.report.append(
+            {
+                "fichier": Path(path).name,
+                "lignes_lues": int(lues),
+                "lignes_gardees": int(lues - rej),
+                "lignes_rejetees": int(rej),
+                "raisons": dict(rejets.raisons) if rejets else {},
+                "observations": int(observations),
+            }
+        )
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {t: pd.concat(fs, ignore_index=True) for t, fs in self.tables.items() if fs}
+
+
+def observations(
+    codes: pd.Series,
+    *,
+    niveau: str,
+    indicateur: str,
+    annee: int,
+    valeur: pd.Series,
+    numerateur: pd.Series | None = None,
+    denominateur: pd.Series | None = None,
+    cog: int | None = None,
+) -> pd.DataFrame:
+    """One indicator as tidy rows. A missing value is 'secret' (the producer's blank), never 0."""
+    valeur = pd.Series(np.asarray(valeur, dtype="float64"), index=codes.index)
+    frame = pd.DataFrame(
+        {
+            "code": codes.astype(str).to_numpy(),
+            "niveau": niveau,
+            "indicateur": indicateur,
+            "annee": int(annee),
+            "valeur": valeur.to_numpy(),
+            "numerateur": np.nan if numerateur is None else np.asarray(numerateur, dtype="float64"),
+            "denominateur": np.nan if denominateur is None else np.asarray(denominateur, dtype="float64"),
+            "statut": np.where(valeur.isna().to_numpy(), "secret", "ok"),
+            "cog": cog,
+        }
+    )
+    # No numerator/denominator may survive next to a secret value.
+    secret = frame["statut"] == "secret"
+    frame.loc[secret, ["numerateur"]] = np.nan
+    return frame
+
+
+def rate(numerator: pd.Series, denominator: pd.Series, factor: float = 100.0) -> pd.Series:
+    """numerator / denominator * factor, missing where the denominator is 0 or missing."""
+    den = denominator.where(denominator > 0)
+    return numerator / den * factor
+
+
+def territories(codes: pd.Series, labels: pd.Series, niveau: str, cog: int) -> pd.DataFrame:
+    return pd.DataFrame({"niveau": niveau, "code": codes.astype(str).to_numpy(), "libelle": labels.to_numpy(), "cog": int(cog)})
+
+
+def memberships(codes: pd.Series, niveau: str, parents: pd.Series, niveau_parent: str, cog: int) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "cog": int(cog),
+            "niveau": niveau,
+            "code": codes.astype(str).to_numpy(),
+            "niveau_parent": niveau_parent,
+            "code_parent": parents.astype(str).to_numpy(),
+        }
+    )
+    return frame[(frame["code_parent"] != "") & frame["code_parent"].notna() & (frame["code_parent"] != "nan")]

@@ -1,0 +1,160 @@
+"""Readers of contours (communes, IRIS, QPV 2015) and of the QPV 2024 commune list.
+
+Geometries are kept as WKB in EPSG:4326 (DuckDB extensions cannot be
+installed here); geopandas reads them back.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import geopandas as gpd
+import pandas as pd
+
+from osq_utils.errors import OsqError
+from osq_utils.ingest.base import IngestResult, PathOf, memberships, observations, territories
+from osq_utils.ingest.tabular import Rejets, read_csv_text, read_validated
+from osq_utils.sources import Source
+
+
+def _read_geo(path, **kwargs) -> gpd.GeoDataFrame:
+    try:
+        gdf = gpd.read_file(path, **kwargs)
+    except Exception as exc:  # pyogrio raises several error types
+        raise OsqError(
+            f"contours illisibles : {exc}",
+            fichier=path,
+            correction="vérifiez que le fichier est complet (GeoJSON ou Shapefile avec ses .dbf/.shx/.prj).",
+        ) from exc
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    return gdf
+
+
+def _geometries(gdf: gpd.GeoDataFrame, niveau: str, code_col: str, label_col: str | None, millesime: str) -> pd.DataFrame:
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    return pd.DataFrame(
+        {
+            "niveau": niveau,
+            "code": gdf[code_col].astype(str).to_numpy(),
+            "libelle": gdf[label_col].astype(str).to_numpy() if label_col else None,
+            "millesime": millesime,
+            "wkb": gdf.geometry.to_wkb().to_numpy(),
+        }
+    )
+
+
+def read_contours_communes(source: Source, path_of: PathOf) -> IngestResult:
+    result = IngestResult()
+    for f in source.fichiers:
+        if not f.chemin.endswith(".geojson"):
+            continue
+        path = path_of(source.id, f.chemin)
+        gdf = _read_geo(path)
+        niveau = "departement" if "departements" in f.chemin else "commune"
+        result.add("geometries", _geometries(gdf, niveau, "code", "nom", "2018"))
+        result.file(path, len(gdf), None, 0)
+    return result
+
+
+IRIS_COLUMNS = [("CODE_IRIS", "NOM_IRIS"), ("code_iris", "nom_iris")]
+
+
+def read_contours_iris(source: Source, path_of: PathOf) -> IngestResult:
+    result = IngestResult()
+    millesime = "2020" if "2020" in source.id else "récent"
+    for f in source.fichiers:
+        path = path_of(source.id, f.chemin)
+        if f.chemin.endswith(".csv"):
+            # IRIS -> grand quartier table, leading zeros stripped by its publisher: re-pad.
+            df = read_csv_text(path, sep=";")
+            result.file(path, len(df), None, 0)
+            continue
+        if not f.chemin.endswith(".geojson"):
+            continue
+        gdf = _read_geo(path)
+        code_col, label_col = next((c, l) for c, l in IRIS_COLUMNS if c in gdf.columns)
+        result.add("geometries", _geometries(gdf, "iris", code_col, label_col, millesime))
+        result.file(path, len(gdf), None, 0)
+    return result
+
+
+PLM = {"075": "75056", "069": "69123", "013": "13055"}  # Paris, Lyon, Marseille (arrondissements)
+
+
+def _norm(name: str) -> str:
+    name = name.replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae")
+    name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]", "", name.replace("saint", "st"))
+
+
+def qpv_commune_links(qpv: pd.DataFrame, communes: pd.DataFrame, rejets: Rejets) -> pd.DataFrame:
+    """Resolve QPV commune names ('Longuenesse, Saint-Omer, Arques') to commune codes.
+
+    Names are matched within the QPV's département (from its code QPddd…).
+    """
+    communes = communes.assign(cle=communes["dep"].str.lstrip("0").str.zfill(3) + "|" + communes["libelle"].map(_norm))
+    index = communes.drop_duplicates("cle").set_index("cle")["com"]
+    keys = list(index.index)
+    rows = []
+    for code, names in zip(qpv["code"], qpv["communes"]):
+        dep = code[2:5]
+        for name in str(names).split(","):
+            key = f"{dep}|{_norm(name.strip())}"
+            if key == f"{dep}|":
+                continue
+            if dep in PLM and re.search(r"arrondissement|\d+(er|[eè]me)\b", name):
+                rows.append((code, PLM[dep]))
+            elif key in index.index:
+                rows.append((code, index[key]))
+            elif len(prefixed := [k for k in keys if k.startswith(key)]) == 1:
+                # Renamed commune (e.g. Saint-Ouen -> Saint-Ouen-sur-Seine).
+                rows.append((code, index[prefixed[0]]))
+            else:
+                rejets.add("commune d'un QPV introuvable par son nom dans le COG 2019")
+    return pd.DataFrame(rows, columns=["code", "code_parent"]).drop_duplicates()
+
+
+def read_contours_qpv(source: Source, path_of: PathOf) -> IngestResult:
+    result = IngestResult()
+    cog_path = path_of("insee-cog-2019", "cog_com_2019.csv")
+    cog = read_csv_text(cog_path, sep=";")
+    cog = cog[cog["typecom"] == "COM"].rename(columns={"libelle": "libelle"})
+    for f in source.fichiers:
+        path = path_of(source.id, f.chemin)
+        if f.chemin == "QP_METROPOLEOUTREMER_WGS84_EPSG4326.shp":
+            # DBF text is Latin-1 with no .cpg file.
+            gdf = _read_geo(path, encoding="latin1")
+            result.add("geometries", _geometries(gdf, "qpv", "CODE_QP", "NOM_QP", "2015"))
+            result.add("territoires", territories(gdf["CODE_QP"], gdf["NOM_QP"], "qpv", 2015))
+            rejets = Rejets()
+            links = qpv_commune_links(gdf.rename(columns={"CODE_QP": "code", "COMMUNE_QP": "communes"}), cog, rejets)
+            result.add("appartenances", memberships(links["code"], "qpv", links["code_parent"], "commune", 2015))
+            result.file(path, len(gdf), rejets, 0)
+        elif f.chemin == "pop_qp_2013.csv":
+            rejets = Rejets()
+            df = read_validated(path, sep=";", code_column="qp", niveau="qpv", numeric=["population_municipale_2013"],
+                                keep=["epci1", "epci2"], rejets=rejets)
+            obs = observations(df["qp"], niveau="qpv", indicateur="population", annee=2013,
+                               valeur=df["population_municipale_2013"], numerateur=df["population_municipale_2013"], cog=2015)
+            result.add("observations", obs)
+            for col in ("epci1", "epci2"):
+                result.add("appartenances", memberships(df["qp"], "qpv", df[col], "epci", 2015))
+            result.file(path, len(df), rejets, len(obs))
+        elif f.chemin.endswith((".shp", ".pdf")):
+            result.file(path, 1, None, 0)
+    return result
+
+
+def read_qpv_2024(source: Source, path_of: PathOf) -> IngestResult:
+    """QPV 2024 codes per commune (points are commune centroids, not contours)."""
+    result = IngestResult()
+    for f in source.fichiers:
+        path = path_of(source.id, f.chemin)
+        gdf = _read_geo(path)
+        qpv = gdf.drop_duplicates("code_qp")
+        result.add("territoires", territories(qpv["code_qp"], qpv["lib_qp"], "qpv", 2024))
+        result.add("appartenances", memberships(gdf["code_qp"], "qpv", gdf["insee_com"], "commune", 2024))
+        result.file(path, len(gdf), None, 0)
+    return result

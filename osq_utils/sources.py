@@ -1,0 +1,188 @@
+"""Public sources: catalogue, fetch from a mirror folder or the official address, checksums.
+
+The catalogue is data/sources.yml. Fetched files land in data/sources/<id>/
+(never committed). The mirror folder is $OSQ_MIRROR, else ../shared/sources
+when it exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from osq_utils.errors import OsqError, SourceManquante
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = PROJECT_ROOT / "data" / "sources.yml"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    chemin: str
+    sha256: str | None
+    octets: int | None = None
+    url: str | None = None
+    membre: str | None = None
+    transforme: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    titre: str
+    producteur: str
+    lecteur: str
+    licence: str
+    page_officielle: str | None
+    millesimes: str
+    niveaux: tuple[str, ...]
+    fichiers: tuple[SourceFile, ...]
+    diffuseur: str | None = None
+    licence_url: str | None = None
+    format: str | None = None
+    geographie: str | None = None
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def fichier(self, chemin: str) -> SourceFile:
+        for f in self.fichiers:
+            if f.chemin == chemin:
+                return f
+        raise KeyError(chemin)
+
+
+def load_catalogue(path: Path | None = None) -> dict[str, Source]:
+    path = Path(path or os.environ.get("OSQ_CATALOGUE", CATALOGUE))
+    with open(path, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    sources: dict[str, Source] = {}
+    known = set(Source.__dataclass_fields__) - {"extra", "fichiers", "niveaux"}
+    for entry in raw["sources"]:
+        files = tuple(
+            SourceFile(
+                chemin=str(f["chemin"]),
+                sha256=f.get("sha256"),
+                octets=f.get("octets"),
+                url=f.get("url"),
+                membre=f.get("membre"),
+                transforme=bool(f.get("transforme", False)),
+                note=f.get("note"),
+            )
+            for f in entry.get("fichiers", [])
+        )
+        kwargs = {k: entry.get(k) for k in known if k in entry}
+        sources[entry["id"]] = Source(
+            **kwargs,
+            niveaux=tuple(entry.get("niveaux", [])),
+            fichiers=files,
+            extra={k: v for k, v in entry.items() if k not in Source.__dataclass_fields__},
+        )
+    return sources
+
+
+def mirror_dir() -> Path | None:
+    """The mirror folder, or None when there is none."""
+    env = os.environ.get("OSQ_MIRROR")
+    if env:
+        return Path(env)
+    default = PROJECT_ROOT.parent / "shared" / "sources"
+    return default if default.is_dir() else None
+
+
+def sources_dir() -> Path:
+    """Where fetched sources live: $OSQ_SOURCES or data/sources."""
+    return Path(os.environ.get("OSQ_SOURCES", PROJECT_ROOT / "data" / "sources"))
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def local_path(source: Source, f: SourceFile) -> Path:
+    return sources_dir() / source.id / f.chemin
+
+
+def source_file(source_id: str, chemin: str, catalogue: dict[str, Source] | None = None) -> Path:
+    """Path of a fetched source file, or a plain-French error saying how to get it."""
+    catalogue = catalogue or load_catalogue()
+    source = catalogue[source_id]
+    path = local_path(source, source.fichier(chemin))
+    if not path.exists():
+        raise SourceManquante(
+            f"la source « {source.titre} » ({source_id}) n'a pas encore été récupérée",
+            fichier=path,
+            correction="lancez « osq sources » (miroir local ou téléchargement depuis l'adresse officielle).",
+        )
+    return path
+
+
+def _atomic_write_from(src_stream: io.BufferedIOBase, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-", suffix=dest.suffix)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(src_stream, out, 1 << 20)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _verify(path: Path, f: SourceFile, source: Source, origin: str) -> None:
+    if not f.sha256:
+        return
+    digest = sha256_of(path)
+    if digest != f.sha256:
+        path.unlink(missing_ok=True)
+        why = (
+            f" Ce fichier du miroir est une conversion du fichier officiel ({f.note})."
+            if f.transforme and f.note
+            else ""
+        )
+        raise OsqError(
+            f"empreinte SHA-256 inattendue pour {f.chemin} ({origin}) : {digest[:12]}… au lieu de {f.sha256[:12]}….{why}",
+            fichier=f"data/sources.yml (source {source.id})",
+            correction="le fichier a changé chez le producteur ou a été modifié : vérifiez-le, puis mettez à jour "
+            "l'empreinte dans data/sources.yml si la nouvelle version est voulue.",
+        )
+
+
+def fetch_file(source: Source, f: SourceFile, *, mirror: Path | None, download: bool, force: bool = False) -> str:
+    """Get one file; returns how it was obtained ('présent', 'miroir', 'téléchargé')."""
+    dest = local_path(source, f)
+    if dest.exists() and not force and f.sha256 and sha256_of(dest) == f.sha256:
+        return "présent"
+    if mirror is not None and (mirror / source.id / f.chemin).exists():
+        with open(mirror / source.id / f.chemin, "rb") as fh:
+            _atomic_write_from(fh, dest)
+        _verify(dest, f, source, "miroir")
+        return "miroir"
+    if download and f.url:
+        with urllib.request.urlopen(f.url, timeout=120) as resp:  # noqa: S310 (official http(s) address)
+            payload = resp.read()
+        if f.membre:
+            with zipfile.ZipFile(io.BytesIO(payload)) as zf:
+                payload = zf.read(f.membre)
+        _atomic_write_from(io.BytesIO(payload), dest)
+        _verify(dest, f, source, f.url)
+        return "téléchargé"
+    where = f"ni dans le miroir ({mirror})" if mirror else "aucun miroir configuré (variable OSQ_MIRROR)"
+    how = "et le téléchargement est désactivé" if not download else "et aucune adresse de téléchargement n'est connue"
+    raise SourceManquante(
+        f"fichier {f.chemin} de la source {source.id} introuvable : {where}, {how}",
+        fichier=dest,
+        correction="indiquez un dossier miroir avec OSQ_MIRROR, ou autorisez le téléchargement (« osq sources --telecharger »).",
+    )

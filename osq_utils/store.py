@@ -1,0 +1,194 @@
+"""The embedded DuckDB store: tidy observations, territories, geometries, load reports.
+
+Each source's rows are replaced in one transaction: a failing ingestion rolls
+back and leaves the previous good data in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+DEFAULT_STORE = Path("data") / "osq.duckdb"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS observations (
+    code VARCHAR NOT NULL,
+    niveau VARCHAR NOT NULL,
+    indicateur VARCHAR NOT NULL,
+    annee INTEGER NOT NULL,
+    valeur DOUBLE,
+    numerateur DOUBLE,
+    denominateur DOUBLE,
+    source VARCHAR NOT NULL,
+    statut VARCHAR NOT NULL CHECK (statut IN ('ok', 'secret', 'absent')),
+    cog INTEGER,
+    estime BOOLEAN DEFAULT FALSE
+);
+CREATE TABLE IF NOT EXISTS territoires (
+    niveau VARCHAR NOT NULL,
+    code VARCHAR NOT NULL,
+    libelle VARCHAR,
+    cog INTEGER NOT NULL,
+    source VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS appartenances (
+    cog INTEGER NOT NULL,
+    niveau VARCHAR NOT NULL,
+    code VARCHAR NOT NULL,
+    niveau_parent VARCHAR NOT NULL,
+    code_parent VARCHAR NOT NULL,
+    source VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS iris_types (
+    cog INTEGER NOT NULL,
+    code VARCHAR NOT NULL,
+    type_iris VARCHAR,
+    source VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS populations (
+    cog INTEGER NOT NULL,
+    code VARCHAR NOT NULL,
+    population DOUBLE,
+    source VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS passages_cog (
+    annee_depart INTEGER NOT NULL,
+    annee_arrivee INTEGER NOT NULL,
+    code_depart VARCHAR NOT NULL,
+    code_arrivee VARCHAR NOT NULL,
+    date_effet VARCHAR,
+    type_modif VARCHAR NOT NULL,
+    ratio DOUBLE,
+    source VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS geometries (
+    niveau VARCHAR NOT NULL,
+    code VARCHAR NOT NULL,
+    libelle VARCHAR,
+    millesime VARCHAR,
+    wkb BLOB NOT NULL,
+    source VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chargements (
+    source VARCHAR NOT NULL,
+    fichier VARCHAR NOT NULL,
+    lignes_lues BIGINT,
+    lignes_gardees BIGINT,
+    lignes_rejetees BIGINT,
+    raisons VARCHAR,
+    observations BIGINT,
+    date_chargement TIMESTAMP
+);
+"""
+
+TABLES_BY_SOURCE = ["observations", "territoires", "appartenances", "iris_types", "populations", "passages_cog", "geometries", "chargements"]
+
+OBS_COLUMNS = ["code", "niveau", "indicateur", "annee", "valeur", "numerateur", "denominateur", "source", "statut", "cog", "estime"]
+
+
+def store_path() -> Path:
+    """The store file: $OSQ_STORE, or data/osq.duckdb under the project."""
+    return Path(os.environ.get("OSQ_STORE", DEFAULT_STORE))
+
+
+def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = Path(path) if path is not None else store_path()
+    if read_only:
+        if not path.exists():
+            from osq_utils.errors import OsqError
+
+            raise OsqError(
+                "la base de données n'existe pas encore",
+                fichier=path,
+                correction="lancez d'abord « osq sources » puis « osq ingest ».",
+            )
+        return duckdb.connect(str(path), read_only=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute(SCHEMA)
+    return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN/COMMIT, ROLLBACK on any exception."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def normalise_observations(df: pd.DataFrame) -> pd.DataFrame:
+    """Give an observations frame the store's columns and types."""
+    out = df.copy()
+    for col in ("numerateur", "denominateur", "cog"):
+        if col not in out:
+            out[col] = None
+    if "estime" not in out:
+        out["estime"] = False
+    out["code"] = out["code"].astype(str)
+    out["annee"] = out["annee"].astype("int32")
+    for col in ("valeur", "numerateur", "denominateur"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
+    out["cog"] = pd.to_numeric(out["cog"], errors="coerce").astype("Int32")
+    out["estime"] = out["estime"].fillna(False).astype(bool)
+    return out[OBS_COLUMNS]
+
+
+def replace_source(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    tables: dict[str, pd.DataFrame],
+    report: list[dict],
+) -> None:
+    """Replace every row of `source` in one transaction.
+
+    tables maps a table name to the frame of that source's rows; report is the
+    list of per-file load report rows.
+    """
+    with transaction(con):
+        for table in TABLES_BY_SOURCE:
+            con.execute(f"DELETE FROM {table} WHERE source = ?", [source])
+        for table, frame in tables.items():
+            if frame is None or frame.empty:
+                continue
+            frame = frame.copy()
+            frame["source"] = source
+            if table == "observations":
+                frame = normalise_observations(frame)
+            cols = ", ".join(frame.columns)
+            con.register("_osq_frame", frame)
+            try:
+                con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _osq_frame")
+            finally:
+                con.unregister("_osq_frame")
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        for row in report:
+            con.execute(
+                "INSERT INTO chargements VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    source,
+                    row["fichier"],
+                    row.get("lignes_lues", 0),
+                    row.get("lignes_gardees", 0),
+                    row.get("lignes_rejetees", 0),
+                    json.dumps(row.get("raisons", {}), ensure_ascii=False),
+                    row.get("observations", 0),
+                    now,
+                ],
+            )
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()

@@ -1,0 +1,222 @@
+"""Territories: hierarchy by COG year, custom groupings, COG harmonisation.
+
+Hierarchy: IRIS -> commune -> EPCI -> département -> région -> France.
+QPVs are attached to their commune(s). Membership follows the COG year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from osq_utils.agregation import aggregate_parts
+from osq_utils.errors import OsqError
+
+NIVEAUX = ["iris", "commune", "epci", "departement", "region", "france", "qpv"]
+LIBELLES_NIVEAUX = {
+    "iris": "IRIS",
+    "commune": "Commune",
+    "epci": "Intercommunalité",
+    "departement": "Département",
+    "region": "Région",
+    "france": "France",
+    "qpv": "Quartier prioritaire",
+    "groupement": "Territoire d'intervention",
+}
+FRANCE = "FRM"
+# Overseas départements are outside France métropolitaine.
+DOM_PREFIXES = ("97", "98")
+
+
+def latest_cog(con, niveau: str, code: str, cog: int | None = None) -> int | None:
+    """The most recent COG year (<= cog when given) in which the territory exists."""
+    sql = "SELECT max(cog) FROM territoires WHERE niveau = ? AND code = ?"
+    params: list = [niveau, code]
+    if cog is not None:
+        sql += " AND cog <= ?"
+        params.append(cog)
+    row = con.execute(sql, params).fetchone()
+    return row[0] if row else None
+
+
+def libelle(con, niveau: str, code: str, cog: int | None = None) -> str | None:
+    if niveau == "france":
+        return "France métropolitaine"
+    sql = "SELECT libelle FROM territoires WHERE niveau = ? AND code = ?"
+    params: list = [niveau, code]
+    if cog is not None:
+        sql += " AND cog <= ?"
+        params.append(cog)
+    row = con.execute(sql + " ORDER BY cog DESC LIMIT 1", params).fetchone()
+    return row[0] if row else None
+
+
+def parent(con, niveau: str, code: str, niveau_parent: str, cog: int | None = None) -> str | None:
+    """Parent code in the given COG year (else the latest year on record)."""
+    if niveau_parent == "france":
+        return FRANCE
+    if niveau == "commune" and niveau_parent == "region":
+        dep = parent(con, "commune", code, "departement", cog)
+        return parent(con, "departement", dep, "region", cog) if dep else None
+    sql = "SELECT code_parent FROM appartenances WHERE niveau = ? AND code = ? AND niveau_parent = ?"
+    params: list = [niveau, code, niveau_parent]
+    if cog is not None:
+        row = con.execute(sql + " AND cog = ? LIMIT 1", params + [cog]).fetchone()
+        if row:
+            return row[0]
+    row = con.execute(sql + " ORDER BY cog DESC LIMIT 1", params).fetchone()
+    return row[0] if row else None
+
+
+def membership_years(con, niveau_parent: str) -> list[int]:
+    rows = con.execute(
+        "SELECT DISTINCT cog FROM appartenances WHERE niveau = 'commune' AND niveau_parent = ? ORDER BY cog", [niveau_parent]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def communes_of(con, niveau: str, code: str, cog: int | None = None) -> list[str]:
+    """Communes of an EPCI or département in a COG year (the latest on record if not given)."""
+    if niveau == "commune":
+        return [code]
+    if cog is None:
+        row = con.execute(
+            "SELECT max(cog) FROM appartenances WHERE niveau = 'commune' AND niveau_parent = ? AND code_parent = ?",
+            [niveau, code],
+        ).fetchone()
+        cog = row[0] if row else None
+        if cog is None:
+            return []
+    rows = con.execute(
+        "SELECT DISTINCT code FROM appartenances WHERE cog = ? AND niveau = 'commune' AND niveau_parent = ? AND code_parent = ? ORDER BY code",
+        [cog, niveau, code],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def qpv_of_commune(con, commune: str, cog: int = 2015) -> list[str]:
+    rows = con.execute(
+        "SELECT code FROM appartenances WHERE niveau = 'qpv' AND niveau_parent = 'commune' AND code_parent = ? AND cog = ? ORDER BY code",
+        [commune, cog],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def check_commune_codes(con, codes: list[str], cog: int | None = None) -> list[str]:
+    """Codes unknown as communes (in the given COG year, else in any year)."""
+    known = con.execute(
+        "SELECT DISTINCT code FROM territoires WHERE niveau = 'commune'" + (" AND cog = ?" if cog else ""),
+        [cog] if cog else [],
+    ).df()["code"]
+    return [c for c in codes if c not in set(known)]
+
+
+# --- Custom groupings --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Groupement:
+    code: str
+    libelle: str
+    communes: tuple[str, ...]
+    description: str | None = None
+
+
+def load_groupements(path: Path) -> dict[str, Groupement]:
+    """Custom groupings declared in YAML (e.g. a département's intervention territories).
+
+    groupements:
+      - code: TI-94-01
+        libelle: "Territoire d'action sociale 1"
+        communes: ["94002", "94003"]
+    """
+    with open(path, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh) or {}
+    out: dict[str, Groupement] = {}
+    for i, g in enumerate(raw.get("groupements", []), start=1):
+        for key in ("code", "libelle", "communes"):
+            if key not in g:
+                raise OsqError(f"groupement n° {i} sans clé « {key} »", fichier=path, colonne=key,
+                               correction="chaque groupement déclare un code, un libellé et sa liste de communes.")
+        communes = tuple(str(c) for c in g["communes"])
+        out[str(g["code"])] = Groupement(str(g["code"]), g["libelle"], communes, g.get("description"))
+    return out
+
+
+# --- COG harmonisation -------------------------------------------------------
+
+
+def passages_between(passages: pd.DataFrame, annee_depart: int, annee_arrivee: int) -> pd.DataFrame:
+    """Compose the yearly passage tables into one table from annee_depart to annee_arrivee.
+
+    Columns: code_depart, code_arrivee, type_modif ('f', 'd', 'c' or '='), ratio.
+    """
+    step = None
+    for year in range(annee_depart, annee_arrivee):
+        p = passages[(passages["annee_depart"] == year) & (passages["annee_arrivee"] == year + 1)][
+            ["code_depart", "code_arrivee", "type_modif", "ratio"]
+        ]
+        if step is None:
+            step = p.copy()
+            continue
+        merged = step.merge(p, left_on="code_arrivee", right_on="code_depart", how="left", suffixes=("", "_n"))
+        moved = merged["code_arrivee_n"].notna()
+        merged.loc[moved, "code_arrivee"] = merged.loc[moved, "code_arrivee_n"]
+        merged.loc[moved, "ratio"] = merged.loc[moved, "ratio"] * merged.loc[moved, "ratio_n"]
+        # A split anywhere on the way makes the result an estimate.
+        merged["type_modif"] = np.where(
+            (merged["type_modif"] == "d") | (merged["type_modif_n"] == "d"), "d",
+            np.where(moved, merged["type_modif_n"].fillna(merged["type_modif"]), merged["type_modif"]),
+        )
+        new = p[~p["code_depart"].isin(step["code_arrivee"])]
+        step = pd.concat([merged[["code_depart", "code_arrivee", "type_modif", "ratio"]], new], ignore_index=True)
+    if step is None:
+        return pd.DataFrame(columns=["code_depart", "code_arrivee", "type_modif", "ratio"])
+    return step.drop_duplicates(["code_depart", "code_arrivee"])
+
+
+def harmonise_cog(
+    obs: pd.DataFrame,
+    passages: pd.DataFrame,
+    annee_depart: int,
+    annee_arrivee: int,
+    types: dict[str, str],
+) -> pd.DataFrame:
+    """Convert commune observations from the COG of annee_depart to that of annee_arrivee.
+
+    - fusions sum counts, numerators and denominators, then recompute ratios;
+      a non-additive figure (median, decile) of a fused commune is not computable;
+    - if any part of a fusion is secret, the result is secret;
+    - défusions split counts, numerators and denominators by the population
+      ratio, and the results are flagged estimated (estime = True).
+    obs columns: code, indicateur, annee, valeur, numerateur, denominateur, statut.
+    types maps indicator -> glossary type (compte, taux, moyenne, densite, non_additif).
+    """
+    table = passages_between(passages, annee_depart, annee_arrivee)
+    obs = obs.copy()
+    if "estime" not in obs:
+        obs["estime"] = False
+    mapped = obs.merge(table, left_on="code", right_on="code_depart", how="left")
+    unchanged = mapped["code_arrivee"].isna()
+    mapped.loc[unchanged, "code_arrivee"] = mapped.loc[unchanged, "code"]
+    mapped["ratio"] = mapped["ratio"].fillna(1.0)
+    mapped["type_modif"] = mapped["type_modif"].fillna("=")
+    split = mapped["type_modif"] == "d"
+    mapped["type"] = mapped["indicateur"].map(types)
+    for col in ("numerateur", "denominateur"):
+        mapped[col] = mapped[col] * mapped["ratio"]
+    counts = mapped["type"] == "compte"
+    mapped.loc[counts & split, "valeur"] = mapped.loc[counts & split, "valeur"] * mapped.loc[counts & split, "ratio"]
+    mapped.loc[split, "estime"] = True
+
+    rows = []
+    keys = ["code_arrivee", "indicateur", "annee"]
+    for (code, indicateur, annee), part in mapped.groupby(keys, sort=False):
+        whole = aggregate_parts(part, part["type"].iloc[0])
+        rows.append({"code": code, "indicateur": indicateur, "annee": annee, **whole})
+    out = pd.DataFrame(rows)
+    return out.sort_values(["indicateur", "annee", "code"]).reset_index(drop=True)
