@@ -114,6 +114,7 @@ def aggregate(obs: pd.DataFrame, groups: pd.DataFrame, glossaire: Glossaire) -> 
     observed is 'absent' for that indicator and year: a partial sum is never shown.
     """
     types = glossaire.types()
+    groups = groups[["code", "code_parent"]].drop_duplicates()
     expected = groups.groupby("code_parent")["code"].nunique()
     merged = obs.merge(groups[["code", "code_parent"]], on="code")
     rows = []
@@ -156,9 +157,10 @@ def derive(con, glossaire: Glossaire | None = None) -> int:
                 continue
             frames.append(_iris_to_commune(obs, ref, glossaire))
     frames.append(_densities(con))
-    out = pd.concat([f for f in frames if f is not None and not f.empty], ignore_index=True) if frames else pd.DataFrame()
-    if not out.empty:
-        out["niveau"] = "commune"
+    communes = pd.concat([f for f in frames if f is not None and not f.empty], ignore_index=True) if frames else pd.DataFrame()
+    if not communes.empty:
+        communes["niveau"] = "commune"
+    out = pd.concat([communes, _epci_from_communes(con, communes, glossaire)], ignore_index=True)
     store.replace_source(con, DERIVED_SOURCE, {"observations": out}, [
         {"fichier": "(calculs OSQ)", "lignes_lues": len(out), "lignes_gardees": len(out), "observations": len(out)}
     ])
@@ -197,6 +199,35 @@ def _iris_to_commune(obs: pd.DataFrame, ref: pd.DataFrame, glossaire: Glossaire)
     })
     out["statut"] = np.where(secret, "secret", np.where(pd.isna(out["valeur"]), "absent", "ok"))
     return out
+
+
+def _epci_from_communes(con, derived: pd.DataFrame, glossaire: Glossaire) -> pd.DataFrame:
+    """EPCI figures summed from their communes, for indicators INSEE does not publish by EPCI.
+
+    Membership is that of the observation's COG year; an EPCI with any commune
+    missing gets no figure (never a partial total).
+    """
+    direct = con.execute(
+        "SELECT code, indicateur, annee, valeur, numerateur, denominateur, statut, cog FROM observations "
+        "WHERE niveau = 'commune' AND source <> ?", [DERIVED_SOURCE]).df()
+    obs = pd.concat([direct, derived.drop(columns=["niveau", "estime"], errors="ignore")], ignore_index=True)
+    with_epci = set(con.execute("SELECT DISTINCT indicateur FROM observations WHERE niveau = 'epci' AND source <> ?",
+                                [DERIVED_SOURCE]).df()["indicateur"])
+    types = glossaire.types()
+    obs = obs[~obs["indicateur"].isin(with_epci) & obs["indicateur"].map(types).isin(["compte", "taux", "moyenne", "densite"])]
+    members = con.execute(
+        "SELECT cog, code, code_parent FROM appartenances WHERE niveau = 'commune' AND niveau_parent = 'epci'").df()
+    frames = []
+    for cog, part in obs.groupby("cog"):
+        groups = members[members["cog"] == int(cog)]
+        if groups.empty:
+            continue
+        agg = aggregate(part, groups[["code", "code_parent"]], glossaire)
+        frames.append(agg.assign(niveau="epci", cog=int(cog)))
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    return out[out["statut"] == "ok"]
 
 
 def _densities(con) -> pd.DataFrame:

@@ -48,6 +48,7 @@ class Source:
     niveaux: tuple[str, ...]
     fichiers: tuple[SourceFile, ...]
     diffuseur: str | None = None
+    citation: str | None = None
     licence_url: str | None = None
     format: str | None = None
     geographie: str | None = None

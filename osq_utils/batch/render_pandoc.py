@@ -1,0 +1,169 @@
+"""Pandoc fallback renderer: Quarto markdown -> one HTML page of the site.
+
+Used when no `quarto` executable exists. The Lua filter `templates/quarto.lua` gives
+Quarto's treatment of callouts, figures, tables, layouts and cross-references; the
+template `templates/page.html` gives the site header, navigation, table of contents
+and footer; the stylesheet `templates/osq.css` is installed once per site by
+`install_assets`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pypandoc
+
+__all__ = ["TEMPLATES_DIR", "MARKDOWN_FORMAT", "install_assets", "render_page"]
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE = TEMPLATES_DIR / "page.html"
+LUA_FILTER = TEMPLATES_DIR / "quarto.lua"
+STYLESHEET = TEMPLATES_DIR / "osq.css"
+ASSET_PATH = "assets/osq.css"  # relative to the site root
+
+# Pandoc markdown already has fenced_divs, bracketed_spans, citations (@fig-x),
+# implicit_figures, pipe_tables, raw_attribute, yaml_metadata_block and tex_math_dollars.
+MARKDOWN_FORMAT = "markdown+emoji"
+TOC_TITLE = "Sur cette page"
+
+
+def install_assets(site_root: Path) -> Path:
+    """Copy the stylesheet to `<site_root>/assets/osq.css` (atomic, skipped if unchanged)."""
+    dest = Path(site_root) / ASSET_PATH
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    data = STYLESHEET.read_bytes()
+    if dest.exists() and dest.read_bytes() == data:
+        return dest
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".osq.css.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600: the site must stay readable
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _root(root_href: str) -> str:
+    root = (root_href or ".").rstrip("/")
+    return root or "."
+
+
+def _join(root: str, href: str) -> str:
+    """Site-root-relative href -> href relative to the current page."""
+    if "://" in href or href.startswith(("/", "#", "mailto:")):
+        return href
+    href = href.removeprefix("./")
+    return href if root == "." else f"{root}/{href}"
+
+
+def _current_page(out_html: Path, root: str) -> str | None:
+    try:
+        site_root = (out_html.parent / root).resolve()
+        return out_html.resolve().relative_to(site_root).as_posix()
+    except ValueError:
+        return None
+
+
+def _nav_html(nav: list[tuple[str, str]], root: str, current: str | None) -> str:
+    items = []
+    for label, href in nav:
+        is_current = current is not None and href.removeprefix("./") == current
+        aria = ' aria-current="page"' if is_current else ""
+        items.append(
+            f'        <li><a href="{html.escape(_join(root, href))}"{aria}>'
+            f"{html.escape(label)}</a></li>"
+        )
+    return "\n".join(items)
+
+
+def render_page(
+    markdown: str,
+    out_html: Path,
+    *,
+    title: str,
+    site_title: str,
+    nav: list[tuple[str, str]],
+    root_href: str,
+    subtitle: str | None = None,
+    extra_meta: dict | None = None,
+    toc: bool = True,
+) -> Path:
+    """Render Quarto markdown to `out_html` with pandoc, atomically; returns `out_html`.
+
+    `nav` holds (label, href relative to the site root); `root_href` is the relative
+    path from this page to the site root (`"."` or `".."`...). `extra_meta` goes to
+    pandoc metadata (values read as markdown: `author`, `date`, `abstract`, `footer`...).
+    """
+    out_html = Path(out_html)
+    out_html.parent.mkdir(parents=True, exist_ok=True)
+    root = _root(root_href)
+    current = _current_page(out_html, root)
+
+    args = [
+        "--standalone",
+        f"--template={TEMPLATE}",
+        f"--lua-filter={LUA_FILTER}",
+        "--section-divs",
+        "--mathml",
+        "--wrap=none",
+        "--metadata=lang=fr",
+        f"--metadata=title={title}",
+        f"--variable=site-title={html.escape(site_title)}",
+        f"--variable=root-href={html.escape(root)}",
+        f"--variable=css-href={html.escape(_join(root, ASSET_PATH))}",
+        f"--variable=toc-title={TOC_TITLE}",
+    ]
+    if subtitle:
+        args.append(f"--metadata=subtitle={subtitle}")
+    if nav:
+        args.append(f"--variable=osq-nav={_nav_html(nav, root, current)}")
+    if toc:
+        args += ["--toc", "--toc-depth=3"]
+
+    fd, tmp_name = tempfile.mkstemp(
+        dir=out_html.parent, prefix=f".{out_html.name}.", suffix=".tmp"
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    meta_file: Path | None = None
+    try:
+        if extra_meta:
+            fd, meta_name = tempfile.mkstemp(prefix="osq-meta-", suffix=".json")
+            meta_file = Path(meta_name)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(_jsonable(extra_meta), handle, ensure_ascii=False)
+            args.append(f"--metadata-file={meta_file}")
+        pypandoc.convert_text(
+            markdown,
+            to="html5",
+            format=MARKDOWN_FORMAT,
+            extra_args=args,
+            outputfile=str(tmp),
+        )
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600: the site must stay readable
+        os.replace(tmp, out_html)
+    finally:
+        tmp.unlink(missing_ok=True)
+        if meta_file is not None:
+            meta_file.unlink(missing_ok=True)
+    return out_html
+
+
+def _jsonable(value: Any) -> Any:
+    """Metadata values pandoc can read (dates and paths as strings)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+

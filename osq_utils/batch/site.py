@@ -1,0 +1,219 @@
+"""Publish the executed notes as an HTML site: with Quarto when found, else with pandoc.
+
+Both renderers share the site map: index (listing of the notes with a filter),
+one page per note, the glossary and the sources page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from osq_utils.batch.execute import JobResult
+from osq_utils.batch.notebook_md import executed_notebook_to_markdown
+from osq_utils.batch.plan import PROJECT_ROOT, TEMPLATES, Plan
+from osq_utils.batch.render_pandoc import install_assets, render_page
+from osq_utils.indicateurs import Glossaire
+from osq_utils.sources import Source
+
+NAV = [("Accueil", "index.html"), ("Glossaire", "glossaire.html"), ("Sources", "sources.html")]
+QUARTO_BASE = PROJECT_ROOT / "_quarto.yml"
+
+
+def quarto_executable() -> str | None:
+    """The quarto executable on PATH ($OSQ_QUARTO overrides; 'non' disables it)."""
+    env = os.environ.get("OSQ_QUARTO")
+    if env:
+        return None if env.lower() in ("non", "no", "0", "false") else env
+    return shutil.which("quarto")
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+# --- Shared page contents (Quarto markdown) -----------------------------------------
+
+
+def glossary_markdown(glossaire: Glossaire, catalogue: dict[str, Source]) -> str:
+    lines = ["Chaque indicateur des notes est défini une seule fois ici : sa définition, son calcul, ses sources "
+             "et la règle de secret statistique appliquée avant publication.", ""]
+    for theme, label in glossaire.themes.items():
+        inds = glossaire.par_theme(theme)
+        if not inds:
+            continue
+        lines += [f"## {label} {{#theme-{theme}}}", ""]
+        for ind in inds:
+            calc = {
+                "compte": "effectif additif : les totaux sont des sommes",
+                "taux": "taux = numérateur / dénominateur × 100, recalculé à chaque agrégation",
+                "moyenne": "rapport numérateur / dénominateur, recalculé à chaque agrégation",
+                "densite": "numérateur / dénominateur × 10 000, recalculé à chaque agrégation",
+                "non_additif": "non additif : jamais agrégé ni moyenné, seule la valeur publiée par le producteur est montrée",
+            }[ind.type]
+            sources = ", ".join(catalogue[s].citation or s if s in catalogue else s for s in ind.sources)
+            lines += [
+                f"### {ind.libelle} {{#{ind.code}}}", "",
+                ind.definition, "",
+                f"- **Unité** : {ind.unite or 'sans unité'} ; **calcul** : {calc}",
+            ]
+            if ind.type != "non_additif" and ind.numerateur:
+                lines.append(f"- **Numérateur** : {ind.numerateur}" + (f" ; **dénominateur** : {ind.denominateur}" if ind.denominateur else ""))
+            lines += [
+                f"- **Sources** : {sources} ; **années** : {', '.join(map(str, ind.annees))}",
+                f"- **Niveaux** : {', '.join(ind.niveaux)} ; **sens** : une hausse est {_sens(ind.sens)}",
+                f"- **Secret statistique** : {ind.seuil_secret.get('regle', 'aucun')}",
+                f"- Code : `{ind.code}`", "",
+            ]
+    return "\n".join(lines)
+
+
+def _sens(sens: str) -> str:
+    return {"favorable": "favorable aux habitants", "defavorable": "défavorable aux habitants"}.get(sens, "neutre")
+
+
+def sources_markdown(catalogue: dict[str, Source], chargements=None) -> str:
+    lines = ["Toutes les données viennent de fichiers publics, lus tels que leurs producteurs les publient. "
+             "Une cellule vide d'un fichier Insee est un secret statistique, jamais un zéro.", "",
+             "| Source | Producteur | Millésime | Licence | Lien |", "|---|---|---|---|---|"]
+    for s in catalogue.values():
+        link = f"[page officielle]({s.page_officielle})" if s.page_officielle else "nd"
+        lic = f"[{s.licence}]({s.licence_url})" if s.licence_url else s.licence
+        lines.append(f"| {s.titre} | {s.producteur} | {s.millesimes} | {lic} | {link} |")
+    lines += ["", ": Sources publiques du projet {#tbl-sources}", ""]
+    if chargements is not None and len(chargements):
+        lines += ["## Rapport de chargement", "",
+                  "Lignes lues, gardées et écartées (avec la raison) lors du dernier chargement de chaque source.", "",
+                  "| Source | Fichier | Lues | Gardées | Écartées | Raisons |", "|---|---|--:|--:|--:|---|"]
+        for r in chargements.itertuples():
+            raisons = "; ".join(f"{k} : {v}" for k, v in json.loads(r.raisons or "{}").items()) or "-"
+            lines.append(f"| {r.source} | {r.fichier} | {r.lignes_lues:,} | {r.lignes_gardees:,} | {r.lignes_rejetees:,} | {raisons} |".replace(",", "\u202f"))
+    return "\n".join(lines) + "\n"
+
+
+def index_markdown(plan: Plan, results: list[JobResult], note_href) -> str:
+    ok = [r for r in results if r.statut == "ok"]
+    lines = [plan.description or "", "",
+             f"{len(ok)} notes publiées le {date.today().strftime('%d/%m/%Y')}. "
+             "Tapez un nom ou un code pour filtrer la liste.", ""]
+    lines += ["```{=html}",
+              '<label for="filtre-notes" class="filtre-label">Filtrer les notes</label>',
+              '<input id="filtre-notes" class="filtre" type="search" placeholder="Nom ou code, par exemple Arques ou 62040" '
+              'oninput="osqFiltre(this.value)" autocomplete="off">',
+              "```", ""]
+    by_template: dict[str, list[JobResult]] = {}
+    for r in ok:
+        by_template.setdefault(r.job.modele, []).append(r)
+    for modele, items in by_template.items():
+        lines += [f"## {TEMPLATES[modele][2]}s {{#{modele}}}", "", "::: {.liste-notes}"]
+        for r in sorted(items, key=lambda r: r.job.libelle):
+            lines.append(f"- [{r.job.libelle} ({r.job.code})]({note_href(r)}){{data-cle=\"{html.escape(r.job.libelle.lower())} {r.job.code}\"}}")
+        lines += [":::", ""]
+    lines += ["```{=html}",
+              "<script>function osqFiltre(q){q=q.toLowerCase().normalize('NFD').replace(/[\\u0300-\\u036f]/g,'');"
+              "document.querySelectorAll('.liste-notes li').forEach(function(li){var t=li.textContent.toLowerCase()"
+              ".normalize('NFD').replace(/[\\u0300-\\u036f]/g,'');li.hidden=q!==''&&t.indexOf(q)<0;});}</script>",
+              "```", ""]
+    return "\n".join(lines)
+
+
+# --- pandoc renderer -------------------------------------------------------------
+
+
+def render_pandoc_site(plan: Plan, results: list[JobResult], site: Path, glossaire: Glossaire,
+                       catalogue: dict[str, Source], chargements=None, n_jobs: int = 2) -> list[Path]:
+    install_assets(site)
+    notes_dir = site / "notes"
+    notes_dir.mkdir(parents=True, exist_ok=True)
+
+    def one(r: JobResult) -> Path:
+        nb = nbformat.read(r.notebook, as_version=4)
+        media = notes_dir / f"{r.job.slug}_files"
+        md = executed_notebook_to_markdown(nb, media, f"{r.job.slug}_files")
+        return render_page(md, notes_dir / f"{r.job.slug}.html", title=r.job.libelle,
+                           subtitle=f"{TEMPLATES[r.job.modele][2]} · {r.job.niveau} {r.job.code}",
+                           site_title=plan.titre, nav=NAV, root_href="..")
+
+    ok = [r for r in results if r.statut == "ok"]
+    for r in results:
+        if r.statut != "ok":
+            # A failed note is never published: remove any older page of it.
+            (notes_dir / f"{r.job.slug}.html").unlink(missing_ok=True)
+    with ThreadPoolExecutor(max_workers=max(1, n_jobs)) as pool:
+        pages = list(pool.map(one, ok))
+    pages.append(render_page(index_markdown(plan, results, lambda r: f"notes/{r.job.slug}.html"), site / "index.html",
+                             title=plan.titre, site_title=plan.titre, nav=NAV, root_href=".", toc=False))
+    pages.append(render_page(glossary_markdown(glossaire, catalogue), site / "glossaire.html", title="Glossaire des indicateurs",
+                             site_title=plan.titre, nav=NAV, root_href="."))
+    pages.append(render_page(sources_markdown(catalogue, chargements), site / "sources.html", title="Sources des données",
+                             site_title=plan.titre, nav=NAV, root_href="."))
+    return pages
+
+
+# --- Quarto renderer ------------------------------------------------------------------
+
+
+def front_matter_cell(r: JobResult, plan: Plan) -> nbformat.NotebookNode:
+    meta = {
+        "title": r.job.libelle,
+        "subtitle": f"{TEMPLATES[r.job.modele][2]} · {r.job.niveau} {r.job.code}",
+        "categories": [TEMPLATES[r.job.modele][2]],
+        "description": f"{TEMPLATES[r.job.modele][2]} de {r.job.libelle} ({r.job.code})",
+    }
+    return nbformat.v4.new_raw_cell("---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---")
+
+
+def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Path, glossaire: Glossaire,
+                   catalogue: dict[str, Source], chargements=None) -> Path:
+    """Write a Quarto website project that renders the executed notebooks without executing them."""
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "notes").mkdir(parents=True)
+    base = yaml.safe_load(QUARTO_BASE.read_text(encoding="utf-8")) if QUARTO_BASE.exists() else {}
+    config = dict(base)
+    config["project"] = {**base.get("project", {}), "type": "website", "output-dir": os.path.relpath(site, staging),
+                         "render": ["index.qmd", "glossaire.qmd", "sources.qmd", "notes/*.ipynb"]}
+    config["website"] = {**base.get("website", {}), "title": plan.titre}
+    _atomic_text(staging / "_quarto.yml", yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    shutil.copy(Path(__file__).parent / "templates" / "osq.css", staging / "osq.css")
+    for r in results:
+        if r.statut != "ok":
+            continue
+        nb = nbformat.read(r.notebook, as_version=4)
+        nb.cells.insert(0, front_matter_cell(r, plan))
+        nbformat.write(nb, staging / "notes" / f"{r.job.slug}.ipynb")
+    listing = {
+        "title": plan.titre,
+        "listing": {"id": "notes", "contents": "notes/*.ipynb", "type": "table", "fields": ["title", "subtitle", "categories"],
+                    "filter-ui": True, "sort-ui": True, "categories": True, "page-size": 100},
+    }
+    _atomic_text(staging / "index.qmd", "---\n" + yaml.safe_dump(listing, allow_unicode=True, sort_keys=False) + "---\n\n"
+                 + (plan.description or "") + "\n")
+    _atomic_text(staging / "glossaire.qmd", "---\ntitle: Glossaire des indicateurs\n---\n\n" + glossary_markdown(glossaire, catalogue))
+    _atomic_text(staging / "sources.qmd", "---\ntitle: Sources des données\n---\n\n" + sources_markdown(catalogue, chargements))
+    return staging
+
+
+def render_quarto_site(quarto: str, staging: Path, log: Path) -> None:
+    with open(log, "w", encoding="utf-8") as fh:
+        proc = subprocess.run([quarto, "render", str(staging), "--no-execute"], stdout=fh, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        from osq_utils.errors import OsqError
+
+        raise OsqError(f"Quarto a échoué (code {proc.returncode})", fichier=log,
+                       correction="lisez le journal de Quarto ; « OSQ_QUARTO=non osq build … » publie avec pandoc.")

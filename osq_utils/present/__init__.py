@@ -1,0 +1,1 @@
+"""Presentation helpers: French formatting, tables, charts, maps, note blocks."""

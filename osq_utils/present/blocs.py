@@ -1,0 +1,121 @@
+"""Blocks of a note, as Quarto markdown that renders under Quarto and under the pandoc fallback.
+
+Notebooks call these and display the returned markdown; they hold no data logic.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from osq_utils import indicateurs, store
+from osq_utils.indicateurs import Glossaire, Territoire
+from osq_utils.present import fr
+from osq_utils.sources import Source, load_catalogue
+
+DERIVED_CITATION = "calculs OSQ"
+
+
+@dataclass
+class Contexte:
+    """What a note needs: the store (read-only), the glossary and the sources catalogue."""
+
+    con: object
+    glossaire: Glossaire
+    catalogue: dict[str, Source]
+    glossaire_href: str
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def contexte(store_path: str | os.PathLike | None = None, glossaire_href: str = "../glossaire.html") -> Contexte:
+    path = Path(store_path) if store_path else store.store_path()
+    con = store.connect(path, read_only=True)
+    return Contexte(con, indicateurs.load_glossaire(), load_catalogue(), glossaire_href)
+
+
+def citation(catalogue: dict[str, Source], source_id: str | None) -> str:
+    if not source_id:
+        return ""
+    if source_id == indicateurs.DERIVED_SOURCE:
+        return DERIVED_CITATION
+    src = catalogue.get(source_id)
+    return (src.citation or f"{src.producteur}, {src.titre}") if src else source_id
+
+
+def source_note(catalogue: dict[str, Source], rows: pd.DataFrame, extra: list[str] | None = None) -> str:
+    """'Source : Insee, Filosofi 2016, 2018 ; CNAF, allocataires par IRIS 2019.' from observation rows."""
+    parts: dict[str, set[int]] = {}
+    for src, year in zip(rows.get("source", []), rows.get("annee", [])):
+        if src is None or (isinstance(src, float) and pd.isna(src)) or pd.isna(year):
+            continue
+        if src == indicateurs.DERIVED_SOURCE:
+            continue
+        parts.setdefault(citation(catalogue, src), set()).add(int(year))
+    bits = [f"{name} {fr.annees(sorted(years))}" for name, years in parts.items()]
+    bits += extra or []
+    if not bits:
+        return "Source : non disponible."
+    label = "Sources" if len(bits) > 1 else "Source"
+    return f"{label} : {' ; '.join(bits)}."
+
+
+def chiffres_cles(ctx: Contexte, refs: list[Territoire], codes: list[str]) -> str:
+    """A grid of key figures for refs[0], each with its year, its gap to refs[1] and its source."""
+    comp = indicateurs.comparison(ctx.con, refs, codes, glossaire=ctx.glossaire)
+    blocks = []
+    for code in codes:
+        ind = ctx.glossaire[code]
+        part = comp[comp["indicateur"] == code]
+        own = part[part["niveau"] == refs[0].niveau].iloc[0]
+        year = "" if pd.isna(own["annee"]) else f" ({int(own['annee'])})"
+        value = fr.valeur(own["valeur"], ind.unite, ind.decimales, own["statut"])
+        lines = [f"[{value}]{{.kpi-valeur}}", f"[[{ind.libelle}]({ctx.glossaire_href}#{ind.code}){year}]{{.kpi-libelle}}"]
+        if len(refs) > 1:
+            other = part[part["code"] == refs[1].code].iloc[0]
+            if own["statut"] == "ok" and other["statut"] == "ok":
+                gap = indicateurs.ecart(own["valeur"], other["valeur"], ind)
+                lines.append(f"[{refs[1].libelle} : {fr.valeur(other['valeur'], ind.unite, ind.decimales)}"
+                             f" (écart {fr.ecart(gap, ind.unite, ind.decimales)})]{{.kpi-comparaison}}")
+            else:
+                lines.append(f"[{refs[1].libelle} : {fr.valeur(other['valeur'], ind.unite, ind.decimales, other['statut'])}]{{.kpi-comparaison}}")
+        lines.append(f"[{source_note(ctx.catalogue, part[part['niveau'] == refs[0].niveau])}]{{.kpi-source}}")
+        blocks.append("::: {.kpi}\n" + "\\\n".join(lines) + "\n:::")
+    return "::: {.kpi-grid}\n" + "\n\n".join(blocks) + "\n:::\n"
+
+
+def sources_utilisees(ctx: Contexte, source_ids: list[str]) -> str:
+    """A markdown list of the sources behind a note: producer, vintage, licence, official page."""
+    lines = []
+    for sid in dict.fromkeys(source_ids):
+        if sid == indicateurs.DERIVED_SOURCE or sid not in ctx.catalogue:
+            continue
+        s = ctx.catalogue[sid]
+        page = f" — [page officielle]({s.page_officielle})" if s.page_officielle else ""
+        lines.append(f"- **{s.titre}** ({s.producteur}, millésime {s.millesimes}) — {s.licence}{page}")
+    lines.append("- Calculs OSQ : regroupements des IRIS en communes, densités. Les taux sont recalculés à partir "
+                 "de leurs numérateurs et dénominateurs ; les médianes et déciles ne sont jamais agrégés.")
+    return "\n".join(lines) + "\n"
+
+
+def manquants(ctx: Contexte, comp: pd.DataFrame, territoire: Territoire) -> str:
+    """A plain-French callout listing the figures the sources do not provide for this territory."""
+    part = comp[(comp["code"] == territoire.code) & (comp["statut"] != "ok")]
+    if part.empty:
+        return ""
+    secret = [ctx.glossaire[i].libelle for i in part[part["statut"] == "secret"]["indicateur"]]
+    absent = [ctx.glossaire[i].libelle for i in part[part["statut"] == "absent"]["indicateur"]]
+    lines = ['::: {.callout-note title="Données manquantes"}']
+    if secret:
+        lines.append(f"Soumis au secret statistique pour {territoire.libelle} (marqué « s ») : {', '.join(secret)}.")
+        lines.append("")
+    if absent:
+        lines.append(f"Non disponible pour {territoire.libelle} (marqué « nd ») : {', '.join(absent)}. "
+                     "La source publique ne couvre pas ce territoire ou cette année (par exemple, le recensement "
+                     "par IRIS et les données CAF par IRIS ne couvrent que les communes découpées en IRIS).")
+    lines.append(":::")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,83 @@
+"""plotnine charts with a sober theme, colour-blind-safe colours and French axes."""
+
+from __future__ import annotations
+
+import pandas as pd
+from plotnine import (
+    aes,
+    element_blank,
+    element_text,
+    geom_line,
+    geom_point,
+    ggplot,
+    labs,
+    scale_color_manual,
+    scale_x_continuous,
+    scale_y_continuous,
+    theme,
+    theme_minimal,
+)
+
+from osq_utils.indicateurs import Indicateur
+from osq_utils.present import fr
+
+# Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+
+
+def theme_osq():
+    return theme_minimal(base_size=11) + theme(
+        legend_position="bottom",
+        legend_title=element_blank(),
+        plot_title=element_text(weight="bold", size=12),
+        plot_caption=element_text(size=8, ha="left"),
+        figure_size=(7, 3.8),
+    )
+
+
+def french_labels(unite: str, decimales: int = 0):
+    def fmt(values):
+        return [fr.valeur(v, unite, decimales) for v in values]
+
+    return fmt
+
+
+def evolution_chart(evo: pd.DataFrame, ind: Indicateur, *, source_note: str):
+    """Lines over the years for each territory; missing years are left out and listed."""
+    data = evo[evo["statut"] == "ok"].copy()
+    order = list(dict.fromkeys(evo["territoire"]))
+    data["territoire"] = pd.Categorical(data["territoire"], categories=order)
+    missing = []
+    for terr in order:
+        part = evo[(evo["territoire"] == terr) & (evo["statut"] != "ok")]
+        if len(part):
+            secret = part[part["statut"] == "secret"]["annee"].tolist()
+            absent = part[part["statut"] != "secret"]["annee"].tolist()
+            bits = []
+            if absent:
+                bits.append(f"nd {fr.annees(absent)}")
+            if secret:
+                bits.append(f"secret {fr.annees(secret)}")
+            missing.append(f"{terr} : {', '.join(bits)}")
+    caption = source_note
+    if missing:
+        caption += "\nAnnées sans valeur publiée (non tracées) : " + " ; ".join(missing)
+    years = sorted(evo["annee"].unique())
+    unit_label = {"%": "%", "€": "€"}.get(ind.unite, ind.unite)
+    plot = (
+        ggplot(data, aes("annee", "valeur", color="territoire", group="territoire"))
+        + geom_line(size=1)
+        + geom_point(size=2.2)
+        + scale_color_manual(values=OKABE_ITO[: len(order)], drop=False)
+        + scale_x_continuous(breaks=years, labels=[str(y) for y in years])
+        + scale_y_continuous(labels=french_labels(ind.unite, 0 if ind.unite != "%" else 1))
+        + labs(x="", y=unit_label, title=f"{ind.libelle}", caption=_wrap(caption))
+        + theme_osq()
+    )
+    return plot
+
+
+def _wrap(text: str, width: int = 110) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, width) for line in text.split("\n"))

@@ -1,0 +1,94 @@
+"""French number formatting for readers: `21,0 %`, `16 070 €`, `+1,2 point`.
+
+Thousands use a narrow no-break space (U+202F), units a no-break space
+(U+00A0). Rounding is half-up, as in INSEE publications. A secret value is
+shown `s`, a missing one `nd`: never 0.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_decimal
+
+NBSP = "\u00a0"
+NNBSP = "\u202f"
+MARQUE_SECRET = "s"
+MARQUE_ABSENT = "nd"
+MARQUE_SANS_OBJET = "-"
+LEGENDE_MARQUES = (
+    f"« {MARQUE_SECRET} » : secret statistique (valeur non diffusable) ; "
+    f"« {MARQUE_ABSENT} » : non disponible (année ou source manquante)."
+)
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _round(x: float, decimales: int) -> Decimal:
+    return Decimal(str(x)).quantize(Decimal(1).scaleb(-decimales), rounding=ROUND_HALF_UP)
+
+
+def nombre(x: float | None, decimales: int = 0, signe: bool = False) -> str:
+    """16070 -> '16 070'; 21.04 (1 decimal) -> '21,0'."""
+    if _missing(x):
+        return MARQUE_ABSENT
+    pattern = "#,##0" + ("." + "0" * decimales if decimales > 0 else "")
+    if signe:
+        pattern = f"+{pattern};-{pattern}"
+    return format_decimal(_round(x, decimales), format=pattern, locale="fr_FR")
+
+
+def pourcent(x: float | None, decimales: int = 1) -> str:
+    """21 -> '21,0 %'."""
+    return MARQUE_ABSENT if _missing(x) else f"{nombre(x, decimales)}{NBSP}%"
+
+
+def euros(x: float | None, decimales: int = 0) -> str:
+    """16070 -> '16 070 €'."""
+    return MARQUE_ABSENT if _missing(x) else f"{nombre(x, decimales)}{NBSP}€"
+
+
+def points(x: float | None, decimales: int = 1) -> str:
+    """1.2 -> '+1,2 point'; -2.5 -> '-2,5 points' (French plural from 2)."""
+    if _missing(x):
+        return MARQUE_ABSENT
+    text = nombre(x, decimales, signe=True)
+    unit = "points" if abs(float(_round(x, decimales))) >= 2 else "point"
+    return f"{text}{NBSP}{unit}"
+
+
+def valeur(x: float | None, unite: str = "", decimales: int = 1, statut: str = "ok") -> str:
+    """Format a figure by its glossary unit, with the secret / missing marks."""
+    if statut == "secret":
+        return MARQUE_SECRET
+    if statut != "ok" or _missing(x):
+        return MARQUE_ABSENT
+    if unite == "%":
+        return pourcent(x, decimales)
+    if unite == "€":
+        return euros(x, decimales)
+    return nombre(x, decimales)
+
+
+def ecart(x: float | None, unite: str, decimales: int = 1) -> str:
+    """A gap: points for rates, a ratio ('× 1,25') otherwise."""
+    if _missing(x):
+        return MARQUE_ABSENT
+    if unite == "%":
+        return points(x, decimales)
+    return f"×{NBSP}{nombre(x, 2)}"
+
+
+def annees(values: list[int]) -> str:
+    """[2014, 2015, 2016, 2018] -> '2014 à 2016, 2018'."""
+    values = sorted(set(int(v) for v in values))
+    runs: list[list[int]] = []
+    for v in values:
+        if runs and v == runs[-1][-1] + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    return ", ".join(f"{r[0]} à {r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)

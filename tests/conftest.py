@@ -1,0 +1,56 @@
+"""Shared fixtures: a real DuckDB store built once from the real mirror files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from osq_utils import store
+from osq_utils.indicateurs import derive, load_glossaire
+from osq_utils.ingest import ingest_source, ordered_sources
+from osq_utils.sources import load_catalogue, mirror_dir
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    path = mirror_dir()
+    if path is None or not path.is_dir():
+        pytest.skip("miroir des sources absent (OSQ_MIRROR ou ../shared/sources)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    return load_catalogue()
+
+
+@pytest.fixture(scope="session")
+def glossaire():
+    return load_glossaire()
+
+
+@pytest.fixture(scope="session")
+def mirror_path_of(mirror):
+    return lambda source_id, chemin: mirror / source_id / chemin
+
+
+@pytest.fixture(scope="session")
+def store_file(tmp_path_factory, catalogue, mirror_path_of) -> Path:
+    """Every source of the mirror ingested into a fresh store, plus the derived figures."""
+    path = tmp_path_factory.mktemp("store") / "osq.duckdb"
+    con = store.connect(path)
+    for source in ordered_sources(catalogue):
+        ingest_source(con, source, mirror_path_of)
+    derive(con)
+    con.close()
+    return path
+
+
+@pytest.fixture
+def con(store_file):
+    connection = store.connect(store_file, read_only=True)
+    yield connection
+    connection.close()
