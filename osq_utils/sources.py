@@ -11,6 +11,7 @@ import hashlib
 import io
 import os
 import shutil
+import tarfile
 import tempfile
 import urllib.request
 import zipfile
@@ -161,6 +162,27 @@ def _verify(path: Path, f: SourceFile, source: Source, origin: str) -> None:
         )
 
 
+def _archive_member(payload: bytes, member: str, url: str) -> bytes:
+    """Extract one member of a downloaded zip or tar(.gz) archive (npm tarballs are .tgz)."""
+    buf = io.BytesIO(payload)
+    if zipfile.is_zipfile(buf):
+        with zipfile.ZipFile(buf) as zf:
+            return zf.read(member)
+    buf.seek(0)
+    try:
+        with tarfile.open(fileobj=buf, mode="r:*") as tf:
+            extracted = tf.extractfile(member)
+            if extracted is not None:
+                return extracted.read()
+    except (tarfile.TarError, KeyError):
+        pass
+    raise OsqError(
+        f"le fichier « {member} » est introuvable dans l'archive téléchargée",
+        fichier=url,
+        correction="le producteur a peut-être réorganisé son archive : corrigez « membre » dans data/sources.yml.",
+    )
+
+
 def fetch_file(source: Source, f: SourceFile, *, mirror: Path | None, download: bool, force: bool = False) -> str:
     """Get one file; returns how it was obtained ('présent', 'miroir', 'téléchargé')."""
     dest = local_path(source, f)
@@ -175,8 +197,7 @@ def fetch_file(source: Source, f: SourceFile, *, mirror: Path | None, download: 
         with urllib.request.urlopen(f.url, timeout=120) as resp:  # noqa: S310 (official http(s) address)
             payload = resp.read()
         if f.membre:
-            with zipfile.ZipFile(io.BytesIO(payload)) as zf:
-                payload = zf.read(f.membre)
+            payload = _archive_member(payload, f.membre, f.url)
         _atomic_write_from(io.BytesIO(payload), dest)
         _verify(dest, f, source, f.url)
         return "téléchargé"

@@ -83,6 +83,8 @@ def read_bpe(source: Source, path_of: PathOf) -> IngestResult:
         validate_unique(df, path, ["DCIRIS", "TYPEQU"])
         nums = parse_numbers(df, path, ["NB_EQUIP", "AN"])
         df = pd.concat([df[["DEPCOM", "DCIRIS", "TYPEQU"]], nums], axis=1)
+        # BPE writes IRIS codes as '62765_0101'; commune-only rows carry the commune code.
+        df["DCIRIS"] = df["DCIRIS"].str.replace("_", "", regex=False)
         year = int(df["AN"].mode().iloc[0])
         communes = pd.Index(sorted(df["DEPCOM"].unique()))
         iris_rows = df[df["DCIRIS"].str.len() == 9]

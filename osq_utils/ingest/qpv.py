@@ -28,6 +28,12 @@ IPRO = {"demandeurs_emploi_abc": "ABC", "taux_emploi": "TX_TOT_EMPL"}
 TEXT_COLUMNS = {"codgeo", "libgeo", "lib_com", "nom_qp", "nom_commune"}
 
 
+def _year_of(name: str) -> int:
+    """'IPRO_2017.csv' -> 2017 (publication vintage); 'data_filo16_qp_revdis.csv' -> 2016 (reference year)."""
+    match = re.search(r"(20\d\d)", name) or re.search(r"filo(\d\d)", name)
+    return int(match.group(1)) if len(match.group(1)) == 4 else 2000 + int(match.group(1))
+
+
 def _read_anct(path, rejets: Rejets) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read an ANCT/INSEE QPV table; return codes and every numeric column parsed."""
     df = read_csv_text(path, sep=";")
@@ -48,7 +54,7 @@ def read_qpv_anct(source: Source, path_of: PathOf) -> IngestResult:
     result = IngestResult()
     for f in source.fichiers:
         path = path_of(source.id, f.chemin)
-        year = int("20" + re.search(r"(?:filo|_)(\d{2}|20\d\d)", f.chemin.split("/")[-1]).group(1)[-2:])
+        year = _year_of(f.chemin.split("/")[-1])
         rejets = Rejets()
         df, nums = _read_anct(path, rejets)
         n = 0

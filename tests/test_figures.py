@@ -1,0 +1,90 @@
+"""Figures in the store checked against values published by INSEE (real files, real DuckDB)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from osq_utils import indicateurs
+
+
+def value(con, niveau, code, indicateur, annee):
+    row = con.execute(
+        "SELECT valeur, statut, source FROM observations WHERE niveau = ? AND code = ? AND indicateur = ? AND annee = ?",
+        [niveau, code, indicateur, annee],
+    ).fetchall()
+    assert row, f"pas d'observation {niveau} {code} {indicateur} {annee}"
+    return row[0]
+
+
+def test_arques_2018_poverty_rate_is_21(con):
+    # Insee, Filosofi 2018, FILO2018_DISP_Pauvres_COM.csv: TP6018 = 21 for 62040.
+    assert value(con, "commune", "62040", "taux_pauvrete", 2018)[:2] == (21.0, "ok")
+
+
+def test_saint_omer_2016_median_income_is_16070(con):
+    # Insee, Filosofi 2016, FILO2016_DISP_COM.csv: Q216 = 16070 for 62765.
+    assert value(con, "commune", "62765", "revenu_median", 2016)[:2] == (16070.0, "ok")
+
+
+def test_capso_2016_poverty_rate_is_18_7(con):
+    # Insee, Filosofi 2016 by EPCI: TP6016 = 18.7 for 200069037.
+    assert value(con, "epci", "200069037", "taux_pauvrete", 2016)[:2] == (18.7, "ok")
+
+
+def test_france_2019_median(con):
+    # Insee, FILO2019_DISP_METROPOLE.csv: Q219 = 21930.
+    assert value(con, "france", "FRM", "revenu_median", 2019)[0] == 21930.0
+
+
+def test_poverty_numerator_and_denominator_are_kept(con):
+    row = con.execute(
+        "SELECT valeur, numerateur, denominateur FROM observations WHERE code = '62765' AND indicateur = 'taux_pauvrete' AND annee = 2016"
+    ).fetchone()
+    valeur, num, den = row
+    assert den == 13746.0  # NBPERSMENFISC16 of Saint-Omer
+    assert math.isclose(num / den * 100, valeur)
+
+
+def test_blank_insee_cell_is_secret_never_zero(con):
+    # FILO2016_DISP_COM.csv, 01001: Q116 (first quartile) is blank, D116 too -> decile_1 secret.
+    valeur, statut, _ = value(con, "commune", "01001", "decile_1", 2016)
+    assert statut == "secret" and valeur is None
+    n_zero_secret = con.execute("SELECT count(*) FROM observations WHERE statut = 'secret' AND valeur IS NOT NULL").fetchone()[0]
+    assert n_zero_secret == 0
+
+
+def test_gp_density_recomputed_from_counts(con):
+    # BPE 2019: D201 general practitioners in Saint-Omer, population of COG 2019 (COGugaison).
+    row = con.execute(
+        "SELECT valeur, numerateur, denominateur FROM observations WHERE code = '62765' AND indicateur = 'densite_medecins_generalistes'"
+    ).fetchone()
+    assert row[2] == 14782.0
+    assert math.isclose(row[0], row[1] / row[2] * 10000)
+
+
+def test_commune_from_iris_only_when_all_inhabited_iris_present(con):
+    # Saint-Omer's census figures come from its IRIS; a commune without IRIS gets none.
+    hlm = con.execute("SELECT valeur FROM observations WHERE code = '62765' AND indicateur = 'part_logements_hlm'").fetchone()
+    assert hlm is not None and 0 < hlm[0] < 100
+    small = con.execute(
+        "SELECT count(*) FROM observations WHERE code = '62001' AND indicateur = 'part_logements_hlm'"
+    ).fetchone()[0]
+    assert small == 0  # Acheville is not divided into IRIS: the census IRIS file does not cover it
+
+
+def test_comparison_table_rows(con, glossaire):
+    refs = indicateurs.references_of_commune(con, "62040")
+    assert [t.niveau for t in refs] == ["commune", "epci", "departement", "france"]
+    assert refs[1].code == "200069037"
+    comp = indicateurs.comparison(con, refs, ["revenu_median", "taux_pauvrete"], glossaire=glossaire)
+    pov = comp[comp["indicateur"] == "taux_pauvrete"].set_index("niveau")
+    assert pov.loc["commune", "valeur"] == 21.0 and pov.loc["commune", "annee"] == 2018
+    # No poverty rate is published for départements and France in the mirror: 'absent', never 0.
+    assert pov.loc["departement", "statut"] == "absent" and math.isnan(pov.loc["departement", "valeur"])
+
+
+@pytest.mark.parametrize("code", ["62040", "62525", "62765"])
+def test_ccas_demo_communes_have_income(con, code):
+    assert value(con, "commune", code, "revenu_median", 2019)[1] == "ok"
