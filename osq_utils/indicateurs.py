@@ -128,6 +128,21 @@ def aggregate(obs: pd.DataFrame, groups: pd.DataFrame, glossaire: Glossaire) -> 
     return pd.DataFrame(rows, columns=["code", "indicateur", "annee", "valeur", "numerateur", "denominateur", "statut", "estime"])
 
 
+def groupement_observations(con, groupement: territoires.Groupement, codes: list[str],
+                            glossaire: Glossaire | None = None) -> pd.DataFrame:
+    """Figures of a custom grouping of communes, summed from its communes.
+
+    Ratios are recomputed from numerators and denominators; non-additive figures
+    are not computed; one secret commune makes the grouping secret, one missing
+    commune makes it absent.
+    """
+    glossaire = glossaire or load_glossaire()
+    obs = observations_of(con, "commune", list(groupement.communes), codes, glossaire)
+    groups = pd.DataFrame({"code": list(groupement.communes), "code_parent": groupement.code})
+    out = aggregate(obs, groups, glossaire)
+    return out.assign(niveau="groupement")
+
+
 # --- Derived figures (IRIS -> commune, densities) --------------------------------
 
 IRIS_SOURCES = ["insee-rp-2016-iris", "cnaf-caf-iris-2016-2020"]

@@ -126,16 +126,23 @@ class Groupement:
     description: str | None = None
 
 
-def load_groupements(path: Path) -> dict[str, Groupement]:
+def load_groupements(path: Path, con=None) -> dict[str, Groupement]:
     """Custom groupings declared in YAML (e.g. a département's intervention territories).
 
     groupements:
       - code: TI-94-01
         libelle: "Territoire d'action sociale 1"
         communes: ["94002", "94003"]
+
+    With a store connection, every commune code is checked; an unknown one is
+    an error naming its line and column.
     """
-    with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
+    text = Path(path).read_text(encoding="utf-8")
+    raw = yaml.safe_load(text) or {}
+    root = yaml.compose(text)
+    known = None
+    if con is not None:
+        known = set(con.execute("SELECT DISTINCT code FROM territoires WHERE niveau = 'commune'").df()["code"])
     out: dict[str, Groupement] = {}
     for i, g in enumerate(raw.get("groupements", []), start=1):
         for key in ("code", "libelle", "communes"):
@@ -143,8 +150,27 @@ def load_groupements(path: Path) -> dict[str, Groupement]:
                 raise OsqError(f"groupement n° {i} sans clé « {key} »", fichier=path, colonne=key,
                                correction="chaque groupement déclare un code, un libellé et sa liste de communes.")
         communes = tuple(str(c) for c in g["communes"])
+        if known is not None:
+            for j, code in enumerate(communes):
+                if code not in known:
+                    node = _groupement_node(root, i - 1, j)
+                    raise OsqError(
+                        f"commune « {code} » du groupement « {g['code']} » inconnue du code officiel géographique",
+                        fichier=path, ligne=node.start_mark.line + 1 if node else None,
+                        colonne=node.start_mark.column + 1 if node else None,
+                        correction='écrivez le code INSEE à 5 caractères entre guillemets, par exemple "62040".')
         out[str(g["code"])] = Groupement(str(g["code"]), g["libelle"], communes, g.get("description"))
     return out
+
+
+def _groupement_node(root, i: int, j: int):
+    try:
+        groups = next(v for k, v in root.value if k.value == "groupements")
+        item = groups.value[i]
+        communes = next(v for k, v in item.value if k.value == "communes")
+        return communes.value[j]
+    except (StopIteration, IndexError, AttributeError):
+        return None
 
 
 # --- COG harmonisation -------------------------------------------------------

@@ -88,3 +88,26 @@ def test_comparison_table_rows(con, glossaire):
 @pytest.mark.parametrize("code", ["62040", "62525", "62765"])
 def test_ccas_demo_communes_have_income(con, code):
     assert value(con, "commune", code, "revenu_median", 2019)[1] == "ok"
+
+
+SHAPEFILE_PARTS = (".dbf", ".shx", ".prj", ".cpg")
+
+
+def test_every_mirror_file_is_read_and_reported(con, catalogue):
+    reported = set(map(tuple, con.execute("SELECT source, fichier FROM chargements").fetchall()))
+    for source in catalogue.values():
+        for f in source.fichiers:
+            name = f.chemin.split("/")[-1]
+            if name.endswith(SHAPEFILE_PARTS) or name == "LICENSE":
+                continue  # read with their .shp; a licence text is not data
+            assert (source.id, name) in reported, f"{source.id}/{f.chemin} non lu"
+
+
+def test_load_report_counts_rejected_rows_with_reasons(con):
+    row = con.execute(
+        "SELECT lignes_lues, lignes_gardees, lignes_rejetees, raisons FROM chargements "
+        "WHERE source = 'insee-anct-qpv-2015' AND fichier = 'data_filo16_qp_revdis.csv'"
+    ).fetchone()
+    lues, gardees, rejetees, raisons = row
+    assert rejetees == 1 and lues == gardees + 1
+    assert "Ensemble" in raisons

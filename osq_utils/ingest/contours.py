@@ -142,7 +142,13 @@ def read_contours_qpv(source: Source, path_of: PathOf) -> IngestResult:
             for col in ("epci1", "epci2"):
                 result.add("appartenances", memberships(df["qp"], "qpv", df[col], "epci", 2015))
             result.file(path, len(df), rejets, len(obs))
-        elif f.chemin.endswith((".shp", ".pdf")):
+        elif f.chemin.endswith(".shp"):
+            # The Lambert-93 edition (metropolitan France) is checked readable; the WGS84 one is stored.
+            result.file(path, len(_read_geo(path, encoding="latin1")), None, 0)
+        elif f.chemin.endswith(".pdf"):
+            if not path.read_bytes()[:5] == b"%PDF-":
+                raise OsqError("fiche descriptive illisible (pas un PDF)", fichier=path,
+                               correction="reprenez le fichier d'origine du producteur.")
             result.file(path, 1, None, 0)
     return result
 
