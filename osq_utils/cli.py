@@ -26,7 +26,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-console = Console(stderr=True)
+# Reports are read in terminals and in CI logs: never narrower than 120 columns.
+console = Console(stderr=True, width=max(120, Console(stderr=True).width))
 
 
 def _progress() -> Progress:
@@ -87,7 +88,7 @@ def cmd_ingest(
     start = time.perf_counter()
     table = Table(title="Rapport de chargement")
     for col in ("Source", "Fichiers", "Lignes lues", "Gardées", "Écartées", "Observations"):
-        table.add_column(col, justify="right" if col != "Source" else "left")
+        table.add_column(col, justify="right" if col != "Source" else "left", no_wrap=col == "Source")
     try:
         with _progress() as prog:
             sources = ordered_sources(catalogue, source or None)

@@ -365,7 +365,10 @@ def evolution(con, refs: list[Territoire], indicateur: str, glossaire: Glossaire
     years = list(glossaire[indicateur].annees)
     rows = []
     for t in refs:
-        df = observations_of(con, t.niveau, [t.code], [indicateur], glossaire).set_index("annee")
+        if t.niveau == "commune":
+            df = commune_series(con, t.code, [indicateur], glossaire).set_index("annee")
+        else:
+            df = observations_of(con, t.niveau, [t.code], [indicateur], glossaire).set_index("annee")
         for y in years:
             if y in df.index:
                 r = df.loc[y]
@@ -374,6 +377,43 @@ def evolution(con, refs: list[Territoire], indicateur: str, glossaire: Glossaire
             else:
                 rows.append({"territoire": t.libelle, "niveau": t.niveau, "annee": y, "valeur": np.nan, "statut": "absent"})
     return pd.DataFrame(rows)
+
+
+def predecessors(con, code: str) -> list[str]:
+    """Codes that became `code` through fusions or code changes (any COG year)."""
+    found, frontier = set(), {code}
+    while frontier:
+        rows = con.execute(
+            "SELECT DISTINCT code_depart FROM passages_cog WHERE code_arrivee IN (SELECT unnest(?)) AND code_depart <> code_arrivee",
+            [list(frontier)],
+        ).fetchall()
+        frontier = {r[0] for r in rows} - found - {code}
+        found |= frontier
+    return sorted(found)
+
+
+def commune_series(con, code: str, codes: list[str], glossaire: Glossaire | None = None) -> pd.DataFrame:
+    """A commune's observations over time in its current geography.
+
+    Years published under older codes (before a fusion) are converted with
+    territoires.harmonise_cog: counts summed, ratios recomputed, medians absent.
+    """
+    glossaire = glossaire or load_glossaire()
+    olds = predecessors(con, code)
+    if not olds:
+        return observations_of(con, "commune", [code], codes, glossaire)
+    obs = observations_of(con, "commune", [code, *olds], codes, glossaire)
+    passages = con.execute("SELECT * FROM passages_cog").df()
+    target = int(passages["annee_arrivee"].max())
+    frames = []
+    for cog, part in obs.groupby("cog"):
+        if int(cog) >= target:
+            frames.append(part)
+            continue
+        frames.append(territoires.harmonise_cog(part, passages, int(cog), target, glossaire.types()))
+    out = pd.concat(frames, ignore_index=True)
+    out = out[out["code"] == code]
+    return out.sort_values(["indicateur", "annee"]).reset_index(drop=True)
 
 
 def ecart(valeur: float, reference: float, indicateur: Indicateur) -> float | None:

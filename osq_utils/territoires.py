@@ -149,7 +149,16 @@ def load_groupements(path: Path, con=None) -> dict[str, Groupement]:
             if key not in g:
                 raise OsqError(f"groupement n° {i} sans clé « {key} »", fichier=path, colonne=key,
                                correction="chaque groupement déclare un code, un libellé et sa liste de communes.")
-        communes = tuple(str(c) for c in g["communes"])
+        for j, code in enumerate(g["communes"]):
+            if not isinstance(code, str):
+                node = _groupement_node(root, i - 1, j)
+                raise OsqError(
+                    f"code commune {node.value if node else code} du groupement « {g['code']} » écrit sans guillemets : "
+                    "il est lu comme un nombre et perd son zéro initial",
+                    fichier=path, ligne=node.start_mark.line + 1 if node else None,
+                    colonne=node.start_mark.column + 1 if node else None,
+                    correction='écrivez le code INSEE entre guillemets, par exemple "01001".')
+        communes = tuple(g["communes"])
         if known is not None:
             for j, code in enumerate(communes):
                 if code not in known:
@@ -239,10 +248,17 @@ def harmonise_cog(
     mapped.loc[counts & split, "valeur"] = mapped.loc[counts & split, "valeur"] * mapped.loc[counts & split, "ratio"]
     mapped.loc[split, "estime"] = True
 
+    # Every commune that the passage table sends into a code must be observed, else no partial total.
+    expected = table.groupby("code_arrivee")["code_depart"].apply(set).to_dict()
     rows = []
     keys = ["code_arrivee", "indicateur", "annee"]
     for (code, indicateur, annee), part in mapped.groupby(keys, sort=False):
-        whole = aggregate_parts(part, part["type"].iloc[0])
+        parts_expected = expected.get(code, set())
+        if parts_expected and not parts_expected <= set(part["code"]):
+            secret = (part["statut"] == "secret").any()
+            whole = aggregate_parts(part.iloc[0:0], None) | {"statut": "secret" if secret else "absent"}
+        else:
+            whole = aggregate_parts(part, part["type"].iloc[0])
         rows.append({"code": code, "indicateur": indicateur, "annee": annee, **whole})
     out = pd.DataFrame(rows)
     return out.sort_values(["indicateur", "annee", "code"]).reset_index(drop=True)

@@ -41,6 +41,7 @@ def _run_one(job: Job, out_dir: str, log_dir: str, store: str) -> tuple[str, flo
             pm.execute_notebook(
                 str(job.template), str(tmp), parameters=params, kernel_name="python3",
                 progress_bar=False, cwd=str(PROJECT_ROOT / "notebooks"), log_output=False,
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter in the console
             )
         except Exception as exc:  # papermill raises PapermillExecutionError and others
             fh.write("\n" + "".join(traceback.format_exception(exc)))

@@ -14,9 +14,9 @@ from osq_utils.errors import OsqError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
-# template -> (territory level, papermill parameter holding the code, title prefix)
+# template -> (territory level, papermill parameter holding the code, label, plural label)
 TEMPLATES = {
-    "note_communale": ("commune", "code_commune", "Note communale"),
+    "note_communale": ("commune", "code_commune", "Note communale", "Notes communales"),
 }
 
 
@@ -102,7 +102,7 @@ def plan(con, params_file: Path) -> Plan:
             line, col = _line_of(node) if node else (None, None)
             raise OsqError(f"modèle de note « {modele} » inconnu", fichier=params_file, ligne=line, colonne=col,
                            correction=f"modèles disponibles : {', '.join(TEMPLATES)}.")
-        niveau, param, _ = TEMPLATES[modele]
+        niveau, param, *_ = TEMPLATES[modele]
         codes = _codes_for(con, note, root, i, params_file)
         for code in codes:
             label = territoires.libelle(con, niveau, code) or code

@@ -120,7 +120,7 @@ def index_markdown(plan: Plan, results: list[JobResult], note_href) -> str:
     for r in ok:
         by_template.setdefault(r.job.modele, []).append(r)
     for modele, items in by_template.items():
-        lines += [f"## {TEMPLATES[modele][2]}s {{#{modele}}}", "", "::: {.liste-notes}"]
+        lines += [f"## {TEMPLATES[modele][3]} {{#{modele}}}", "", "::: {.liste-notes}"]
         for r in sorted(items, key=lambda r: r.job.libelle):
             lines.append(f"- [{r.job.libelle} ({r.job.code})]({note_href(r)}){{data-cle=\"{html.escape(r.job.libelle.lower())} {r.job.code}\"}}")
         lines += [":::", ""]

@@ -68,7 +68,8 @@ def observations(
             "cog": cog,
         }
     )
-    # No numerator/denominator may survive next to a secret value.
+    # No numerator may survive next to a secret value (it would reveal it); the
+    # denominator (households, persons) is itself published and stays.
     secret = frame["statut"] == "secret"
     frame.loc[secret, ["numerateur"]] = np.nan
     return frame

@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from osq_utils.ingest.base import IngestResult, PathOf, observations
-from osq_utils.ingest.tabular import Rejets, read_csv_text, read_validated
+from osq_utils.ingest.tabular import Rejets, read_csv_text, read_validated, require_columns
 from osq_utils.sources import Source
 
 LEVEL_FOLDERS = {
@@ -37,6 +39,7 @@ DISP_COLUMNS = {
     "part_prestations_sociales": "PPSOC",
     "part_indemnites_chomage": "PCHO",
 }
+DISP_REQUIRED = ["nb_menages_fiscaux", "nb_personnes_menages_fiscaux", "revenu_median"]
 IRIS_COLUMNS = {
     "taux_pauvrete": "DISP_TP60",
     "revenu_median": "DISP_MED",
@@ -72,6 +75,8 @@ def read_filosofi_disp(source: Source, path_of: PathOf) -> IngestResult:
         niveau, code_level = LEVEL_FOLDERS[folder]
         header = read_csv_text(path, sep=";").columns
         wanted = {ind: (stem if stem == "RD" else f"{stem}{yy}") for ind, stem in DISP_COLUMNS.items()}
+        # Households, persons and the median are in every DISP file: their absence is an error.
+        require_columns(pd.DataFrame(columns=header), path, [wanted[c] for c in DISP_REQUIRED])
         wanted = {ind: col for ind, col in wanted.items() if col in header}
         rejets = Rejets()
         df = read_validated(path, sep=";", code_column="CODGEO", niveau=code_level, numeric=list(wanted.values()), rejets=rejets)
@@ -102,6 +107,7 @@ def _read_iris(result: IngestResult, path: Path, year: int, yy: str) -> None:
         wanted["rapport_interdecile"] = "DISP_RD"
     if f"DISP_S80S20{yy}" in header and f"DISP_GI{yy}" not in header:
         wanted.pop("gini")
+    require_columns(pd.DataFrame(columns=header), path, [wanted["revenu_median"]])
     wanted = {ind: col for ind, col in wanted.items() if col in header}
     rejets = Rejets()
     df = read_validated(path, sep=";", code_column="IRIS", niveau="iris", numeric=list(wanted.values()), rejets=rejets)

@@ -85,11 +85,13 @@ def read_csv_text(path: Path, sep: str, encoding: str = "utf-8-sig") -> pd.DataF
         na_values=[],
         encoding=encoding,
         engine="c",
+        skip_blank_lines=False,  # keep the index aligned with file lines for error messages
     )
     # Trailing ';;;;' in some INSEE files create empty unnamed columns.
     df = df.loc[:, [c for c in df.columns if not (str(c).startswith("Unnamed:") or str(c).strip() == "")]]
     df.columns = [str(c).strip() for c in df.columns]
-    return df
+    # Drop empty lines (all cells blank) after numbering: line_of() stays exact.
+    return df[(df != "").any(axis=1)]
 
 
 def require_columns(df: pd.DataFrame, path: Path, columns: list[str]) -> None:
