@@ -115,70 +115,56 @@ def cmd_ingest(
 def cmd_build(
     params: Path = typer.Argument(..., help="Fichier de paramètres de l'observatoire, par exemple params/capso.yml."),
     jobs: int = typer.Option(os.cpu_count() or 2, "--jobs", "-j", help="Nombre de notes exécutées en parallèle."),
+    force: bool = typer.Option(False, "--force", help="Tout reconstruire, même les notes à jour."),
+    moteur: str = typer.Option("chaud", help="« chaud » : noyaux Jupyter réutilisés (rapide) ; « frais » : un noyau neuf par note."),
+    cluster: Optional[str] = typer.Option(None, help="Adresse d'un ordonnanceur Dask (tcp://hôte:port) qui exécute les notes."),
     base: Optional[Path] = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
     sortie: Path = typer.Option(Path("rapports"), help="Dossier des rapports."),
     limite: int = typer.Option(0, help="Ne construire que les N premières notes (0 = toutes)."),
 ):
-    """Exécute chaque note de l'observatoire avec papermill puis publie le site HTML (Quarto si présent, sinon pandoc).
+    """Exécute les notes de l'observatoire qui ont changé (papermill) puis publie le site HTML (Quarto si présent, sinon pandoc).
 
-    Exemple : [bold]osq build params/capso.yml --jobs 2[/]
+    Une note n'est ré-exécutée que si son modèle, ses paramètres, le code d'OSQ ou les données ont changé.
+    Exemples : [bold]osq build params/capso.yml --jobs 2[/] ; [bold]osq build params/capso.yml --force[/] ;
+    [bold]osq build params/national.yml --cluster tcp://10.0.0.5:8786[/]
     """
-    from osq_utils import store
-    from osq_utils.batch import execute as ex
-    from osq_utils.batch import plan as pl
-    from osq_utils.batch import site
-    from osq_utils.indicateurs import load_glossaire
-    from osq_utils.sources import load_catalogue
+    from osq_utils.batch.build import build
 
-    store_file = Path(base) if base else store.store_path()
+    if moteur not in ("chaud", "frais"):
+        console.print("[bold red]Erreur[/] : --moteur vaut « chaud » ou « frais ».")
+        raise typer.Exit(2)
+    prog = _progress()
+
+    def progress(kind: str, total: int):
+        task = prog.add_task(kind, total=total)
+        return lambda: prog.advance(task)
+
     try:
-        con = store.connect(store_file, read_only=True)
-        try:
-            the_plan = pl.plan(con, params)
-            chargements = con.execute("SELECT * FROM chargements ORDER BY source, fichier").df()
-        finally:
-            con.close()
+        with prog:
+            report = build(params, store_file=base, sortie=sortie, n_jobs=jobs, force=force, engine=moteur,
+                           cluster=cluster, limite=limite, progress=progress)
     except OsqError as exc:
         _fail(exc)
-    jobs_list = the_plan.jobs[:limite] if limite else the_plan.jobs
-    root = sortie / the_plan.id
-    console.print(f"[bold]{the_plan.titre}[/] : {len(jobs_list)} notes, {jobs} en parallèle.")
-    with _progress() as prog:
-        task = prog.add_task("Exécution des notes", total=len(jobs_list))
-        results = ex.execute(jobs_list, root / "notebooks", root / "journaux", store_file.resolve(), jobs,
-                             progress=lambda r: prog.advance(task))
-    glossaire, catalogue = load_glossaire(), load_catalogue()
-    quarto = site.quarto_executable()
-    try:
-        if quarto:
-            console.print(f"Publication avec Quarto ({quarto}).")
-            staging = site.quarto_project(the_plan, results, root / "_quarto", root / "site", glossaire, catalogue, chargements)
-            site.render_quarto_site(quarto, staging, root / "journaux" / "quarto.log")
-        else:
-            console.print("Quarto absent : publication avec pandoc et le gabarit du projet.")
-            site.render_pandoc_site(the_plan, results, root / "site", glossaire, catalogue, chargements, n_jobs=jobs)
-    except OsqError as exc:
-        _fail(exc)
-    _summary(results)
-    console.print(f"Site : {(root / 'site' / 'index.html').resolve()}")
-    if any(r.statut != "ok" for r in results):
+    console.print(f"[bold]{report.plan.titre}[/] : publication avec {report.renderer} en {report.secondes:.1f} s "
+                  f"({', '.join(f'{k} {v:.1f} s' for k, v in report.phases.items())}).")
+    _summary(report)
+    console.print(f"Site : {(report.root / 'site' / 'index.html').resolve()}")
+    if report.failed:
         raise typer.Exit(1)
 
 
-def _summary(results) -> None:
+def _summary(report) -> None:
     table = Table(title="Bilan")
-    for col in ("Statut", "Notes"):
-        table.add_column(col)
-    ok = sum(r.statut == "ok" for r in results)
-    table.add_row("ok", str(ok))
-    table.add_row("échec", str(len(results) - ok))
+    table.add_column("Statut")
+    table.add_column("Notes", justify="right")
+    for statut, label in (("ok", "exécutées"), ("à jour", "à jour (sautées)"), ("échec", "en échec (non publiées)")):
+        table.add_row(label, str(report.count(statut)))
     console.print(table)
-    failed = [r for r in results if r.statut != "ok"]
-    if failed:
+    if report.failed:
         detail = Table(title="Notes en échec (non publiées)")
-        for col in ("Note", "Erreur", "Journal"):
+        for col in ("Note", "Erreur (première ligne)", "Journal"):
             detail.add_column(col)
-        for r in failed:
+        for r in report.failed:
             detail.add_row(r.job.slug, r.erreur or "", str(r.log))
         console.print(detail)
 

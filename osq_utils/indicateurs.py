@@ -76,7 +76,7 @@ def load_glossaire(path: Path | str | None = None) -> Glossaire:
 @lru_cache(maxsize=8)
 def _load_glossaire_cached(path: str, _mtime: float) -> Glossaire:
     with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
+        raw = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     themes = raw.get("themes", {})
     out: dict[str, Indicateur] = {}
     for i, entry in enumerate(raw["indicateurs"], start=1):

@@ -16,6 +16,7 @@ import tempfile
 import urllib.request
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -64,8 +65,13 @@ class Source:
 
 def load_catalogue(path: Path | None = None) -> dict[str, Source]:
     path = Path(path or os.environ.get("OSQ_CATALOGUE", CATALOGUE))
+    return dict(_load_catalogue_cached(str(path.resolve()), path.stat().st_mtime))
+
+
+@lru_cache(maxsize=4)
+def _load_catalogue_cached(path: str, _mtime: float) -> dict[str, Source]:
     with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
+        raw = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     sources: dict[str, Source] = {}
     known = set(Source.__dataclass_fields__) - {"extra", "fichiers", "niveaux"}
     for entry in raw["sources"]:

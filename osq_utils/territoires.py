@@ -55,6 +55,17 @@ def libelle(con, niveau: str, code: str, cog: int | None = None) -> str | None:
     return row[0] if row else None
 
 
+def libelles(con, niveau: str, codes: list[str]) -> dict[str, str]:
+    """Latest label of each code, in one query."""
+    if not codes:
+        return {}
+    rows = con.execute(
+        "SELECT code, arg_max(libelle, cog) FROM territoires WHERE niveau = ? AND code IN (SELECT unnest(?)) GROUP BY code",
+        [niveau, list(codes)],
+    ).fetchall()
+    return dict(rows)
+
+
 def parent(con, niveau: str, code: str, niveau_parent: str, cog: int | None = None) -> str | None:
     """Parent code in the given COG year (else the latest year on record)."""
     if niveau_parent == "france":

@@ -54,3 +54,26 @@ def con(store_file):
     connection = store.connect(store_file, read_only=True)
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def built_site(store_file, tmp_path_factory):
+    """The real `osq build` command (papermill kernels, pandoc) on two CAPSO communes."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("rapports")
+    params = out / "test.yml"
+    params.write_text(
+        "observatoire:\n  id: essai\n  titre: Observatoire d'essai\nnotes:\n"
+        '  - modele: note_communale\n    territoires:\n      communes: ["62040", "62765"]\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "OSQ_STORE": str(store_file), "OSQ_QUARTO": "non"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "osq_utils.cli", "build", str(params), "--jobs", "2", "--sortie", str(out)],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out / "essai"

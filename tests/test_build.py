@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -14,24 +11,6 @@ import pytest
 from conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def built_site(store_file, tmp_path_factory):
-    out = tmp_path_factory.mktemp("rapports")
-    params = out / "test.yml"
-    params.write_text(
-        "observatoire:\n  id: essai\n  titre: Observatoire d'essai\nnotes:\n"
-        '  - modele: note_communale\n    territoires:\n      communes: ["62040", "62765"]\n',
-        encoding="utf-8",
-    )
-    env = {**os.environ, "OSQ_STORE": str(store_file), "OSQ_QUARTO": "non"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "osq_utils.cli", "build", str(params), "--jobs", "2", "--sortie", str(out)],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out / "essai"
 
 
 def test_index_links_every_note(built_site):

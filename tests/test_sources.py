@@ -39,13 +39,17 @@ def test_fetch_from_mirror_then_skip_when_present(tmp_path, monkeypatch, mirror,
     assert source_file(src.id, f.chemin, catalogue) == local_path(src, f)
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
 @pytest.fixture
 def http_dir(tmp_path):
     """A real HTTP server on 127.0.0.1 serving tmp_path/www."""
     root = tmp_path / "www"
     root.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None
+    handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -13,7 +14,8 @@ from osq_utils import territoires
 from osq_utils.errors import OsqError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = PROJECT_ROOT / "notebooks"
+# Templates folder: the project's notebooks/, or $OSQ_NOTEBOOKS (an observatory's own templates).
+NOTEBOOKS = Path(os.environ.get("OSQ_NOTEBOOKS", PROJECT_ROOT / "notebooks"))
 # template -> (territory level, papermill parameter holding the code, label, plural label)
 TEMPLATES = {
     "note_communale": ("commune", "code_commune", "Note communale", "Notes communales"),
@@ -35,7 +37,7 @@ class Job:
 
     @property
     def template(self) -> Path:
-        return NOTEBOOKS / f"{self.modele}.ipynb"
+        return Path(os.environ.get("OSQ_NOTEBOOKS", NOTEBOOKS)) / f"{self.modele}.ipynb"
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,9 @@ def plan(con, params_file: Path) -> Plan:
                            correction=f"modèles disponibles : {', '.join(TEMPLATES)}.")
         niveau, param, *_ = TEMPLATES[modele]
         codes = _codes_for(con, note, root, i, params_file)
+        labels = territoires.libelles(con, niveau, codes)
         for code in codes:
-            label = territoires.libelle(con, niveau, code) or code
+            label = labels.get(code, code)
             jobs.append(Job(modele, niveau, code, label, f"{modele.replace('note_', '')}-{code}",
                             {param: code, **(note.get("parametres") or {})}))
     return Plan(str(obs["id"]), obs.get("titre", obs["id"]), obs.get("description", ""), Path(params_file), jobs)
@@ -125,6 +128,17 @@ def _codes_for(con, note: dict, root, i: int, params_file: Path) -> list[str]:
                 raise OsqError(f"EPCI « {epci} » inconnu (aucune commune membre dans les référentiels)",
                                fichier=params_file, ligne=line, colonne=col,
                                correction="indiquez le numéro SIREN à 9 chiffres de l'intercommunalité, entre guillemets.")
+            codes += found
+    if "departements" in terr:
+        for j, dep in enumerate(_as_list(terr["departements"])):
+            found = territoires.communes_of(con, "departement", str(dep))
+            if not found or not isinstance(dep, str):
+                node = _find_node(root, "notes", i, "territoires", "departements")
+                if node is not None and isinstance(node, yaml.SequenceNode):
+                    node = node.value[j]
+                line, col = _line_of(node) if node else (None, None)
+                raise OsqError(f"département « {dep} » inconnu ou écrit sans guillemets", fichier=params_file,
+                               ligne=line, colonne=col, correction='écrivez le code entre guillemets, par exemple "62" ou "2A".')
             codes += found
     if "communes" in terr:
         node = _find_node(root, "notes", i, "territoires", "communes")

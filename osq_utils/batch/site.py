@@ -6,14 +6,15 @@ one page per note, the glossary and the sources page.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import io
 import json
 import os
 import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from pathlib import Path
 
 import nbformat
@@ -23,8 +24,8 @@ from osq_utils.batch.execute import JobResult
 from osq_utils.batch.notebook_md import executed_notebook_to_markdown
 from osq_utils.batch.plan import PROJECT_ROOT, TEMPLATES, Plan
 from osq_utils.batch.render_pandoc import install_assets, render_page
-from osq_utils.indicateurs import Glossaire
-from osq_utils.sources import Source
+from osq_utils.indicateurs import Glossaire, load_glossaire
+from osq_utils.sources import Source, load_catalogue
 
 NAV = [("Accueil", "index.html"), ("Glossaire", "glossaire.html"), ("Sources", "sources.html")]
 QUARTO_BASE = PROJECT_ROOT / "_quarto.yml"
@@ -107,10 +108,11 @@ def sources_markdown(catalogue: dict[str, Source], chargements=None) -> str:
 
 
 def index_markdown(plan: Plan, results: list[JobResult], note_href) -> str:
-    ok = [r for r in results if r.statut == "ok"]
+    ok = [r for r in results if r.statut != "échec"]
     lines = [plan.description or "", "",
-             f"{len(ok)} notes publiées le {date.today().strftime('%d/%m/%Y')}. "
-             "Tapez un nom ou un code pour filtrer la liste.", ""]
+             f"{len(ok)} notes publiées. Tapez un nom ou un code pour filtrer la liste. Les chiffres publiés "
+             "sont téléchargeables en [CSV](donnees/chiffres.csv) et en [Excel](donnees/chiffres.xlsx) "
+             "(les valeurs secrètes n'y figurent pas : seul leur statut est indiqué).", ""]
     lines += ["```{=html}",
               '<label for="filtre-notes" class="filtre-label">Filtrer les notes</label>',
               '<input id="filtre-notes" class="filtre" type="search" placeholder="Nom ou code, par exemple Arques ou 62040" '
@@ -135,8 +137,18 @@ def index_markdown(plan: Plan, results: list[JobResult], note_href) -> str:
 # --- pandoc renderer -------------------------------------------------------------
 
 
-def render_pandoc_site(plan: Plan, results: list[JobResult], site: Path, glossaire: Glossaire,
-                       catalogue: dict[str, Source], chargements=None, n_jobs: int = 2) -> list[Path]:
+def note_page(site_root: Path, job) -> Path:
+    return site_root / "notes" / f"{job.slug}.html"
+
+
+def render_pandoc_site(plan: Plan, results: list[JobResult], stale: list[JobResult], site: Path, chargements=None,
+                       page_state: dict | None = None, n_jobs: int = 2, on_page=None) -> list[Path]:
+    """Render the stale note pages and, when their content changed, the index, glossary and sources pages.
+
+    Each note writes its own page and its own media folder: parallel renders never collide.
+    """
+    glossaire, catalogue = load_glossaire(), load_catalogue()
+    page_state = {} if page_state is None else page_state
     install_assets(site)
     notes_dir = site / "notes"
     notes_dir.mkdir(parents=True, exist_ok=True)
@@ -145,24 +157,93 @@ def render_pandoc_site(plan: Plan, results: list[JobResult], site: Path, glossai
         nb = nbformat.read(r.notebook, as_version=4)
         media = notes_dir / f"{r.job.slug}_files"
         md = executed_notebook_to_markdown(nb, media, f"{r.job.slug}_files")
-        return render_page(md, notes_dir / f"{r.job.slug}.html", title=r.job.libelle,
+        page = render_page(md, note_page(site, r.job), title=r.job.libelle,
                            subtitle=f"{TEMPLATES[r.job.modele][2]} · {r.job.niveau} {r.job.code}",
                            site_title=plan.titre, nav=NAV, root_href="..")
+        if on_page:
+            on_page(r)
+        return page
 
-    ok = [r for r in results if r.statut == "ok"]
     for r in results:
-        if r.statut != "ok":
+        if r.statut == "échec":
             # A failed note is never published: remove any older page of it.
-            (notes_dir / f"{r.job.slug}.html").unlink(missing_ok=True)
+            note_page(site, r.job).unlink(missing_ok=True)
     with ThreadPoolExecutor(max_workers=max(1, n_jobs)) as pool:
-        pages = list(pool.map(one, ok))
-    pages.append(render_page(index_markdown(plan, results, lambda r: f"notes/{r.job.slug}.html"), site / "index.html",
-                             title=plan.titre, site_title=plan.titre, nav=NAV, root_href=".", toc=False))
-    pages.append(render_page(glossary_markdown(glossaire, catalogue), site / "glossaire.html", title="Glossaire des indicateurs",
-                             site_title=plan.titre, nav=NAV, root_href="."))
-    pages.append(render_page(sources_markdown(catalogue, chargements), site / "sources.html", title="Sources des données",
-                             site_title=plan.titre, nav=NAV, root_href="."))
+        pages = list(pool.map(one, stale))
+    fixed = {
+        "index.html": (index_markdown(plan, results, lambda r: f"notes/{r.job.slug}.html"), plan.titre, False),
+        "glossaire.html": (glossary_markdown(glossaire, catalogue), "Glossaire des indicateurs", True),
+        "sources.html": (sources_markdown(catalogue, chargements), "Sources des données", True),
+    }
+    for name, (md, title, toc) in fixed.items():
+        digest = hashlib.sha256(f"{plan.titre}\0{md}".encode()).hexdigest()
+        if page_state.get(name) == digest and (site / name).exists():
+            continue
+        pages.append(render_page(md, site / name, title=title, site_title=plan.titre, nav=NAV, root_href=".", toc=toc))
+        page_state[name] = digest
     return pages
+
+
+# --- Exports -------------------------------------------------------------------------
+
+
+def write_exports(plan: Plan, results: list[JobResult], site: Path, store_file: Path, state: dict, data_fp: str) -> None:
+    """The published figures as CSV and Excel: the notes' territories and their references.
+
+    A secret or missing figure has an empty value and its status: never the value.
+    """
+    from osq_utils import indicateurs, store
+
+    published = sorted({(r.job.niveau, r.job.code) for r in results if r.statut != "échec"})
+    digest = hashlib.sha256(json.dumps([data_fp, published, plan.titre]).encode()).hexdigest()
+    out_dir = site / "donnees"
+    if state.get("empreinte") == digest and (out_dir / "chiffres.csv").exists() and (out_dir / "chiffres.xlsx").exists():
+        return
+    glossaire, catalogue = load_glossaire(), load_catalogue()
+    con = store.connect(store_file, read_only=True)
+    try:
+        refs: dict[tuple[str, str], str] = {}
+        for niveau, code in published:
+            if niveau == "commune":
+                for t in indicateurs.references_of_commune(con, code):
+                    refs[(t.niveau, t.code)] = t.libelle
+        frames = []
+        for niveau in sorted({n for n, _ in refs}):
+            codes = [c for n, c in refs if n == niveau]
+            obs = indicateurs.observations_of(con, niveau, codes, list(glossaire.indicateurs), glossaire)
+            frames.append(obs)
+    finally:
+        con.close()
+    import pandas as pd
+
+    df = pd.concat(frames, ignore_index=True)
+    df["territoire"] = [refs.get((n, c), c) for n, c in zip(df["niveau"], df["code"])]
+    df["indicateur_libelle"] = df["indicateur"].map(lambda c: glossaire[c].libelle)
+    df["unite"] = df["indicateur"].map(lambda c: glossaire[c].unite)
+    df["source_libelle"] = df["source"].map(lambda s: (catalogue[s].citation if s in catalogue else "calculs OSQ"))
+    df.loc[df["statut"] != "ok", ["valeur", "numerateur", "denominateur"]] = None
+    cols = ["niveau", "code", "territoire", "indicateur", "indicateur_libelle", "unite", "annee", "valeur",
+            "numerateur", "denominateur", "statut", "estime", "source", "source_libelle"]
+    df = df[cols].sort_values(["niveau", "code", "indicateur", "annee"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_bytes(out_dir / "chiffres.csv", df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"))
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+        df.to_excel(xl, sheet_name="chiffres", index=False)
+        pd.DataFrame({"statut": ["ok", "secret", "absent"],
+                      "signification": ["valeur publiée", "secret statistique : valeur non diffusable",
+                                        "non disponible (année ou source manquante)"]}).to_excel(xl, sheet_name="légende", index=False)
+    _atomic_bytes(out_dir / "chiffres.xlsx", buf.getvalue())
+    state["empreinte"] = digest
+
+
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
 
 
 # --- Quarto renderer ------------------------------------------------------------------
@@ -178,9 +259,9 @@ def front_matter_cell(r: JobResult, plan: Plan) -> nbformat.NotebookNode:
     return nbformat.v4.new_raw_cell("---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---")
 
 
-def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Path, glossaire: Glossaire,
-                   catalogue: dict[str, Source], chargements=None) -> Path:
+def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Path, chargements=None) -> Path:
     """Write a Quarto website project that renders the executed notebooks without executing them."""
+    glossaire, catalogue = load_glossaire(), load_catalogue()
     if staging.exists():
         shutil.rmtree(staging)
     (staging / "notes").mkdir(parents=True)
@@ -192,7 +273,7 @@ def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Pa
     _atomic_text(staging / "_quarto.yml", yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     shutil.copy(Path(__file__).parent / "templates" / "osq.css", staging / "osq.css")
     for r in results:
-        if r.statut != "ok":
+        if r.statut == "échec":
             continue
         nb = nbformat.read(r.notebook, as_version=4)
         nb.cells.insert(0, front_matter_cell(r, plan))

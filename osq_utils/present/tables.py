@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 from great_tables import GT, html
 
 from osq_utils.indicateurs import Glossaire
 from osq_utils.present import fr
+
+
+def _stable_id(text: str) -> str:
+    """A deterministic table id (great-tables draws a random one): identical reruns give identical HTML."""
+    return "osq-" + hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
 def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, source_note: str,
@@ -34,7 +41,7 @@ def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, so
     if comp.get("estime", pd.Series(dtype=bool)).fillna(False).any():
         notes.append("« (e) » : valeur estimée (IRIS peu peuplés absents de la source, ou commune issue d'une défusion).")
     gt = (
-        GT(df)
+        GT(df, id=_stable_id(titre))
         .tab_header(title=titre)
         .fmt_markdown(columns="Indicateur")
         .cols_align(align="right", columns=[c for c in df.columns if c != "Indicateur"])
@@ -48,7 +55,7 @@ def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, so
 
 def simple_table(df: pd.DataFrame, *, titre: str | None, source_note: str, legende: bool = True) -> GT:
     """A table of already formatted strings, with its source and the marks' legend."""
-    gt = GT(df)
+    gt = GT(df, id=_stable_id(titre or source_note))
     if titre:
         gt = gt.tab_header(title=titre)
     gt = gt.tab_source_note(source_note)

@@ -1,0 +1,90 @@
+"""The published site in a real headless Chromium (Debian package), driven by Playwright for Python."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(built_site):
+    handler = functools.partial(_QuietHandler, directory=str(built_site / "site"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("chromium absent (paquet Debian « chromium »)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _local_links(page, base: str) -> set[str]:
+    urls = page.eval_on_selector_all("a[href], img[src], link[href], script[src]",
+                                     "els => els.map(e => e.href || e.src)")
+    local = set()
+    for url in urls:
+        if url.startswith(base):
+            local.add(url.split("#")[0])
+    return local
+
+
+def test_filter_open_note_and_links(server, browser):
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(f"{msg.text} {msg.location.get('url', '')}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server + "index.html")
+    assert page.locator("html").get_attribute("lang") == "fr"
+
+    page.fill("#filtre-notes", "arques")
+    visible = page.locator(".liste-notes li:visible")
+    assert visible.count() == 1 and "Arques (62040)" in visible.first.inner_text()
+    page.fill("#filtre-notes", "62765")
+    assert page.locator(".liste-notes li:visible").first.inner_text().startswith("Saint-Omer")
+    page.fill("#filtre-notes", "")
+    assert page.locator(".liste-notes li:visible").count() == 2
+
+    links = _local_links(page, server)
+    page.fill("#filtre-notes", "Arques")
+    page.get_by_role("link", name="Arques (62040)").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("notes/communale-62040.html")
+    carte = page.locator("img[src*='fig-carte']")
+    assert carte.is_visible()
+    assert page.evaluate("() => document.querySelector(\"img[src*='fig-carte']\").naturalWidth") > 500
+    assert page.locator("table").first.is_visible()
+    assert page.get_by_text("21,0\u00a0%").first.is_visible()
+    links |= _local_links(page, server)
+
+    for extra in ("glossaire.html", "sources.html"):
+        page.goto(server + extra)
+        links |= _local_links(page, server)
+    assert len(links) > 10
+    for url in sorted(links):
+        resp = page.request.get(url)
+        assert resp.status == 200, f"lien cassé : {urlparse(url).path}"
+    assert errors == [], errors
+    page.close()
