@@ -93,7 +93,7 @@ def naive(jobs, store: str, out: Path, plan, env: dict) -> float:
                         "-r", "store", store, "--no-progress-bar", "--cwd", str(ROOT / "notebooks")],
                        check=True, env=env, capture_output=True)
         results.append(JobResult(job, "ok", 0.0, target, out / "x.log"))
-    render_pandoc_site(plan, results, results, out / "site", None, {}, n_jobs=1)
+    render_pandoc_site(plan, results, out / "site", None, n_jobs=1)
     return time.perf_counter() - start
 
 

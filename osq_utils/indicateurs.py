@@ -274,25 +274,42 @@ def observations_of(con, niveau: str, codes: list[str], indicateurs: list[str] |
     """Observations of territories, one row per (code, indicator, year).
 
     When several sources give the same figure, the glossary's source order decides.
+    A territory's observations are read once per store version and kept in
+    memory: notes of one observatory share their reference territories.
     """
     glossaire = glossaire or load_glossaire()
     if not codes:
         return pd.DataFrame(columns=store.OBS_COLUMNS)
-    sql = "SELECT * FROM observations WHERE niveau = ? AND code IN (SELECT unnest(?))"
-    params: list = [niveau, list(codes)]
+    key = store.version_key(con)
+    frames = [_territory_observations(con, key, niveau, code) for code in dict.fromkeys(codes)]
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if indicateurs:
-        sql += " AND indicateur IN (SELECT unnest(?))"
-        params.append(list(indicateurs))
-    df = con.execute(sql, params).df()
+        df = df[df["indicateur"].isin(list(indicateurs))]
     if df.empty:
-        return df
-    rank = {}
-    for ind in glossaire:
-        for i, src in enumerate(ind.sources):
-            rank[(ind.code, src)] = i
-    df["_rang"] = [rank.get((i, s), 99) for i, s in zip(df["indicateur"], df["source"])]
-    df = df.sort_values("_rang").drop_duplicates(["code", "indicateur", "annee"]).drop(columns="_rang")
+        return df.reset_index(drop=True)
+    rank = _source_rank(glossaire)
+    df = df.assign(_rang=[rank.get((i, s), 99) for i, s in zip(df["indicateur"], df["source"])])
+    df = df.sort_values("_rang", kind="stable").drop_duplicates(["code", "indicateur", "annee"]).drop(columns="_rang")
     return df.sort_values(["indicateur", "annee", "code"]).reset_index(drop=True)
+
+
+_OBS_CACHE: dict[tuple, pd.DataFrame] = {}
+_OBS_CACHE_MAX = 4096
+
+
+def _territory_observations(con, key: tuple | None, niveau: str, code: str) -> pd.DataFrame:
+    if key is not None and (key, niveau, code) in _OBS_CACHE:
+        return _OBS_CACHE[(key, niveau, code)]
+    df = con.execute("SELECT * FROM observations WHERE niveau = ? AND code = ?", [niveau, code]).df()
+    if key is not None:
+        if len(_OBS_CACHE) >= _OBS_CACHE_MAX:
+            _OBS_CACHE.clear()
+        _OBS_CACHE[(key, niveau, code)] = df
+    return df
+
+
+def _source_rank(glossaire: Glossaire) -> dict[tuple[str, str], int]:
+    return {(ind.code, src): i for ind in glossaire for i, src in enumerate(ind.sources)}
 
 
 @dataclass(frozen=True)
@@ -332,31 +349,29 @@ def comparison(con, refs: list[Territoire], indicateurs: list[str], annee: int |
     A territory without the figure for that year gets statut 'absent' (shown 'nd').
     """
     glossaire = glossaire or load_glossaire()
-    frames = {t: observations_of(con, t.niveau, [t.code], indicateurs, glossaire) for t in refs}
-    rows = []
-    first = frames[refs[0]]
-    for ind in indicateurs:
-        own = first[first["indicateur"] == ind]
-        if annee is not None:
-            year = annee
-        elif not own.empty:
-            ok = own[own["statut"] == "ok"]
-            year = int((ok if not ok.empty else own)["annee"].max())
-        else:
-            others = pd.concat([f[f["indicateur"] == ind] for f in frames.values()])
-            year = int(others["annee"].max()) if not others.empty else None
-        for t in refs:
-            df = frames[t]
-            hit = df[(df["indicateur"] == ind) & (df["annee"] == year)] if year is not None else df.iloc[0:0]
-            if hit.empty:
-                rows.append({"indicateur": ind, "niveau": t.niveau, "code": t.code, "territoire": t.libelle,
-                             "annee": year, "valeur": np.nan, "statut": "absent", "source": None, "estime": False})
-            else:
-                r = hit.iloc[0]
-                rows.append({"indicateur": ind, "niveau": t.niveau, "code": t.code, "territoire": t.libelle,
-                             "annee": year, "valeur": r["valeur"] if r["statut"] == "ok" else np.nan,
-                             "statut": r["statut"], "source": r["source"], "estime": bool(r["estime"])})
-    return pd.DataFrame(rows)
+    cols = ["indicateur", "annee", "valeur", "statut", "source", "estime"]
+    obs = pd.concat([observations_of(con, t.niveau, [t.code], indicateurs, glossaire)[cols].assign(_t=i)
+                     for i, t in enumerate(refs)], ignore_index=True)
+    # The year shown: the latest 'ok' year of the first territory, else its latest year, else anyone's.
+    if annee is not None:
+        years = {ind: annee for ind in indicateurs}
+    else:
+        years = obs.groupby("indicateur")["annee"].max().to_dict()
+        first = obs[obs["_t"] == 0]
+        years.update(first.groupby("indicateur")["annee"].max().to_dict())
+        years.update(first[first["statut"] == "ok"].groupby("indicateur")["annee"].max().to_dict())
+    grid = pd.DataFrame([(ind, i, years.get(ind)) for ind in indicateurs for i in range(len(refs))],
+                        columns=["indicateur", "_t", "annee"])
+    out = grid.merge(obs, on=["indicateur", "_t", "annee"], how="left")
+    out["statut"] = out["statut"].fillna("absent")
+    out["valeur"] = out["valeur"].where(out["statut"] == "ok")
+    out["estime"] = out["estime"].fillna(False).astype(bool)
+    out["source"] = out["source"].astype(object).where(out["source"].notna(), None)
+    out["niveau"] = [refs[i].niveau for i in out["_t"]]
+    out["code"] = [refs[i].code for i in out["_t"]]
+    out["territoire"] = [refs[i].libelle for i in out["_t"]]
+    out["annee"] = out["annee"].astype("Int64")
+    return out[["indicateur", "niveau", "code", "territoire", "annee", "valeur", "statut", "source", "estime"]]
 
 
 def evolution(con, refs: list[Territoire], indicateur: str, glossaire: Glossaire | None = None) -> pd.DataFrame:

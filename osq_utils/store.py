@@ -190,5 +190,33 @@ def replace_source(
             )
 
 
+_VERSION_KEYS: dict[int, tuple] = {}
+
+
+def version_key(con) -> tuple | None:
+    """(path, mtime, size) of the store file behind a read-only connection, for in-memory caches.
+
+    None for a writable or in-memory store: its content may change under the cache.
+    Computed once per connection (the connection is kept referenced so its id is never reused).
+    """
+    hit = _VERSION_KEYS.get(id(con))
+    if hit is not None and hit[0] is con:
+        return hit[1]
+    try:
+        rows = con.execute("SELECT file FROM pragma_database_list WHERE name = current_database()").fetchall()
+        path = rows[0][0] if rows else None
+        if not path or not con.execute("SELECT current_setting('access_mode')").fetchone()[0].lower().startswith("read_only"):
+            key = None
+        else:
+            st = os.stat(path)
+            key = (path, st.st_mtime_ns, st.st_size)
+    except Exception:  # any doubt: no cache
+        key = None
+    if len(_VERSION_KEYS) > 16:
+        _VERSION_KEYS.clear()
+    _VERSION_KEYS[id(con)] = (con, key)
+    return key
+
+
 def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
     return con.execute(sql, params or []).df()

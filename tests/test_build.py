@@ -29,7 +29,7 @@ def test_arques_note_shows_real_figures_in_french(built_site):
     assert "Source : Insee, Filosofi" in page
     assert "Traceback" not in page and "code_commune" not in page
     assert "Données manquantes" in page  # Arques is absent from the CAF file by IRIS
-    for fig in ("fig-evolution-revenu.png", "fig-evolution-pauvrete.png", "fig-carte.png"):
+    for fig in ("fig-evolution.png", "fig-carte.png"):
         assert (built_site / "site" / "notes" / "communale-62040_files" / fig).stat().st_size > 10_000
     assert "Figure\u00a01" in page or "Figure 1" in page
 

@@ -9,7 +9,10 @@ Layout of rapports/<observatoire>/:
 
 from __future__ import annotations
 
+import os
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from osq_utils.batch import execute as ex
 from osq_utils.batch import fingerprint as fp
 from osq_utils.batch import plan as pl
 from osq_utils.batch import site
+from osq_utils.batch.render_pandoc import install_assets
 
 
 @dataclass
@@ -64,53 +68,77 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
     prints = {j.slug: fp.job_fingerprint(templates[j.modele], j.parametres, code_fp, data_fp) for j in jobs}
     phases["plan"] = time.perf_counter() - start
 
-    # 1. Execute the notes whose executed notebook is missing or stale.
-    nb_dir, log_dir = root / "notebooks", root / "journaux"
+    # 1. Execute the notes whose executed notebook is missing or stale; with pandoc, render each
+    #    page as soon as its note is executed (the main process is idle meanwhile).
+    nb_dir, log_dir, site_root = root / "notebooks", root / "journaux", root / "site"
+    quarto = site.quarto_executable()
+    renderer = "quarto" if quarto else "pandoc"
     to_run = [j for j in jobs if force or executed.get(j.slug) != prints[j.slug] or not (nb_dir / f"{j.slug}.ipynb").exists()]
     t = time.perf_counter()
-    advance = progress("Exécution des notes", len(to_run)) if progress and to_run else None
+    advance = progress("Exécution et publication des notes", len(to_run)) if progress and to_run else None
+    # With a cluster the notes run elsewhere: render with every local core.
+    pages = ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) if cluster else 1)
+    rendering: list[Future] = []
+    lock = threading.Lock()
+    last_save = [0.0]
+
+    def save(now: bool = False) -> None:
+        # Throttled: a national build has tens of thousands of notes; at most one write every 2 s.
+        if now or time.monotonic() - last_save[0] > 2:
+            fp.save_state(state_file, state)
+            last_save[0] = time.monotonic()
+
+    def publish(res: ex.JobResult) -> None:
+        site.render_note(the_plan, res, site_root)
+        with lock:
+            published[res.job.slug] = prints[res.job.slug]
+            save()
 
     def on_result(res: ex.JobResult) -> None:
-        if res.statut == "ok":
-            executed[res.job.slug] = prints[res.job.slug]
-        else:
-            executed.pop(res.job.slug, None)
-            published.pop(res.job.slug, None)
-        fp.save_state(state_file, state)  # an interrupted build resumes from here
+        with lock:
+            if res.statut == "ok":
+                executed[res.job.slug] = prints[res.job.slug]
+            else:
+                executed.pop(res.job.slug, None)
+                published.pop(res.job.slug, None)
+            save()  # an interrupted build resumes from here
+        if res.statut == "ok" and renderer == "pandoc":
+            rendering.append(pages.submit(publish, res))
         if advance:
             advance()
 
-    ran = {r.job.slug: r for r in ex.execute(to_run, nb_dir, log_dir, store_file.resolve(), n_jobs, progress=on_result,
-                                             engine=engine, cluster=cluster)}
+    if renderer == "pandoc":
+        install_assets(site_root)
+    try:
+        ran = {r.job.slug: r for r in ex.execute(to_run, nb_dir, log_dir, store_file.resolve(), n_jobs,
+                                                 progress=on_result, engine=engine, cluster=cluster)}
+        results = [ran.get(j.slug) or ex.JobResult(j, "à jour", 0.0, nb_dir / f"{j.slug}.ipynb", log_dir / f"{j.slug}.log")
+                   for j in jobs]
+        # Notes executed earlier but not yet published (an interrupted build) are rendered too.
+        for r in results:
+            if r.statut == "à jour" and renderer == "pandoc" and (
+                    force or published.get(r.job.slug) != prints[r.job.slug] or not site.note_page(site_root, r.job).exists()):
+                rendering.append(pages.submit(publish, r))
+        for fut in rendering:
+            fut.result()
+    finally:
+        pages.shutdown(wait=True)
+        with lock:
+            save(now=True)
     phases["exécution"] = time.perf_counter() - t
-    results = [ran.get(j.slug) or ex.JobResult(j, "à jour", 0.0, nb_dir / f"{j.slug}.ipynb", log_dir / f"{j.slug}.log")
-               for j in jobs]
 
-    # 2. Publish.
+    # 2. Publish the rest of the site.
     t = time.perf_counter()
-    quarto = site.quarto_executable()
     if quarto:
-        renderer = "quarto"
-        staging = site.quarto_project(the_plan, results, root / "_quarto", root / "site", chargements)
+        staging = site.quarto_project(the_plan, results, root / "_quarto", site_root, chargements)
         site.render_quarto_site(quarto, staging, log_dir / "quarto.log")
         for r in results:
             if r.statut != "échec":
                 published[r.job.slug] = prints[r.job.slug]
     else:
-        renderer = "pandoc"
-        stale = [r for r in results if r.statut != "échec" and
-                 (force or published.get(r.job.slug) != prints[r.job.slug] or not site.note_page(root / "site", r.job).exists())]
-        advance = progress("Publication des pages", len(stale)) if progress and stale else None
-
-        def on_page(r: ex.JobResult) -> None:
-            published[r.job.slug] = prints[r.job.slug]
-            fp.save_state(state_file, state)
-            if advance:
-                advance()
-
-        site.render_pandoc_site(the_plan, results, stale, root / "site", chargements, state.setdefault("pages", {}),
-                                n_jobs=n_jobs, on_page=on_page)
-    site.write_exports(the_plan, results, root / "site", store_file, state.setdefault("exports", {}), data_fp)
+        site.unpublish_failed(results, site_root)
+        site.render_fixed_pages(the_plan, results, site_root, chargements, state.setdefault("pages", {}))
+    site.write_exports(the_plan, results, site_root, store_file, state.setdefault("exports", {}), data_fp)
     fp.save_state(state_file, state)
     phases["publication"] = time.perf_counter() - t
     return BuildReport(the_plan, results, root, renderer, time.perf_counter() - start, phases)

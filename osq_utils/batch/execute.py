@@ -18,15 +18,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
+import threading
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from jupyter_client.blocking.client import BlockingKernelClient
+
 from osq_utils.batch.plan import NOTEBOOKS, Job
 
-KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]  # no start-up chatter in the console
+# No start-up chatter in the console, no SQLite history written for every cell.
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"]
 # Imported once per warm kernel: what every template uses.
 WARMUP = """
 import pandas, geopandas, matplotlib, matplotlib.pyplot, plotnine, great_tables, duckdb, mapclassify
@@ -53,51 +58,111 @@ class JobResult:
 
 # --- Warm kernel, one per worker process -------------------------------------------
 
-_KERNEL = {"km": None, "runs": 0}
+class _KernelSlot(threading.local):
+    """The warm kernel of this worker (a thread of the build, or a Dask worker process)."""
+
+    km = None
+    runs = 0
+
+
+_KERNEL = _KernelSlot()
+_ALL_KERNELS: list = []  # every warm kernel started by this process, to shut them down at the end
+_ALL_LOCK = threading.Lock()
+
+
+class _ReadyClient(BlockingKernelClient):
+    """Kernel client for a kernel known to be up.
+
+    jupyter_client's wait_for_ready ends by draining IOPub for 0.2 s, a fixed
+    cost on every note. Here: ask kernel_info until its 'idle' status arrives on
+    IOPub, which proves the IOPub subscription is live, and stop there.
+    """
+
+    def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout or 60)
+        while time.monotonic() < deadline:
+            msg_id = self.kernel_info()
+            _shell_reply(self, msg_id, deadline)
+            try:
+                while True:
+                    msg = self.get_iopub_msg(timeout=0.5)
+                    if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
+                            and msg["content"]["execution_state"] == "idle"):
+                        return
+            except queue.Empty:
+                continue  # the subscription came too late for that status: ask again
+        raise RuntimeError("le noyau Jupyter ne répond pas")
+
+
+def _shell_reply(kc, msg_id: str, deadline: float) -> dict:
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("pas de réponse du noyau Jupyter")
+        reply = kc.get_shell_msg(timeout=remaining)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply
 
 
 def _warm_kernel():
     """This worker's kernel, started and warmed on first use, renewed every MAX_NOTES_PER_KERNEL notes."""
     from jupyter_client.manager import KernelManager
 
-    km = _KERNEL["km"]
-    if km is not None and km.is_alive() and _KERNEL["runs"] < MAX_NOTES_PER_KERNEL:
+    km = _KERNEL.km
+    if km is not None and km.is_alive() and _KERNEL.runs < MAX_NOTES_PER_KERNEL:
         return km
     if km is not None:
         _shutdown_kernel()
-    km = KernelManager(kernel_name="python3")
+    km = KernelManager(kernel_name="python3", client_class=f"{__name__}._ReadyClient")
     km.start_kernel(extra_arguments=KERNEL_ARGS, cwd=str(NOTEBOOKS))
-    _run_silently(km, WARMUP, timeout=180, wait_ready=True)
-    _KERNEL.update(km=km, runs=0)
-    return km
-
-
-def _run_silently(km, code: str, timeout: float = 60, wait_ready: bool = False) -> None:
-    """Run code on the warm kernel without recording it (no history, no execution count).
-
-    A short-lived client each time: a client kept across papermill runs stops
-    receiving replies once papermill's own client has used the kernel.
-    """
     kc = km.client()
     kc.start_channels()
     try:
-        if wait_ready:
-            kc.wait_for_ready(timeout=60)
-        reply = kc.execute_interactive(code, store_history=False, timeout=timeout, output_hook=lambda msg: None)
+        kc.wait_for_ready(timeout=60)
+    finally:
+        kc.stop_channels()
+    _run_silently(km, WARMUP, timeout=180)
+    _KERNEL.km, _KERNEL.runs = km, 0
+    with _ALL_LOCK:
+        _ALL_KERNELS.append(km)
+    return km
+
+
+def _run_silently(km, code: str, timeout: float = 60) -> None:
+    """Run code on the warm kernel without recording it (no history, no execution count, no output).
+
+    A short-lived client each time (a client kept across papermill runs stops
+    receiving replies); only the shell reply is awaited.
+    """
+    kc = km.client()
+    kc.start_channels(iopub=False, stdin=False, hb=False)
+    try:
+        msg_id = kc.execute(code, silent=True, store_history=False)
+        reply = _shell_reply(kc, msg_id, time.monotonic() + timeout)
     finally:
         kc.stop_channels()
     if reply["content"]["status"] != "ok":
         raise RuntimeError(f"préparation du noyau en échec : {reply['content'].get('ename')}")
 
 
-def _shutdown_kernel() -> None:
-    km = _KERNEL["km"]
+def _shutdown_kernel(km=None) -> None:
+    """Shut down this worker's kernel (or the given one)."""
+    km = km if km is not None else _KERNEL.km
     if km is not None:
         try:
             km.shutdown_kernel(now=True)
         except Exception:  # already dead
             pass
-    _KERNEL.update(km=None, runs=0)
+        with _ALL_LOCK:
+            if km in _ALL_KERNELS:
+                _ALL_KERNELS.remove(km)
+    if km is _KERNEL.km:
+        _KERNEL.km, _KERNEL.runs = None, 0
+
+
+def shutdown_all_kernels() -> None:
+    for km in list(_ALL_KERNELS):
+        _shutdown_kernel(km)
 
 
 def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "chaud") -> tuple[str, float, str | None]:
@@ -117,7 +182,7 @@ def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "cha
             if engine == "chaud":
                 kwargs["km"] = _warm_kernel()
                 _run_silently(kwargs["km"], RESET)
-                _KERNEL["runs"] += 1
+                _KERNEL.runs += 1
             pm.execute_notebook(
                 str(job.template), str(tmp), parameters=params, kernel_name="python3", progress_bar=False,
                 request_save_on_cell_execute=False,
@@ -136,14 +201,6 @@ def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "cha
     return "ok", time.perf_counter() - start, None
 
 
-def _worker_init() -> None:
-    # Start the worker's kernel before the first job arrives.
-    try:
-        _warm_kernel()
-    except Exception:  # reported by the first job instead
-        pass
-
-
 # --- Schedulers ---------------------------------------------------------------------------
 
 
@@ -158,11 +215,14 @@ def execute(jobs: list[Job], out_dir: Path, log_dir: Path, store: Path, n_jobs: 
     args = (str(out_dir), str(log_dir), str(store), engine)
     results: list[JobResult] = []
 
+    lock = threading.Lock()
+
     def collect(job: Job, outcome) -> None:
         statut, secondes, erreur = outcome
         res = JobResult(job, statut, secondes, out_dir / f"{job.slug}.ipynb" if statut == "ok" else None,
                         log_dir / f"{job.slug}.log", erreur)
-        results.append(res)
+        with lock:
+            results.append(res)
         if progress:
             progress(res)
 
@@ -170,11 +230,20 @@ def execute(jobs: list[Job], out_dir: Path, log_dir: Path, store: Path, n_jobs: 
         return []
     if cluster:
         _execute_dask(jobs, args, cluster, collect)
+    elif engine == "chaud":
+        # Threads of this process drive one warm kernel each: the kernels do the work, and no
+        # worker process has to start and import papermill.
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, min(n_jobs, len(jobs)))) as pool:
+                futures = {pool.submit(run_job, job, *args): job for job in jobs}
+                for fut in as_completed(futures):
+                    collect(futures[fut], _outcome(fut.result))
+        finally:
+            shutdown_all_kernels()
     else:
-        init = _worker_init if engine == "chaud" else None
         # spawn, not fork: the parent may hold zmq contexts, DuckDB handles or threads.
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=max(1, min(n_jobs, len(jobs))), initializer=init, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=max(1, min(n_jobs, len(jobs))), mp_context=ctx) as pool:
             futures = {pool.submit(run_job, job, *args): job for job in jobs}
             for fut in as_completed(futures):
                 collect(futures[fut], _outcome(fut.result))

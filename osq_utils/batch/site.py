@@ -141,40 +141,35 @@ def note_page(site_root: Path, job) -> Path:
     return site_root / "notes" / f"{job.slug}.html"
 
 
-def render_pandoc_site(plan: Plan, results: list[JobResult], stale: list[JobResult], site: Path, chargements=None,
-                       page_state: dict | None = None, n_jobs: int = 2, on_page=None) -> list[Path]:
-    """Render the stale note pages and, when their content changed, the index, glossary and sources pages.
+def render_note(plan: Plan, r: JobResult, site: Path) -> Path:
+    """One note's page and its own media folder (parallel renders never collide)."""
+    notes_dir = site / "notes"
+    nb = nbformat.read(r.notebook, as_version=4)
+    md = executed_notebook_to_markdown(nb, notes_dir / f"{r.job.slug}_files", f"{r.job.slug}_files")
+    return render_page(md, note_page(site, r.job), title=r.job.libelle,
+                       subtitle=f"{TEMPLATES[r.job.modele][2]} · {r.job.niveau} {r.job.code}",
+                       site_title=plan.titre, nav=NAV, root_href="..")
 
-    Each note writes its own page and its own media folder: parallel renders never collide.
-    """
+
+def unpublish_failed(results: list[JobResult], site: Path) -> None:
+    """A failed note is never published: remove any older page of it."""
+    for r in results:
+        if r.statut == "échec":
+            note_page(site, r.job).unlink(missing_ok=True)
+
+
+def render_fixed_pages(plan: Plan, results: list[JobResult], site: Path, chargements=None,
+                       page_state: dict | None = None) -> list[Path]:
+    """Index, glossary and sources pages, re-rendered only when their content changed."""
     glossaire, catalogue = load_glossaire(), load_catalogue()
     page_state = {} if page_state is None else page_state
     install_assets(site)
-    notes_dir = site / "notes"
-    notes_dir.mkdir(parents=True, exist_ok=True)
-
-    def one(r: JobResult) -> Path:
-        nb = nbformat.read(r.notebook, as_version=4)
-        media = notes_dir / f"{r.job.slug}_files"
-        md = executed_notebook_to_markdown(nb, media, f"{r.job.slug}_files")
-        page = render_page(md, note_page(site, r.job), title=r.job.libelle,
-                           subtitle=f"{TEMPLATES[r.job.modele][2]} · {r.job.niveau} {r.job.code}",
-                           site_title=plan.titre, nav=NAV, root_href="..")
-        if on_page:
-            on_page(r)
-        return page
-
-    for r in results:
-        if r.statut == "échec":
-            # A failed note is never published: remove any older page of it.
-            note_page(site, r.job).unlink(missing_ok=True)
-    with ThreadPoolExecutor(max_workers=max(1, n_jobs)) as pool:
-        pages = list(pool.map(one, stale))
     fixed = {
         "index.html": (index_markdown(plan, results, lambda r: f"notes/{r.job.slug}.html"), plan.titre, False),
         "glossaire.html": (glossary_markdown(glossaire, catalogue), "Glossaire des indicateurs", True),
         "sources.html": (sources_markdown(catalogue, chargements), "Sources des données", True),
     }
+    pages = []
     for name, (md, title, toc) in fixed.items():
         digest = hashlib.sha256(f"{plan.titre}\0{md}".encode()).hexdigest()
         if page_state.get(name) == digest and (site / name).exists():
@@ -182,6 +177,16 @@ def render_pandoc_site(plan: Plan, results: list[JobResult], stale: list[JobResu
         pages.append(render_page(md, site / name, title=title, site_title=plan.titre, nav=NAV, root_href=".", toc=toc))
         page_state[name] = digest
     return pages
+
+
+def render_pandoc_site(plan: Plan, results: list[JobResult], site: Path, chargements=None, n_jobs: int = 2) -> list[Path]:
+    """Every page of the site at once (the batch build renders notes as they finish instead)."""
+    install_assets(site)
+    unpublish_failed(results, site)
+    ok = [r for r in results if r.statut != "échec"]
+    with ThreadPoolExecutor(max_workers=max(1, n_jobs)) as pool:
+        pages = list(pool.map(lambda r: render_note(plan, r, site), ok))
+    return pages + render_fixed_pages(plan, results, site, chargements)
 
 
 # --- Exports -------------------------------------------------------------------------
@@ -228,7 +233,7 @@ def write_exports(plan: Plan, results: list[JobResult], site: Path, store_file: 
     out_dir.mkdir(parents=True, exist_ok=True)
     _atomic_bytes(out_dir / "chiffres.csv", df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"))
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:  # several times faster than openpyxl
         df.to_excel(xl, sheet_name="chiffres", index=False)
         pd.DataFrame({"statut": ["ok", "secret", "absent"],
                       "signification": ["valeur publiée", "secret statistique : valeur non diffusable",

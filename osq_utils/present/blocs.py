@@ -119,3 +119,20 @@ def manquants(ctx: Contexte, comp: pd.DataFrame, territoire: Territoire) -> str:
                      "par IRIS et les données CAF par IRIS ne couvrent que les communes découpées en IRIS).")
     lines.append(":::")
     return "\n".join(lines) + "\n"
+
+
+VERBATIMS_DIR = Path(__file__).resolve().parents[2] / "data" / "verbatims"
+
+
+def paroles_acteurs(ctx: Contexte, refs: list[Territoire], theme: str | None = None, profil: str = "public",
+                    max_n: int = 4) -> str:
+    """The partner verbatims of these territories (and theme), pseudonymised, a handful at most."""
+    from osq_utils import verbatims as vb
+    from osq_utils.present.verbatims import bloc_verbatims
+
+    items = []
+    for path in sorted(VERBATIMS_DIR.glob("*.yml")):
+        if path.name != "themes.yml":
+            items += vb.load_verbatims(path)[0]
+    chosen = vb.select(items, theme=theme, territoires=[(t.niveau, t.code) for t in refs], profil=profil, max_n=max_n)
+    return bloc_verbatims(chosen, titre=None, profil=profil)

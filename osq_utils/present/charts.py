@@ -7,6 +7,7 @@ from plotnine import (
     aes,
     element_blank,
     element_text,
+    facet_wrap,
     geom_line,
     geom_point,
     ggplot,
@@ -75,6 +76,54 @@ def evolution_chart(evo: pd.DataFrame, ind: Indicateur, *, source_note: str):
         + theme_osq()
     )
     return plot
+
+
+def evolution_panels(panels: list[tuple[Indicateur, pd.DataFrame]], *, source_note: str):
+    """Several indicators over the years, one panel each (free scales), one colour per territory.
+
+    Each panel title carries its unit; missing or secret years are not drawn and are listed
+    in the caption, never shown as 0.
+    """
+    frames, missing = [], []
+    order = list(dict.fromkeys(t for _, evo in panels for t in evo["territoire"]))
+    for ind, evo in panels:
+        unit = {"%": "en %", "€": "en euros"}.get(ind.unite, ind.unite)
+        title = f"{ind.libelle} ({unit})" if unit else ind.libelle
+        frames.append(evo.assign(panneau=title))
+        for terr in order:
+            part = evo[(evo["territoire"] == terr) & (evo["statut"] != "ok")]
+            if len(part) == len(evo[evo["territoire"] == terr]) and len(part):
+                missing.append(f"{ind.libelle}, {terr} : non publié")
+            elif len(part):
+                secret = part[part["statut"] == "secret"]["annee"].tolist()
+                absent = part[part["statut"] != "secret"]["annee"].tolist()
+                bits = ([f"nd {fr.annees(absent)}"] if absent else []) + ([f"secret {fr.annees(secret)}"] if secret else [])
+                missing.append(f"{ind.libelle}, {terr} : {', '.join(bits)}")
+    data = pd.concat(frames, ignore_index=True)
+    years = sorted(data["annee"].unique())
+    data = data[data["statut"] == "ok"].copy()
+    data["territoire"] = pd.Categorical(data["territoire"], categories=order)
+    data["panneau"] = pd.Categorical(data["panneau"], categories=list(dict.fromkeys(f["panneau"].iloc[0] for f in frames)))
+    caption = source_note
+    if missing:
+        caption += "\nSans valeur publiée (non tracé) : " + " ; ".join(missing)
+
+    def labels(values):
+        span = max(values) - min(values) if len(values) else 0
+        return [fr.nombre(v, 1 if span < 20 else 0) for v in values]
+
+    return (
+        ggplot(data, aes("annee", "valeur", color="territoire", group="territoire"))
+        + geom_line(size=1)
+        + geom_point(size=2)
+        + facet_wrap("panneau", scales="free_y", ncol=len(panels))
+        + scale_color_manual(values=OKABE_ITO[: len(order)], drop=False)
+        + scale_x_continuous(breaks=years, labels=[str(y) for y in years])
+        + scale_y_continuous(labels=labels)
+        + labs(x="", y="", caption=_wrap(caption, 130))
+        + theme_osq()
+        + theme(figure_size=(9, 4.2))
+    )
 
 
 def _wrap(text: str, width: int = 110) -> str:
