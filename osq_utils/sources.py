@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import shutil
 import tarfile
-import tempfile
 import urllib.request
 import zipfile
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from osq_utils import atomic
 from osq_utils.errors import OsqError, SourceManquante
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -137,18 +136,6 @@ def source_file(source_id: str, chemin: str, catalogue: dict[str, Source] | None
     return path
 
 
-def _atomic_write_from(src_stream: io.BufferedIOBase, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-", suffix=dest.suffix)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(src_stream, out, 1 << 20)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _verify(path: Path, f: SourceFile, source: Source, origin: str) -> None:
     if not f.sha256:
         return
@@ -196,7 +183,7 @@ def fetch_file(source: Source, f: SourceFile, *, mirror: Path | None, download: 
         return "présent"
     if mirror is not None and (mirror / source.id / f.chemin).exists():
         with open(mirror / source.id / f.chemin, "rb") as fh:
-            _atomic_write_from(fh, dest)
+            atomic.copy_stream(fh, dest)
         _verify(dest, f, source, "miroir")
         return "miroir"
     if download and f.url:
@@ -204,7 +191,7 @@ def fetch_file(source: Source, f: SourceFile, *, mirror: Path | None, download: 
             payload = resp.read()
         if f.membre:
             payload = _archive_member(payload, f.membre, f.url)
-        _atomic_write_from(io.BytesIO(payload), dest)
+        atomic.write_bytes(dest, payload)
         _verify(dest, f, source, f.url)
         return "téléchargé"
     where = f"ni dans le miroir ({mirror})" if mirror else "aucun miroir configuré (variable OSQ_MIRROR)"

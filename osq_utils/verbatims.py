@@ -43,11 +43,10 @@ are neither (an unlisted first name alone) are not detected: the review report w
 from __future__ import annotations
 
 import csv
+import io
 import datetime as dt
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +54,7 @@ from typing import Iterable, NamedTuple
 
 import yaml
 
+from osq_utils import atomic
 from osq_utils.errors import OsqError
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "verbatims"
@@ -535,19 +535,11 @@ def pseudonymise(verbatims: Iterable[Verbatim], prenoms: dict[str, str] | None =
 
 def write_review_report(report: Iterable[Revision], path: Path | str) -> Path:
     """Write the pseudonymisation report as CSV (UTF-8, `;`), atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, delimiter=";")
-            writer.writerow(Revision._fields)
-            writer.writerows(report)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, delimiter=";")
+    writer.writerow(Revision._fields)
+    writer.writerows(report)
+    return atomic.write_text(Path(path), buf.getvalue())
 
 
 def load_verbatims(path: Path | str | None = None, con=None, themes: dict[str, str] | None = None,

@@ -6,7 +6,7 @@ import functools
 import http.server
 import shutil
 import threading
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urlparse
 
 import pytest
 

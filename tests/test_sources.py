@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import io
 import threading
 import zipfile
 from dataclasses import replace
@@ -12,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 from osq_utils.errors import OsqError, SourceManquante
-from osq_utils.sources import fetch_file, load_catalogue, local_path, sha256_of, source_file
+from osq_utils.sources import fetch_file, local_path, sha256_of, source_file
 
 def test_catalogue_lists_every_mirror_file_with_its_checksum(mirror, catalogue):
     on_disk = {p.relative_to(mirror).as_posix() for p in mirror.rglob("*") if p.is_file() and p.name != "MANIFEST.md"}

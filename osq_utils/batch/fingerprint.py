@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from osq_utils import atomic
 
 PACKAGE = Path(__file__).resolve().parents[1]
 PROJECT_ROOT = PACKAGE.parent
@@ -69,9 +69,4 @@ def load_state(path: Path) -> dict:
 
 def save_state(path: Path, state: dict) -> None:
     """Atomic write: an interrupted build keeps the previous state file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".etat.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(state, fh, ensure_ascii=False, indent=1, sort_keys=True)
-    os.replace(tmp, path)
+    atomic.write_text(path, json.dumps(state, ensure_ascii=False, indent=1, sort_keys=True))

@@ -15,14 +15,14 @@ Rules (mirroring Quarto's Jupyter engine):
 from __future__ import annotations
 
 import base64
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import yaml
+
+from osq_utils import atomic
 
 __all__ = ["executed_notebook_to_markdown", "parse_cell_options"]
 
@@ -127,20 +127,6 @@ def _check_no_error(nb: nbformat.NotebookNode) -> None:
                 )
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    if path.exists() and path.read_bytes() == data:
-        return  # unchanged: keep mtime stable
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600: the site must stay readable
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class _Media:
     """Saves images of one note into its own folder and returns their hrefs."""
 
@@ -150,7 +136,7 @@ class _Media:
 
     def save(self, name: str, data: bytes) -> str:
         self.dir.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.dir / name, data)
+        atomic.write_bytes(self.dir / name, data, skip_unchanged=True)
         href = f"{self.href}/{name}" if self.href else name
         return f"<{href}>" if " " in href else href
 

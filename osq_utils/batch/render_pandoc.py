@@ -18,6 +18,8 @@ from typing import Any
 
 import pypandoc
 
+from osq_utils import atomic
+
 __all__ = ["TEMPLATES_DIR", "MARKDOWN_FORMAT", "install_assets", "render_page"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -35,19 +37,7 @@ TOC_TITLE = "Sur cette page"
 def install_assets(site_root: Path) -> Path:
     """Copy the stylesheet to `<site_root>/assets/osq.css` (atomic, skipped if unchanged)."""
     dest = Path(site_root) / ASSET_PATH
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    data = STYLESHEET.read_bytes()
-    if dest.exists() and dest.read_bytes() == data:
-        return dest
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".osq.css.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600: the site must stay readable
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_bytes(dest, STYLESHEET.read_bytes(), skip_unchanged=True)
     return dest
 
 

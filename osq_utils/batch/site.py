@@ -13,13 +13,13 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import yaml
 
+from osq_utils import atomic
 from osq_utils.batch.execute import JobResult
 from osq_utils.batch.notebook_md import executed_notebook_to_markdown
 from osq_utils.batch.plan import PROJECT_ROOT, TEMPLATES, Plan
@@ -37,15 +37,6 @@ def quarto_executable() -> str | None:
     if env:
         return None if env.lower() in ("non", "no", "0", "false") else env
     return shutil.which("quarto")
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 # --- Shared page contents (Quarto markdown) -----------------------------------------
@@ -231,24 +222,15 @@ def write_exports(plan: Plan, results: list[JobResult], site: Path, store_file: 
             "numerateur", "denominateur", "statut", "estime", "source", "source_libelle"]
     df = df[cols].sort_values(["niveau", "code", "indicateur", "annee"])
     out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_bytes(out_dir / "chiffres.csv", df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"))
+    atomic.write_bytes(out_dir / "chiffres.csv", df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"))
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:  # several times faster than openpyxl
         df.to_excel(xl, sheet_name="chiffres", index=False)
         pd.DataFrame({"statut": ["ok", "secret", "absent"],
                       "signification": ["valeur publiée", "secret statistique : valeur non diffusable",
                                         "non disponible (année ou source manquante)"]}).to_excel(xl, sheet_name="légende", index=False)
-    _atomic_bytes(out_dir / "chiffres.xlsx", buf.getvalue())
+    atomic.write_bytes(out_dir / "chiffres.xlsx", buf.getvalue())
     state["empreinte"] = digest
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 # --- Quarto renderer ------------------------------------------------------------------
@@ -275,7 +257,7 @@ def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Pa
     config["project"] = {**base.get("project", {}), "type": "website", "output-dir": os.path.relpath(site, staging),
                          "render": ["index.qmd", "glossaire.qmd", "sources.qmd", "notes/*.ipynb"]}
     config["website"] = {**base.get("website", {}), "title": plan.titre}
-    _atomic_text(staging / "_quarto.yml", yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    atomic.write_text(staging / "_quarto.yml", yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     shutil.copy(Path(__file__).parent / "templates" / "osq.css", staging / "osq.css")
     for r in results:
         if r.statut == "échec":
@@ -288,10 +270,10 @@ def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Pa
         "listing": {"id": "notes", "contents": "notes/*.ipynb", "type": "table", "fields": ["title", "subtitle", "categories"],
                     "filter-ui": True, "sort-ui": True, "categories": True, "page-size": 100},
     }
-    _atomic_text(staging / "index.qmd", "---\n" + yaml.safe_dump(listing, allow_unicode=True, sort_keys=False) + "---\n\n"
+    atomic.write_text(staging / "index.qmd", "---\n" + yaml.safe_dump(listing, allow_unicode=True, sort_keys=False) + "---\n\n"
                  + (plan.description or "") + "\n")
-    _atomic_text(staging / "glossaire.qmd", "---\ntitle: Glossaire des indicateurs\n---\n\n" + glossary_markdown(glossaire, catalogue))
-    _atomic_text(staging / "sources.qmd", "---\ntitle: Sources des données\n---\n\n" + sources_markdown(catalogue, chargements))
+    atomic.write_text(staging / "glossaire.qmd", "---\ntitle: Glossaire des indicateurs\n---\n\n" + glossary_markdown(glossaire, catalogue))
+    atomic.write_text(staging / "sources.qmd", "---\ntitle: Sources des données\n---\n\n" + sources_markdown(catalogue, chargements))
     return staging
 
 

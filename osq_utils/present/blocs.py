@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -124,15 +125,21 @@ def manquants(ctx: Contexte, comp: pd.DataFrame, territoire: Territoire) -> str:
 VERBATIMS_DIR = Path(__file__).resolve().parents[2] / "data" / "verbatims"
 
 
+@lru_cache(maxsize=32)
+def _verbatims_of(path: str, _mtime: int) -> tuple:
+    """Validated, pseudonymised verbatims of one file, read once per version of the file."""
+    from osq_utils import verbatims as vb
+
+    return tuple(vb.load_verbatims(path)[0])
+
+
 def paroles_acteurs(ctx: Contexte, refs: list[Territoire], theme: str | None = None, profil: str = "public",
                     max_n: int = 4) -> str:
     """The partner verbatims of these territories (and theme), pseudonymised, a handful at most."""
     from osq_utils import verbatims as vb
     from osq_utils.present.verbatims import bloc_verbatims
 
-    items = []
-    for path in sorted(VERBATIMS_DIR.glob("*.yml")):
-        if path.name != "themes.yml":
-            items += vb.load_verbatims(path)[0]
+    items = [v for path in sorted(VERBATIMS_DIR.glob("*.yml")) if path.name != "themes.yml"
+             for v in _verbatims_of(str(path), path.stat().st_mtime_ns)]
     chosen = vb.select(items, theme=theme, territoires=[(t.niveau, t.code) for t in refs], profil=profil, max_n=max_n)
     return bloc_verbatims(chosen, titre=None, profil=profil)
