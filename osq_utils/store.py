@@ -6,6 +6,7 @@ back and leaves the previous good data in place.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from contextlib import contextmanager
@@ -216,6 +217,47 @@ def version_key(con) -> tuple | None:
         _VERSION_KEYS.clear()
     _VERSION_KEYS[id(con)] = (con, key)
     return key
+
+
+def cached(func):
+    """Cache a pure query function of a read-only store: (con, *args) -> result, per store version.
+
+    Warm notebook kernels run many notes against the same store; a label or a
+    membership is read once. Results must be immutable (str, tuple, None).
+    """
+    results: dict = {}
+
+    @functools.wraps(func)
+    def wrapper(con, *args):
+        key = version_key(con)
+        if key is None:
+            return func(con, *args)
+        full = (key, args)
+        if full not in results:
+            if len(results) > 100_000:
+                results.clear()
+            results[full] = func(con, *args)
+        return results[full]
+
+    return wrapper
+
+
+_SHARED: dict[str, tuple] = {}
+
+
+def connect_shared(path: Path | str):
+    """A read-only connection kept open for the life of the process while the file is unchanged."""
+    path = str(Path(path).resolve())
+    st = os.stat(path)
+    stamp = (st.st_mtime_ns, st.st_size)
+    hit = _SHARED.get(path)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    if hit is not None:
+        hit[1].close()
+    con = connect(path, read_only=True)
+    _SHARED[path] = (stamp, con)
+    return con
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:

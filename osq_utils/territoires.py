@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from osq_utils import store
 from osq_utils.agregation import aggregate_parts
 from osq_utils.errors import OsqError
 
@@ -43,6 +44,7 @@ def latest_cog(con, niveau: str, code: str, cog: int | None = None) -> int | Non
     return row[0] if row else None
 
 
+@store.cached
 def libelle(con, niveau: str, code: str, cog: int | None = None) -> str | None:
     if niveau == "france":
         return "France métropolitaine"
@@ -66,6 +68,7 @@ def libelles(con, niveau: str, codes: list[str]) -> dict[str, str]:
     return dict(rows)
 
 
+@store.cached
 def parent(con, niveau: str, code: str, niveau_parent: str, cog: int | None = None) -> str | None:
     """Parent code in the given COG year (else the latest year on record)."""
     if niveau_parent == "france":
@@ -90,10 +93,11 @@ def membership_years(con, niveau_parent: str) -> list[int]:
     return [r[0] for r in rows]
 
 
-def communes_of(con, niveau: str, code: str, cog: int | None = None) -> list[str]:
+@store.cached
+def communes_of(con, niveau: str, code: str, cog: int | None = None) -> tuple[str, ...]:
     """Communes of an EPCI or département in a COG year (the latest on record if not given)."""
     if niveau == "commune":
-        return [code]
+        return (code,)
     if cog is None:
         row = con.execute(
             "SELECT max(cog) FROM appartenances WHERE niveau = 'commune' AND niveau_parent = ? AND code_parent = ?",
@@ -101,12 +105,12 @@ def communes_of(con, niveau: str, code: str, cog: int | None = None) -> list[str
         ).fetchone()
         cog = row[0] if row else None
         if cog is None:
-            return []
+            return ()
     rows = con.execute(
         "SELECT DISTINCT code FROM appartenances WHERE cog = ? AND niveau = 'commune' AND niveau_parent = ? AND code_parent = ? ORDER BY code",
         [cog, niveau, code],
     ).fetchall()
-    return [r[0] for r in rows]
+    return tuple(r[0] for r in rows)
 
 
 def qpv_of_commune(con, commune: str, cog: int = 2015) -> list[str]:

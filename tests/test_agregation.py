@@ -49,7 +49,7 @@ def _one(df: pd.DataFrame, indicateur: str, code: str | None = None) -> pd.Serie
 
 
 def _capso(con, cog: int) -> list[str]:
-    communes = territoires.communes_of(con, "epci", CAPSO, cog)
+    communes = list(territoires.communes_of(con, "epci", CAPSO, cog))
     assert len(communes) == 53
     return communes
 

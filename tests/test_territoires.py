@@ -270,9 +270,9 @@ def test_communes_of_capso(con):
     for cog in (2017, 2019, 2020):
         assert territoires.communes_of(con, "epci", CAPSO, cog) == communes
     # Before 2017 the CAPSO did not exist; its predecessor was the CA de Saint-Omer.
-    assert territoires.communes_of(con, "epci", CAPSO, 2016) == []
+    assert territoires.communes_of(con, "epci", CAPSO, 2016) == ()
     assert "62765" in territoires.communes_of(con, "epci", "246200455", 2016)
-    assert territoires.communes_of(con, "commune", "62765") == ["62765"]
+    assert territoires.communes_of(con, "commune", "62765") == ("62765",)
 
 
 def test_parents(con):

@@ -76,8 +76,9 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
     to_run = [j for j in jobs if force or executed.get(j.slug) != prints[j.slug] or not (nb_dir / f"{j.slug}.ipynb").exists()]
     t = time.perf_counter()
     advance = progress("Exécution et publication des notes", len(to_run)) if progress and to_run else None
-    # With a cluster the notes run elsewhere: render with every local core.
-    pages = ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) if cluster else 1)
+    # Pages are rendered here while the kernels compute: one renderer per four kernels, or every
+    # local core when the notes run on a cluster.
+    pages = ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) if cluster else max(1, n_jobs // 4))
     rendering: list[Future] = []
     lock = threading.Lock()
     last_save = [0.0]

@@ -30,12 +30,14 @@ class Contexte:
     glossaire_href: str
 
     def close(self) -> None:
-        self.con.close()
+        pass  # the connection is shared by the notes of a warm kernel (store.connect_shared)
 
 
 def contexte(store_path: str | os.PathLike | None = None, glossaire_href: str = "../glossaire.html") -> Contexte:
     path = Path(store_path) if store_path else store.store_path()
-    con = store.connect(path, read_only=True)
+    if not path.exists():
+        store.connect(path, read_only=True)  # raises the French "run osq ingest" error
+    con = store.connect_shared(path)
     return Contexte(con, indicateurs.load_glossaire(), load_catalogue(), glossaire_href)
 
 

@@ -107,7 +107,7 @@ def carte_commune_epci(ctx, commune, epci, indicateur: str):
     from osq_utils.present.blocs import source_note
 
     ind = ctx.glossaire[indicateur]
-    codes = territoires.communes_of(ctx.con, "epci", epci.code)
+    codes = list(territoires.communes_of(ctx.con, "epci", epci.code))
     gdf = load_geometries(ctx.con, "commune", codes)
     if gdf.empty:
         return Markdown(
@@ -124,6 +124,6 @@ def carte_commune_epci(ctx, commune, epci, indicateur: str):
         note += f" Communes sans contour 2018 : {', '.join(missing)}."
     fig = choropleth(gdf, obs, ind, highlight=commune.code, titre=f"{ind.libelle} en {year}, {epci.libelle}",
                      source_note=note)
-    return figure_png(fig)
+    return figure_png(fig, dpi=110)
 
 
