@@ -1,13 +1,14 @@
 """Execute the planned notebooks with papermill, in parallel, one log per job.
 
 Engines:
-- "chaud" (default): each worker process keeps one warm Jupyter kernel with the
-  heavy libraries already imported; before every note the kernel's namespace is
-  reset (new session: empty namespace, execution counter back to 1, figures
-  closed) and papermill runs the note on it. Most of a naive run's cost
-  (process start, kernel start, imports) is paid once per worker, not per note.
-- "frais": a fresh kernel per note, exactly like the papermill CLI.
-Jobs run on local worker processes, or on a Dask distributed cluster.
+- "chaud" (default): each worker (a thread of the build, or a Dask worker
+  process) keeps one warm Jupyter kernel with the heavy libraries already
+  imported; before every note the kernel's namespace is reset (new session:
+  empty namespace, execution counter back to 1, figures closed) and papermill
+  runs the note on it. Most of a naive run's cost (process start, kernel
+  start, imports) is paid once per worker, not per note.
+- "frais": a fresh kernel per note, exactly like the papermill CLI, in worker processes.
+Jobs run locally, or on a Dask distributed cluster.
 
 A failing job does not stop the others. The executed notebook is written to a
 temporary file and moved into place only on success, so a failed or
@@ -56,7 +57,7 @@ class JobResult:
     erreur: str | None = None
 
 
-# --- Warm kernel, one per worker process -------------------------------------------
+# --- Warm kernel, one per worker -------------------------------------------
 
 class _KernelSlot(threading.local):
     """The warm kernel of this worker (a thread of the build, or a Dask worker process)."""
