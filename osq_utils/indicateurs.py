@@ -280,9 +280,15 @@ def observations_of(con, niveau: str, codes: list[str], indicateurs: list[str] |
     glossaire = glossaire or load_glossaire()
     if not codes:
         return pd.DataFrame(columns=store.OBS_COLUMNS)
-    key = store.version_key(con)
-    frames = [_territory_observations(con, key, niveau, code) for code in dict.fromkeys(codes)]
-    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    codes = list(dict.fromkeys(codes))
+    if len(codes) > 20:
+        # Many territories (exports, maps): one query, no per-territory cache.
+        df = con.execute("SELECT * FROM observations WHERE niveau = ? AND code IN (SELECT unnest(?))",
+                         [niveau, codes]).df()
+    else:
+        key = store.version_key(con)
+        frames = [_territory_observations(con, key, niveau, code) for code in codes]
+        df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if indicateurs:
         df = df[df["indicateur"].isin(list(indicateurs))]
     if df.empty:

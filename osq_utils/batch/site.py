@@ -214,9 +214,9 @@ def write_exports(plan: Plan, results: list[JobResult], site: Path, store_file: 
 
     df = pd.concat(frames, ignore_index=True)
     df["territoire"] = [refs.get((n, c), c) for n, c in zip(df["niveau"], df["code"])]
-    df["indicateur_libelle"] = df["indicateur"].map(lambda c: glossaire[c].libelle)
-    df["unite"] = df["indicateur"].map(lambda c: glossaire[c].unite)
-    df["source_libelle"] = df["source"].map(lambda s: (catalogue[s].citation if s in catalogue else "calculs OSQ"))
+    df["indicateur_libelle"] = df["indicateur"].map({i.code: i.libelle for i in glossaire})
+    df["unite"] = df["indicateur"].map({i.code: i.unite for i in glossaire})
+    df["source_libelle"] = df["source"].map({k: v.citation for k, v in catalogue.items()}).fillna("calculs OSQ")
     df.loc[df["statut"] != "ok", ["valeur", "numerateur", "denominateur"]] = None
     cols = ["niveau", "code", "territoire", "indicateur", "indicateur_libelle", "unite", "annee", "valeur",
             "numerateur", "denominateur", "statut", "estime", "source", "source_libelle"]
