@@ -96,8 +96,8 @@ OBS_COLUMNS = ["code", "niveau", "indicateur", "annee", "valeur", "numerateur", 
 
 
 def store_path() -> Path:
-    """The store file: $OSQ_STORE, or data/osq.duckdb under the project."""
-    return Path(os.environ.get("OSQ_STORE", DEFAULT_STORE))
+    """The store file (absolute): $OSQ_STORE, or data/osq.duckdb under the current folder."""
+    return Path(os.environ.get("OSQ_STORE", DEFAULT_STORE)).resolve()
 
 
 def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:

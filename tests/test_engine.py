@@ -129,3 +129,16 @@ def test_runs_on_a_dask_cluster(store_file, tmp_path, monkeypatch):
         report = build(params, store_file=store_file, sortie=tmp_path / "r", n_jobs=1, cluster=cluster.scheduler_address)
     assert report.count("ok") == 2
     assert (report.root / "site" / "notes" / "communale-62765.html").exists()
+
+
+def test_relative_paths_and_working_folder_survive_a_build(store_file, tmp_path, monkeypatch):
+    # As `make site` runs it: relative store and output paths, several warm kernels in threads.
+    monkeypatch.setenv("OSQ_QUARTO", "non")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "osq.duckdb").symlink_to(store_file)
+    _params(tmp_path / "p.yml", ["62040", "62525", "62765"])
+    monkeypatch.chdir(tmp_path)
+    report = build(Path("p.yml"), store_file=Path("data/osq.duckdb"), sortie=Path("r"), n_jobs=2)
+    assert report.count("ok") == 3
+    assert Path.cwd() == tmp_path
+    assert (tmp_path / "r" / "essai" / "site" / "donnees" / "chiffres.csv").exists()

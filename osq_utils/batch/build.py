@@ -50,7 +50,8 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
     """
     start = time.perf_counter()
     phases: dict[str, float] = {}
-    store_file = Path(store_file) if store_file else store.store_path()
+    store_file = Path(store_file).resolve() if store_file else store.store_path()
+    sortie = Path(sortie).resolve()
     con = store.connect(store_file, read_only=True)
     try:
         the_plan = pl.plan(con, params)
@@ -59,7 +60,7 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
     finally:
         con.close()
     jobs = the_plan.jobs[:limite] if limite else the_plan.jobs
-    root = Path(sortie) / the_plan.id
+    root = sortie / the_plan.id
     state_file = root / "etat.json"
     state = fp.load_state(state_file)
     executed, published = state.setdefault("executes", {}), state.setdefault("publies", {})

@@ -179,7 +179,9 @@ def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "cha
         fh.write(f"modèle : {job.modele}\nterritoire : {job.niveau} {job.code} ({job.libelle})\n"
                  f"paramètres : {params}\nmoteur : {engine}\n")
         try:
-            kwargs = {}
+            # papermill's `cwd` chdirs the calling process: only for fresh kernels, which run in
+            # worker processes; a warm kernel already runs in the templates folder.
+            kwargs = {"cwd": str(NOTEBOOKS)} if engine != "chaud" else {}
             if engine == "chaud":
                 kwargs["km"] = _warm_kernel()
                 _run_silently(kwargs["km"], RESET)
@@ -187,7 +189,7 @@ def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "cha
             pm.execute_notebook(
                 str(job.template), str(tmp), parameters=params, kernel_name="python3", progress_bar=False,
                 request_save_on_cell_execute=False,
-                cwd=str(NOTEBOOKS), log_output=False, extra_arguments=KERNEL_ARGS, **kwargs,
+                log_output=False, extra_arguments=KERNEL_ARGS, **kwargs,
             )
         except Exception as exc:  # papermill raises PapermillExecutionError and others
             fh.write("\n" + "".join(traceback.format_exception(exc)))
