@@ -38,6 +38,7 @@ def test_saint_omer_note_marks_missing_values_nd_never_zero(built_site):
     page = (built_site / "site" / "notes" / "communale-62765.html").read_text(encoding="utf-8")
     assert "31,0\u00a0%" in page  # Filosofi 2018 poverty rate of Saint-Omer
     assert ">nd<" in page  # e.g. départemental poverty rate: not published in the mirror
+    assert "CNAF, allocataires par IRIS 2020 (calcul OSQ)" in page  # figures OSQ computes cite their origin
 
 
 def test_glossary_and_sources_pages(built_site):

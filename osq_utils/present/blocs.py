@@ -52,14 +52,22 @@ def citation(catalogue: dict[str, Source], source_id: str | None) -> str:
 
 def source_note(catalogue: dict[str, Source], rows: pd.DataFrame, extra: list[str] | None = None) -> str:
     """'Source : Insee, Filosofi 2016, 2018 ; CNAF, allocataires par IRIS 2019.' from observation rows."""
-    parts: dict[str, set[int]] = {}
-    for src, year in zip(rows.get("source", []), rows.get("annee", [])):
+    parts: dict[tuple[str, bool], set[int]] = {}  # (citation, computed by OSQ) -> years
+    glossaire = indicateurs.load_glossaire()
+    inds = rows["indicateur"] if "indicateur" in rows else [None] * len(rows)
+    for src, year, ind in zip(rows.get("source", []), rows.get("annee", []), inds):
         if src is None or (isinstance(src, float) and pd.isna(src)) or pd.isna(year):
             continue
         if src == indicateurs.DERIVED_SOURCE:
+            # A figure OSQ computed (IRIS summed into communes, densities): cite what it was computed from.
+            origins = [s for s in (glossaire.indicateurs[ind].sources if ind in glossaire.indicateurs else ())
+                       if s in catalogue][:1]
+            for origin in origins:
+                parts.setdefault((citation(catalogue, origin), True), set()).add(int(year))
             continue
-        parts.setdefault(citation(catalogue, src), set()).add(int(year))
-    bits = [f"{name} {fr.annees(sorted(years))}" for name, years in parts.items()]
+        parts.setdefault((citation(catalogue, src), False), set()).add(int(year))
+    bits = [f"{name} {fr.annees(sorted(years))}" + (" (calcul OSQ)" if computed else "")
+            for (name, computed), years in parts.items()]
     bits += extra or []
     if not bits:
         return "Source : non disponible."
