@@ -259,6 +259,3 @@ def connect_shared(path: Path | str):
     _SHARED[path] = (stamp, con)
     return con
 
-
-def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
-    return con.execute(sql, params or []).df()

@@ -33,15 +33,6 @@ FRANCE = "FRM"
 DOM_PREFIXES = ("97", "98")
 
 
-def latest_cog(con, niveau: str, code: str, cog: int | None = None) -> int | None:
-    """The most recent COG year (<= cog when given) in which the territory exists."""
-    sql = "SELECT max(cog) FROM territoires WHERE niveau = ? AND code = ?"
-    params: list = [niveau, code]
-    if cog is not None:
-        sql += " AND cog <= ?"
-        params.append(cog)
-    row = con.execute(sql, params).fetchone()
-    return row[0] if row else None
 
 
 @store.cached
@@ -86,11 +77,6 @@ def parent(con, niveau: str, code: str, niveau_parent: str, cog: int | None = No
     return row[0] if row else None
 
 
-def membership_years(con, niveau_parent: str) -> list[int]:
-    rows = con.execute(
-        "SELECT DISTINCT cog FROM appartenances WHERE niveau = 'commune' AND niveau_parent = ? ORDER BY cog", [niveau_parent]
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 @store.cached

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from jupyter_client.blocking.client import BlockingKernelClient
 
-from osq_utils.batch.plan import NOTEBOOKS, Job
+from osq_utils.batch.plan import Job, templates_dir
 
 # No start-up chatter in the console, no SQLite history written for every cell.
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"]
@@ -115,7 +115,7 @@ def _warm_kernel():
     if km is not None:
         _shutdown_kernel()
     km = KernelManager(kernel_name="python3", client_class=f"{__name__}._ReadyClient")
-    km.start_kernel(extra_arguments=KERNEL_ARGS, cwd=str(NOTEBOOKS))
+    km.start_kernel(extra_arguments=KERNEL_ARGS, cwd=str(templates_dir()))
     kc = km.client()
     kc.start_channels()
     try:
@@ -181,7 +181,7 @@ def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "cha
         try:
             # papermill's `cwd` chdirs the calling process: only for fresh kernels, which run in
             # worker processes; a warm kernel already runs in the templates folder.
-            kwargs = {"cwd": str(NOTEBOOKS)} if engine != "chaud" else {}
+            kwargs = {"cwd": str(templates_dir())} if engine != "chaud" else {}
             if engine == "chaud":
                 kwargs["km"] = _warm_kernel()
                 _run_silently(kwargs["km"], RESET)

@@ -14,8 +14,9 @@ from osq_utils import territoires
 from osq_utils.errors import OsqError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-# Templates folder: the project's notebooks/, or $OSQ_NOTEBOOKS (an observatory's own templates).
-NOTEBOOKS = Path(os.environ.get("OSQ_NOTEBOOKS", PROJECT_ROOT / "notebooks"))
+def templates_dir() -> Path:
+    """Templates folder: the project's notebooks/, or $OSQ_NOTEBOOKS (an observatory's own templates)."""
+    return Path(os.environ.get("OSQ_NOTEBOOKS", PROJECT_ROOT / "notebooks"))
 # template -> (territory level, papermill parameter holding the code, label, plural label)
 TEMPLATES = {
     "note_communale": ("commune", "code_commune", "Note communale", "Notes communales"),
@@ -37,7 +38,7 @@ class Job:
 
     @property
     def template(self) -> Path:
-        return Path(os.environ.get("OSQ_NOTEBOOKS", NOTEBOOKS)) / f"{self.modele}.ipynb"
+        return templates_dir() / f"{self.modele}.ipynb"
 
 
 @dataclass(frozen=True)

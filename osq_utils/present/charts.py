@@ -43,39 +43,6 @@ def french_labels(unite: str, decimales: int = 0):
     return fmt
 
 
-def evolution_chart(evo: pd.DataFrame, ind: Indicateur, *, source_note: str):
-    """Lines over the years for each territory; missing years are left out and listed."""
-    data = evo[evo["statut"] == "ok"].copy()
-    order = list(dict.fromkeys(evo["territoire"]))
-    data["territoire"] = pd.Categorical(data["territoire"], categories=order)
-    missing = []
-    for terr in order:
-        part = evo[(evo["territoire"] == terr) & (evo["statut"] != "ok")]
-        if len(part):
-            secret = part[part["statut"] == "secret"]["annee"].tolist()
-            absent = part[part["statut"] != "secret"]["annee"].tolist()
-            bits = []
-            if absent:
-                bits.append(f"nd {fr.annees(absent)}")
-            if secret:
-                bits.append(f"secret {fr.annees(secret)}")
-            missing.append(f"{terr} : {', '.join(bits)}")
-    caption = source_note
-    if missing:
-        caption += "\nAnnées sans valeur publiée (non tracées) : " + " ; ".join(missing)
-    years = sorted(evo["annee"].unique())
-    unit_label = {"%": "%", "€": "€"}.get(ind.unite, ind.unite)
-    plot = (
-        ggplot(data, aes("annee", "valeur", color="territoire", group="territoire"))
-        + geom_line(size=1)
-        + geom_point(size=2.2)
-        + scale_color_manual(values=OKABE_ITO[: len(order)], drop=False)
-        + scale_x_continuous(breaks=years, labels=[str(y) for y in years])
-        + scale_y_continuous(labels=french_labels(ind.unite, 0 if ind.unite != "%" else 1))
-        + labs(x="", y=unit_label, title=f"{ind.libelle}", caption=_wrap(caption))
-        + theme_osq()
-    )
-    return plot
 
 
 def evolution_panels(panels: list[tuple[Indicateur, pd.DataFrame]], *, source_note: str):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import geopandas as gpd
 import mapclassify
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 from shapely import wkb
@@ -91,9 +90,6 @@ def choropleth(gdf: gpd.GeoDataFrame, values: pd.DataFrame, ind: Indicateur, *, 
     return fig
 
 
-def class_breaks(values: np.ndarray, k: int = 5) -> list[float]:
-    """Quantile class upper bounds (mapclassify), for tests and legends."""
-    return list(mapclassify.Quantiles(values, k=k).bins)
 
 
 def carte_commune_epci(ctx, commune, epci, indicateur: str):

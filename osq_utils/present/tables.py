@@ -52,13 +52,3 @@ def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, so
         gt = gt.tab_source_note(html(note) if note.startswith("<") else note)
     return gt
 
-
-def simple_table(df: pd.DataFrame, *, titre: str | None, source_note: str, legende: bool = True) -> GT:
-    """A table of already formatted strings, with its source and the marks' legend."""
-    gt = GT(df, id=_stable_id(titre or source_note))
-    if titre:
-        gt = gt.tab_header(title=titre)
-    gt = gt.tab_source_note(source_note)
-    if legende:
-        gt = gt.tab_source_note(fr.LEGENDE_MARQUES)
-    return gt
