@@ -55,6 +55,23 @@ def test_warm_kernel_outputs_equal_a_fresh_papermill_run(store_file, tmp_path):
     ex._shutdown_kernel()
 
 
+def test_warm_kernel_releases_each_note_client(store_file, tmp_path):
+    """A reused kernel must not leave a heartbeat thread and a zmq context behind per note:
+    a 1,200-note build once ended with thousands of threads and slowed down as it went."""
+    import os
+
+    def threads() -> int:
+        return len(os.listdir("/proc/self/task"))
+
+    statut, _, err = ex.run_job(_job("62040"), str(tmp_path), str(tmp_path), str(store_file), "chaud")
+    assert statut == "ok", err
+    before = threads()
+    for code in ("62765", "62525", "62040"):
+        assert ex.run_job(_job(code), str(tmp_path), str(tmp_path), str(store_file), "chaud")[0] == "ok"
+    assert threads() == before
+    ex._shutdown_kernel()
+
+
 def _params(path: Path, codes: list[str]) -> Path:
     quoted = ", ".join(f'"{c}"' for c in codes)
     path.write_text("observatoire:\n  id: essai\n  titre: Essai\nnotes:\n  - modele: note_communale\n"

@@ -17,6 +17,7 @@ interrupted note never replaces a good one.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import queue
@@ -146,6 +147,47 @@ def _run_silently(km, code: str, timeout: float = 60) -> None:
         raise RuntimeError(f"préparation du noyau en échec : {reply['content'].get('ename')}")
 
 
+def _warm_engine():
+    """papermill engine 'osq-chaud': nbclient on a kernel that outlives the note.
+
+    With a kernel manager passed in, nbclient neither stops its client's channels
+    (a heartbeat thread and a zmq context per note) nor drops the atexit hook that
+    holds the client and its notebook: a long build would pile up thousands of
+    threads and every executed notebook. Release both after each note.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    class ReleasingClient(PapermillNotebookClient):
+        def execute(self, **kwargs):
+            try:
+                return super().execute(**kwargs)
+            finally:
+                atexit.unregister(self._cleanup_kernel)
+                if self.kc is not None:
+                    self.kc.stop_channels()
+                    self.kc = None
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            # Same arguments as papermill's NBClientEngine, only the client class differs.
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                safe_kwargs, timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+                startup_timeout=start_timeout, kernel_name=kernel_name, log=logger, log_output=log_output,
+                stdout_file=stdout_file, stderr_file=stderr_file,
+            )
+            return ReleasingClient(nb_man, **final_kwargs).execute()
+
+    papermill_engines.register("osq-chaud", WarmKernelEngine)
+    return "osq-chaud"
+
+
 def _shutdown_kernel(km=None) -> None:
     """Shut down this worker's kernel (or the given one)."""
     km = km if km is not None else _KERNEL.km
@@ -184,6 +226,7 @@ def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "cha
             kwargs = {"cwd": str(templates_dir())} if engine != "chaud" else {}
             if engine == "chaud":
                 kwargs["km"] = _warm_kernel()
+                kwargs["engine_name"] = _warm_engine()
                 _run_silently(kwargs["km"], RESET)
                 _KERNEL.runs += 1
             pm.execute_notebook(

@@ -68,7 +68,7 @@ def evolution_panels(panels: list[tuple[Indicateur, pd.DataFrame]], *, source_no
                 missing.append(f"{ind.libelle}, {terr} : {', '.join(bits)}")
     data = pd.concat(frames, ignore_index=True)
     years = sorted(data["annee"].unique())
-    data = data[data["statut"] == "ok"].copy()
+    data = _line_segments(data)
     data["territoire"] = pd.Categorical(data["territoire"], categories=order)
     data["panneau"] = pd.Categorical(data["panneau"], categories=list(dict.fromkeys(f["panneau"].iloc[0] for f in frames)))
     caption = source_note
@@ -80,8 +80,9 @@ def evolution_panels(panels: list[tuple[Indicateur, pd.DataFrame]], *, source_no
         return [fr.nombre(v, 1 if span < 20 else 0) for v in values]
 
     return (
-        ggplot(data, aes("annee", "valeur", color="territoire", group="territoire"))
-        + geom_line(size=1)
+        ggplot(data, aes("annee", "valeur", color="territoire"))
+        # A line joins consecutive published years only: a missing year breaks it.
+        + geom_line(aes(group="segment"), data=data[data["points_segment"] > 1], size=1)
         + geom_point(size=2)
         + facet_wrap("panneau", scales="free_y", ncol=len(panels))
         + scale_color_manual(values=OKABE_ITO[: len(order)], drop=False)
@@ -91,6 +92,21 @@ def evolution_panels(panels: list[tuple[Indicateur, pd.DataFrame]], *, source_no
         + theme_osq()
         + theme(figure_size=(9, 4.2))
     )
+
+
+def _line_segments(data: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a value ('ok'), each tagged with its segment: a run of consecutive years.
+
+    `data` has every year of each (panneau, territoire), with statut; a year that is not
+    'ok' ends the segment, so the chart never draws a line across a missing year.
+    """
+    data = data.sort_values(["panneau", "territoire", "annee"]).copy()
+    not_ok = (data["statut"] != "ok").astype(int)
+    run = not_ok.groupby([data["panneau"], data["territoire"]]).cumsum()
+    data["segment"] = data["panneau"].astype(str) + "|" + data["territoire"].astype(str) + "|" + run.astype(str)
+    data = data[data["statut"] == "ok"].copy()
+    data["points_segment"] = data.groupby("segment")["annee"].transform("size")
+    return data
 
 
 def _wrap(text: str, width: int = 110) -> str:

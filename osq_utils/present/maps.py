@@ -53,6 +53,9 @@ def choropleth(gdf: gpd.GeoDataFrame, values: pd.DataFrame, ind: Indicateur, *, 
     data = data.to_crs(2154)  # Lambert-93 for a true-shape map of metropolitan France
     ok = data[data["statut"] == "ok"]
     fig, ax = plt.subplots(figsize=(7.5, 5.6))
+    # geopandas asks for a redraw after every layer; on a figure only ever saved to a file
+    # that is a full drawing pass per layer for nothing.
+    fig.canvas.draw_idle = lambda *args, **kwargs: None
     handles = []
     decimals = 1 if ind.unite == "%" else 0
     if len(ok) >= 2:

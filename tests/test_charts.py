@@ -1,0 +1,25 @@
+"""Evolution charts: a missing year breaks the line, it is never bridged nor drawn as 0."""
+
+from __future__ import annotations
+
+from osq_utils import indicateurs
+from osq_utils.present import charts
+
+
+def test_missing_year_breaks_the_line(con, glossaire):
+    # Filosofi's commune file of 2017 was not published: Arques has 2014-2016 and 2018-2019.
+    refs = indicateurs.references_of_commune(con, "62040")[:1]
+    evo = indicateurs.evolution(con, refs, "revenu_median", glossaire)
+    assert evo.set_index("annee").loc[2017, "statut"] == "absent"
+    data = charts._line_segments(evo.assign(panneau="revenu"))
+    segments = data.groupby("segment")["annee"].apply(list).sort_values().tolist()
+    assert segments == [[2014, 2015, 2016], [2018, 2019]]
+    assert 2017 not in data["annee"].tolist()
+
+
+def test_chart_draws_without_warning(con, glossaire, recwarn):
+    refs = indicateurs.references_of_commune(con, "62040")
+    panels = [(glossaire[c], indicateurs.evolution(con, refs, c, glossaire)) for c in ("revenu_median", "taux_pauvrete")]
+    fig = charts.evolution_panels(panels, source_note="Source : Insee, Filosofi.").draw()
+    assert len(fig.axes) >= 2
+    assert not [w for w in recwarn if "geom_path" in str(w.message)]
