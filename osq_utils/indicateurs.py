@@ -323,14 +323,33 @@ class Territoire:
     niveau: str
     code: str
     libelle: str
+    communes: tuple[str, ...] = ()  # members of a custom grouping (niveau 'groupement')
 
     @property
     def nom_complet(self) -> str:
         return self.libelle
 
 
-def references_of_commune(con, commune: str) -> list[Territoire]:
-    """The commune and its reference territories: EPCI, département, France.
+def territory_observations(con, t: Territoire, indicateurs: list[str] | None,
+                           glossaire: Glossaire | None = None) -> pd.DataFrame:
+    """Observations of one reference territory; a custom grouping is summed from its communes."""
+    if t.niveau != "groupement":
+        return observations_of(con, t.niveau, [t.code], indicateurs, glossaire)
+    glossaire = glossaire or load_glossaire()
+    groupement = territoires.Groupement(t.code, t.libelle, t.communes)
+    codes = list(indicateurs) if indicateurs else list(glossaire.indicateurs)
+    out = groupement_observations(con, groupement, codes, glossaire)
+    return out.assign(source=DERIVED_SOURCE, cog=None)
+
+
+def indicateurs_of_level(glossaire: Glossaire, niveau: str) -> list[str]:
+    """Every glossary indicator published at this level, theme by theme (glossary order)."""
+    return [i.code for theme in glossaire.themes for i in glossaire.par_theme(theme) if niveau in i.niveaux]
+
+
+def references_of_commune(con, commune: str,
+                          groupements: dict[str, territoires.Groupement] | None = None) -> list[Territoire]:
+    """The commune and its reference territories: EPCI, custom groupings holding it, département, France.
 
     Current membership (latest COG on record) is used: INSEE publishes each
     EPCI in that year's map, so a past year of a newer EPCI is simply missing.
@@ -339,6 +358,9 @@ def references_of_commune(con, commune: str) -> list[Territoire]:
     epci = territoires.parent(con, "commune", commune, "epci")
     if epci:
         out.append(Territoire("epci", epci, territoires.libelle(con, "epci", epci) or epci))
+    for g in (groupements or {}).values():
+        if commune in g.communes:
+            out.append(Territoire("groupement", g.code, g.libelle, tuple(g.communes)))
     dep = territoires.parent(con, "commune", commune, "departement")
     if dep:
         out.append(Territoire("departement", dep, territoires.libelle(con, "departement", dep) or dep))
@@ -356,7 +378,7 @@ def comparison(con, refs: list[Territoire], indicateurs: list[str], annee: int |
     """
     glossaire = glossaire or load_glossaire()
     cols = ["indicateur", "annee", "valeur", "statut", "source", "estime"]
-    obs = pd.concat([observations_of(con, t.niveau, [t.code], indicateurs, glossaire)[cols].assign(_t=i)
+    obs = pd.concat([territory_observations(con, t, indicateurs, glossaire)[cols].assign(_t=i)
                      for i, t in enumerate(refs)], ignore_index=True)
     # The year shown: the latest 'ok' year of the first territory, else its latest year, else anyone's.
     if annee is not None:
@@ -389,7 +411,7 @@ def evolution(con, refs: list[Territoire], indicateur: str, glossaire: Glossaire
         if t.niveau == "commune":
             df = commune_series(con, t.code, [indicateur], glossaire).set_index("annee")
         else:
-            df = observations_of(con, t.niveau, [t.code], [indicateur], glossaire).set_index("annee")
+            df = territory_observations(con, t, [indicateur], glossaire).set_index("annee")
         for y in years:
             if y in df.index:
                 r = df.loc[y]

@@ -17,7 +17,9 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
-DEFAULT_STORE = Path("data") / "osq.duckdb"
+# The project's store: data/osq.duckdb beside notebooks/, whatever the current folder (a
+# notebook opened in JupyterLab runs in notebooks/).
+DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "osq.duckdb"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS observations (
@@ -96,8 +98,8 @@ OBS_COLUMNS = ["code", "niveau", "indicateur", "annee", "valeur", "numerateur", 
 
 
 def store_path() -> Path:
-    """The store file (absolute): $OSQ_STORE, or data/osq.duckdb under the current folder."""
-    return Path(os.environ.get("OSQ_STORE", DEFAULT_STORE)).resolve()
+    """The store file (absolute): $OSQ_STORE (relative to the current folder), else the project's data/osq.duckdb."""
+    return Path(os.environ.get("OSQ_STORE") or DEFAULT_STORE).resolve()
 
 
 def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -43,3 +43,27 @@ def test_unknown_commune_in_grouping_is_located(con, tmp_path):
     with pytest.raises(OsqError) as err:
         territoires.load_groupements(bad, con)
     assert err.value.ligne == 6 and err.value.colonne == 9 and "2040" in str(err.value)
+
+
+VDM_YML = PROJECT_ROOT / "data" / "territoires" / "val-de-marne.yml"
+
+
+def test_commune_note_compares_with_its_grouping(con, glossaire):
+    # Val-de-Marne's three EPT (COGugaison 2024, column EPT) cover its 47 communes.
+    groups = territoires.load_groupements(VDM_YML, con)
+    assert sum(len(g.communes) for g in groups.values()) == 47
+    refs = indicateurs.references_of_commune(con, "94028", groups)  # Créteil, in Grand Paris Sud Est Avenir
+    assert [t.niveau for t in refs] == ["commune", "epci", "groupement", "departement", "france"]
+    ept = refs[2]
+    assert ept.code == "EPT-200058006" and len(ept.communes) == 16
+    comp = indicateurs.comparison(con, refs, ["nb_menages_fiscaux", "revenu_median"], annee=2019, glossaire=glossaire)
+    row = comp[(comp.niveau == "groupement") & (comp.indicateur == "nb_menages_fiscaux")].iloc[0]
+    # Filosofi 2019 households of the 16 communes, summed from FILO2019_DISP_COM.csv (NBMENFISC19).
+    expected = con.execute(
+        "SELECT sum(valeur) FROM observations WHERE niveau = 'commune' AND indicateur = 'nb_menages_fiscaux' "
+        "AND annee = 2019 AND source = 'insee-filosofi-2014-2019-disp' AND code IN (SELECT unnest(?))",
+        [list(ept.communes)]).fetchone()[0]
+    assert row["statut"] == "ok" and math.isclose(row["valeur"], expected)
+    # A median is never aggregated: the grouping has none.
+    median = comp[(comp.niveau == "groupement") & (comp.indicateur == "revenu_median")].iloc[0]
+    assert median["statut"] != "ok" and math.isnan(median["valeur"])

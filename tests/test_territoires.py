@@ -343,3 +343,14 @@ def test_load_groupements_rejects_unquoted_codes(tmp_path):
     with pytest.raises(OsqError) as info:
         load_groupements(path)
     assert info.value.fichier == path
+
+
+def test_qpv_2024_one_code_per_row(con):
+    # ANCT centroide-4326_qpv.geojson lists Saint-Étienne's nine QPV 2024 in one cell:
+    # "QN04211M, QN04212M, …" with names "Cotonne Montferré, Tardy Tarentaize Beaubrun Couriot, …".
+    rows = con.execute(
+        "SELECT a.code, t.libelle FROM appartenances a JOIN territoires t ON t.niveau = 'qpv' AND t.code = a.code "
+        "AND t.cog = 2024 WHERE a.niveau = 'qpv' AND a.cog = 2024 AND a.code_parent = '42218' ORDER BY a.code").fetchall()
+    assert len(rows) == 9
+    assert rows[0] == ("QN04211M", "Cotonne Montferré")
+    assert all("," not in code for code, _ in rows)

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -14,13 +15,49 @@ from osq_utils import territoires
 from osq_utils.errors import OsqError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ABS_THEMES = PROJECT_ROOT / "data" / "abs" / "themes.yml"
+
+
 def templates_dir() -> Path:
     """Templates folder: the project's notebooks/, or $OSQ_NOTEBOOKS (an observatory's own templates)."""
     return Path(os.environ.get("OSQ_NOTEBOOKS", PROJECT_ROOT / "notebooks"))
-# template -> (territory level, papermill parameter holding the code, label, plural label)
+
+
+class Modele(NamedTuple):
+    niveau: str  # territory level of one note
+    parametre: str  # papermill parameter holding the territory code
+    libelle: str
+    pluriel: str
+    prefixe: str  # of the note's slug
+
+
 TEMPLATES = {
-    "note_communale": ("commune", "code_commune", "Note communale", "Notes communales"),
+    "note_communale": Modele("commune", "code_commune", "Note communale", "Notes communales", "communale"),
+    "note_quartier": Modele("qpv", "code_qpv", "Note de quartier", "Notes de quartier (QPV)", "quartier"),
+    "note_epci": Modele("epci", "code_epci", "Note d'agglomération", "Notes d'agglomération", "epci"),
+    "abs_ccas": Modele("commune", "code_commune", "Analyse des besoins sociaux",
+                       "Analyses des besoins sociaux (CCAS)", "abs"),
+    "evaluation_cdv": Modele("epci", "code_epci", "Évaluation du contrat de ville",
+                             "Évaluations du contrat de ville", "evaluation"),
 }
+# Note entries' keys whose value is a project file or folder (relative to where osq runs).
+PATH_KEYS = ("groupements", "enjeux")
+
+
+def theme_labels() -> dict[str, str]:
+    """Themes a note may be run for: the ABS themes (data/abs/themes.yml), then the glossary's."""
+    from osq_utils.indicateurs import load_glossaire
+
+    out: dict[str, str] = {}
+    if ABS_THEMES.exists():
+        raw = yaml.safe_load(ABS_THEMES.read_text(encoding="utf-8")) or {}
+        raw = raw.get("themes", raw)
+        items = raw.items() if isinstance(raw, dict) else ((t.get("id") or t.get("code"), t) for t in raw)
+        for key, spec in items:
+            out[str(key)] = spec.get("libelle", key) if isinstance(spec, dict) else str(spec)
+    for key, label in load_glossaire().themes.items():
+        out.setdefault(key, label)
+    return out
 
 
 @dataclass(frozen=True)
@@ -31,10 +68,12 @@ class Job:
     libelle: str
     slug: str
     parametres: dict = field(hash=False, compare=False)
+    theme: str | None = None
+    theme_libelle: str | None = None
 
     @property
     def titre(self) -> str:
-        return self.libelle
+        return self.libelle if not self.theme_libelle else f"{self.libelle} · {self.theme_libelle}"
 
     @property
     def template(self) -> Path:
@@ -98,6 +137,7 @@ def plan(con, params_file: Path) -> Plan:
         raise OsqError("clé « observatoire.id » manquante", fichier=params_file, ligne=1, colonne="observatoire",
                        correction="ajoutez un identifiant court, par exemple « id: capso ».")
     jobs: list[Job] = []
+    themes_known = None
     for i, note in enumerate(data.get("notes") or []):
         modele = note.get("modele")
         node = _find_node(root, "notes", i, "modele")
@@ -105,18 +145,112 @@ def plan(con, params_file: Path) -> Plan:
             line, col = _line_of(node) if node else (None, None)
             raise OsqError(f"modèle de note « {modele} » inconnu", fichier=params_file, ligne=line, colonne=col,
                            correction=f"modèles disponibles : {', '.join(TEMPLATES)}.")
-        niveau, param, *_ = TEMPLATES[modele]
-        codes = _codes_for(con, note, root, i, params_file)
-        labels = territoires.libelles(con, niveau, codes)
+        spec = TEMPLATES[modele]
+        codes = _codes_for(con, note, root, i, params_file, spec.niveau)
+        labels = territoires.libelles(con, spec.niveau, codes)
+        extra = dict(note.get("parametres") or {})
+        for key in PATH_KEYS:
+            if key in note:
+                extra[key] = str(_project_path(con, note[key], root, i, key, params_file))
+        themes = [None]
+        if "themes" in note:
+            themes_known = themes_known or theme_labels()
+            themes = [str(t) for t in _as_list(note["themes"])]
+            for j, theme in enumerate(themes):
+                if theme not in themes_known:
+                    line, col = _position(root, params_file, "notes", i, "themes", j)
+                    raise OsqError(f"thème « {theme} » inconnu", fichier=params_file, ligne=line, colonne=col,
+                                   correction=f"thèmes disponibles : {', '.join(themes_known)}.")
         for code in codes:
-            label = labels.get(code, code)
-            jobs.append(Job(modele, niveau, code, label, f"{modele.replace('note_', '')}-{code}",
-                            {param: code, **(note.get("parametres") or {})}))
+            for theme in themes:
+                params = {spec.parametre: code, **extra}
+                slug = f"{spec.prefixe}-{code}"
+                if theme:
+                    params["theme"] = theme
+                    slug += f"-{theme}"
+                if "enjeux" in extra:
+                    params["enjeux"], params["enjeux_fichier"] = _enjeux(Path(extra["enjeux"]), code, theme)
+                jobs.append(Job(modele, spec.niveau, code, labels.get(code, code), slug, params, theme,
+                                themes_known.get(theme) if theme and themes_known else None))
     return Plan(str(obs["id"]), obs.get("titre", obs["id"]), obs.get("description", ""), Path(params_file), jobs)
 
 
-def _codes_for(con, note: dict, root, i: int, params_file: Path) -> list[str]:
+def _position(root, params_file, *path) -> tuple[int | None, int | None]:
+    node = _find_node(root, *path)
+    return _line_of(node) if node is not None else (None, None)
+
+
+def _project_path(con, value, root, i: int, key: str, params_file: Path) -> Path:
+    """A file or folder named in a params file, relative to the project folder (where osq runs)."""
+    path = Path(str(value))
+    path = path if path.is_absolute() else Path.cwd() / path
+    if not path.exists():
+        line, col = _position(root, params_file, "notes", i, key)
+        raise OsqError(f"« {key} » : {value} introuvable", fichier=params_file, ligne=line, colonne=col,
+                       correction="indiquez un chemin relatif au dossier du projet, par exemple "
+                                  + ("data/territoires/capso.yml." if key == "groupements" else "params/capso/enjeux."))
+    if key == "groupements":
+        territoires.load_groupements(path, con)  # a located error now, rather than a failed note per commune
+    return path.resolve()
+
+
+def _enjeux(folder: Path, code: str, theme: str | None) -> tuple[str, str]:
+    """The analyst's « enjeux à retenir » for one note, and the file they belong in.
+
+    <folder>/<code>-<theme>.md (or <code>.md without theme); text '' while the file is not written.
+    """
+    path = folder / (f"{code}-{theme}.md" if theme else f"{code}.md") if folder.is_dir() else folder
+    text = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    try:
+        shown = str(path.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(path)
+    return text, shown
+
+
+def _codes_for(con, note: dict, root, i: int, params_file: Path, niveau: str = "commune") -> list[str]:
+    """Territory codes of one note entry, at the template's level.
+
+    `territoires` may name communes, EPCI, départements or QPV; a QPV note of an EPCI
+    covers the QPV of its communes, an EPCI note of a département the EPCI of its communes.
+    """
     terr = note.get("territoires") or {}
+    if niveau == "epci" and set(terr) <= {"epci"}:
+        codes = [str(c) for c in _as_list(terr.get("epci") or [])]
+        for j, code in enumerate(codes):
+            if not territoires.communes_of(con, "epci", code):
+                line, col = _position(root, params_file, "notes", i, "territoires", "epci", j) if isinstance(
+                    terr.get("epci"), list) else _position(root, params_file, "notes", i, "territoires", "epci")
+                raise OsqError(f"EPCI « {code} » inconnu (aucune commune membre dans les référentiels)",
+                               fichier=params_file, ligne=line, colonne=col,
+                               correction="indiquez le numéro SIREN à 9 chiffres de l'intercommunalité, entre guillemets.")
+        return list(dict.fromkeys(codes))
+    qpv_codes: list[str] = []
+    if "qpv" in terr:
+        node = _find_node(root, "notes", i, "territoires", "qpv")
+        for j, code in enumerate(_as_list(terr["qpv"])):
+            if territoires.libelle(con, "qpv", str(code)) is None:
+                sub = node.value[j] if isinstance(node, yaml.SequenceNode) else node
+                line, col = _line_of(sub) if sub is not None else (None, None)
+                raise OsqError(f"quartier « {code} » inconnu de la géographie prioritaire 2015", fichier=params_file,
+                               ligne=line, colonne=col,
+                               correction="indiquez le code du quartier, par exemple \"QP062036\" (liste officielle des QPV 2015).")
+            qpv_codes.append(str(code))
+        if niveau != "qpv":
+            raise OsqError(f"le modèle « {note.get('modele')} » ne porte pas sur des quartiers", fichier=params_file,
+                           ligne=_position(root, params_file, "notes", i, "territoires", "qpv")[0], colonne="qpv",
+                           correction="indiquez des communes, des EPCI ou des départements.")
+    communes = _commune_codes(con, terr, root, i, params_file)
+    if niveau == "commune":
+        return communes
+    if niveau == "qpv":
+        found = {q for code in communes for q in territoires.qpv_of_commune(con, code)}
+        return list(dict.fromkeys(qpv_codes + sorted(found - set(qpv_codes))))
+    # EPCI of the listed communes or départements, in order of first appearance.
+    return list(dict.fromkeys(e for e in (territoires.parent(con, "commune", c, "epci") for c in communes) if e))
+
+
+def _commune_codes(con, terr: dict, root, i: int, params_file: Path) -> list[str]:
     codes: list[str] = []
     if "epci" in terr:
         for j, epci in enumerate(_as_list(terr["epci"])):

@@ -113,10 +113,18 @@ def index_markdown(plan: Plan, results: list[JobResult], note_href) -> str:
     for r in ok:
         by_template.setdefault(r.job.modele, []).append(r)
     for modele, items in by_template.items():
-        lines += [f"## {TEMPLATES[modele][3]} {{#{modele}}}", "", "::: {.liste-notes}"]
-        for r in sorted(items, key=lambda r: r.job.libelle):
-            lines.append(f"- [{r.job.libelle} ({r.job.code})]({note_href(r)}){{data-cle=\"{html.escape(r.job.libelle.lower())} {r.job.code}\"}}")
-        lines += [":::", ""]
+        lines += [f"## {TEMPLATES[modele].pluriel} {{#{modele}}}", ""]
+        by_theme: dict[str | None, list[JobResult]] = {}
+        for r in items:
+            by_theme.setdefault(r.job.theme_libelle, []).append(r)
+        for theme, group in by_theme.items():
+            if theme:
+                lines += [f"### {theme}", ""]
+            lines.append("::: {.liste-notes}")
+            for r in sorted(group, key=lambda r: r.job.libelle):
+                key = html.escape(f"{r.job.titre.lower()} {r.job.code}")
+                lines.append(f"- [{r.job.libelle} ({r.job.code})]({note_href(r)}){{data-cle=\"{key}\"}}")
+            lines += [":::", ""]
     lines += ["```{=html}",
               "<script>function osqFiltre(q){q=q.toLowerCase().normalize('NFD').replace(/[\\u0300-\\u036f]/g,'');"
               "document.querySelectorAll('.liste-notes li').forEach(function(li){var t=li.textContent.toLowerCase()"
@@ -128,6 +136,12 @@ def index_markdown(plan: Plan, results: list[JobResult], note_href) -> str:
 # --- pandoc renderer -------------------------------------------------------------
 
 
+def note_subtitle(job) -> str:
+    from osq_utils.territoires import LIBELLES_NIVEAUX
+
+    return f"{TEMPLATES[job.modele].libelle} · {LIBELLES_NIVEAUX.get(job.niveau, job.niveau)} {job.code}"
+
+
 def note_page(site_root: Path, job) -> Path:
     return site_root / "notes" / f"{job.slug}.html"
 
@@ -137,8 +151,7 @@ def render_note(plan: Plan, r: JobResult, site: Path) -> Path:
     notes_dir = site / "notes"
     nb = nbformat.read(r.notebook, as_version=4)
     md = executed_notebook_to_markdown(nb, notes_dir / f"{r.job.slug}_files", f"{r.job.slug}_files")
-    return render_page(md, note_page(site, r.job), title=r.job.libelle,
-                       subtitle=f"{TEMPLATES[r.job.modele][2]} · {r.job.niveau} {r.job.code}",
+    return render_page(md, note_page(site, r.job), title=r.job.titre, subtitle=note_subtitle(r.job),
                        site_title=plan.titre, nav=NAV, root_href="..")
 
 
@@ -188,7 +201,7 @@ def write_exports(plan: Plan, results: list[JobResult], site: Path, store_file: 
 
     A secret or missing figure has an empty value and its status: never the value.
     """
-    from osq_utils import indicateurs, store
+    from osq_utils import indicateurs, store, territoires
 
     published = sorted({(r.job.niveau, r.job.code) for r in results if r.statut != "échec"})
     digest = hashlib.sha256(json.dumps([data_fp, published, plan.titre]).encode()).hexdigest()
@@ -203,6 +216,8 @@ def write_exports(plan: Plan, results: list[JobResult], site: Path, store_file: 
             if niveau == "commune":
                 for t in indicateurs.references_of_commune(con, code):
                     refs[(t.niveau, t.code)] = t.libelle
+            else:
+                refs[(niveau, code)] = territoires.libelle(con, niveau, code) or code
         frames = []
         for niveau in sorted({n for n, _ in refs}):
             codes = [c for n, c in refs if n == niveau]
@@ -238,10 +253,10 @@ def write_exports(plan: Plan, results: list[JobResult], site: Path, store_file: 
 
 def front_matter_cell(r: JobResult, plan: Plan) -> nbformat.NotebookNode:
     meta = {
-        "title": r.job.libelle,
-        "subtitle": f"{TEMPLATES[r.job.modele][2]} · {r.job.niveau} {r.job.code}",
-        "categories": [TEMPLATES[r.job.modele][2]],
-        "description": f"{TEMPLATES[r.job.modele][2]} de {r.job.libelle} ({r.job.code})",
+        "title": r.job.titre,
+        "subtitle": note_subtitle(r.job),
+        "categories": [TEMPLATES[r.job.modele].libelle, *([r.job.theme_libelle] if r.job.theme_libelle else [])],
+        "description": f"{TEMPLATES[r.job.modele].libelle} : {r.job.titre} ({r.job.code})",
     }
     return nbformat.v4.new_raw_cell("---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---")
 

@@ -153,14 +153,31 @@ def read_contours_qpv(source: Source, path_of: PathOf) -> IngestResult:
     return result
 
 
+def split_qpv_lists(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (commune, QPV 2024): the file lists a commune's QPV as "QN04211M, QN04212M".
+
+    Names are split the same way when their count matches the codes'; otherwise a
+    name may itself hold a comma, and the code stands for the name.
+    """
+    rows = []
+    for commune, codes, names in zip(df["insee_com"], df["code_qp"], df["lib_qp"]):
+        code_list = [c.strip() for c in str(codes).split(",") if c.strip()]
+        name_list = [n.strip() for n in str(names).split(", ")]
+        if len(name_list) != len(code_list):
+            name_list = code_list
+        rows += [(str(commune), c, n) for c, n in zip(code_list, name_list)]
+    return pd.DataFrame(rows, columns=["insee_com", "code_qp", "lib_qp"])
+
+
 def read_qpv_2024(source: Source, path_of: PathOf) -> IngestResult:
     """QPV 2024 codes per commune (points are commune centroids, not contours)."""
     result = IngestResult()
     for f in source.fichiers:
         path = path_of(source.id, f.chemin)
         gdf = _read_geo(path)
-        qpv = gdf.drop_duplicates("code_qp")
+        pairs = split_qpv_lists(gdf)
+        qpv = pairs.drop_duplicates("code_qp")
         result.add("territoires", territories(qpv["code_qp"], qpv["lib_qp"], "qpv", 2024))
-        result.add("appartenances", memberships(gdf["code_qp"], "qpv", gdf["insee_com"], "commune", 2024))
+        result.add("appartenances", memberships(pairs["code_qp"], "qpv", pairs["insee_com"], "commune", 2024))
         result.file(path, len(gdf), None, 0)
     return result

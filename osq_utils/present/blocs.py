@@ -41,6 +41,21 @@ def contexte(store_path: str | os.PathLike | None = None, glossaire_href: str = 
     return Contexte(con, indicateurs.load_glossaire(), load_catalogue(), glossaire_href)
 
 
+def groupements(path: str | os.PathLike | None) -> dict:
+    """The observatory's custom groupings of communes (validated by `osq build`); {} without a file."""
+    if not path:
+        return {}
+    path = Path(path).resolve()
+    return dict(_groupements_of(str(path), path.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=8)
+def _groupements_of(path: str, _mtime: int) -> tuple:
+    from osq_utils.territoires import load_groupements
+
+    return tuple(load_groupements(Path(path)).items())
+
+
 def citation(catalogue: dict[str, Source], source_id: str | None) -> str:
     if not source_id:
         return ""
