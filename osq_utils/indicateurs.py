@@ -230,8 +230,8 @@ def _epci_from_communes(con, derived: pd.DataFrame, glossaire: Glossaire) -> pd.
                                 [DERIVED_SOURCE]).df()["indicateur"])
     types = glossaire.types()
     obs = obs[~obs["indicateur"].isin(with_epci) & obs["indicateur"].map(types).isin(["compte", "taux", "moyenne", "densite"])]
-    members = con.execute(
-        "SELECT cog, code, code_parent FROM appartenances WHERE niveau = 'commune' AND niveau_parent = 'epci'").df()
+    members = _complete_memberships(con.execute(
+        "SELECT cog, code, code_parent FROM appartenances WHERE niveau = 'commune' AND niveau_parent = 'epci'").df())
     frames = []
     for cog, part in obs.groupby("cog"):
         groups = members[members["cog"] == int(cog)]
@@ -243,6 +243,38 @@ def _epci_from_communes(con, derived: pd.DataFrame, glossaire: Glossaire) -> pd.
         return pd.DataFrame()
     out = pd.concat(frames, ignore_index=True)
     return out[out["statut"] == "ok"]
+
+
+FULL_COG_MIN_COMMUNES = 30_000  # a COG year with fewer communes on record covers only some départements
+
+
+def _department(code: str) -> str:
+    return code[:3] if code.startswith("97") else code[:2]
+
+
+def _complete_memberships(members: pd.DataFrame) -> pd.DataFrame:
+    """Commune → EPCI memberships, without the EPCI that a partial COG year covers only in part.
+
+    Some years come from a table of four départements only: an EPCI that spans into another
+    département (per the nearest complete year) would get a partial total, so it is left out.
+    """
+    sizes = members.groupby("cog")["code"].nunique()
+    complete = sorted(int(y) for y, n in sizes.items() if n >= FULL_COG_MIN_COMMUNES)
+    if not complete:
+        return members
+    frames = []
+    for cog, part in members.groupby("cog"):
+        cog = int(cog)
+        if cog in complete:
+            frames.append(part)
+            continue
+        covered = {_department(c) for c in part["code"]}
+        nearest = min(complete, key=lambda y: (abs(y - cog), -y))
+        full = members[members["cog"] == nearest]
+        spans = full.assign(dep=full["code"].map(_department)).groupby("code_parent")["dep"].agg(set)
+        keep = [e for e in part["code_parent"].unique() if e in spans.index and spans[e] <= covered]
+        frames.append(part[part["code_parent"].isin(keep)])
+    return pd.concat(frames, ignore_index=True)
 
 
 def _densities(con) -> pd.DataFrame:

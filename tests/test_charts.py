@@ -11,7 +11,7 @@ def test_missing_year_breaks_the_line(con, glossaire):
     refs = indicateurs.references_of_commune(con, "62040")[:1]
     evo = indicateurs.evolution(con, refs, "revenu_median", glossaire)
     assert evo.set_index("annee").loc[2017, "statut"] == "absent"
-    data = charts._line_segments(evo.assign(panneau="revenu"))
+    data = charts.line_segments(evo.assign(panneau="revenu"))
     segments = data.groupby("segment")["annee"].apply(list).sort_values().tolist()
     assert segments == [[2014, 2015, 2016], [2018, 2019]]
     assert 2017 not in data["annee"].tolist()

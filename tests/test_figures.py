@@ -111,3 +111,18 @@ def test_load_report_counts_rejected_rows_with_reasons(con):
     lues, gardees, rejetees, raisons = row
     assert rejetees == 1 and lues == gardees + 1
     assert "Ensemble" in raisons
+
+
+def test_epci_spanning_an_uncovered_departement_gets_no_partial_total(con):
+    # COGugaison's 2021-2024 memberships cover the départements 42, 62, 77 and 94 only. CA Grand Paris Sud
+    # (200059228) spans the Essonne and the Seine-et-Marne: summing its Seine-et-Marne communes would give a
+    # partial population, so OSQ derives none; the CAPSO (all in the Pas-de-Calais) gets its sum.
+    def derived(code):
+        return con.execute("SELECT valeur FROM observations WHERE niveau = 'epci' AND code = ? AND indicateur = "
+                           "'population' AND annee = 2024 AND source = 'osq-calculs'", [code]).fetchall()
+
+    assert derived("200059228") == []
+    capso = con.execute("SELECT sum(valeur) FROM observations WHERE niveau = 'commune' AND indicateur = 'population' "
+                        "AND annee = 2024 AND code IN (SELECT code FROM appartenances WHERE cog = 2024 AND "
+                        "niveau_parent = 'epci' AND code_parent = '200069037')").fetchone()[0]
+    assert derived("200069037") == [(capso,)]

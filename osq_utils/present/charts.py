@@ -68,7 +68,7 @@ def evolution_panels(panels: list[tuple[Indicateur, pd.DataFrame]], *, source_no
                 missing.append(f"{ind.libelle}, {terr} : {', '.join(bits)}")
     data = pd.concat(frames, ignore_index=True)
     years = sorted(data["annee"].unique())
-    data = _line_segments(data)
+    data = line_segments(data)
     data["territoire"] = pd.Categorical(data["territoire"], categories=order)
     data["panneau"] = pd.Categorical(data["panneau"], categories=list(dict.fromkeys(f["panneau"].iloc[0] for f in frames)))
     caption = source_note
@@ -88,13 +88,13 @@ def evolution_panels(panels: list[tuple[Indicateur, pd.DataFrame]], *, source_no
         + scale_color_manual(values=OKABE_ITO[: len(order)], drop=False)
         + scale_x_continuous(breaks=years, labels=[str(y) for y in years])
         + scale_y_continuous(labels=labels)
-        + labs(x="", y="", caption=_wrap(caption, 130))
+        + labs(x="", y="", caption=wrap_text(caption, 130))
         + theme_osq()
         + theme(figure_size=(9, 4.2))
     )
 
 
-def _line_segments(data: pd.DataFrame) -> pd.DataFrame:
+def line_segments(data: pd.DataFrame) -> pd.DataFrame:
     """Rows with a value ('ok'), each tagged with its segment: a run of consecutive years.
 
     `data` has every year of each (panneau, territoire), with statut; a year that is not
@@ -109,7 +109,68 @@ def _line_segments(data: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
-def _wrap(text: str, width: int = 110) -> str:
+def wrap_text(text: str, width: int = 110) -> str:
     import textwrap
 
     return "\n".join(textwrap.fill(line, width) for line in text.split("\n"))
+
+
+# --- EPCI notes: one small panel per commune ----------------------------------------------
+
+GRIS_REFERENCE = "#7f7f7f"
+
+
+def small_multiples(communes: pd.DataFrame, reference: pd.DataFrame, ind: Indicateur, *, nom_reference: str,
+                    source_note: str, ncol: int = 6, communes_total: int | None = None):
+    """One panel per commune (in the order of `communes`), the commune's series in blue and the
+    reference territory's (the EPCI) in grey in every panel.
+
+    communes: territoire, annee, valeur, statut (agglomeration.evolutions_communes);
+    reference: annee, valeur, statut (indicateurs.evolution of the EPCI). Missing or secret
+    years are not drawn and never bridged; the years with no commune value are in the caption,
+    and so is the selection when `communes_total` (the EPCI's count) exceeds the panels drawn.
+    """
+    from plotnine import element_rect
+
+    order = list(dict.fromkeys(communes["territoire"]))
+    com = line_segments(communes.assign(panneau="communes"))
+    com["serie"] = "Commune"
+    com["territoire"] = pd.Categorical(com["territoire"], categories=order)
+    ref = line_segments(reference.assign(panneau="reference", territoire=nom_reference))
+    ref = ref.drop(columns="territoire")  # without the facet column: drawn in every panel
+    ref["serie"] = nom_reference
+    years = sorted(int(y) for y in pd.concat([communes["annee"], reference["annee"]]).unique())
+    never = [y for y in years if not (communes.loc[communes["annee"] == y, "statut"] == "ok").any()]
+    gaps = communes[(communes["statut"] != "ok") & ~communes["annee"].isin(never)]
+    caption = source_note
+    if communes_total and communes_total > len(order):
+        caption += (f"\nLes {len(order)} communes les plus peuplées sur les {communes_total} de l'intercommunalité, "
+                    "de la plus peuplée à la moins peuplée.")
+    if never:
+        caption += f"\nAucune valeur communale publiée en {fr.annees(never)} : année non tracée."
+    if len(gaps):
+        names = list(dict.fromkeys(gaps["territoire"]))
+        caption += ("\nAnnées au secret ou non disponibles, non tracées : "
+                    + (", ".join(names) if len(names) <= 8 else f"{len(names)} communes") + ".")
+    unit = {"%": "en %", "€": "en euros"}.get(ind.unite, ind.unite)
+    rows = -(-len(order) // ncol)
+    colours = {"Commune": OKABE_ITO[0], nom_reference: GRIS_REFERENCE}
+
+    def labels(values):
+        return [fr.nombre(v, 0 if ind.unite != "%" else 1) for v in values]
+
+    return (
+        ggplot(com, aes("annee", "valeur", color="serie"))
+        + geom_line(aes(group="segment"), data=ref[ref["points_segment"] > 1], size=0.8)
+        + geom_point(data=ref, size=0.9)
+        + geom_line(aes(group="segment"), data=com[com["points_segment"] > 1], size=1)
+        + geom_point(size=1.3)
+        + facet_wrap("territoire", ncol=ncol)
+        + scale_color_manual(values=colours, breaks=["Commune", nom_reference])
+        + scale_x_continuous(breaks=years[::2], labels=[str(y) for y in years[::2]])
+        + scale_y_continuous(labels=labels)
+        + labs(x="", y=f"{ind.libelle} ({unit})" if unit else ind.libelle, caption=wrap_text(caption, 140))
+        + theme_osq()
+        + theme(figure_size=(10, 1.75 * rows + 1.6), strip_text=element_text(size=7.5),
+                axis_text=element_text(size=6.5), strip_background=element_rect(fill="#f0f0f0", color="none"))
+    )

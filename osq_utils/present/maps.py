@@ -126,3 +126,119 @@ def carte_commune_epci(ctx, commune, epci, indicateur: str):
     return figure_png(fig, dpi=110)
 
 
+
+
+QPV_FILL = "#E69F00"  # Okabe-Ito orange
+QPV_EDGE = "#000000"
+
+
+def _scale_bar(ax, width_m: float) -> None:
+    """A round-length scale bar (metres → km) in the lower right corner of a projected map."""
+    target = width_m / 5
+    length = max((s for s in (100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000) if s <= target),
+                 default=100)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    x = x1 - (x1 - x0) * 0.05 - length
+    y = y0 + (y1 - y0) * 0.05
+    ax.plot([x, x + length], [y, y], color="#000000", linewidth=2.5, solid_capstyle="butt")
+    label = f"{fr.nombre(length / 1000, 1 if length % 1000 else 0)} km"
+    ax.text(x + length / 2, y + (y1 - y0) * 0.015, label, ha="center", va="bottom", fontsize=8)
+
+
+def carte_qpv(ctx, quartier):
+    """The QPV's official 2015 contour within its commune(s), names and a scale bar.
+
+    `quartier` is an osq_utils.quartiers.Quartier. Where the commune contours are not in
+    the sources, the QPV is drawn alone and the figure says so. Returns a PNG image, or a
+    French Markdown message when the QPV contour itself is missing.
+    """
+    from IPython.display import Markdown
+    from matplotlib.lines import Line2D
+
+    from osq_utils.present.blocs import citation
+
+    qpv = load_geometries(ctx.con, "qpv", [quartier.qpv.code])
+    if qpv.empty:
+        return Markdown(
+            "::: {.callout-warning title=\"Carte non disponible\"}\n"
+            f"Le contour du quartier {quartier.qpv.libelle} ({quartier.qpv.code}) ne figure pas dans les sources "
+            "du projet (contours officiels des QPV 2015 de l'ANCT).\n:::\n"
+        )
+    codes = [t.code for t in quartier.communes]
+    communes = load_geometries(ctx.con, "commune", codes)
+    metropole = not any(c.startswith(("97", "98")) for c in codes)
+    crs = 2154 if metropole else qpv.estimate_utm_crs()  # Lambert-93 in metropolitan France
+    qpv = qpv.to_crs(crs)
+    communes = communes.to_crs(crs) if len(communes) else communes
+    fig, ax = plt.subplots(figsize=(7.5, 5.6))
+    fig.canvas.draw_idle = lambda *args, **kwargs: None
+    handles = []
+    if len(communes):
+        communes.plot(ax=ax, facecolor="#f0f0f0", edgecolor="#525252", linewidth=0.9)
+        names = {t.code: t.libelle for t in quartier.communes}  # COG names (IGN 2018 drops "Le", "La")
+        for _, row in communes.iterrows():
+            p = row.geometry.representative_point()
+            ax.annotate(names.get(row["code"], row["libelle"]), (p.x, p.y), ha="center", va="center", fontsize=8.5, color="#252525",
+                        bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none", alpha=0.7))
+        label = "Commune (limites IGN 2018)" if len(communes) == 1 else "Communes (limites IGN 2018)"
+        handles.append(Patch(facecolor="#f0f0f0", edgecolor="#525252", label=label))
+    qpv.plot(ax=ax, facecolor=QPV_FILL, edgecolor=QPV_EDGE, linewidth=1.6, alpha=0.85)
+    handles.append(Patch(facecolor=QPV_FILL, edgecolor=QPV_EDGE, label="Quartier prioritaire\n(contour officiel 2015)"))
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    xmin, ymin, xmax, ymax = (communes if len(communes) else qpv).total_bounds
+    pad = 0.04 * max(xmax - xmin, ymax - ymin)
+    ax.set_xlim(xmin - pad, xmax + pad)
+    ax.set_ylim(ymin - pad, ymax + pad)
+    _scale_bar(ax, xmax - xmin + 2 * pad)
+    handles.append(Line2D([], [], color="#000000", linewidth=2.5, label="Échelle (longueur en km)"))
+    where = ", ".join(t.libelle for t in quartier.communes)
+    if len(communes):
+        title = f"{quartier.qpv.libelle} ({quartier.qpv.code}) dans {'sa commune' if len(codes) == 1 else 'ses communes'}"
+    else:
+        title = f"{quartier.qpv.libelle} ({quartier.qpv.code}), {'commune' if len(codes) == 1 else 'communes'}"
+    ax.set_title(f"{title}\n{where}", loc="left", fontsize=11, fontweight="bold")
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False,
+              title="Légende", title_fontsize=8, alignment="left")
+    cites = [citation(ctx.catalogue, "anct-qpv-2015-contours")]
+    if len(communes):
+        cites.append(citation(ctx.catalogue, "ign-admin-express-2018-communes") + " 2018")
+    note = ("Sources : " if len(cites) > 1 else "Source : ") + " ; ".join(cites) + "."
+    missing = [t.libelle for t in quartier.communes if t.code not in set(communes["code"] if len(communes) else [])]
+    if missing:
+        note += f"\nContours communaux absents des sources du projet ({', '.join(missing)}) : quartier seul."
+    fig.text(0.01, 0.01, note, fontsize=7.5, ha="left", va="bottom", wrap=True)
+    fig.subplots_adjust(left=0.01, right=0.70, top=0.88, bottom=0.10)
+    return figure_png(fig, dpi=110)
+
+
+def carte_communes(ctx, epci, cote: pd.DataFrame, indicateur: str):
+    """The EPCI's communes coloured by an indicator (the year of `cote`), as a PNG image;
+    a French callout (Markdown) when the store has no commune contours for this EPCI.
+
+    cote is agglomeration.communes_cote_a_cote(). Classes are quantiles (mapclassify, in maps.choropleth).
+    """
+    from IPython.display import Markdown
+
+    from osq_utils.present.blocs import source_note
+
+    ind = ctx.glossaire[indicateur]
+    part = cote[(cote["indicateur"] == indicateur) & (cote["niveau"] == "commune")]
+    codes = part["code"].tolist()
+    gdf = load_geometries(ctx.con, "commune", codes)
+    if gdf.empty:
+        return Markdown(
+            "::: {.callout-warning title=\"Carte non disponible\"}\n"
+            f"Les contours des communes de {epci.libelle} ne figurent pas dans les sources du projet "
+            "(contours IGN disponibles pour la Loire, le Pas-de-Calais, la Seine-et-Marne et le Val-de-Marne). "
+            "Les valeurs des communes restent dans les tableaux ci-dessus.\n:::\n"
+        )
+    note = source_note(ctx.catalogue, part, extra=["IGN, Admin Express 2018 (contours)"])
+    missing = sorted(set(codes) - set(gdf["code"]))
+    if missing:
+        note += f" Communes sans contour 2018 (non dessinées) : {', '.join(missing)}."
+    annee = part["annee"].iloc[0]
+    fig = choropleth(gdf, part[["code", "valeur", "statut"]], ind,
+                      titre=f"{ind.libelle} en {annee}, {epci.libelle}", source_note=note)
+    return figure_png(fig, dpi=110)

@@ -143,7 +143,7 @@ def classement_table(cote: pd.DataFrame, indicateur: str, glossaire: Glossaire, 
     rows = []
     for block in shown:
         if block is None:
-            rows.append({"Rang": "…", "Commune": f"… {len(ranked) - 2 * n} autres communes classées …", "Valeur": "…"})
+            rows.append({"Rang": "…", "Commune": f"{len(ranked) - 2 * n} autres communes classées", "Valeur": "…"})
             continue
         rows += [{"Rang": _rang_text(r["rang"]), "Commune": r["territoire"], "Valeur": _valeur_cote(r, ind)}
                  for _, r in block.iterrows()]

@@ -1,0 +1,227 @@
+"""EPCI notes: the communes of an intercommunality side by side, ranked, against the EPCI.
+
+Reads the store, computes nothing new: every figure is a published or already derived
+observation. Medians are never aggregated (an EPCI median is INSEE's EPCI figure) and a
+secret or missing commune value is never ranked nor shown as 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from osq_utils import indicateurs, territoires
+from osq_utils.errors import OsqError
+from osq_utils.indicateurs import Glossaire, Territoire
+
+# Population weights used to choose an EPCI's département, best first: the census population
+# (four départements in the mirror), else Filosofi's persons of fiscal households (all France).
+POIDS = ("population", "nb_personnes_menages_fiscaux")
+
+
+def communes_of_epci(con, code_epci: str) -> list[str]:
+    """Member communes of the EPCI (latest COG on record), or a French error for an unknown code."""
+    code_epci = str(code_epci)
+    codes = list(territoires.communes_of(con, "epci", code_epci))
+    if not codes:
+        raise OsqError(f"intercommunalité « {code_epci} » inconnue ou sans commune dans la base",
+                       colonne="code_epci",
+                       correction='indiquez le numéro SIREN à 9 chiffres de l\'EPCI, entre guillemets, '
+                                  'par exemple "200069037" (CA du Pays de Saint-Omer).')
+    return codes
+
+
+def latest_ok(obs: pd.DataFrame, indicateur: str) -> pd.DataFrame:
+    """Rows of the latest year with at least one 'ok' value of `indicateur` (all its rows of that year)."""
+    part = obs[obs["indicateur"] == indicateur]
+    ok = part[part["statut"] == "ok"]
+    if ok.empty:
+        return part.iloc[0:0]
+    return part[part["annee"] == ok["annee"].max()]
+
+
+@dataclass(frozen=True)
+class PartDepartement:
+    code: str
+    libelle: str
+    part: float  # share of the EPCI's weight (0-1)
+    poids: str   # indicator used as weight, or 'communes'
+
+
+def departements_of_epci(con, code_epci: str, glossaire: Glossaire | None = None) -> list[PartDepartement]:
+    """Départements of the EPCI's communes with their share of its population, largest first.
+
+    The weight is the latest year where every commune has a population (census), else
+    persons of fiscal households (Filosofi), else the number of communes.
+    """
+    glossaire = glossaire or indicateurs.load_glossaire()
+    codes = communes_of_epci(con, code_epci)
+    deps = pd.Series({c: territoires.parent(con, "commune", c, "departement") for c in codes}, dtype=object)
+    weights, used = pd.Series(1.0, index=codes), "communes"
+    obs = indicateurs.observations_of(con, "commune", codes, list(POIDS), glossaire)
+    for code in POIDS:
+        part = obs[(obs["indicateur"] == code) & (obs["statut"] == "ok")]
+        complete = part.groupby("annee")["code"].nunique()
+        complete = complete[complete == len(codes)]
+        if len(complete):
+            year = part[part["annee"] == complete.index.max()]
+            weights, used = year.set_index("code")["valeur"].reindex(codes).astype(float), code
+            break
+    shares = weights.groupby(deps).sum()
+    shares = (shares / shares.sum()).sort_values(ascending=False, kind="stable")
+    labels = territoires.libelles(con, "departement", list(shares.index))
+    return [PartDepartement(d, labels.get(d, d), float(s), used) for d, s in shares.items()]
+
+
+def references_of_epci(con, code_epci: str, glossaire: Glossaire | None = None) -> list[Territoire]:
+    """The EPCI and its reference territories: its main département (by population), France métropolitaine."""
+    code_epci = str(code_epci)
+    communes_of_epci(con, code_epci)  # French error for an unknown EPCI
+    out = [Territoire("epci", code_epci, territoires.libelle(con, "epci", code_epci) or code_epci)]
+    deps = departements_of_epci(con, code_epci, glossaire)
+    if deps:
+        out.append(Territoire("departement", deps[0].code, deps[0].libelle))
+    if not any(d.code.startswith(territoires.DOM_PREFIXES) for d in deps[:1]):
+        out.append(Territoire("france", territoires.FRANCE, "France métropolitaine"))
+    return out
+
+
+# --- Communes side by side -------------------------------------------------------
+
+
+def annee_commune(com: pd.DataFrame, ref: pd.DataFrame) -> int | None:
+    """The year shown for an indicator: the latest year with both a commune value and the EPCI value,
+    else the latest year with a commune value, else the latest year on record.
+
+    Communes and their EPCI are compared in the same year: Filosofi 2018 gives commune poverty
+    rates but no EPCI rate, so the ranking of poverty rates is that of 2016, next to the EPCI's 2016.
+    """
+    ok_com = set(com.loc[com["statut"] == "ok", "annee"].astype(int))
+    ok_ref = set(ref.loc[ref["statut"] == "ok", "annee"].astype(int))
+    for years in (ok_com & ok_ref, ok_com, set(com["annee"].astype(int)) | set(ref["annee"].astype(int))):
+        if years:
+            return max(years)
+    return None
+
+
+def rang(values: pd.Series, statuts: pd.Series) -> pd.Series:
+    """Rank 1 = highest value, among the 'ok' values only (ties share the best rank).
+
+    A secret or missing value gets no rank (<NA>): it is neither first nor last.
+    """
+    ok = (statuts == "ok") & values.notna()
+    out = pd.Series(pd.NA, index=values.index, dtype="Int64")
+    out[ok] = values[ok].rank(method="min", ascending=False).astype(int)
+    return out
+
+
+COTE_COLUMNS = ["niveau", "code", "territoire", "indicateur", "annee", "valeur", "statut", "source", "estime",
+                "rang", "classees", "communes"]
+
+
+def communes_cote_a_cote(con, epci: Territoire, codes_indicateurs: list[str],
+                         glossaire: Glossaire | None = None) -> pd.DataFrame:
+    """Every commune of the EPCI for each indicator, in one year per indicator, ranked, with the EPCI row.
+
+    Long table, columns COTE_COLUMNS: one row per (indicator, commune) plus one 'epci' row per
+    indicator (its own published value of that year; rang <NA>). A commune without an observation
+    is 'absent'; `classees` is the number of ranked communes, `communes` the EPCI's count.
+    """
+    glossaire = glossaire or indicateurs.load_glossaire()
+    codes = communes_of_epci(con, epci.code)
+    labels = territoires.libelles(con, "commune", codes)
+    com = indicateurs.observations_of(con, "commune", codes, codes_indicateurs, glossaire)
+    ref = indicateurs.observations_of(con, "epci", [epci.code], codes_indicateurs, glossaire)
+    frames = []
+    for ind in codes_indicateurs:
+        c, r = com[com["indicateur"] == ind], ref[ref["indicateur"] == ind]
+        year = annee_commune(c, r)
+        grid = pd.DataFrame({"code": codes})
+        part = grid.merge(c[c["annee"] == year], on="code", how="left")
+        part = part.assign(niveau="commune", territoire=[labels.get(x, x) for x in codes])
+        own = r[r["annee"] == year]
+        head = pd.DataFrame([{
+            "niveau": "epci", "code": epci.code, "territoire": epci.libelle,
+            **({k: own.iloc[0][k] for k in ("valeur", "statut", "source", "estime")} if len(own) else {"statut": "absent"}),
+        }])
+        part = pd.concat([head, part], ignore_index=True)
+        part["indicateur"], part["annee"] = ind, year
+        frames.append(part)
+    out = pd.concat(frames, ignore_index=True)
+    out["statut"] = out["statut"].fillna("absent")
+    out["valeur"] = out["valeur"].where(out["statut"] == "ok")  # never a number behind 's' or 'nd'
+    out["estime"] = out["estime"].astype("boolean").fillna(False).astype(bool)
+    out["source"] = out["source"].astype(object).where(out["source"].notna(), None)
+    out["annee"] = out["annee"].astype("Int64")
+    out["rang"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
+    is_com = out["niveau"] == "commune"
+    for ind, part in out[is_com].groupby("indicateur", sort=False):
+        out.loc[part.index, "rang"] = rang(part["valeur"], part["statut"])
+    out["classees"] = out.groupby("indicateur")["rang"].transform(lambda s: int(s.notna().sum())).astype(int)
+    out["communes"] = len(codes)
+    return out[COTE_COLUMNS]
+
+
+def ordre_population(cote: pd.DataFrame) -> list[str]:
+    """Commune codes from the most to the least populated (population, else fiscal persons); unknown last."""
+    com = cote[cote["niveau"] == "commune"]
+    for ind in POIDS:
+        part = com[com["indicateur"] == ind]
+        if len(part) and (part["statut"] == "ok").any():
+            return part.sort_values(["valeur", "territoire"], ascending=[False, True], na_position="last")["code"].tolist()
+    return com.drop_duplicates("code").sort_values("territoire")["code"].tolist()
+
+
+def plus_peuplees(con, codes: list[str], n: int = 24, glossaire: Glossaire | None = None) -> list[str]:
+    """The n most populated communes (latest census year, else fiscal persons), largest first."""
+    glossaire = glossaire or indicateurs.load_glossaire()
+    obs = indicateurs.observations_of(con, "commune", list(codes), list(POIDS), glossaire)
+    for ind in POIDS:
+        latest = latest_ok(obs, ind)
+        if len(latest):
+            size = latest.set_index("code")["valeur"].reindex(codes)
+            order = size.sort_values(ascending=False, na_position="last", kind="stable").index.tolist()
+            return order[:n]
+    return list(codes)[:n]
+
+
+# --- Evolutions, one series per commune ----------------------------------------------
+
+
+def evolutions_communes(con, codes: list[str], indicateur: str, glossaire: Glossaire | None = None) -> pd.DataFrame:
+    """Every glossary year of one indicator for each commune: code, territoire, annee, valeur, statut.
+
+    A year the source does not give is 'absent' with no value (never 0, never interpolated).
+    Values are those published under the commune's current code: a median of a commune
+    that merged later is not rebuilt from its former communes (medians are not aggregated).
+    """
+    glossaire = glossaire or indicateurs.load_glossaire()
+    years = list(glossaire[indicateur].annees)
+    obs = indicateurs.observations_of(con, "commune", list(codes), [indicateur], glossaire)
+    labels = territoires.libelles(con, "commune", list(codes))
+    grid = pd.MultiIndex.from_product([list(codes), years], names=["code", "annee"]).to_frame(index=False)
+    out = grid.merge(obs[["code", "annee", "valeur", "statut", "source"]], on=["code", "annee"], how="left")
+    out["statut"] = out["statut"].fillna("absent")
+    out["valeur"] = out["valeur"].where(out["statut"] == "ok")
+    out["territoire"] = out["code"].map(lambda c: labels.get(c, c))
+    return out[["code", "territoire", "annee", "valeur", "statut", "source"]]
+
+
+def resume_classement(cote: pd.DataFrame, indicateur: str) -> dict:
+    """Plain facts for the narrative of one ranking: highest and lowest communes, EPCI value, counts."""
+    part = cote[cote["indicateur"] == indicateur]
+    com = part[part["niveau"] == "commune"]
+    ok = com[com["rang"].notna()].sort_values(["rang", "territoire"])
+    ref = part[part["niveau"] == "epci"].iloc[0]
+    low = ok.sort_values(["valeur", "territoire"]).iloc[0] if len(ok) else None
+    return {
+        "annee": None if pd.isna(part["annee"].iloc[0]) else int(part["annee"].iloc[0]),
+        "haut": ok.iloc[0] if len(ok) else None,
+        "bas": low,
+        "epci": ref,
+        "classees": len(ok),
+        "secret": int((com["statut"] == "secret").sum()),
+        "absent": int((com["statut"] == "absent").sum()),
+        "au_dessus": int((ok["valeur"] > ref["valeur"]).sum()) if ref["statut"] == "ok" else None,
+    }

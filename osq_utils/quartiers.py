@@ -1,0 +1,561 @@
+"""QPV notes: a quartier prioritaire against its commune(s), its EPCI and France.
+
+A QPV may straddle several communes. Medians, deciles and shares published by
+INSEE are compared with each commune separately (they cannot be combined); only
+additive figures (rates with their numerator and denominator, counts) are also
+recomputed for the communes taken together. The current EPCI is the parent of
+the QPV's communes, not the 2015 EPCI recorded with the QPV.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from osq_utils import indicateurs, territoires
+from osq_utils.errors import OsqError
+from osq_utils.indicateurs import Glossaire, Indicateur, Territoire
+from osq_utils.present import fr
+
+NOTEBOOK = "notebooks/note_quartier.ipynb"
+QPV_COG = 2015
+QPV_2024_COG = 2024
+QPV_2024_SOURCE = "anct-qpv-2024-communes"
+# Figures published for the QPV and for its reference territories.
+COMPARABLES = ["revenu_median", "taux_pauvrete", "decile_1", "decile_9", "gini", "part_prestations_sociales"]
+# Figures published only for the QPV (ANCT tables, population 2013).
+QPV_SEULEMENT = ["population", "taux_emploi", "demandeurs_emploi_abc"]
+_QPV_2015 = re.compile(r"^QP\d{3}\d{3}$|^QP97\d\d{3}$")
+
+
+@dataclass(frozen=True)
+class Quartier:
+    """A QPV of the 2015 geography and its reference territories."""
+
+    qpv: Territoire
+    communes: tuple[Territoire, ...]
+    epcis: tuple[Territoire, ...]  # current EPCI(s) of its communes
+    ensemble_communes: Territoire | None  # the communes taken together, when there are several
+    france: Territoire | None  # None outside France métropolitaine
+
+    @property
+    def references(self) -> list[Territoire]:
+        """The QPV first, then its communes, their aggregate, its EPCI(s) and France."""
+        refs = [self.qpv, *self.communes]
+        if self.ensemble_communes is not None:
+            refs.append(self.ensemble_communes)
+        refs += list(self.epcis)
+        if self.france is not None:
+            refs.append(self.france)
+        return refs
+
+    @property
+    def epci(self) -> Territoire | None:
+        return self.epcis[0] if self.epcis else None
+
+
+def quartier(con, code_qpv: str) -> Quartier:
+    """The QPV `code_qpv` (2015 geography) with its communes, its current EPCI and France.
+
+    An unknown code raises an OsqError in French that names the parameter and the fix.
+    """
+    code = str(code_qpv).strip()
+    where = dict(fichier=NOTEBOOK, colonne="paramètre code_qpv")
+    if code.upper().startswith("QN"):
+        raise OsqError(f"le quartier « {code} » appartient à la géographie prioritaire 2024 : la base n'a "
+                       "ni chiffres ni contours pour elle", **where,
+                       correction="donnez le code d'un quartier de la géographie 2015 (« QP » suivi de 6 chiffres, "
+                                  "par exemple « QP062036 »).")
+    row = con.execute("SELECT libelle FROM territoires WHERE niveau = 'qpv' AND code = ? AND cog = ? LIMIT 1",
+                      [code, QPV_COG]).fetchone()
+    if row is None:
+        hint = "" if _QPV_2015.match(code) else " Le code doit s'écrire « QP » suivi de 6 chiffres, entre guillemets."
+        raise OsqError(f"quartier prioritaire « {code} » inconnu de la base (géographie 2015)", **where,
+                       correction="donnez le code d'un quartier de la géographie 2015, par exemple « QP062036 » "
+                                  "(liste officielle : fichier des contours ANCT des QPV 2015, colonne CODE_QP), "
+                                  "ou chargez la source avec « osq ingest -s anct-qpv-2015-contours »." + hint)
+    rows = con.execute(
+        "SELECT DISTINCT code_parent FROM appartenances WHERE niveau = 'qpv' AND code = ? AND niveau_parent = 'commune' "
+        "AND cog = ? ORDER BY code_parent", [code, QPV_COG]).fetchall()
+    codes = [r[0] for r in rows]
+    labels = territoires.libelles(con, "commune", codes)
+    communes = tuple(Territoire("commune", c, labels.get(c, c)) for c in codes)
+    epci_codes = list(dict.fromkeys(e for e in (territoires.parent(con, "commune", c, "epci") for c in codes) if e))
+    epci_labels = territoires.libelles(con, "epci", epci_codes)
+    epcis = tuple(Territoire("epci", e, epci_labels.get(e, e)) for e in epci_codes)
+    ensemble = None
+    if len(communes) > 1:
+        ensemble = Territoire("groupement", f"communes-{code}", f"Ensemble des {len(communes)} communes")
+    metropole = bool(codes) and not any(c.startswith(territoires.DOM_PREFIXES) for c in codes)
+    france = Territoire("france", territoires.FRANCE, "France métropolitaine") if metropole else None
+    return Quartier(Territoire("qpv", code, row[0]), communes, epcis, ensemble, france)
+
+
+# --- Observations ------------------------------------------------------------
+
+
+def communes_aggregate(con, quartier_: Quartier, codes: list[str], glossaire: Glossaire | None = None) -> pd.DataFrame:
+    """Additive figures of the QPV's communes taken together (current geography).
+
+    Rates are recomputed from summed numerators and denominators; medians, deciles and
+    rates without numerator are left out; one commune missing makes the year absent.
+    """
+    glossaire = glossaire or indicateurs.load_glossaire()
+    codes = [c for c in codes if glossaire[c].type in ("compte", "taux", "moyenne", "densite")]
+    communes = [t.code for t in quartier_.communes]
+    if not codes or len(communes) < 2:
+        return pd.DataFrame(columns=["code", "indicateur", "annee", "valeur", "numerateur", "denominateur",
+                                     "statut", "estime", "source"])
+    obs = pd.concat([indicateurs.commune_series(con, c, codes, glossaire) for c in communes], ignore_index=True)
+    if obs.empty:
+        return obs.assign(source=None)
+    # A rate published without its numerator cannot be summed: that commune counts as missing.
+    summable = obs["indicateur"].map(glossaire.types()).eq("compte") | (obs["numerateur"].notna() & obs["denominateur"].notna())
+    obs = obs[(obs["statut"] != "ok") | summable]
+    code = quartier_.ensemble_communes.code
+    out = indicateurs.aggregate(obs, pd.DataFrame({"code": communes, "code_parent": code}), glossaire)
+    # Cite the communes' source (the same producer file for every commune of a year).
+    sources = obs.groupby(["indicateur", "annee"])["source"].first()
+    out["source"] = [sources.get((i, a)) for i, a in zip(out["indicateur"], out["annee"])]
+    return out
+
+
+def observations_qpv(con, quartier_: Quartier, codes: list[str], glossaire: Glossaire | None = None) -> pd.DataFrame:
+    """Every year of `codes` for the QPV and each reference territory, in one long frame.
+
+    Columns: _t (rank of the territory in quartier_.references), territoire, niveau, code,
+    indicateur, annee, valeur, statut, source, estime.
+    """
+    glossaire = glossaire or indicateurs.load_glossaire()
+    cols = ["indicateur", "annee", "valeur", "statut", "source", "estime"]
+    frames = []
+    for i, t in enumerate(quartier_.references):
+        if t.niveau == "commune":
+            df = indicateurs.commune_series(con, t.code, codes, glossaire)
+        elif t.niveau == "groupement":
+            df = communes_aggregate(con, quartier_, codes, glossaire)
+        else:
+            df = indicateurs.observations_of(con, t.niveau, [t.code], codes, glossaire)
+        df = df.reindex(columns=cols).copy()
+        df["estime"] = df["estime"].fillna(False).astype(bool)
+        frames.append(df.assign(_t=i, territoire=t.libelle, niveau=t.niveau, code=t.code))
+    out = pd.concat(frames, ignore_index=True)
+    out["annee"] = out["annee"].astype(int)
+    out["valeur"] = out["valeur"].where(out["statut"] == "ok")
+    return out[["_t", "territoire", "niveau", "code", *cols]]
+
+
+# --- Comparison (pure) ---------------------------------------------------------------
+
+
+def comparison_years(obs: pd.DataFrame, n_communes: int) -> dict[str, int]:
+    """The year shown for each indicator in the comparison table.
+
+    The latest year in which the QPV and every one of its communes are published;
+    else the latest year in which the QPV and any reference are; else the QPV's
+    latest year. (The QPV's poverty rate runs to 2019, the communes' stops in 2018.)
+    """
+    years: dict[str, int] = {}
+    ok = obs[obs["statut"] == "ok"]
+    for ind, part in obs.groupby("indicateur", sort=False):
+        own = part[part["_t"] == 0]
+        if own.empty:
+            continue
+        own_ok = set(ok[(ok["indicateur"] == ind) & (ok["_t"] == 0)]["annee"])
+        by_year = ok[(ok["indicateur"] == ind) & (ok["_t"] > 0)].groupby("annee")
+        communes_ok = {y for y, g in by_year if (g["niveau"] == "commune").sum() == n_communes and n_communes}
+        any_ok = {y for y, _ in by_year}
+        for candidates in (own_ok & communes_ok, own_ok & any_ok, own_ok, set(own["annee"])):
+            if candidates:
+                years[ind] = int(max(candidates))
+                break
+    return years
+
+
+def comparison(obs: pd.DataFrame, refs: list[Territoire], codes: list[str], n_communes: int) -> pd.DataFrame:
+    """One row per (indicator, territory), shaped like indicateurs.comparison (for tables.comparison_table).
+
+    A territory without the figure that year gets statut 'absent' (shown 'nd'), never 0.
+    """
+    years = comparison_years(obs, n_communes)
+    grid = pd.DataFrame([(c, i, years.get(c)) for c in codes for i in range(len(refs))],
+                        columns=["indicateur", "_t", "annee"])
+    grid["annee"] = grid["annee"].astype("Int64")
+    right = obs.drop(columns=["territoire", "niveau", "code"]).assign(annee=lambda d: d["annee"].astype("Int64"))
+    out = grid.merge(right, on=["indicateur", "_t", "annee"], how="left")
+    out["statut"] = out["statut"].fillna("absent")
+    out["valeur"] = out["valeur"].where(out["statut"] == "ok")
+    out["estime"] = out["estime"].fillna(False).astype(bool)
+    out["source"] = out["source"].astype(object).where(out["source"].notna(), None)
+    out["niveau"] = [refs[i].niveau for i in out["_t"]]
+    out["code"] = [refs[i].code for i in out["_t"]]
+    out["territoire"] = [refs[i].libelle for i in out["_t"]]
+    out["annee"] = out["annee"].astype("Int64")
+    return out[["indicateur", "niveau", "code", "territoire", "annee", "valeur", "statut", "source", "estime"]]
+
+
+# --- Gaps and their evolution (pure) ----------------------------------------------------
+
+
+def ecarts_par_annee(obs: pd.DataFrame, ind: Indicateur) -> pd.DataFrame:
+    """The QPV's gap to each reference territory, for every year the QPV is published.
+
+    Columns: _t, territoire, niveau, annee, valeur_qpv, valeur_reference, ecart, statut.
+    statut 'ok' when both figures exist; else the mark of the missing side ('secret'
+    or 'absent'), and ecart stays empty (never 0).
+    """
+    part = obs[obs["indicateur"] == ind.code]
+    own = part[part["_t"] == 0].set_index("annee")
+    years = sorted(own.index)
+    rows = []
+    for t, ref in part[part["_t"] > 0].groupby("_t"):
+        first = ref.iloc[0]
+        ref = ref.set_index("annee")
+        for y in years:
+            q_statut = own.at[y, "statut"]
+            r_statut = ref.at[y, "statut"] if y in ref.index else "absent"
+            q_val, r_val = own.at[y, "valeur"], (ref.at[y, "valeur"] if y in ref.index else np.nan)
+            gap = None
+            if q_statut == "ok" and r_statut == "ok":
+                gap = indicateurs.ecart(float(q_val), float(r_val), ind)
+            statut = "ok" if gap is not None else ("secret" if "secret" in (q_statut, r_statut) else "absent")
+            rows.append({"_t": int(t), "territoire": first["territoire"], "niveau": first["niveau"], "annee": int(y),
+                         "valeur_qpv": q_val if q_statut == "ok" else np.nan,
+                         "valeur_reference": r_val if r_statut == "ok" else np.nan,
+                         "ecart": np.nan if gap is None else gap, "statut": statut})
+    return pd.DataFrame(rows, columns=["_t", "territoire", "niveau", "annee", "valeur_qpv", "valeur_reference",
+                                       "ecart", "statut"])
+
+
+def _en_points(ecart: float, ind: Indicateur) -> float:
+    """A gap on a points scale: points for rates, the QPV as a % of the reference otherwise."""
+    return ecart if ind.unite == "%" else ecart * 100.0
+
+
+def evolution_ecarts(ecarts: pd.DataFrame, ind: Indicateur) -> pd.DataFrame:
+    """For each reference: the gap in its first and last years with both figures, and its change.
+
+    Columns: _t, territoire, niveau, annee_debut, annee_fin, ecart_debut, ecart_fin,
+    variation (points), sens ('réduit', 'creusé', 'stable', 'inversé' or None when fewer
+    than two years are available), annees_manquantes (QPV years without a gap).
+    For ratios (medians, deciles, Gini), the change is in points of the reference
+    (the QPV's median going from 53 % to 58 % of France's: +5 points).
+    """
+    rows = []
+    for t, part in ecarts.groupby("_t", sort=True):
+        ok = part[part["statut"] == "ok"].sort_values("annee")
+        missing = sorted(part.loc[part["statut"] != "ok", "annee"].astype(int).tolist())
+        row = {"_t": int(t), "territoire": part["territoire"].iloc[0], "niveau": part["niveau"].iloc[0],
+               "annee_debut": None, "annee_fin": None, "ecart_debut": np.nan, "ecart_fin": np.nan,
+               "variation": np.nan, "sens": None, "annees_manquantes": missing}
+        if len(ok) >= 1:
+            row.update(annee_debut=int(ok["annee"].iloc[0]), ecart_debut=float(ok["ecart"].iloc[0]))
+        if len(ok) >= 2:
+            a, b = float(ok["ecart"].iloc[0]), float(ok["ecart"].iloc[-1])
+            pa, pb = _en_points(a, ind), _en_points(b, ind)
+            neutral = 0.0 if ind.unite == "%" else 100.0
+            variation = pb - pa
+            if float(fr._round(variation, 1)) == 0:
+                sens = "stable"
+            elif (pa - neutral) * (pb - neutral) < 0:
+                sens = "inversé"
+            else:
+                sens = "réduit" if abs(pb - neutral) < abs(pa - neutral) else "creusé"
+            row.update(annee_fin=int(ok["annee"].iloc[-1]), ecart_fin=b, variation=variation, sens=sens)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["_t", "territoire", "niveau", "annee_debut", "annee_fin", "ecart_debut",
+                                       "ecart_fin", "variation", "sens", "annees_manquantes"])
+
+
+_EPCI_PREFIXES = ("CA ", "CC ", "CU ", "Communauté", "Métropole", "Eurométropole")
+
+
+def nom_territoire(libelle: str, niveau: str) -> str:
+    """The territory's name as it reads after « face à » (« la CA du Pays de Saint-Omer »)."""
+    if niveau == "france":
+        return "la France métropolitaine"
+    if niveau == "groupement":
+        return "l'" + libelle[0].lower() + libelle[1:] if libelle[:1] in "AEIOUÉ" else libelle
+    if niveau == "epci" and libelle.startswith(_EPCI_PREFIXES):
+        return "la " + libelle
+    for article in ("Le ", "La ", "Les ", "L'"):
+        if libelle.startswith(article):  # Le Chambon-Feugerolles -> le Chambon-Feugerolles
+            return article.lower() + libelle[len(article):]
+    return libelle
+
+
+def a_nom(nom: str) -> str:
+    """« à » with French contraction: au Chambon-Feugerolles, à la CA…, à Arques."""
+    if nom.startswith("le "):
+        return "au " + nom[3:]
+    if nom.startswith("les "):
+        return "aux " + nom[4:]
+    return "à " + nom
+
+
+def de_nom(nom: str) -> str:
+    """« de » with French elision and contraction: d'Arques, de la CA…, de Saint-Omer."""
+    if nom[:1].lower() in "aeiouyéèêh" and not nom.startswith(("la ", "le ", "les ", "l'")):
+        return "d'" + nom
+    if nom.startswith("le "):
+        return "du " + nom[3:]
+    if nom.startswith("les "):
+        return "des " + nom[4:]
+    return "de " + nom
+
+
+def _pct(x: float) -> str:
+    return fr.pourcent(x * 100.0, 1)
+
+
+def phrase_evolution(row: pd.Series | dict, ind: Indicateur) -> str:
+    """One plain-French sentence on the evolution of the gap to one reference."""
+    terr, ind_name = nom_territoire(row["territoire"], row["niveau"]), ind.libelle[0].lower() + ind.libelle[1:]
+    if row["annee_debut"] is None or (isinstance(row["annee_debut"], float) and np.isnan(row["annee_debut"])):
+        return f"Face {a_nom(terr)}, aucune année n'a de chiffre publié pour les deux territoires : pas d'écart calculable."
+    a, b = int(row["annee_debut"]), row["annee_fin"]
+    if b is None or (isinstance(b, float) and np.isnan(b)):
+        return (f"Face {a_nom(terr)}, une seule année comparable ({a}, écart "
+                f"{fr.ecart(row['ecart_debut'], ind.unite, ind.decimales)}) : pas d'évolution calculable.")
+    b = int(b)
+    if ind.unite == "%":
+        start = fr.points(row["ecart_debut"], 1)
+        end = fr.points(row["ecart_fin"], 1)
+        detail = f"(de {start} en {a} à {end} en {b})"
+    else:
+        detail = (f"({ind_name} du quartier égal à {_pct(row['ecart_debut'])} de celui {de_nom(terr)} en {a}, "
+                  f"à {_pct(row['ecart_fin'])} en {b})")
+    size = fr.points(abs(row["variation"]), 1).lstrip("+")
+    verb = {"réduit": f"l'écart s'est réduit de {size}",
+            "creusé": f"l'écart s'est creusé de {size}",
+            "inversé": f"l'écart s'est inversé ({fr.points(row['variation'], 1)})",
+            "stable": "l'écart est resté stable"}[row["sens"]]
+    text = f"Face {a_nom(terr)}, {verb} entre {a} et {b} {detail}."
+    holes = [y for y in row["annees_manquantes"] if a < y < b]
+    if holes:
+        text += f" Pas d'écart calculable en {fr.annees(holes)} (chiffre non publié)."
+    return text
+
+
+def ecarts_table_markdown(ecarts: pd.DataFrame, ind: Indicateur, source_note: str) -> str:
+    """A markdown table of the gap by year (rows: reference territories), with its legend and source."""
+    years = sorted(ecarts["annee"].unique())
+    header = "| Écart du quartier avec | " + " | ".join(str(y) for y in years) + " |"
+    lines = [header, "|:--|" + "--:|" * len(years)]
+    for _, part in ecarts.groupby("_t", sort=True):
+        cells = []
+        for y in years:
+            r = part[part["annee"] == y]
+            if r.empty:
+                cells.append(fr.MARQUE_ABSENT)
+                continue
+            r = r.iloc[0]
+            if r["statut"] == "ok":
+                cells.append(fr.ecart(r["ecart"], ind.unite, ind.decimales))
+            else:
+                cells.append(fr.MARQUE_SECRET if r["statut"] == "secret" else fr.MARQUE_ABSENT)
+        lines.append(f"| {part['territoire'].iloc[0]} | " + " | ".join(cells) + " |")
+    unit = ("écart en points de pourcentage (taux du quartier moins taux du territoire)" if ind.unite == "%"
+            else "rapport entre la valeur du quartier et celle du territoire (× 0,60 : le quartier est à 60 % "
+                 "du territoire)")
+    lines += ["", f"{ind.libelle} : {unit}. {source_note} {fr.LEGENDE_MARQUES}"]
+    return "\n".join(lines) + "\n"
+
+
+def ecarts_for_chart(ecarts: pd.DataFrame, ind: Indicateur) -> tuple[Indicateur, pd.DataFrame]:
+    """The gaps as a pseudo-indicator and an evolution frame, for charts.evolution_panels."""
+    if ind.unite == "%":
+        shown = replace(ind, libelle=f"Écart de {ind.libelle[0].lower() + ind.libelle[1:]}", unite="points")
+        values = ecarts["ecart"]
+    else:
+        shown = replace(ind, libelle=f"{ind.libelle} du quartier rapporté au territoire", unite="%")
+        values = ecarts["ecart"] * 100.0
+    evo = pd.DataFrame({"territoire": ecarts["territoire"], "niveau": ecarts["niveau"], "annee": ecarts["annee"],
+                        "valeur": values, "statut": ecarts["statut"]})
+    return shown, evo
+
+
+# --- QPV-only figures and the 2024 geography --------------------------------------------
+
+
+def qpv_2024(con, communes: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """The 2024-geography QPV (code, name) of each commune, as the ANCT commune list gives them.
+
+    The source lists several QPV of one commune in one cell (« QN06236M, QN06237M »):
+    they are split here. The store has no figures and no contours for these codes.
+    """
+    rows = con.execute(
+        "SELECT a.code_parent, a.code, t.libelle FROM appartenances a LEFT JOIN territoires t "
+        "ON t.niveau = 'qpv' AND t.code = a.code AND t.cog = a.cog "
+        "WHERE a.niveau = 'qpv' AND a.niveau_parent = 'commune' AND a.cog = ? AND a.code_parent IN (SELECT unnest(?)) "
+        "ORDER BY a.code_parent, a.code", [QPV_2024_COG, list(communes)]).fetchall()
+    out: dict[str, list[tuple[str, str]]] = {c: [] for c in communes}
+    for commune, codes, names in rows:
+        code_list = [c.strip() for c in str(codes).split(",") if c.strip()]
+        name_list = [n.strip() for n in str(names or "").split(",")]
+        if len(name_list) != len(code_list):  # a name with a comma: keep the codes, drop the names
+            name_list = [""] * len(code_list)
+        for c, n in zip(code_list, name_list):
+            if c not in {x for x, _ in out[commune]}:
+                out[commune].append((c, n))
+    return out
+
+
+def callout_2024(quartier_: Quartier, codes_2024: dict[str, list[tuple[str, str]]]) -> str:
+    """A callout saying which 2024 QPV the communes have, and that the mirror has no figures for them."""
+    lines = ['::: {.callout-note title="La géographie prioritaire 2024"}',
+             f"Les chiffres de cette note portent sur le quartier {quartier_.qpv.libelle} ({quartier_.qpv.code}) "
+             "dans ses limites de 2015. Depuis le 1er janvier 2024, une nouvelle géographie prioritaire s'applique "
+             "(codes « QN… »). Pour elle, les sources du projet ne donnent que la liste des quartiers de chaque "
+             "commune : ni chiffres ni contours, et aucune correspondance officielle entre quartiers 2015 et 2024 "
+             "n'y figure.", ""]
+    for t in quartier_.communes:
+        items = codes_2024.get(t.code, [])
+        if items:
+            listed = ", ".join(f"{c} {n}".strip() if n else c for c, n in items)
+            lines.append(f"- {t.libelle} : {listed} ;")
+        else:
+            lines.append(f"- {t.libelle} : aucun quartier prioritaire dans la géographie 2024 ;")
+    if lines[-1].endswith(";"):
+        lines[-1] = lines[-1][:-2] + "."
+    lines += ["", "Source : ANCT, liste des QPV 2024 par commune.", ":::"]
+    return "\n".join(lines) + "\n"
+
+
+def sources_of(obs: pd.DataFrame) -> list[str]:
+    """The distinct sources of observation rows (for blocs.sources_utilisees)."""
+    return [s for s in dict.fromkeys(obs["source"].dropna().tolist()) if s]
+
+
+# --- Text blocks (markdown) -------------------------------------------------------------
+
+
+def _minuscule(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _liste(items: list[str]) -> str:
+    """['a', 'b', 'c'] -> 'a, b et c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1] if items else ""
+
+
+_NOMBRES = {2: "deux", 3: "trois", 4: "quatre", 5: "cinq"}
+
+
+def presentation(quartier_: Quartier, obs: pd.DataFrame) -> str:
+    """Who the neighbourhood is: its communes, its EPCI, its population (2013, the only published year)."""
+    q = quartier_.qpv
+    names = [t.libelle for t in quartier_.communes]
+    if len(names) > 1:
+        where = f"s'étend sur {_NOMBRES.get(len(names), len(names))} communes : {_liste(names)}"
+    elif names:
+        where = f"est situé à {names[0]}" if not names[0].startswith(("Le ", "Les ")) else f"est situé {a_nom(nom_territoire(names[0], 'commune'))}"
+    else:
+        where = "n'est rattaché à aucune commune dans la base"
+    text = f"Le quartier prioritaire **{q.libelle}** ({q.code}) {where}"
+    if quartier_.epcis:
+        text += ", dans " + _liste([nom_territoire(t.libelle, "epci") for t in quartier_.epcis])
+    text += "."
+    pop = obs[(obs["_t"] == 0) & (obs["indicateur"] == "population") & (obs["statut"] == "ok")]
+    if len(pop):
+        row = pop.sort_values("annee").iloc[-1]
+        text += f" Il comptait {fr.nombre(row['valeur'])} habitants en {int(row['annee'])} (population municipale, Insee)."
+    return text + "\n"
+
+
+def notes_chiffres_cles(obs: pd.DataFrame, codes: list[str], glossaire: Glossaire) -> str:
+    """Plain words under the key figures: a reference without the QPV's latest year, QPV-only figures."""
+    lines = []
+    own = obs[(obs["_t"] == 0) & (obs["statut"] == "ok")]
+    reference = obs[obs["niveau"] == "epci"]
+    for code in [c for c in codes if c in COMPARABLES]:
+        mine = own[own["indicateur"] == code]
+        if mine.empty or reference.empty:
+            continue
+        year = int(mine["annee"].max())
+        theirs = reference[(reference["indicateur"] == code) & (reference["statut"] == "ok")]
+        if year not in set(theirs["annee"]):
+            last = f"dernière année publiée : {int(theirs['annee'].max())}" if len(theirs) else "jamais publié"
+            lines.append(f"{glossaire[code].libelle} : pas de chiffre {year} pour "
+                         f"{nom_territoire(reference['territoire'].iloc[0], 'epci')} ({last}) ; "
+                         "voir les écarts année par année plus bas.")
+    lines += ["Le taux d'emploi et le nombre de demandeurs d'emploi ne sont publiés par l'ANCT que pour les quartiers "
+             "prioritaires : ils n'ont pas de comparaison (« nd » pour l'intercommunalité). Leur année est celle de "
+             "la publication, pas celle de l'observation."]
+    own = obs[obs["_t"] == 0]
+    for code in [c for c in ("taux_emploi", "demandeurs_emploi_abc") if c in codes]:
+        part = own[own["indicateur"] == code]
+        secret = sorted(part.loc[part["statut"] == "secret", "annee"].astype(int))
+        absent = sorted(part.loc[part["statut"] == "absent", "annee"].astype(int))
+        label = glossaire[code].libelle
+        if part.empty:
+            lines.append(f"{label} : non publié pour ce quartier.")
+        if secret:
+            lines.append(f"{label} : chiffre masqué par le producteur (secret, « s ») dans les publications "
+                         f"{fr.annees(secret)} ; le dernier chiffre publié est montré.")
+        if absent:
+            lines.append(f"{label} : pas de chiffre dans les publications {fr.annees(absent)}.")
+    return " ".join(lines) + "\n"
+
+
+def manquants_comparaison(comp: pd.DataFrame, quartier_: Quartier, glossaire: Glossaire) -> str:
+    """A callout listing, territory by territory, the figures of the comparison table marked s or nd."""
+    lines = []
+    for t in quartier_.references:
+        part = comp[(comp["code"] == t.code) & (comp["statut"] != "ok")]
+        if part.empty:
+            continue
+        names = [_minuscule(glossaire[i].libelle) for i in part["indicateur"]]
+        if t.niveau == "groupement":
+            lines.append(f"- {t.libelle} : les médianes, déciles, indices de Gini et parts du revenu ne "
+                         "s'additionnent pas ; ils sont comparés commune par commune (« nd »). Seuls les taux "
+                         "publiés avec leur numérateur et leur dénominateur sont recalculés pour l'ensemble.")
+            continue
+        secret = [n for n, s in zip(names, part["statut"]) if s == "secret"]
+        absent = [n for n, s in zip(names, part["statut"]) if s != "secret"]
+        bits = []
+        if absent:
+            bits.append(f"non publié pour l'année du tableau ({_liste(absent)})")
+        if secret:
+            bits.append(f"soumis au secret statistique ({_liste(secret)})")
+        lines.append(f"- {t.libelle} : {' ; '.join(bits)}.")
+    if not lines:
+        return ""
+    return ('::: {.callout-note title="Données manquantes"}\n' + "\n".join(lines) +
+            "\n\nL'année du tableau est, pour chaque indicateur, la dernière où le quartier et ses communes sont "
+            "publiés ; les autres années figurent dans la partie suivante.\n:::\n")
+
+
+def bloc_ecarts(obs: pd.DataFrame, ind: Indicateur, source_note: str, glossaire_href: str | None = None) -> str:
+    """One indicator's gaps: a heading, the table by year and one sentence per reference territory."""
+    ecarts = ecarts_par_annee(obs, ind)
+    name = f"[{ind.libelle}]({glossaire_href}#{ind.code})" if glossaire_href else ind.libelle
+    parts = [f"### {ind.libelle}\n"]
+    if ecarts.empty:
+        return parts[0] + f"\n{name} : pas de chiffre publié pour le quartier, pas d'écart calculable.\n"
+    parts.append(ecarts_table_markdown(ecarts, ind, source_note).replace(f"\n{ind.libelle} :", f"\n{name} :", 1))
+    evo = evolution_ecarts(ecarts, ind)
+    parts.append("\n".join(f"- {phrase_evolution(r, ind)}" for _, r in evo.iterrows()) + "\n")
+    return "\n".join(parts)
+
+
+def communes_sans_contour(con, quartier_: Quartier) -> list[Territoire]:
+    """The QPV's communes whose contours are not in the store (IGN 2018 covers a few départements)."""
+    codes = [t.code for t in quartier_.communes]
+    rows = con.execute("SELECT DISTINCT code FROM geometries WHERE niveau = 'commune' AND code IN (SELECT unnest(?))",
+                       [codes]).fetchall()
+    have = {r[0] for r in rows}
+    return [t for t in quartier_.communes if t.code not in have]
+
+
+def callout_contours(missing: list[Territoire]) -> str:
+    """Say in plain French that the map shows the QPV alone where commune contours are missing."""
+    if not missing:
+        return ""
+    return ('::: {.callout-warning title="Contours communaux non disponibles"}\n'
+            f"Les contours de {_liste([t.libelle for t in missing])} ne figurent pas dans les sources du projet "
+            "(contours IGN 2018 disponibles pour la Loire, le Pas-de-Calais, la Seine-et-Marne et le Val-de-Marne) : "
+            "la carte montre le quartier seul.\n:::\n")
