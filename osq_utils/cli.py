@@ -1,7 +1,8 @@
 """The `osq` command.
 
 Codes de sortie : 0 succès ; 1 au moins une note en échec ; 2 erreur de données ou de
-paramètres (message en français avec fichier, ligne, colonne et correction) ; 3 source manquante.
+paramètres (message en français avec fichier, ligne, colonne et correction) ; 3 source manquante ;
+4 l'audit du secret statistique a trouvé une valeur masquée dans un site publié.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from osq_utils.errors import OsqError, SourceManquante
 
 app = typer.Typer(
     help="OSQ : classeur d'analyse des observatoires sociaux. Codes de sortie : 0 succès, 1 note en échec, "
-    "2 erreur de données ou de paramètres, 3 source manquante.",
+    "2 erreur de données ou de paramètres, 3 source manquante, 4 fuite de secret statistique (audit).",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
@@ -145,12 +146,42 @@ def cmd_build(
                            cluster=cluster, limite=limite, progress=progress)
     except OsqError as exc:
         _fail(exc)
-    console.print(f"[bold]{report.plan.titre}[/] : publication avec {report.renderer} en {report.secondes:.1f} s "
-                  f"({', '.join(f'{k} {v:.1f} s' for k, v in report.phases.items())}).")
-    _summary(report)
-    console.print(f"Site : {(report.root / 'site' / 'index.html').resolve()}")
-    if report.failed:
+    console.print(f"[bold]{report.plan.titre}[/] : publication avec {report.renderer} en {report.secondes:.1f} s.")
+    failed, leaks = False, False
+    for rep in [report, *report.autres]:
+        console.print(f"Profil [bold]{rep.profil}[/] ({', '.join(f'{k} {v:.1f} s' for k, v in rep.phases.items())})")
+        _summary(rep)
+        console.print(f"Site {rep.profil} : {(rep.site / 'index.html').resolve()}")
+        if rep.fuites:
+            from osq_utils import audit
+
+            audit.print_fuites(rep.fuites, console)
+        failed |= bool(rep.failed)
+        leaks |= bool(rep.fuites)
+    if leaks:
+        console.print("[bold red]Audit du secret statistique en échec[/] : ne publiez pas ces sites.")
+        raise typer.Exit(4)
+    if failed:
         raise typer.Exit(1)
+
+
+@app.command("audit")
+def cmd_audit(
+    site: Path = typer.Argument(..., help="Dossier d'un site publié, par exemple rapports/capso/site."),
+    masques: Optional[Path] = typer.Option(None, help="Registre des valeurs masquées (sinon masques-<profil>.csv à côté du site)."),
+):
+    """Vérifie qu'aucune valeur masquée (secret statistique) n'apparaît dans un site publié : pages, exports,
+    index de recherche et carnets livrés. Lancé aussi à la fin de chaque « osq build ».
+
+    Exemple : [bold]osq audit rapports/capso/site[/]  ou  [bold]osq audit rapports/capso/site-partenaires[/]
+    """
+    from osq_utils import audit
+
+    try:
+        code = audit.main(site, masques)
+    except OsqError as exc:
+        _fail(exc)
+    raise typer.Exit(4 if code == 1 else code)
 
 
 def _summary(report) -> None:

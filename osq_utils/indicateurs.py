@@ -328,7 +328,9 @@ def observations_of(con, niveau: str, codes: list[str], indicateurs: list[str] |
     rank = _source_rank(glossaire)
     df = df.assign(_rang=[rank.get((i, s), 99) for i, s in zip(df["indicateur"], df["source"])])
     df = df.sort_values("_rang", kind="stable").drop_duplicates(["code", "indicateur", "annee"]).drop(columns="_rang")
-    return df.sort_values(["indicateur", "annee", "code"]).reset_index(drop=True)
+    from osq_utils import masquage  # the secret statistique of the active diffusion profile
+
+    return masquage.apply(df).sort_values(["indicateur", "annee", "code"]).reset_index(drop=True)
 
 
 _OBS_CACHE: dict[tuple, pd.DataFrame] = {}

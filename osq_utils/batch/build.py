@@ -13,10 +13,10 @@ import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from osq_utils import store
+from osq_utils import atomic, masquage, store
 from osq_utils.batch import execute as ex
 from osq_utils.batch import fingerprint as fp
 from osq_utils.batch import plan as pl
@@ -32,6 +32,10 @@ class BuildReport:
     renderer: str
     secondes: float
     phases: dict[str, float] = field(default_factory=dict)
+    profil: str = "public"
+    site: Path | None = None
+    fuites: list = field(default_factory=list)  # audit: masked values found in the published site
+    autres: list = field(default_factory=list)  # reports of the other profiles of the same build
 
     @property
     def failed(self) -> list[ex.JobResult]:
@@ -43,13 +47,14 @@ class BuildReport:
 
 def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("rapports"), n_jobs: int = 2,
           force: bool = False, engine: str = "chaud", cluster: str | None = None, limite: int = 0,
-          progress=None) -> BuildReport:
-    """Build an observatory's site; only notes whose fingerprint changed are executed and rendered.
+          progress=None, audit: bool = True) -> BuildReport:
+    """Build an observatory's site(s); only notes whose fingerprint changed are executed and rendered.
 
-    progress(kind, total) returns a callable advancing by one, or None.
+    One site per diffusion profile of the params file (`observatoire.profils`, default public):
+    `site/` for public, `site-partenaires/` for partenaires. Returns the first profile's report;
+    the others are in its `autres`. progress(kind, total) returns a callable advancing by one, or None.
     """
     start = time.perf_counter()
-    phases: dict[str, float] = {}
     store_file = Path(store_file).resolve() if store_file else store.store_path()
     sortie = Path(sortie).resolve()
     con = store.connect(store_file, read_only=True)
@@ -57,26 +62,58 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
         the_plan = pl.plan(con, params)
         data_fp = fp.store_fingerprint(con)
         chargements = con.execute("SELECT * FROM chargements ORDER BY source, fichier").df()
+        jobs = the_plan.jobs[:limite] if limite else the_plan.jobs
+        root = sortie / the_plan.id
+        ledgers = {}
+        for profil in the_plan.profils:
+            ledger = masquage.compute(con, jobs, profil)
+            ledgers[profil] = root / f"masques-{profil}.csv"
+            root.mkdir(parents=True, exist_ok=True)
+            new = ledger.to_csv(index=False, sep=";").encode("utf-8")
+            if not ledgers[profil].exists() or ledgers[profil].read_bytes() != new:
+                masquage.write(ledger, ledgers[profil])
     finally:
         con.close()
-    jobs = the_plan.jobs[:limite] if limite else the_plan.jobs
-    root = sortie / the_plan.id
-    state_file = root / "etat.json"
+    plan_seconds = time.perf_counter() - start
+    reports = []
+    for profil in the_plan.profils:
+        report = _build_profile(the_plan, jobs, profil, ledgers[profil], root, store_file, data_fp, chargements,
+                                n_jobs=n_jobs, force=force, engine=engine, cluster=cluster, progress=progress,
+                                audit=audit)
+        report.phases = {"plan": plan_seconds, **report.phases}
+        reports.append(report)
+    first = reports[0]
+    first.autres = reports[1:]
+    first.secondes = time.perf_counter() - start
+    return first
+
+
+def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: Path, root: Path, store_file: Path,
+                   data_fp: str, chargements, *, n_jobs: int, force: bool, engine: str, cluster: str | None,
+                   progress, audit: bool) -> BuildReport:
+    start = time.perf_counter()
+    phases: dict[str, float] = {}
+    suffix = "" if profil == "public" else f"-{profil}"
+    # Each note knows its profile (verbatims, detail) and the masks it must apply.
+    jobs = [replace(j, parametres={**j.parametres, "profil": profil, "masques": str(ledger)}) for j in jobs]
+    state_file = root / f"etat{suffix}.json"
     state = fp.load_state(state_file)
     executed, published = state.setdefault("executes", {}), state.setdefault("publies", {})
     code_fp = fp.code_fingerprint()
+    data_fp = fp.combine(data_fp, fp.file_hash(ledger))
     templates = {j.modele: fp.file_hash(j.template) for j in jobs}
     prints = {j.slug: fp.job_fingerprint(templates[j.modele], j.parametres, code_fp, data_fp) for j in jobs}
-    phases["plan"] = time.perf_counter() - start
 
     # 1. Execute the notes whose executed notebook is missing or stale; with pandoc, render each
     #    page as soon as its note is executed (the main process is idle meanwhile).
-    nb_dir, log_dir, site_root = root / "notebooks", root / "journaux", root / "site"
+    nb_dir, log_dir, site_root = root / f"notebooks{suffix}", root / f"journaux{suffix}", root / f"site{suffix}"
+    noindex = profil != "public"
     quarto = site.quarto_executable()
     renderer = "quarto" if quarto else "pandoc"
     to_run = [j for j in jobs if force or executed.get(j.slug) != prints[j.slug] or not (nb_dir / f"{j.slug}.ipynb").exists()]
     t = time.perf_counter()
-    advance = progress("Exécution et publication des notes", len(to_run)) if progress and to_run else None
+    label = "Exécution et publication des notes" + (f" ({profil})" if suffix else "")
+    advance = progress(label, len(to_run)) if progress and to_run else None
     # Pages are rendered here while the kernels compute: one renderer per four kernels, or every
     # local core when the notes run on a cluster.
     pages = ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) if cluster else max(1, n_jobs // 4))
@@ -91,7 +128,7 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
             last_save[0] = time.monotonic()
 
     def publish(res: ex.JobResult) -> None:
-        site.render_note(the_plan, res, site_root)
+        site.render_note(the_plan, res, site_root, noindex=noindex)
         with lock:
             published[res.job.slug] = prints[res.job.slug]
             save()
@@ -129,18 +166,34 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
             save(now=True)
     phases["exécution"] = time.perf_counter() - t
 
-    # 2. Publish the rest of the site.
+    # 2. Publish the rest of the site, then audit it.
     t = time.perf_counter()
     if quarto:
-        staging = site.quarto_project(the_plan, results, root / "_quarto", site_root, chargements)
-        site.render_quarto_site(quarto, staging, log_dir / "quarto.log")
+        staging = site.quarto_project(the_plan, results, root / f"_quarto{suffix}", site_root, chargements,
+                                      profil=profil)
+        site.render_quarto_site(quarto, staging, log_dir / "quarto.log", profil=profil)
         for r in results:
             if r.statut != "échec":
                 published[r.job.slug] = prints[r.job.slug]
     else:
         site.unpublish_failed(results, site_root)
-        site.render_fixed_pages(the_plan, results, site_root, chargements, state.setdefault("pages", {}))
-    site.write_exports(the_plan, results, site_root, store_file, state.setdefault("exports", {}), data_fp)
+        site.render_fixed_pages(the_plan, results, site_root, chargements, state.setdefault("pages", {}),
+                                noindex=noindex)
+    if noindex:
+        atomic.write_text(site_root / "robots.txt", "User-agent: *\nDisallow: /\n")
+    masquage.activate(ledger)  # the exports carry the statut of masked figures, never their value
+    try:
+        site.write_exports(the_plan, results, site_root, store_file, state.setdefault("exports", {}), data_fp)
+    finally:
+        masquage.activate(None)
     fp.save_state(state_file, state)
     phases["publication"] = time.perf_counter() - t
-    return BuildReport(the_plan, results, root, renderer, time.perf_counter() - start, phases)
+    fuites = []
+    if audit:
+        t = time.perf_counter()
+        from osq_utils import audit as au
+
+        fuites = au.audit(site_root, au.load_masques(ledger))
+        phases["audit"] = time.perf_counter() - t
+    return BuildReport(the_plan, results, root, renderer, time.perf_counter() - start, phases, profil=profil,
+                       site=site_root, fuites=fuites)

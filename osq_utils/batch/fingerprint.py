@@ -16,6 +16,8 @@ from osq_utils import atomic
 PACKAGE = Path(__file__).resolve().parents[1]
 PROJECT_ROOT = PACKAGE.parent
 REFERENCE_FILES = [PROJECT_ROOT / "data" / "glossaire.yml", PROJECT_ROOT / "data" / "sources.yml"]
+# Reference folders a note reads: secret rules, ABS themes, verbatims.
+REFERENCE_DIRS = [PROJECT_ROOT / "data" / d for d in ("secret", "abs", "verbatims")]
 
 # Tables whose content a note may read, with the columns that matter.
 STORE_TABLES = {
@@ -43,7 +45,8 @@ def file_hash(path: Path) -> str:
 
 def code_fingerprint() -> str:
     """The package's Python code, templates and reference files."""
-    files = sorted(PACKAGE.rglob("*.py")) + sorted((PACKAGE / "batch" / "templates").glob("*")) + REFERENCE_FILES
+    files = (sorted(PACKAGE.rglob("*.py")) + sorted((PACKAGE / "batch" / "templates").glob("*")) + REFERENCE_FILES
+             + [f for d in REFERENCE_DIRS for f in sorted(d.glob("*")) if f.is_file()])
     return _sha(*(f"{f.relative_to(PROJECT_ROOT)}:{file_hash(f)}" for f in files if f.exists()))
 
 
@@ -53,6 +56,10 @@ def store_fingerprint(con) -> str:
     for table, cols in STORE_TABLES.items():
         row = con.execute(f"SELECT count(*), coalesce(sum(hash({cols})), 0) FROM {table}").fetchone()
         parts.append(f"{table}:{row[0]}:{row[1]}")
+    return _sha(*parts)
+
+
+def combine(*parts: str) -> str:
     return _sha(*parts)
 
 

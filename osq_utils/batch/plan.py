@@ -87,6 +87,7 @@ class Plan:
     description: str
     params_file: Path
     jobs: list[Job]
+    profils: tuple[str, ...] = ("public",)  # one published site per diffusion profile
 
 
 def _line_of(node: yaml.Node) -> tuple[int, int]:
@@ -172,7 +173,24 @@ def plan(con, params_file: Path) -> Plan:
                     params["enjeux"], params["enjeux_fichier"] = _enjeux(Path(extra["enjeux"]), code, theme)
                 jobs.append(Job(modele, spec.niveau, code, labels.get(code, code), slug, params, theme,
                                 themes_known.get(theme) if theme and themes_known else None))
-    return Plan(str(obs["id"]), obs.get("titre", obs["id"]), obs.get("description", ""), Path(params_file), jobs)
+    return Plan(str(obs["id"]), obs.get("titre", obs["id"]), obs.get("description", ""), Path(params_file), jobs,
+                _profils(obs, root, params_file))
+
+
+PROFILS = ("public", "partenaires")
+
+
+def _profils(obs: dict, root, params_file: Path) -> tuple[str, ...]:
+    """observatoire.profils: the diffusion profiles to publish (public first); default public only."""
+    profils = [str(p) for p in _as_list(obs.get("profils") or ["public"])]
+    for j, profil in enumerate(profils):
+        if profil not in PROFILS:
+            node = _find_node(root, "observatoire", "profils")
+            sub = node.value[j] if isinstance(node, yaml.SequenceNode) else node
+            line, col = _line_of(sub) if sub is not None else (None, None)
+            raise OsqError(f"profil de diffusion « {profil} » inconnu", fichier=params_file, ligne=line, colonne=col,
+                           correction="profils possibles : public (site ouvert) et partenaires (site réservé).")
+    return tuple(sorted(dict.fromkeys(profils), key=PROFILS.index))
 
 
 def _position(root, params_file, *path) -> tuple[int | None, int | None]:

@@ -85,6 +85,7 @@ def render_page(
     subtitle: str | None = None,
     extra_meta: dict | None = None,
     toc: bool = True,
+    noindex: bool = False,
 ) -> Path:
     """Render Quarto markdown to `out_html` with pandoc, atomically; returns `out_html`.
 
@@ -117,6 +118,8 @@ def render_page(
         args.append(f"--variable=osq-nav={_nav_html(nav, root, current)}")
     if toc:
         args += ["--toc", "--toc-depth=3"]
+    if noindex:  # a restricted (partenaires) site: search engines must not index it
+        args.append("--variable=noindex=true")
 
     fd, tmp_name = tempfile.mkstemp(
         dir=out_html.parent, prefix=f".{out_html.name}.", suffix=".tmp"

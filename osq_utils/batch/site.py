@@ -28,6 +28,11 @@ from osq_utils.indicateurs import Glossaire, load_glossaire
 from osq_utils.sources import Source, load_catalogue
 
 NAV = [("Accueil", "index.html"), ("Glossaire", "glossaire.html"), ("Sources", "sources.html")]
+PARTENAIRES_BANNER = (
+    '::: {.callout-warning title="Site réservé aux partenaires"}\n'
+    "Ce site contient des données diffusées sous convention (seuils de secret statistique des partenaires, "
+    "verbatims réservés). Ne le transmettez pas en dehors des signataires des conventions.\n:::\n\n"
+)
 QUARTO_BASE = PROJECT_ROOT / "_quarto.yml"
 
 
@@ -45,6 +50,7 @@ def quarto_executable() -> str | None:
 def glossary_markdown(glossaire: Glossaire, catalogue: dict[str, Source]) -> str:
     lines = ["Chaque indicateur des notes est défini une seule fois ici : sa définition, son calcul, ses sources "
              "et la règle de secret statistique appliquée avant publication.", ""]
+    rules_by_indicator = _rules_by_indicator()
     for theme, label in glossaire.themes.items():
         inds = glossaire.par_theme(theme)
         if not inds:
@@ -69,9 +75,49 @@ def glossary_markdown(glossaire: Glossaire, catalogue: dict[str, Source]) -> str
             lines += [
                 f"- **Sources** : {sources} ; **années** : {', '.join(map(str, ind.annees))}",
                 f"- **Niveaux** : {', '.join(ind.niveaux)} ; **sens** : une hausse est {_sens(ind.sens)}",
-                f"- **Secret statistique** : {ind.seuil_secret.get('regle', 'aucun')}",
+                f"- **Secret statistique** : {rules_by_indicator.get(ind.code) or _NO_RULE}",
                 f"- Code : `{ind.code}`", "",
             ]
+    return "\n".join(lines)
+
+
+_NO_RULE = ("pas de règle propre à OSQ : les cellules laissées vides par le producteur restent secrètes "
+            "(voir [Secret statistique](#secret-statistique))")
+
+
+def _rules_by_indicator() -> dict[str, str]:
+    from osq_utils import secret
+
+    out: dict[str, list[str]] = {}
+    for regles in secret.load_rules().values():
+        for regle in regles.regles:
+            if regle.nature == "secret":
+                for code in regle.indicateurs:
+                    out.setdefault(code, []).append(regle.description.rstrip("."))
+    return {k: " ; ".join(dict.fromkeys(v)) + " (voir [Secret statistique](#secret-statistique))" for k, v in out.items()}
+
+
+def secret_markdown() -> str:
+    """The secret statistique rules of every source (data/secret/), for the glossary page."""
+    from osq_utils import secret
+
+    table = secret.glossaire_secret(secret.load_rules())
+    lines = ["## Secret statistique {#secret-statistique}", "",
+             "Avant toute publication, OSQ applique les règles de secret de chaque producteur (dossier `data/secret/`), "
+             "puis un secret secondaire : quand un tableau montre des parties et leur total (communes et intercommunalité, "
+             "IRIS et commune), la plus petite cellule publiée est masquée en plus, jusqu'à ce qu'aucune valeur masquée ne "
+             "puisse être retrouvée par soustraction. Une valeur masquée est marquée « s », jamais 0 ; les exports "
+             "n'en donnent que le statut.", ""]
+    if table.empty:
+        return "\n".join(lines)
+    cols = list(table.columns)
+    lines += ["| " + " | ".join(str(c).capitalize() for c in cols) + " |", "|" + "---|" * len(cols)]
+    from osq_utils.present import fr
+
+    for row in table.itertuples(index=False):
+        cells = [fr.nombre(v) if isinstance(v, float) else ("" if v is None else str(v)) for v in row]
+        lines.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells) + " |")
+    lines += ["", ": Règles de secret statistique par source et profil de diffusion {#tbl-secret}", ""]
     return "\n".join(lines)
 
 
@@ -146,13 +192,13 @@ def note_page(site_root: Path, job) -> Path:
     return site_root / "notes" / f"{job.slug}.html"
 
 
-def render_note(plan: Plan, r: JobResult, site: Path) -> Path:
+def render_note(plan: Plan, r: JobResult, site: Path, noindex: bool = False) -> Path:
     """One note's page and its own media folder (parallel renders never collide)."""
     notes_dir = site / "notes"
     nb = nbformat.read(r.notebook, as_version=4)
     md = executed_notebook_to_markdown(nb, notes_dir / f"{r.job.slug}_files", f"{r.job.slug}_files")
     return render_page(md, note_page(site, r.job), title=r.job.titre, subtitle=note_subtitle(r.job),
-                       site_title=plan.titre, nav=NAV, root_href="..")
+                       site_title=plan.titre, nav=NAV, root_href="..", noindex=noindex)
 
 
 def unpublish_failed(results: list[JobResult], site: Path) -> None:
@@ -163,22 +209,25 @@ def unpublish_failed(results: list[JobResult], site: Path) -> None:
 
 
 def render_fixed_pages(plan: Plan, results: list[JobResult], site: Path, chargements=None,
-                       page_state: dict | None = None) -> list[Path]:
+                       page_state: dict | None = None, noindex: bool = False) -> list[Path]:
     """Index, glossary and sources pages, re-rendered only when their content changed."""
     glossaire, catalogue = load_glossaire(), load_catalogue()
     page_state = {} if page_state is None else page_state
     install_assets(site)
     fixed = {
-        "index.html": (index_markdown(plan, results, lambda r: f"notes/{r.job.slug}.html"), plan.titre, False),
-        "glossaire.html": (glossary_markdown(glossaire, catalogue), "Glossaire des indicateurs", True),
+        "index.html": ((PARTENAIRES_BANNER if noindex else "") + index_markdown(plan, results, lambda r: f"notes/{r.job.slug}.html"),
+                       plan.titre, False),
+        "glossaire.html": (glossary_markdown(glossaire, catalogue) + "\n\n" + secret_markdown(),
+                           "Glossaire des indicateurs", True),
         "sources.html": (sources_markdown(catalogue, chargements), "Sources des données", True),
     }
     pages = []
     for name, (md, title, toc) in fixed.items():
-        digest = hashlib.sha256(f"{plan.titre}\0{md}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{plan.titre}\0{noindex}\0{md}".encode()).hexdigest()
         if page_state.get(name) == digest and (site / name).exists():
             continue
-        pages.append(render_page(md, site / name, title=title, site_title=plan.titre, nav=NAV, root_href=".", toc=toc))
+        pages.append(render_page(md, site / name, title=title, site_title=plan.titre, nav=NAV, root_href=".", toc=toc,
+                                 noindex=noindex))
         page_state[name] = digest
     return pages
 
@@ -261,8 +310,13 @@ def front_matter_cell(r: JobResult, plan: Plan) -> nbformat.NotebookNode:
     return nbformat.v4.new_raw_cell("---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---")
 
 
-def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Path, chargements=None) -> Path:
-    """Write a Quarto website project that renders the executed notebooks without executing them."""
+def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Path, chargements=None,
+                   profil: str = "public") -> Path:
+    """Write a Quarto website project that renders the executed notebooks without executing them.
+
+    A restricted profile is a Quarto project profile (`_quarto-partenaires.yml`, merged over
+    `_quarto.yml` by `quarto render --profile partenaires`): it adds the noindex meta tag.
+    """
     glossaire, catalogue = load_glossaire(), load_catalogue()
     if staging.exists():
         shutil.rmtree(staging)
@@ -273,6 +327,10 @@ def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Pa
                          "render": ["index.qmd", "glossaire.qmd", "sources.qmd", "notes/*.ipynb"]}
     config["website"] = {**base.get("website", {}), "title": plan.titre}
     atomic.write_text(staging / "_quarto.yml", yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    if profil != "public":
+        overlay = {"format": {"html": {"include-in-header": {
+            "text": '<meta name="robots" content="noindex, nofollow">'}}}}
+        atomic.write_text(staging / f"_quarto-{profil}.yml", yaml.safe_dump(overlay, allow_unicode=True, sort_keys=False))
     shutil.copy(Path(__file__).parent / "templates" / "osq.css", staging / "osq.css")
     for r in results:
         if r.statut == "échec":
@@ -286,15 +344,17 @@ def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Pa
                     "filter-ui": True, "sort-ui": True, "categories": True, "page-size": 100},
     }
     atomic.write_text(staging / "index.qmd", "---\n" + yaml.safe_dump(listing, allow_unicode=True, sort_keys=False) + "---\n\n"
-                 + (plan.description or "") + "\n")
-    atomic.write_text(staging / "glossaire.qmd", "---\ntitle: Glossaire des indicateurs\n---\n\n" + glossary_markdown(glossaire, catalogue))
+                      + (PARTENAIRES_BANNER if profil != "public" else "") + (plan.description or "") + "\n")
+    atomic.write_text(staging / "glossaire.qmd", "---\ntitle: Glossaire des indicateurs\n---\n\n"
+                      + glossary_markdown(glossaire, catalogue) + "\n\n" + secret_markdown())
     atomic.write_text(staging / "sources.qmd", "---\ntitle: Sources des données\n---\n\n" + sources_markdown(catalogue, chargements))
     return staging
 
 
-def render_quarto_site(quarto: str, staging: Path, log: Path) -> None:
+def render_quarto_site(quarto: str, staging: Path, log: Path, profil: str = "public") -> None:
+    args = [quarto, "render", str(staging), "--no-execute"] + (["--profile", profil] if profil != "public" else [])
     with open(log, "w", encoding="utf-8") as fh:
-        proc = subprocess.run([quarto, "render", str(staging), "--no-execute"], stdout=fh, stderr=subprocess.STDOUT)
+        proc = subprocess.run(args, stdout=fh, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         from osq_utils.errors import OsqError
 

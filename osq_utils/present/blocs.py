@@ -28,17 +28,24 @@ class Contexte:
     glossaire: Glossaire
     catalogue: dict[str, Source]
     glossaire_href: str
+    profil: str = "public"  # diffusion profile: public, or partenaires (restricted site)
 
     def close(self) -> None:
         pass  # the connection is shared by the notes of a warm kernel (store.connect_shared)
 
 
-def contexte(store_path: str | os.PathLike | None = None, glossaire_href: str = "../glossaire.html") -> Contexte:
+def contexte(store_path: str | os.PathLike | None = None, glossaire_href: str = "../glossaire.html",
+             profil: str = "public", masques: str | os.PathLike | None = None) -> Contexte:
+    """The note's context; `masques` is the build's ledger of masked figures for this profile
+    (secret statistique): every figure the note reads goes through it."""
+    from osq_utils import masquage
+
     path = Path(store_path) if store_path else store.store_path()
     if not path.exists():
         store.connect(path, read_only=True)  # raises the French "run osq ingest" error
     con = store.connect_shared(path)
-    return Contexte(con, indicateurs.load_glossaire(), load_catalogue(), glossaire_href)
+    masquage.activate(masques)
+    return Contexte(con, indicateurs.load_glossaire(), load_catalogue(), glossaire_href, profil)
 
 
 def groupements(path: str | os.PathLike | None) -> dict:
@@ -158,12 +165,13 @@ def _verbatims_of(path: str, _mtime: int) -> tuple:
     return tuple(vb.load_verbatims(path)[0])
 
 
-def paroles_acteurs(ctx: Contexte, refs: list[Territoire], theme: str | None = None, profil: str = "public",
+def paroles_acteurs(ctx: Contexte, refs: list[Territoire], theme: str | None = None, profil: str | None = None,
                     max_n: int = 4) -> str:
     """The partner verbatims of these territories (and theme), pseudonymised, a handful at most."""
     from osq_utils import verbatims as vb
     from osq_utils.present.verbatims import bloc_verbatims
 
+    profil = profil or ctx.profil
     items = [v for path in sorted(VERBATIMS_DIR.glob("*.yml")) if path.name != "themes.yml"
              for v in _verbatims_of(str(path), path.stat().st_mtime_ns)]
     chosen = vb.select(items, theme=theme, territoires=[(t.niveau, t.code) for t in refs], profil=profil, max_n=max_n)
