@@ -186,14 +186,21 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
         site.write_exports(the_plan, results, site_root, store_file, state.setdefault("exports", {}), data_fp)
     finally:
         masquage.activate(None)
-    fp.save_state(state_file, state)
     phases["publication"] = time.perf_counter() - t
     fuites = []
     if audit:
+        # The audit reads every published file: skipped when neither the site nor the ledger changed
+        # since an audit that passed.
         t = time.perf_counter()
         from osq_utils import audit as au
 
-        fuites = au.audit(site_root, au.load_masques(ledger))
+        signature = fp.combine(fp.file_hash(ledger), *(
+            f"{f.relative_to(site_root)}:{st.st_mtime_ns}:{st.st_size}"
+            for f in sorted(site_root.rglob("*")) if f.is_file() and (st := f.stat())))
+        if state.get("audit") != signature:
+            fuites = au.audit(site_root, au.load_masques(ledger))
+            state["audit"] = None if fuites else signature
         phases["audit"] = time.perf_counter() - t
+    fp.save_state(state_file, state)
     return BuildReport(the_plan, results, root, renderer, time.perf_counter() - start, phases, profil=profil,
                        site=site_root, fuites=fuites)
