@@ -715,6 +715,44 @@ def _audit_flat_text(text: str, title: str, rel: str, where: str, index: _Index)
     return out
 
 
+def _audit_docx(path: Path, rel: str, index: _Index, needles: set[str]) -> list[Fuite]:
+    """A Word version: converted back to HTML by pandoc, then audited like a page (real tables)."""
+    import pypandoc
+
+    text = pypandoc.convert_file(str(path), "html", extra_args=["--standalone"])
+    if not any(n in text for n in needles):
+        return []
+    return _audit_soup(BeautifulSoup(text, "html.parser"), rel, index)
+
+
+def _audit_pdf(path: Path, rel: str, index: _Index, needles: set[str]) -> list[Fuite]:
+    """A PDF version: its text, page by page, read like a flattened page (tables rebuilt from labels)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    if not any(n in text for n in needles):
+        return []
+    title = str((reader.metadata or {}).get("/Title") or "") or next(
+        (line for line in text.splitlines()[1:4] if line.strip()), "")
+    out = _audit_flat_text(text, title, rel, "version PDF", index)
+    # Typeset text loses the table structure (and key-figure cards put the value before its label):
+    # a masked value, written with its unit, within two lines of its indicator's label, on a PDF that
+    # names its territory, is a leak. Conservative: a false alarm is better than a missed leak.
+    lines = [_norm(line) for line in text.splitlines()]
+    flat = _norm(text)
+    for masques in index.masques.values():
+        for m in masques:
+            if math.isnan(m.valeur) or (_norm(m.territoire) not in flat and m.code not in text):
+                continue
+            shown, label = _norm(m.shown()), _norm(m.libelle)[:18]
+            for i, line in enumerate(lines):
+                if shown in line and any(label in near for near in lines[max(0, i - 2): i + 3]):
+                    out.append(Fuite(rel, f"version PDF, ligne {i + 1}", m.territoire, m.indicateur, m.annee, m.shown()))
+                    break
+    return list(dict.fromkeys(out))
+
+
 def _audit_search(path: Path, rel: str, index: _Index) -> list[Fuite]:
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
@@ -828,6 +866,10 @@ def audit(site_dir: Path | str, masques: pd.DataFrame) -> list[Fuite]:
             out += _audit_soup(BeautifulSoup(text, "html.parser"), rel, index)
         elif suffix in (".csv", ".xlsx"):
             out += _audit_export(path, rel, index)
+        elif suffix == ".docx":
+            out += _audit_docx(path, rel, index, needles)
+        elif suffix == ".pdf":
+            out += _audit_pdf(path, rel, index, needles)
         elif path.name == "search.json":
             out += _audit_search(path, rel, index)
         elif suffix == ".ipynb":

@@ -122,12 +122,13 @@ def cmd_build(
     base: Optional[Path] = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
     sortie: Path = typer.Option(Path("rapports"), help="Dossier des rapports."),
     limite: int = typer.Option(0, help="Ne construire que les N premières notes (0 = toutes)."),
+    imprimables: bool = typer.Option(False, "--imprimables", help="Publier aussi la version PDF (A4) et Word de chaque note (plus lent)."),
 ):
     """Exécute les notes de l'observatoire qui ont changé (papermill) puis publie le site HTML (Quarto si présent, sinon pandoc).
 
     Une note n'est ré-exécutée que si son modèle, ses paramètres, le code d'OSQ ou les données ont changé.
     Exemples : [bold]osq build params/capso.yml --jobs 2[/] ; [bold]osq build params/capso.yml --force[/] ;
-    [bold]osq build params/national.yml --cluster tcp://10.0.0.5:8786[/]
+    [bold]osq build params/national.yml --cluster tcp://10.0.0.5:8786[/] ; [bold]osq build params/capso.yml --imprimables[/]
     """
     from osq_utils.batch.build import build
 
@@ -143,7 +144,7 @@ def cmd_build(
     try:
         with prog:
             report = build(params, store_file=base, sortie=sortie, n_jobs=jobs, force=force, engine=moteur,
-                           cluster=cluster, limite=limite, progress=progress)
+                           cluster=cluster, limite=limite, progress=progress, imprimables=imprimables)
     except OsqError as exc:
         _fail(exc)
     console.print(f"[bold]{report.plan.titre}[/] : publication avec {report.renderer} en {report.secondes:.1f} s.")

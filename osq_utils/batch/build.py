@@ -47,7 +47,7 @@ class BuildReport:
 
 def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("rapports"), n_jobs: int = 2,
           force: bool = False, engine: str = "chaud", cluster: str | None = None, limite: int = 0,
-          progress=None, audit: bool = True) -> BuildReport:
+          progress=None, audit: bool = True, imprimables: bool = False) -> BuildReport:
     """Build an observatory's site(s); only notes whose fingerprint changed are executed and rendered.
 
     One site per diffusion profile of the params file (`observatoire.profils`, default public):
@@ -80,7 +80,7 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
         for profil in the_plan.profils:
             report = _build_profile(the_plan, jobs, profil, ledgers[profil], root, store_file, data_fp, chargements,
                                     n_jobs=n_jobs, force=force, engine=engine, cluster=cluster, progress=progress,
-                                    audit=audit)
+                                    audit=audit, imprimables=imprimables)
             report.phases = {"plan": plan_seconds, **report.phases}
             reports.append(report)
     finally:
@@ -119,7 +119,7 @@ def write_verbatims_review(root: Path) -> Path:
 
 def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: Path, root: Path, store_file: Path,
                    data_fp: str, chargements, *, n_jobs: int, force: bool, engine: str, cluster: str | None,
-                   progress, audit: bool) -> BuildReport:
+                   progress, audit: bool, imprimables: bool = False) -> BuildReport:
     start = time.perf_counter()
     phases: dict[str, float] = {}
     suffix = "" if profil == "public" else f"-{profil}"
@@ -132,6 +132,8 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     data_fp = fp.combine(data_fp, fp.file_hash(ledger))
     templates = {j.modele: fp.file_hash(j.template) for j in jobs}
     prints = {j.slug: fp.job_fingerprint(templates[j.modele], j.parametres, code_fp, data_fp) for j in jobs}
+    # A page is re-rendered (not re-executed) when the printable versions are switched on or off.
+    page_prints = {slug: f"{p}+pdf-docx" if imprimables else p for slug, p in prints.items()}
 
     # 1. Execute the notes whose executed notebook is missing or stale; with pandoc, render each
     #    page as soon as its note is executed (the main process is idle meanwhile).
@@ -157,9 +159,9 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
             last_save[0] = time.monotonic()
 
     def publish(res: ex.JobResult) -> None:
-        site.render_note(the_plan, res, site_root, noindex=noindex)
+        site.render_note(the_plan, res, site_root, noindex=noindex, imprimables=imprimables)
         with lock:
-            published[res.job.slug] = prints[res.job.slug]
+            published[res.job.slug] = page_prints[res.job.slug]
             save()
 
     def on_result(res: ex.JobResult) -> None:
@@ -185,7 +187,7 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
         # Notes executed earlier but not yet published (an interrupted build) are rendered too.
         for r in results:
             if r.statut == "à jour" and renderer == "pandoc" and (
-                    force or published.get(r.job.slug) != prints[r.job.slug] or not site.note_page(site_root, r.job).exists()):
+                    force or published.get(r.job.slug) != page_prints[r.job.slug] or not site.note_page(site_root, r.job).exists()):
                 rendering.append(pages.submit(publish, r))
         for fut in rendering:
             fut.result()
@@ -199,7 +201,7 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     t = time.perf_counter()
     if quarto:
         staging = site.quarto_project(the_plan, results, root / f"_quarto{suffix}", site_root, chargements,
-                                      profil=profil)
+                                      profil=profil, imprimables=imprimables)
         site.render_quarto_site(quarto, staging, log_dir / "quarto.log", profil=profil)
         for r in results:
             if r.statut != "échec":
@@ -207,7 +209,7 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     else:
         site.unpublish_failed(results, site_root)
         site.render_fixed_pages(the_plan, results, site_root, chargements, state.setdefault("pages", {}),
-                                noindex=noindex)
+                                noindex=noindex, imprimables=imprimables)
     if noindex:
         atomic.write_text(site_root / "robots.txt", "User-agent: *\nDisallow: /\n")
     masquage.activate(ledger)  # the exports carry the statut of masked figures, never their value

@@ -6,6 +6,7 @@ one page per note, the glossary and the sources page.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import html
 import io
@@ -144,7 +145,7 @@ def sources_markdown(catalogue: dict[str, Source], chargements=None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def index_markdown(plan: Plan, results: list[JobResult], note_href) -> str:
+def index_markdown(plan: Plan, results: list[JobResult], note_href, imprimables: bool = False) -> str:
     ok = [r for r in results if r.statut != "échec"]
     lines = [plan.description or "", "",
              f"{len(ok)} notes publiées. Tapez un nom ou un code pour filtrer la liste. Les chiffres publiés "
@@ -169,7 +170,11 @@ def index_markdown(plan: Plan, results: list[JobResult], note_href) -> str:
             lines.append("::: {.liste-notes}")
             for r in sorted(group, key=lambda r: r.job.libelle):
                 key = html.escape(f"{r.job.titre.lower()} {r.job.code}")
-                lines.append(f"- [{r.job.libelle} ({r.job.code})]({note_href(r)}){{data-cle=\"{key}\"}}")
+                extra = ""
+                if imprimables:
+                    base = note_href(r).removesuffix(".html")
+                    extra = f" — [PDF]({base}.pdf) · [Word]({base}.docx)"
+                lines.append(f"- [{r.job.libelle} ({r.job.code})]({note_href(r)}){{data-cle=\"{key}\"}}{extra}")
             lines += [":::", ""]
     lines += ["```{=html}",
               "<script>function osqFiltre(q){q=q.toLowerCase().normalize('NFD').replace(/[\\u0300-\\u036f]/g,'');"
@@ -192,11 +197,24 @@ def note_page(site_root: Path, job) -> Path:
     return site_root / "notes" / f"{job.slug}.html"
 
 
-def render_note(plan: Plan, r: JobResult, site: Path, noindex: bool = False) -> Path:
-    """One note's page and its own media folder (parallel renders never collide)."""
+def render_note(plan: Plan, r: JobResult, site: Path, noindex: bool = False, imprimables: bool = False) -> Path:
+    """One note's page and its own media folder (parallel renders never collide).
+
+    With imprimables, the note's PDF and Word versions are written beside its page, from the
+    same markdown, and the page links to them.
+    """
     notes_dir = site / "notes"
     nb = nbformat.read(r.notebook, as_version=4)
-    md = executed_notebook_to_markdown(nb, notes_dir / f"{r.job.slug}_files", f"{r.job.slug}_files")
+    media = notes_dir / f"{r.job.slug}_files"
+    md = executed_notebook_to_markdown(nb, media, f"{r.job.slug}_files")
+    if imprimables:
+        from osq_utils.batch import imprimables as imp
+
+        meta = dict(title=r.job.titre, subtitle=note_subtitle(r.job), site_title=plan.titre, date=datetime.date.today())
+        imp.render_pdf(md, media, notes_dir / f"{r.job.slug}.pdf", **meta)
+        imp.render_docx(md, media, notes_dir / f"{r.job.slug}.docx", **meta)
+        md = (f"[Version imprimable : [PDF]({r.job.slug}.pdf) · [Word]({r.job.slug}.docx)]{{.telechargements}}\n\n"
+              + md)
     return render_page(md, note_page(site, r.job), title=r.job.titre, subtitle=note_subtitle(r.job),
                        site_title=plan.titre, nav=NAV, root_href="..", noindex=noindex)
 
@@ -209,13 +227,13 @@ def unpublish_failed(results: list[JobResult], site: Path) -> None:
 
 
 def render_fixed_pages(plan: Plan, results: list[JobResult], site: Path, chargements=None,
-                       page_state: dict | None = None, noindex: bool = False) -> list[Path]:
+                       page_state: dict | None = None, noindex: bool = False, imprimables: bool = False) -> list[Path]:
     """Index, glossary and sources pages, re-rendered only when their content changed."""
     glossaire, catalogue = load_glossaire(), load_catalogue()
     page_state = {} if page_state is None else page_state
     install_assets(site)
     fixed = {
-        "index.html": ((PARTENAIRES_BANNER if noindex else "") + index_markdown(plan, results, lambda r: f"notes/{r.job.slug}.html"),
+        "index.html": ((PARTENAIRES_BANNER if noindex else "") + index_markdown(plan, results, lambda r: f"notes/{r.job.slug}.html", imprimables),
                        plan.titre, False),
         "glossaire.html": (glossary_markdown(glossaire, catalogue) + "\n\n" + secret_markdown(),
                            "Glossaire des indicateurs", True),
@@ -311,7 +329,7 @@ def front_matter_cell(r: JobResult, plan: Plan) -> nbformat.NotebookNode:
 
 
 def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Path, chargements=None,
-                   profil: str = "public") -> Path:
+                   profil: str = "public", imprimables: bool = False) -> Path:
     """Write a Quarto website project that renders the executed notebooks without executing them.
 
     A restricted profile is a Quarto project profile (`_quarto-partenaires.yml`, merged over
@@ -326,6 +344,10 @@ def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Pa
     config["project"] = {**base.get("project", {}), "type": "website", "output-dir": os.path.relpath(site, staging),
                          "render": ["index.qmd", "glossaire.qmd", "sources.qmd", "notes/*.ipynb"]}
     config["website"] = {**base.get("website", {}), "title": plan.titre}
+    if imprimables:  # Quarto links each page's other formats ("Autres formats") by itself
+        config["format"] = {**(base.get("format") or {"html": "default"}),
+                            "typst": {"papersize": "a4", "margin": {"x": "2cm", "y": "2cm"}, "section-numbering": None},
+                            "docx": {"reference-doc": str(Path(__file__).parent / "templates" / "reference.docx")}}
     atomic.write_text(staging / "_quarto.yml", yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     if profil != "public":
         overlay = {"format": {"html": {"include-in-header": {
