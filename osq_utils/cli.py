@@ -166,6 +166,44 @@ def cmd_build(
         raise typer.Exit(1)
 
 
+@app.command("livraison")
+def cmd_livraison(
+    convention: Path = typer.Argument(..., help="Convention du fournisseur, par exemple data/conventions/caf-pas-de-calais.yml."),
+    fichier: Path = typer.Argument(..., help="Fichier livré (Excel .xlsx ou CSV)."),
+    base: Optional[Path] = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
+):
+    """Charge une livraison de partenaire (Excel ou CSV) telle que sa convention la décrit, en une transaction,
+    puis recalcule les chiffres dérivés (IRIS → communes). Aucun code à écrire : la convention dit quelles colonnes
+    deviennent quels indicateurs du glossaire.
+
+    Exemple : [bold]osq livraison data/conventions/caf-pas-de-calais.yml caf_pas-de-calais_iris_2023.xlsx[/]
+    """
+    from osq_utils import store
+    from osq_utils.indicateurs import derive
+    from osq_utils.ingest.livraisons import ingest_delivery, load_convention
+
+    try:
+        conv = load_convention(convention)
+        con = store.connect(base or store.store_path())
+        try:
+            report = ingest_delivery(con, conv, fichier)
+            n = derive(con)
+        finally:
+            con.close()
+    except OsqError as exc:
+        _fail(exc)
+    table = Table(title=f"Livraison {conv.fournisseur} ({conv.source})")
+    for col in ("Tableau", "Lues", "Gardées", "Écartées", "Valeurs", "Raisons et remarques"):
+        table.add_column(col, justify="right" if col in ("Lues", "Gardées", "Écartées", "Valeurs") else "left")
+    for row in report:
+        notes = "; ".join(f"{k} : {v}" for k, v in {**row.get("raisons", {}), **row.get("remarques", {})}.items())
+        table.add_row(str(row["fichier"]), str(row["lignes_lues"]), str(row["lignes_gardees"]),
+                      str(row["lignes_rejetees"]), str(row["observations"]), notes or "-")
+    console.print(table)
+    console.print(f"{n:,} valeurs dérivées recalculées. Relancez « osq build » : les notes qui lisent ces chiffres "
+                  "seront ré-exécutées.".replace(",", "\u202f"))
+
+
 @app.command("audit")
 def cmd_audit(
     site: Path = typer.Argument(..., help="Dossier d'un site publié, par exemple rapports/capso/site."),

@@ -148,6 +148,13 @@ def groupement_observations(con, groupement: territoires.Groupement, codes: list
 IRIS_SOURCES = ["insee-rp-2016-iris", "cnaf-caf-iris-2016-2020"]
 
 
+def delivered_iris_sources() -> list[str]:
+    """Sources of the partner deliveries made by IRIS (data/conventions): summed into communes like the census."""
+    from osq_utils.ingest.livraisons import load_conventions
+
+    return [c.source for c in load_conventions().values() if c.echelle == "iris"]
+
+
 def derive(con, glossaire: Glossaire | None = None) -> int:
     """Rebuild the store's derived figures (source 'osq-calculs') in one transaction.
 
@@ -162,7 +169,7 @@ def derive(con, glossaire: Glossaire | None = None) -> int:
     ref = con.execute("SELECT code, type_iris FROM iris_types WHERE cog = 2021").df()
     if not ref.empty:
         ref["commune"] = ref["code"].str[:5]
-        for source in IRIS_SOURCES:
+        for source in IRIS_SOURCES + delivered_iris_sources():
             obs = con.execute(
                 "SELECT code, indicateur, annee, valeur, numerateur, denominateur, statut FROM observations "
                 "WHERE source = ? AND niveau = 'iris'",

@@ -201,6 +201,28 @@ def load_rules(folder: Path | str | None = None, glossaire: Glossaire | None = N
     for path in sorted(folder.glob("*.yml")):
         regles = _parse_file(path, sources, glossaire)
         out[regles.source] = regles
+    if folder == SECRET_DIR:
+        out.update(_convention_rules(out))
+    return out
+
+
+def _convention_rules(known: Mapping[str, Regles]) -> dict[str, Regles]:
+    """The secrecy clauses of the partner conventions (data/conventions), validated when they are loaded."""
+    from osq_utils.ingest.livraisons import load_conventions
+
+    out: dict[str, Regles] = {}
+    for conv in load_conventions().values():
+        clauses = conv.clauses_secret or {}
+        texte = " ".join(str(clauses.get("texte", "")).split())
+        regles = tuple(
+            Regle(id=str(r["id"]), nature=str(r.get("nature", "secret")), indicateurs=tuple(str(c) for c in r["indicateurs"]),
+                  niveaux=tuple(str(n) for n in r["niveaux"]) if r.get("niveaux") else None, variable=str(r["variable"]),
+                  seuils={p: float(r["seuils"][p]) for p in PROFILS},
+                  description=" ".join(str(r.get("description") or texte).split()),
+                  si_absente=str(r.get("si_absente", "masquer")), fichier=conv.chemin)
+            for r in clauses.get("regles") or [])
+        if regles and conv.source not in known:
+            out[conv.source] = Regles(conv.source, texte, regles, (f"convention {conv.fournisseur}",), conv.chemin)
     return out
 
 

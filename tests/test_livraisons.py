@@ -335,3 +335,24 @@ def test_new_indicator_from_a_new_excel_delivery(mirror, store_copy, tmp_path):
         write.close()
     assert got["627650101"] == 246  # data_CAF_2019_IRIS.csv: APPA = 246 for 627650101
     assert len(got) == len(caf) >= 5 and not any(math.isnan(v) for v in got.values())
+
+
+def test_osq_livraison_command(caf_2017, store_copy):
+    # The command a new user runs: a CAF workbook (real CNAF 2017 values of a few IRIS, written at test time).
+    import subprocess
+    import sys
+
+    import duckdb
+
+    proc = subprocess.run([sys.executable, "-m", "osq_utils.cli", "livraison", str(CONVENTIONS / "caf-pas-de-calais.yml"),
+                           str(caf_2017), "--base", str(store_copy)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "valeurs dérivées recalculées" in proc.stderr
+    con = duckdb.connect(str(store_copy), read_only=True)
+    try:
+        # CNAF data_CAF_2017_IRIS.csv: A = 1 019 recipients for IRIS 627650201 (Saint-Omer).
+        row = con.execute("SELECT valeur FROM observations WHERE source = 'livraison-caf-pas-de-calais' AND code = "
+                          "'627650201' AND indicateur = 'allocataires_caf' AND annee = 2017").fetchone()
+        assert row == (1019.0,)
+    finally:
+        con.close()

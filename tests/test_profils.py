@@ -64,3 +64,14 @@ def test_glossary_shows_the_secret_rules(two_sites):
     assert 'id="secret-statistique"' in page
     # CNAF: no CAF figure for an IRIS of fewer than 100 recipients (data/secret/cnaf-caf-iris-2016-2020.yml).
     assert "moins de 100 allocataires" in page
+
+
+def test_freshness_page(two_sites):
+    root, _ = two_sites
+    page = (root / "site" / "etat-des-donnees.html").read_text(encoding="utf-8")
+    assert 'href="etat-des-donnees.html"' in (root / "site" / "index.html").read_text(encoding="utf-8")
+    # Filosofi 2019 is the latest commune file in the mirror (FILO2019_DISP_COM.csv).
+    row = next(line for line in page.split("<tr") if "Niveau de vie médian" in line and "Filosofi" in line)
+    assert ">2019<" in row
+    # No CAF delivery was ever received: the page says so.
+    assert "CAF du Pas-de-Calais" in page and "jamais livrée" in page

@@ -62,6 +62,8 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
         the_plan = pl.plan(con, params)
         data_fp = fp.store_fingerprint(con)
         chargements = con.execute("SELECT * FROM chargements ORDER BY source, fichier").df()
+        millesimes = con.execute("SELECT indicateur, source, max(annee) AS annee FROM observations "
+                                 "WHERE statut = 'ok' GROUP BY indicateur, source").df()
         jobs = the_plan.jobs[:limite] if limite else the_plan.jobs
         root = sortie / the_plan.id
         if engine == "chaud" and not cluster and jobs and (force or not (root / "etat.json").exists()):
@@ -78,7 +80,7 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
     reports = []
     try:
         for profil in the_plan.profils:
-            report = _build_profile(the_plan, jobs, profil, ledgers[profil], root, store_file, data_fp, chargements,
+            report = _build_profile(the_plan, jobs, profil, ledgers[profil], root, store_file, data_fp, (chargements, millesimes),
                                     n_jobs=n_jobs, force=force, engine=engine, cluster=cluster, progress=progress,
                                     audit=audit, imprimables=imprimables)
             report.phases = {"plan": plan_seconds, **report.phases}
@@ -118,10 +120,11 @@ def write_verbatims_review(root: Path) -> Path:
 
 
 def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: Path, root: Path, store_file: Path,
-                   data_fp: str, chargements, *, n_jobs: int, force: bool, engine: str, cluster: str | None,
+                   data_fp: str, store_tables, *, n_jobs: int, force: bool, engine: str, cluster: str | None,
                    progress, audit: bool, imprimables: bool = False) -> BuildReport:
     start = time.perf_counter()
     phases: dict[str, float] = {}
+    chargements, millesimes = store_tables
     suffix = "" if profil == "public" else f"-{profil}"
     # Each note knows its profile (verbatims, detail) and the masks it must apply.
     jobs = [replace(j, parametres={**j.parametres, "profil": profil, "masques": str(ledger)}) for j in jobs]
@@ -201,7 +204,7 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     t = time.perf_counter()
     if quarto:
         staging = site.quarto_project(the_plan, results, root / f"_quarto{suffix}", site_root, chargements,
-                                      profil=profil, imprimables=imprimables)
+                                      profil=profil, imprimables=imprimables, millesimes=millesimes)
         site.render_quarto_site(quarto, staging, log_dir / "quarto.log", profil=profil)
         for r in results:
             if r.statut != "échec":
@@ -209,7 +212,7 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     else:
         site.unpublish_failed(results, site_root)
         site.render_fixed_pages(the_plan, results, site_root, chargements, state.setdefault("pages", {}),
-                                noindex=noindex, imprimables=imprimables)
+                                noindex=noindex, imprimables=imprimables, millesimes=millesimes)
     if noindex:
         atomic.write_text(site_root / "robots.txt", "User-agent: *\nDisallow: /\n")
     masquage.activate(ledger)  # the exports carry the statut of masked figures, never their value

@@ -26,9 +26,13 @@ from osq_utils.batch.notebook_md import executed_notebook_to_markdown
 from osq_utils.batch.plan import PROJECT_ROOT, TEMPLATES, Plan
 from osq_utils.batch.render_pandoc import install_assets, render_page
 from osq_utils.indicateurs import Glossaire, load_glossaire
+from osq_utils.present import fr
 from osq_utils.sources import Source, load_catalogue
 
-NAV = [("Accueil", "index.html"), ("Glossaire", "glossaire.html"), ("Sources", "sources.html")]
+NAV = [("Accueil", "index.html"), ("Glossaire", "glossaire.html"), ("Sources", "sources.html"),
+       ("État des données", "etat-des-donnees.html")]
+# A public statistical source older than this many years has probably been followed by a newer vintage.
+PUBLICATION_LAG = 3
 PARTENAIRES_BANNER = (
     '::: {.callout-warning title="Site réservé aux partenaires"}\n'
     "Ce site contient des données diffusées sous convention (seuils de secret statistique des partenaires, "
@@ -145,6 +149,58 @@ def sources_markdown(catalogue: dict[str, Source], chargements=None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def freshness_markdown(glossaire: Glossaire, catalogue: dict[str, Source], millesimes=None, today=None) -> str:
+    """« État des données »: per indicator and source, the latest vintage in the store, what is expected,
+    and what is late or missing; then the partner deliveries against their conventions."""
+    from osq_utils.ingest.livraisons import fraicheur, load_conventions
+
+    today = today or datetime.date.today()
+    conventions = load_conventions()
+    latest: dict[tuple[str, str], int] = {}
+    if millesimes is not None:
+        latest = {(r.indicateur, r.source): int(r.annee) for r in millesimes.itertuples()}
+    lines = [f"État au {today.day} {_MOIS[today.month - 1]} {today.year}. Pour chaque indicateur et chaque source : le "
+             "dernier millésime chargé dans la base, les années que le glossaire annonce, et ce qui manque ou est "
+             "probablement dépassé. Les sources publiques sont annuelles ; les livraisons des partenaires suivent "
+             "la périodicité de leur convention (`data/conventions/`).", "",
+             "| Indicateur | Source | Périodicité | Dernier millésime | Années attendues | État |",
+             "|---|---|---|--:|---|---|"]
+    for ind in glossaire:
+        for src in ind.sources:
+            if src in conventions:
+                label, period = conventions[src].fournisseur, conventions[src].periodicite
+            else:
+                label = (catalogue[src].citation or src) if src in catalogue else src
+                period = "annuelle"
+            year = latest.get((ind.code, src))
+            declared = [a for a in ind.annees]
+            if year is None:
+                state = "**manquant** : aucune valeur chargée" + (" (aucune livraison reçue)" if src in conventions else "")
+            elif declared and year < max(declared):
+                state = f"**incomplet** : {max(declared)} annoncé, {year} chargé"
+            elif src not in conventions and year <= today.year - PUBLICATION_LAG - 1:
+                state = "à vérifier : un millésime plus récent est probablement publié"
+            else:
+                state = "à jour"
+            lines.append(f"| [{ind.libelle}](glossaire.html#{ind.code}) | {label} | {period} | "
+                         f"{year if year is not None else 'nd'} | {fr.annees(declared) if declared else '-'} | {state} |")
+    lines += ["", ": Dernier millésime chargé par indicateur et par source {#tbl-fraicheur}", ""]
+    table = fraicheur(conventions, today)
+    if len(table):
+        lines += ["## Livraisons des partenaires", "",
+                  "| Fournisseur | Périodicité | Dernière livraison | Prochaine attendue | État |", "|---|---|---|---|---|"]
+        for r in table.itertuples():
+            state = ("**en retard**" if r.en_retard else "attendue") if r.derniere_livraison else "**jamais livrée**"
+            lines.append(f"| {r.fournisseur} | {r.periodicite} | {r.derniere_livraison or 'nd'} | "
+                         f"{r.prochaine_livraison or 'nd'} | {state} |")
+        lines += ["", ": Livraisons prévues par les conventions {#tbl-livraisons}", ""]
+    return "\n".join(lines) + "\n"
+
+
+_MOIS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+         "novembre", "décembre"]
+
+
 def index_markdown(plan: Plan, results: list[JobResult], note_href, imprimables: bool = False) -> str:
     ok = [r for r in results if r.statut != "échec"]
     lines = [plan.description or "", "",
@@ -227,7 +283,8 @@ def unpublish_failed(results: list[JobResult], site: Path) -> None:
 
 
 def render_fixed_pages(plan: Plan, results: list[JobResult], site: Path, chargements=None,
-                       page_state: dict | None = None, noindex: bool = False, imprimables: bool = False) -> list[Path]:
+                       page_state: dict | None = None, noindex: bool = False, imprimables: bool = False,
+                       millesimes=None) -> list[Path]:
     """Index, glossary and sources pages, re-rendered only when their content changed."""
     glossaire, catalogue = load_glossaire(), load_catalogue()
     page_state = {} if page_state is None else page_state
@@ -238,6 +295,7 @@ def render_fixed_pages(plan: Plan, results: list[JobResult], site: Path, chargem
         "glossaire.html": (glossary_markdown(glossaire, catalogue) + "\n\n" + secret_markdown(),
                            "Glossaire des indicateurs", True),
         "sources.html": (sources_markdown(catalogue, chargements), "Sources des données", True),
+        "etat-des-donnees.html": (freshness_markdown(glossaire, catalogue, millesimes), "État des données", True),
     }
     pages = []
     for name, (md, title, toc) in fixed.items():
@@ -329,7 +387,7 @@ def front_matter_cell(r: JobResult, plan: Plan) -> nbformat.NotebookNode:
 
 
 def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Path, chargements=None,
-                   profil: str = "public", imprimables: bool = False) -> Path:
+                   profil: str = "public", imprimables: bool = False, millesimes=None) -> Path:
     """Write a Quarto website project that renders the executed notebooks without executing them.
 
     A restricted profile is a Quarto project profile (`_quarto-partenaires.yml`, merged over
@@ -342,7 +400,7 @@ def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Pa
     base = yaml.safe_load(QUARTO_BASE.read_text(encoding="utf-8")) if QUARTO_BASE.exists() else {}
     config = dict(base)
     config["project"] = {**base.get("project", {}), "type": "website", "output-dir": os.path.relpath(site, staging),
-                         "render": ["index.qmd", "glossaire.qmd", "sources.qmd", "notes/*.ipynb"]}
+                         "render": ["index.qmd", "glossaire.qmd", "sources.qmd", "etat-des-donnees.qmd", "notes/*.ipynb"]}
     config["website"] = {**base.get("website", {}), "title": plan.titre}
     if imprimables:  # Quarto links each page's other formats ("Autres formats") by itself
         config["format"] = {**(base.get("format") or {"html": "default"}),
@@ -369,6 +427,8 @@ def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Pa
                       + (PARTENAIRES_BANNER if profil != "public" else "") + (plan.description or "") + "\n")
     atomic.write_text(staging / "glossaire.qmd", "---\ntitle: Glossaire des indicateurs\n---\n\n"
                       + glossary_markdown(glossaire, catalogue) + "\n\n" + secret_markdown())
+    atomic.write_text(staging / "etat-des-donnees.qmd", "---\ntitle: État des données\n---\n\n"
+                      + freshness_markdown(glossaire, catalogue, millesimes))
     atomic.write_text(staging / "sources.qmd", "---\ntitle: Sources des données\n---\n\n" + sources_markdown(catalogue, chargements))
     return staging
 
