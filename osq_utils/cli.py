@@ -204,6 +204,130 @@ def cmd_livraison(
                   "seront ré-exécutées.".replace(",", "\u202f"))
 
 
+@app.command("preview")
+def cmd_preview(
+    modele: str = typer.Argument(..., help="Modèle de note : note_communale, note_quartier, note_epci, abs_ccas, evaluation_cdv."),
+    territoire: str = typer.Argument(..., help="Code du territoire : commune (62040), QPV (QP062036) ou EPCI (200069037)."),
+    theme: Optional[str] = typer.Option(None, help="Thème (pour abs_ccas), par exemple sante."),
+    base: Optional[Path] = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
+    sortie: Path = typer.Option(Path("rapports") / "apercu", help="Dossier de l'aperçu."),
+):
+    """Exécute et met en page une seule note, en quelques secondes, et affiche le chemin de sa page.
+
+    Exemples : [bold]osq preview note_communale 62040[/] ; [bold]osq preview abs_ccas 62765 --theme sante[/]
+    """
+    from osq_utils import store, territoires
+    from osq_utils.batch import execute as ex
+    from osq_utils.batch import plan as pl
+    from osq_utils.batch import site
+    from osq_utils.batch.render_pandoc import install_assets
+
+    if modele not in pl.TEMPLATES:
+        _fail(OsqError(f"modèle « {modele} » inconnu", correction=f"modèles disponibles : {', '.join(pl.TEMPLATES)}."))
+    spec = pl.TEMPLATES[modele]
+    store_file = (base or store.store_path()).resolve()
+    try:
+        con = store.connect(store_file, read_only=True)
+    except OsqError as exc:
+        _fail(exc)
+    try:
+        label = territoires.libelle(con, spec.niveau, territoire)
+    finally:
+        con.close()
+    if label is None:
+        _fail(OsqError(f"{spec.niveau} « {territoire} » inconnu", colonne="TERRITOIRE",
+                       correction="donnez le code officiel entre guillemets si besoin, par exemple 62040, QP062036 ou 200069037."))
+    if modele == "abs_ccas" and not theme:
+        theme = "socio_demographie_habitat"
+    params = {spec.parametre: territoire, **({"theme": theme} if theme else {})}
+    slug = f"{spec.prefixe}-{territoire}" + (f"-{theme}" if theme else "")
+    job = pl.Job(modele, spec.niveau, territoire, label, slug, params, theme, pl.theme_labels().get(theme) if theme else None)
+    out = sortie.resolve()
+    the_plan = pl.Plan("apercu", "Aperçu", "", Path("-"), [job])
+    start = time.perf_counter()
+    with console.status(f"Exécution de {slug}…"):
+        res = ex.execute([job], out / "notebooks", out / "journaux", store_file, 1)[0]
+    if res.statut != "ok":
+        console.print(f"[bold red]Échec[/] : {res.erreur}\nJournal : {res.log}")
+        raise typer.Exit(1)
+    install_assets(out / "site")
+    page = site.render_note(the_plan, res, out / "site")
+    console.print(f"Note prête en {time.perf_counter() - start:.1f} s : {page}")
+
+
+@app.command("check")
+def cmd_check(
+    params: list[Path] = typer.Argument(None, help="Fichiers de paramètres à vérifier (par défaut params/*.yml)."),
+    base: Optional[Path] = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
+):
+    """Vérifie sans rien construire : fichiers de paramètres, glossaire, règles de secret, conventions des
+    partenaires, territoires propres, verbatims et catalogue des sources. Chaque problème est signalé en français
+    avec son fichier, sa ligne, sa colonne et la correction.
+
+    Exemple : [bold]osq check[/]  ou  [bold]osq check params/capso.yml[/]
+    """
+    from osq_utils import secret, store, territoires
+    from osq_utils import verbatims as vb
+    from osq_utils.batch import plan as pl
+    from osq_utils.indicateurs import load_glossaire
+    from osq_utils.ingest.livraisons import load_conventions
+    from osq_utils.sources import load_catalogue
+
+    root = pl.PROJECT_ROOT
+    problems: list[tuple[str, str]] = []
+    checked: list[str] = []
+
+    def run(what: str, fn) -> None:
+        try:
+            fn()
+            checked.append(what)
+        except OsqError as exc:
+            problems.append((what, str(exc)))
+
+    run("catalogue des sources (data/sources.yml)", load_catalogue)
+    run("glossaire (data/glossaire.yml)", load_glossaire)
+    run("règles de secret (data/secret/)", secret.load_rules)
+    run("conventions des partenaires (data/conventions/)", load_conventions)
+    try:
+        con = store.connect(base or store.store_path(), read_only=True)
+    except OsqError as exc:
+        problems.append(("base de données", str(exc)))
+        con = None
+    if con is not None:
+        try:
+            for path in sorted((root / "data" / "territoires").glob("*.yml")):
+                run(f"territoires ({path.relative_to(root)})", lambda p=path: territoires.load_groupements(p, con))
+            for path in sorted((root / "data" / "verbatims").glob("*.yml")):
+                if path.name != "themes.yml":
+                    run(f"verbatims ({path.relative_to(root)})", lambda p=path: vb.load_verbatims(p, con))
+            for path in params or sorted((root / "params").glob("*.yml")):
+                run(f"paramètres ({path})", lambda p=path: pl.plan(con, p))
+        finally:
+            con.close()
+    for what in checked:
+        console.print(f"[green]✓[/] {what}")
+    for what, message in problems:
+        console.print(f"[bold red]✗ {what}[/]\n  {message}")
+    if problems:
+        raise typer.Exit(2)
+    console.print("Tout est en ordre.")
+
+
+@app.command("lab")
+def cmd_lab():
+    """Ouvre JupyterLab sur les modèles de notes (dossier notebooks/), avec la base du projet.
+
+    Exemple : [bold]osq lab[/] (ou [bold]make lab[/])
+    """
+    import subprocess
+
+    from osq_utils import store
+    from osq_utils.batch.plan import templates_dir
+
+    env = {**os.environ, "OSQ_STORE": str(store.store_path())}
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "jupyterlab", str(templates_dir())], env=env))
+
+
 @app.command("audit")
 def cmd_audit(
     site: Path = typer.Argument(..., help="Dossier d'un site publié, par exemple rapports/capso/site."),
