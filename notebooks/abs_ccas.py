@@ -1,0 +1,140 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (OSQ)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# <!-- Analyse des besoins sociaux (ABS) d'un CCAS, une note par commune et par thème. Le titre est ajouté par « osq build » à partir du nom de la commune et du thème. -->
+# Cette note fait partie de l'analyse des besoins sociaux (ABS) du centre communal d'action sociale (CCAS). Elle rassemble, pour un thème, les chiffres clés de la commune, sa comparaison avec son intercommunalité, son département, la France et les communes de même taille, leur évolution, le détail par quartier (IRIS), les enjeux retenus par l'analyste et la parole des partenaires. Chaque chiffre renvoie à sa définition dans le [glossaire](../glossaire.html) et cite sa source.
+
+# %% tags=["parameters"]
+# Paramètres (papermill). Le code commune est une chaîne de caractères.
+# theme : un thème de data/abs/themes.yml ou du glossaire.
+# enjeux : texte Markdown des « enjeux à retenir » (osq build lit params/<observatoire>/enjeux/<code>-<theme>.md).
+# store : chemin de la base DuckDB, vide pour data/osq.duckdb.
+code_commune = "62040"
+theme = "sante"
+enjeux = ""
+enjeux_fichier = ""  # where osq build looks for them
+store = ""
+glossaire_href = "../glossaire.html"
+profil = "public"  # profil de diffusion : public ou partenaires
+masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
+
+# %%
+#| output: false
+from IPython.display import Markdown, display
+
+from osq_utils import abs as abs_ccas
+from osq_utils import indicateurs
+from osq_utils.present import blocs, charts, images, iris, verbatims
+
+ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+th = abs_ccas.theme_abs(theme, ctx.glossaire)
+refs = indicateurs.references_of_commune(ctx.con, code_commune)
+commune = refs[0]
+
+# %%
+display(Markdown(f"Thème de la note : **{th.libelle}**. Commune : **{commune.libelle}** ({commune.code})."))
+
+# %% [markdown]
+# ## Chiffres clés
+#
+# Les chiffres de la commune, avec l'écart à son intercommunalité.
+
+# %%
+display(Markdown(blocs.chiffres_cles(ctx, refs, list(th.chiffres_cles))))
+if th.donnees_absentes:
+    display(Markdown(f'::: {{.callout-warning title="Ce que les données ne disent pas"}}\n{th.donnees_absentes}\n:::\n'))
+
+# %% [markdown]
+# ## Comparaison avec les territoires de référence
+#
+# La commune est comparée à son intercommunalité, à son département, à la France métropolitaine et à la moyenne nationale des communes de la même strate de population. Les taux sont recalculés à partir de leurs numérateurs et dénominateurs ; les médianes et les déciles sont ceux que publie l'Insee pour chaque territoire, jamais des moyennes de communes.
+
+# %%
+comparaison = indicateurs.comparison(ctx.con, refs, list(th.comparaison), glossaire=ctx.glossaire)
+strate = abs_ccas.comparaison_strate(ctx.con, commune.code, comparaison, ctx.glossaire)
+iris.tableau_comparaison(
+    comparaison, strate, ctx.glossaire,
+    titre=f"{commune.libelle}, ses territoires de référence et sa strate (dernière année disponible)",
+    source_note=blocs.source_note(ctx.catalogue, comparaison), glossaire_href=ctx.glossaire_href,
+)
+
+# %%
+display(Markdown(iris.note_strate(strate, ctx.glossaire, commune, abs_ccas.population_strate(ctx.con, commune.code))))
+display(Markdown(blocs.manquants(ctx, comparaison, commune)))
+
+# %% [markdown]
+# ## Évolution dans le temps
+#
+# Les indicateurs du thème publiés sur plusieurs années. Les années manquantes ne sont pas tracées et sont listées sous le graphique ; une valeur au secret statistique n'est jamais tracée comme un zéro.
+
+# %%
+evolution = abs_ccas.indicateurs_evolution(ctx.con, commune.code, list(th.evolution), ctx.glossaire)
+if not evolution:
+    display(Markdown(abs_ccas.phrase_sans_evolution(th, ctx.glossaire)))
+
+# %%
+#| label: fig-evolution
+#| fig-cap: "Évolution des indicateurs du thème pour la commune et ses territoires de référence"
+#| fig-alt: "Graphiques en courbes, un panneau par indicateur du thème (son unité dans le titre du panneau), montrant la valeur de chaque année publiée pour la commune, son intercommunalité, son département et la France métropolitaine, une couleur par territoire."
+if evolution:
+    panneaux = [(ctx.glossaire[c], indicateurs.evolution(ctx.con, refs, c, ctx.glossaire)) for c in evolution]
+    sources = indicateurs.observations_of(ctx.con, commune.niveau, [commune.code], evolution, ctx.glossaire)
+    display(images.ggplot_png(charts.evolution_panels(panneaux, source_note=blocs.source_note(ctx.catalogue, sources))))
+
+# %% [markdown]
+# ## Les quartiers de la commune (IRIS)
+#
+# L'IRIS est le découpage de l'Insee en quartiers d'environ 2 000 habitants. Un IRIS au secret statistique (trop peu de ménages) est hachuré sur la carte et marqué « s » dans le tableau, jamais compté comme zéro.
+
+# %%
+par_iris = abs_ccas.tableau_iris(ctx.con, commune.code, list(dict.fromkeys([*([th.iris_carte] if th.iris_carte else []), *th.iris_tableau])), ctx.glossaire)
+carte = iris.carte_iris(ctx, commune, th.iris_carte, par_iris) if th.iris_carte else Markdown("Ce thème n'a pas d'indicateur cartographié par IRIS.\n")
+if isinstance(carte, Markdown):
+    display(carte)
+
+# %%
+#| label: fig-iris
+#| fig-cap: "L'indicateur cartographié du thème, par IRIS de la commune"
+#| fig-alt: "Carte des IRIS de la commune colorés en classes selon l'indicateur nommé dans le titre de la carte ; la légende donne les classes et leur unité ; les IRIS au secret statistique sont hachurés de gris, ceux sans valeur publiée sont gris clair."
+if not isinstance(carte, Markdown):
+    display(carte)
+
+# %%
+if par_iris["code"].nunique() >= 2:
+    display(iris.tableau_iris(
+        par_iris, ctx.glossaire, titre=f"{commune.libelle} : indicateurs du thème par IRIS",
+        source_note=blocs.source_note(ctx.catalogue, par_iris.dropna(subset=["source"])), glossaire_href=ctx.glossaire_href,
+    ))
+
+# %% [markdown]
+# ## Enjeux à retenir
+
+# %%
+display(Markdown(abs_ccas.enjeux_markdown(enjeux, code_commune, theme, enjeux_fichier)))
+
+# %% [markdown]
+# ## Paroles d'acteurs
+#
+# Ce que disent les partenaires et les habitants sur ce thème, recueilli lors des ateliers : un regard plus humain sur les chiffres.
+
+# %%
+display(Markdown(verbatims.bloc_verbatims(abs_ccas.verbatims_du_theme(th.verbatims, refs[:2], ctx.profil), titre=None, profil=ctx.profil)))
+
+# %% [markdown]
+# ## Sources et définitions
+
+# %%
+display(Markdown(blocs.sources_utilisees(ctx, comparaison["source"].dropna().tolist() + par_iris["source"].dropna().tolist())))
+ctx.close()

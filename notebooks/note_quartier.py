@@ -1,0 +1,123 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (OSQ)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# <!-- Note de quartier OSQ. Le titre est ajouté par « osq build » à partir du nom du quartier. -->
+# Cette note compare un quartier prioritaire de la politique de la ville (QPV) à sa ou ses communes, à son intercommunalité et à la France métropolitaine : l'écart entre le quartier et ces territoires, et son évolution quand les années publiées le permettent. Chaque chiffre renvoie à sa définition dans le [glossaire](../glossaire.html) et cite sa source.
+
+# %% tags=["parameters"]
+# Paramètres (papermill). Le code QPV (géographie 2015) est une chaîne de caractères.
+# store : chemin de la base DuckDB, vide pour data/osq.duckdb.
+code_qpv = "QP062036"
+store = ""
+glossaire_href = "../glossaire.html"
+profil = "public"  # profil de diffusion : public ou partenaires
+masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
+
+# %%
+#| output: false
+from IPython.display import Markdown, display
+
+from osq_utils import quartiers
+from osq_utils.present import blocs, charts, images, maps, tables
+
+ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+quartier = quartiers.quartier(ctx.con, code_qpv)
+qpv, epci = quartier.qpv, quartier.epci
+obs = quartiers.observations_qpv(ctx.con, quartier, quartiers.COMPARABLES + quartiers.QPV_SEULEMENT, ctx.glossaire)
+
+# %%
+display(Markdown(quartiers.presentation(quartier, obs)))
+
+# %% [markdown]
+# ## Chiffres clés
+#
+# Les derniers chiffres publiés pour le quartier, comparés à ceux de son intercommunalité la même année.
+
+# %%
+CLES = ["revenu_median", "taux_pauvrete", "part_prestations_sociales", "taux_emploi", "demandeurs_emploi_abc"]
+display(Markdown(blocs.chiffres_cles(ctx, [qpv, epci] if epci else [qpv], CLES)))
+display(Markdown(quartiers.notes_chiffres_cles(obs, CLES, ctx.glossaire)))
+
+# %% [markdown]
+# ## Le quartier et ses territoires de référence
+#
+# Un quartier prioritaire peut s'étendre sur plusieurs communes. Les médianes, déciles, indices de Gini et parts du revenu publiés par l'Insee ne s'additionnent pas : le quartier est comparé à chacune de ses communes. Seuls les taux publiés avec leur numérateur et leur dénominateur (le taux de pauvreté) sont recalculés pour l'ensemble de ses communes. L'intercommunalité est celle d'aujourd'hui.
+
+# %%
+comparaison = quartiers.comparison(obs, quartier.references, quartiers.COMPARABLES, len(quartier.communes))
+tables.comparison_table(
+    comparaison, ctx.glossaire,
+    titre=f"{qpv.libelle} et ses territoires de référence",
+    source_note=blocs.source_note(ctx.catalogue, comparaison), glossaire_href=ctx.glossaire_href,
+)
+
+# %%
+display(Markdown(quartiers.manquants_comparaison(comparaison, quartier, ctx.glossaire)))
+
+# %% [markdown]
+# ## Écarts et leur évolution
+#
+# L'écart se lit en points de pourcentage pour les taux et les parts (taux du quartier moins taux du territoire), et en rapport pour les montants (× 0,60 : le niveau de vie du quartier vaut 60 % de celui du territoire). Son évolution compare la première et la dernière année où les deux chiffres sont publiés. Le fichier communal Filosofi 2017 n'a pas été publié par l'Insee : il n'y a pas d'écart avec les communes cette année-là (« nd »), ce qui ne veut pas dire un écart nul. Dans les sources du projet, le taux de pauvreté des communes n'est disponible que pour 2015, 2016 et 2018.
+
+# %%
+for code in ["taux_pauvrete", "revenu_median", "part_prestations_sociales"]:
+    lignes = obs[obs["indicateur"] == code]
+    display(Markdown(quartiers.bloc_ecarts(obs, ctx.glossaire[code], blocs.source_note(ctx.catalogue, lignes),
+                                           ctx.glossaire_href)))
+
+# %% [markdown]
+# La figure suivante (@fig-ecarts) trace les mêmes écarts année par année ; une année sans chiffre n'est pas tracée.
+
+# %%
+#| label: fig-ecarts
+#| fig-cap: "Écarts entre le quartier et ses territoires de référence, par année"
+#| fig-alt: "Deux graphiques en courbes : à gauche l'écart de taux de pauvreté entre le quartier et chaque territoire de référence, en points ; à droite le niveau de vie médian du quartier en pourcentage de celui de chaque territoire ; une couleur par territoire, sur les années 2016 à 2019 où les chiffres sont publiés."
+panneaux = [quartiers.ecarts_for_chart(quartiers.ecarts_par_annee(obs, ctx.glossaire[code]), ctx.glossaire[code])
+            for code in ("taux_pauvrete", "revenu_median")]
+lignes = obs[obs["indicateur"].isin(["taux_pauvrete", "revenu_median"])]
+display(images.ggplot_png(charts.evolution_panels(panneaux, source_note=blocs.source_note(ctx.catalogue, lignes))))
+
+# %% [markdown]
+# ## Carte
+#
+# Le contour officiel du quartier (géographie prioritaire 2015) dans les limites de sa ou ses communes (@fig-carte).
+
+# %%
+#| label: fig-carte
+#| fig-cap: "Le quartier prioritaire dans sa ou ses communes"
+#| fig-alt: "Carte du contour officiel 2015 du quartier prioritaire, en orange cerné de noir, sur le fond gris clair de sa ou ses communes dont les noms sont écrits ; une barre d'échelle en kilomètres. Quand les contours des communes manquent, le quartier est dessiné seul."
+display(maps.carte_qpv(ctx, quartier))
+
+# %%
+display(Markdown(quartiers.callout_contours(quartiers.communes_sans_contour(ctx.con, quartier))))
+
+# %%
+display(Markdown(quartiers.callout_2024(quartier, quartiers.qpv_2024(ctx.con, [t.code for t in quartier.communes]))))
+
+# %% [markdown]
+# ## Paroles d'acteurs
+#
+# Ce que disent les partenaires et les habitants du quartier, de ses communes et de son intercommunalité, recueilli lors des ateliers de l'observatoire : un regard plus humain sur les chiffres.
+
+# %%
+display(Markdown(blocs.paroles_acteurs(ctx, [qpv, *quartier.communes, *quartier.epcis])))
+
+# %% [markdown]
+# ## Sources et définitions
+
+# %%
+display(Markdown(blocs.sources_utilisees(ctx, quartiers.sources_of(obs) + [
+    'anct-qpv-2015-contours', 'ign-admin-express-2018-communes', 'anct-qpv-2024-communes'])))
+ctx.close()
