@@ -26,17 +26,22 @@ sources: $(STAMP)  ## Récupère les sources publiques (miroir ../shared/sources
 donnees: sources  ## Charge les sources dans la base DuckDB (data/osq.duckdb)
 	$(BIN)/osq ingest
 
-site: donnees  ## Construit le site de l'observatoire de démonstration (CAPSO) dans rapports/
-	$(BIN)/osq build $(PARAMS) --jobs $(JOBS)
+site: donnees  ## Construit le site de l'observatoire de démonstration (CAPSO), versions PDF et Word comprises, dans rapports/
+	$(BIN)/osq build $(PARAMS) --jobs $(JOBS) --imprimables
 
-test: $(STAMP)  ## Lance toute la suite de tests
+AXE = tests/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/package-lock.json
+	-command -v npm >/dev/null 2>&1 && npm ci --prefix tests --silent --no-audit --no-fund
+
+test: $(STAMP) $(AXE)  ## Lance toute la suite de tests (axe-core installé par npm pour le test d'accessibilité)
 	$(BIN)/python -m pytest -q
 
 bench: donnees  ## Mesure le temps de chargement de tout le miroir
 	$(BIN)/python bench/bench_ingest.py
 
-lab: $(STAMP)  ## Ouvre JupyterLab sur les modèles de notes
-	$(BIN)/jupyter lab notebooks/
+lab: donnees  ## Ouvre JupyterLab sur les modèles de notes (appariés à leur version texte par jupytext)
+	$(BIN)/osq lab
 
 nettoyer:  ## Supprime les produits de construction (rapports, base, sources récupérées)
 	rm -rf rapports/*/ data/osq.duckdb data/sources

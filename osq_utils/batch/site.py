@@ -116,7 +116,9 @@ def secret_markdown() -> str:
     if table.empty:
         return "\n".join(lines)
     cols = list(table.columns)
-    lines += ["| " + " | ".join(str(c).capitalize() for c in cols) + " |", "|" + "---|" * len(cols)]
+    headers = {"source": "Source", "regle": "Règle", "nature": "Nature", "indicateurs": "Indicateurs",
+               "description": "Description", "seuil_public": "Seuil public", "seuil_partenaires": "Seuil partenaires"}
+    lines += ["| " + " | ".join(headers.get(c, str(c)) for c in cols) + " |", "|" + "---|" * len(cols)]
     from osq_utils.present import fr
 
     for row in table.itertuples(index=False):
@@ -210,7 +212,8 @@ def index_markdown(plan: Plan, results: list[JobResult], note_href, imprimables:
     lines += ["```{=html}",
               '<label for="filtre-notes" class="filtre-label">Filtrer les notes</label>',
               '<input id="filtre-notes" class="filtre" type="search" placeholder="Nom ou code, par exemple Arques ou 62040" '
-              'oninput="osqFiltre(this.value)" autocomplete="off">',
+              'oninput="osqFiltre(this.value)" autocomplete="off" aria-describedby="filtre-compte">',
+              '<p id="filtre-compte" class="filtre-compte" role="status" aria-live="polite"></p>',
               "```", ""]
     by_template: dict[str, list[JobResult]] = {}
     for r in ok:
@@ -233,9 +236,12 @@ def index_markdown(plan: Plan, results: list[JobResult], note_href, imprimables:
                 lines.append(f"- [{r.job.libelle} ({r.job.code})]({note_href(r)}){{data-cle=\"{key}\"}}{extra}")
             lines += [":::", ""]
     lines += ["```{=html}",
-              "<script>function osqFiltre(q){q=q.toLowerCase().normalize('NFD').replace(/[\\u0300-\\u036f]/g,'');"
-              "document.querySelectorAll('.liste-notes li').forEach(function(li){var t=li.textContent.toLowerCase()"
-              ".normalize('NFD').replace(/[\\u0300-\\u036f]/g,'');li.hidden=q!==''&&t.indexOf(q)<0;});}</script>",
+              "<script>function osqFiltre(q){q=q.toLowerCase().normalize('NFD').replace(/[\\u0300-\\u036f]/g,'');var n=0;"
+              "document.querySelectorAll('.liste-notes li').forEach(function(li){var a=li.querySelector('[data-cle]');"
+              "var t=((a&&a.getAttribute('data-cle'))+' '+li.textContent).toLowerCase()"
+              ".normalize('NFD').replace(/[\\u0300-\\u036f]/g,'');li.hidden=q!==''&&t.indexOf(q)<0;if(!li.hidden)n++;});"
+              "document.getElementById('filtre-compte').textContent=q===''?'':n+(n>1?' notes affichées':' note affichée');}"
+              "</script>",
               "```", ""]
     return "\n".join(lines)
 
@@ -267,10 +273,15 @@ def render_note(plan: Plan, r: JobResult, site: Path, noindex: bool = False, imp
         from osq_utils.batch import imprimables as imp
 
         meta = dict(title=r.job.titre, subtitle=note_subtitle(r.job), site_title=plan.titre, date=datetime.date.today())
-        imp.render_pdf(md, media, notes_dir / f"{r.job.slug}.pdf", **meta)
-        imp.render_docx(md, media, notes_dir / f"{r.job.slug}.docx", **meta)
-        md = (f"[Version imprimable : [PDF]({r.job.slug}.pdf) · [Word]({r.job.slug}.docx)]{{.telechargements}}\n\n"
-              + md)
+        try:
+            imp.render_pdf(md, media, notes_dir / f"{r.job.slug}.pdf", **meta)
+            imp.render_docx(md, media, notes_dir / f"{r.job.slug}.docx", **meta)
+            md = (f"[Version imprimable : [PDF]({r.job.slug}.pdf) · [Word]({r.job.slug}.docx)]{{.telechargements}}"
+                  "\n\n" + md)
+        except Exception as exc:  # the HTML page is still published; the reader is told why there is no PDF
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            md = ('::: {.callout-warning title="Version imprimable indisponible"}\n'
+                  f"La version PDF ou Word de cette note n'a pas pu être produite : {first}\n:::\n\n" + md)
     return render_page(md, note_page(site, r.job), title=r.job.titre, subtitle=note_subtitle(r.job),
                        site_title=plan.titre, nav=NAV, root_href="..", noindex=noindex)
 
