@@ -6,6 +6,7 @@ deciles are never aggregated; a secret or missing value stays so (never 0).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -68,8 +69,13 @@ class Glossaire:
         return [i for i in self if i.theme == theme]
 
 
+def glossaire_path() -> Path:
+    """The glossary: $OSQ_GLOSSAIRE (an observatory's own copy) or the project's data/glossaire.yml."""
+    return Path(os.environ.get("OSQ_GLOSSAIRE") or GLOSSAIRE)
+
+
 def load_glossaire(path: Path | str | None = None) -> Glossaire:
-    path = Path(path or GLOSSAIRE)
+    path = Path(path or glossaire_path())
     return _load_glossaire_cached(str(path.resolve()), path.stat().st_mtime)
 
 

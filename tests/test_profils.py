@@ -75,3 +75,11 @@ def test_freshness_page(two_sites):
     assert ">2019<" in row
     # No CAF delivery was ever received: the page says so.
     assert "CAF du Pas-de-Calais" in page and "jamais livrée" in page
+
+
+def test_guides_are_part_of_the_site(two_sites):
+    root, _ = two_sites
+    guides = (root / "site" / "guides.html").read_text(encoding="utf-8")
+    for name in ("ajouter-un-indicateur", "integrer-une-livraison", "ajouter-un-theme-ou-un-type-de-note", "publier-le-site"):
+        assert f'href="guide-{name}.html"' in guides
+        assert "<h1" in (root / "site" / f"guide-{name}.html").read_text(encoding="utf-8")

@@ -45,9 +45,15 @@ def file_hash(path: Path) -> str:
 
 def code_fingerprint() -> str:
     """The package's Python code, templates and reference files."""
-    files = (sorted(PACKAGE.rglob("*.py")) + sorted((PACKAGE / "batch" / "templates").glob("*")) + REFERENCE_FILES
+    import os
+
+    glossary = [Path(os.environ["OSQ_GLOSSAIRE"])] if os.environ.get("OSQ_GLOSSAIRE") else []
+    files = (sorted(PACKAGE.rglob("*.py")) + sorted((PACKAGE / "batch" / "templates").glob("*")) + REFERENCE_FILES + glossary
              + [f for d in REFERENCE_DIRS for f in sorted(d.glob("*")) if f.is_file()])
-    return _sha(*(f"{f.relative_to(PROJECT_ROOT)}:{file_hash(f)}" for f in files if f.exists()))
+    def name(f: Path) -> str:
+        return str(f.relative_to(PROJECT_ROOT)) if f.is_relative_to(PROJECT_ROOT) else str(f)
+
+    return _sha(*(f"{name(f)}:{file_hash(f)}" for f in files if f.exists()))
 
 
 def store_fingerprint(con) -> str:

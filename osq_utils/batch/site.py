@@ -30,7 +30,24 @@ from osq_utils.present import fr
 from osq_utils.sources import Source, load_catalogue
 
 NAV = [("Accueil", "index.html"), ("Glossaire", "glossaire.html"), ("Sources", "sources.html"),
-       ("État des données", "etat-des-donnees.html")]
+       ("État des données", "etat-des-donnees.html"), ("Guides", "guides.html")]
+GUIDES = PROJECT_ROOT / "docs" / "guides"
+
+
+def guides_pages() -> dict[str, tuple[str, str]]:
+    """The French guides (docs/guides/*.md) as site pages: file name -> (markdown, title)."""
+    pages, items = {}, []
+    for path in sorted(GUIDES.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        title = text.splitlines()[0].lstrip("# ").strip()
+        body = text.split("\n", 1)[1].replace("`exemples/", "`docs/guides/exemples/")
+        pages[f"guide-{path.stem}.html"] = (body, title)
+        items.append(f"- [{title}](guide-{path.stem}.html)")
+    if items:
+        pages["guides.html"] = ("Les guides de l'analyste, avec des exemples que les tests du projet exécutent "
+                                "(`tests/test_parcours.py`, `tests/test_cli_outils.py`).\n\n" + "\n".join(items) + "\n",
+                                "Guides")
+    return pages
 # A public statistical source older than this many years has probably been followed by a newer vintage.
 PUBLICATION_LAG = 3
 PARTENAIRES_BANNER = (
@@ -171,16 +188,17 @@ def freshness_markdown(glossaire: Glossaire, catalogue: dict[str, Source], mille
         for src in ind.sources:
             if src in conventions:
                 label, period = conventions[src].fournisseur, conventions[src].periodicite
-            else:
-                label = (catalogue[src].citation or src) if src in catalogue else src
-                period = "annuelle"
+            elif src in catalogue:
+                label, period = catalogue[src].citation or src, "annuelle"
+            else:  # a partner delivery whose convention lives elsewhere
+                label, period = src, "selon la convention"
             year = latest.get((ind.code, src))
             declared = [a for a in ind.annees]
             if year is None:
                 state = "**manquant** : aucune valeur chargée" + (" (aucune livraison reçue)" if src in conventions else "")
             elif declared and year < max(declared):
                 state = f"**incomplet** : {max(declared)} annoncé, {year} chargé"
-            elif src not in conventions and year <= today.year - PUBLICATION_LAG - 1:
+            elif src in catalogue and year <= today.year - PUBLICATION_LAG - 1:
                 state = "à vérifier : un millésime plus récent est probablement publié"
             else:
                 state = "à jour"
@@ -307,6 +325,7 @@ def render_fixed_pages(plan: Plan, results: list[JobResult], site: Path, chargem
                            "Glossaire des indicateurs", True),
         "sources.html": (sources_markdown(catalogue, chargements), "Sources des données", True),
         "etat-des-donnees.html": (freshness_markdown(glossaire, catalogue, millesimes), "État des données", True),
+        **{name: (md, title, True) for name, (md, title) in guides_pages().items()},
     }
     pages = []
     for name, (md, title, toc) in fixed.items():
@@ -411,7 +430,8 @@ def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Pa
     base = yaml.safe_load(QUARTO_BASE.read_text(encoding="utf-8")) if QUARTO_BASE.exists() else {}
     config = dict(base)
     config["project"] = {**base.get("project", {}), "type": "website", "output-dir": os.path.relpath(site, staging),
-                         "render": ["index.qmd", "glossaire.qmd", "sources.qmd", "etat-des-donnees.qmd", "notes/*.ipynb"]}
+                         "render": ["index.qmd", "glossaire.qmd", "sources.qmd", "etat-des-donnees.qmd", "guides.qmd",
+                                    "guide-*.qmd", "notes/*.ipynb"]}
     config["website"] = {**base.get("website", {}), "title": plan.titre}
     if imprimables:  # Quarto links each page's other formats ("Autres formats") by itself
         config["format"] = {**(base.get("format") or {"html": "default"}),
@@ -438,6 +458,8 @@ def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Pa
                       + (PARTENAIRES_BANNER if profil != "public" else "") + (plan.description or "") + "\n")
     atomic.write_text(staging / "glossaire.qmd", "---\ntitle: Glossaire des indicateurs\n---\n\n"
                       + glossary_markdown(glossaire, catalogue) + "\n\n" + secret_markdown())
+    for name, (md, title) in guides_pages().items():
+        atomic.write_text(staging / name.replace(".html", ".qmd"), f"---\ntitle: \"{title}\"\n---\n\n{md}")
     atomic.write_text(staging / "etat-des-donnees.qmd", "---\ntitle: État des données\n---\n\n"
                       + freshness_markdown(glossaire, catalogue, millesimes))
     atomic.write_text(staging / "sources.qmd", "---\ntitle: Sources des données\n---\n\n" + sources_markdown(catalogue, chargements))

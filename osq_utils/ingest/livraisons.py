@@ -15,10 +15,12 @@ comes before the indicators step.
 
 from __future__ import annotations
 
+
 import csv
 import fnmatch
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -117,7 +119,7 @@ def _to_python(node, marks: dict, path: tuple):
 
 def read_glossaire_types(path: Path | str | None = None) -> dict[str, dict]:
     """code -> {type, niveaux} of every glossary indicator (the glossary file read as data)."""
-    path = Path(path or GLOSSAIRE)
+    path = Path(path or os.environ.get("OSQ_GLOSSAIRE") or GLOSSAIRE)
     with open(path, encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
     return {str(e["code"]): {"type": e.get("type"), "niveaux": list(e.get("niveaux") or [])} for e in raw["indicateurs"]}
