@@ -13,7 +13,7 @@ from osq_utils.errors import OsqError
 
 import docx  # noqa: E402  (declared dependencies: the tests must fail, not skip, without them)
 import pypdf  # noqa: E402
-import typst  # noqa: E402,F401
+import typst  # noqa: E402
 
 META = dict(title="Arques", subtitle="Note communale", site_title="Observatoire d'essai",
             date="3 juin 2025")
@@ -131,8 +131,6 @@ def test_writes_are_atomic(note, pdf, word, monkeypatch):
     out_dir = pdf.parent
     assert sorted(p.name for p in out_dir.iterdir()) == ["communale-62040.docx", "communale-62040.pdf"]
     before = pdf.read_bytes()
-
-    import typst
 
     def broken(*args, **kwargs):
         raise RuntimeError("erreur simulée")
