@@ -327,13 +327,21 @@ def render_fixed_pages(plan: Plan, results: list[JobResult], site: Path, chargem
         "etat-des-donnees.html": (freshness_markdown(glossaire, catalogue, millesimes), "État des données", True),
         **{name: (md, title, True) for name, (md, title) in guides_pages().items()},
     }
-    pages = []
+    todo = {}
     for name, (md, title, toc) in fixed.items():
         digest = hashlib.sha256(f"{plan.titre}\0{noindex}\0{md}".encode()).hexdigest()
-        if page_state.get(name) == digest and (site / name).exists():
-            continue
-        pages.append(render_page(md, site / name, title=title, site_title=plan.titre, nav=NAV, root_href=".", toc=toc,
-                                 noindex=noindex))
+        if page_state.get(name) != digest or not (site / name).exists():
+            todo[name] = (md, title, toc, digest)
+
+    def render(name: str) -> Path:
+        md, title, toc, _ = todo[name]
+        return render_page(md, site / name, title=title, site_title=plan.titre, nav=NAV, root_href=".", toc=toc,
+                           noindex=noindex)
+
+    # One pandoc process per page, side by side: the notes are done, every core is free.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 2))) as pool:
+        pages = list(pool.map(render, todo))
+    for name, (*_, digest) in todo.items():
         page_state[name] = digest
     return pages
 
