@@ -9,6 +9,7 @@ Layout of rapports/<observatoire>/:
 
 from __future__ import annotations
 
+import datetime
 import os
 import threading
 import time
@@ -211,8 +212,15 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
                 published[r.job.slug] = prints[r.job.slug]
     else:
         site.unpublish_failed(results, site_root)
-        site.render_fixed_pages(the_plan, results, site_root, chargements, state.setdefault("pages", {}),
-                                noindex=noindex, imprimables=imprimables, millesimes=millesimes)
+        # The fixed pages depend on the code and reference files, the store, the published notes and the
+        # day (the freshness page is dated): nothing to compute when none of them changed.
+        fixed_sig = fp.combine(code_fp, data_fp, the_plan.titre, the_plan.description, str(noindex), str(imprimables),
+                               datetime.date.today().isoformat(),
+                               *sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results))
+        if state.get("pages_signature") != fixed_sig or not (site_root / "index.html").exists():
+            site.render_fixed_pages(the_plan, results, site_root, chargements, state.setdefault("pages", {}),
+                                    noindex=noindex, imprimables=imprimables, millesimes=millesimes)
+            state["pages_signature"] = fixed_sig
     if noindex:
         atomic.write_text(site_root / "robots.txt", "User-agent: *\nDisallow: /\n")
     masquage.activate(ledger)  # the exports carry the statut of masked figures, never their value

@@ -16,8 +16,9 @@ from osq_utils import atomic
 PACKAGE = Path(__file__).resolve().parents[1]
 PROJECT_ROOT = PACKAGE.parent
 REFERENCE_FILES = [PROJECT_ROOT / "data" / "glossaire.yml", PROJECT_ROOT / "data" / "sources.yml"]
-# Reference folders a note reads: secret rules, ABS themes, verbatims.
-REFERENCE_DIRS = [PROJECT_ROOT / "data" / d for d in ("secret", "abs", "verbatims")]
+# Reference folders a note or a page reads: secret rules, partner conventions, ABS themes, verbatims, guides.
+REFERENCE_DIRS = [PROJECT_ROOT / "data" / d for d in ("secret", "conventions", "abs", "verbatims")] + [
+    PROJECT_ROOT / "docs" / "guides"]
 
 # Tables whose content a note may read, with the columns that matter.
 STORE_TABLES = {
