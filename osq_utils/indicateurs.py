@@ -435,9 +435,21 @@ def comparison(con, refs: list[Territoire], indicateurs: list[str], annee: int |
         first = obs[obs["_t"] == 0]
         years.update(first.groupby("indicateur")["annee"].max().to_dict())
         years.update(first[first["statut"] == "ok"].groupby("indicateur")["annee"].max().to_dict())
+    return comparison_at_years(obs, refs, indicateurs, years)
+
+
+def comparison_at_years(obs: pd.DataFrame, refs: list[Territoire], indicateurs: list[str],
+                        years: dict[str, int]) -> pd.DataFrame:
+    """The comparison grid (indicator × territory) at the given year of each indicator.
+
+    obs: indicateur, annee, valeur, statut, source, estime and `_t`, the territory's index in refs.
+    A territory without the figure that year gets statut 'absent' (shown 'nd'), never 0.
+    """
     grid = pd.DataFrame([(ind, i, years.get(ind)) for ind in indicateurs for i in range(len(refs))],
                         columns=["indicateur", "_t", "annee"])
-    out = grid.merge(obs, on=["indicateur", "_t", "annee"], how="left")
+    grid["annee"] = grid["annee"].astype("Int64")
+    right = obs.drop(columns=[c for c in ("territoire", "niveau", "code") if c in obs.columns])
+    out = grid.merge(right.assign(annee=right["annee"].astype("Int64")), on=["indicateur", "_t", "annee"], how="left")
     out["statut"] = out["statut"].fillna("absent")
     out["valeur"] = out["valeur"].where(out["statut"] == "ok")
     out["estime"] = out["estime"].fillna(False).astype(bool)

@@ -180,21 +180,7 @@ def comparison(obs: pd.DataFrame, refs: list[Territoire], codes: list[str], n_co
 
     A territory without the figure that year gets statut 'absent' (shown 'nd'), never 0.
     """
-    years = comparison_years(obs, n_communes)
-    grid = pd.DataFrame([(c, i, years.get(c)) for c in codes for i in range(len(refs))],
-                        columns=["indicateur", "_t", "annee"])
-    grid["annee"] = grid["annee"].astype("Int64")
-    right = obs.drop(columns=["territoire", "niveau", "code"]).assign(annee=lambda d: d["annee"].astype("Int64"))
-    out = grid.merge(right, on=["indicateur", "_t", "annee"], how="left")
-    out["statut"] = out["statut"].fillna("absent")
-    out["valeur"] = out["valeur"].where(out["statut"] == "ok")
-    out["estime"] = out["estime"].fillna(False).astype(bool)
-    out["source"] = out["source"].astype(object).where(out["source"].notna(), None)
-    out["niveau"] = [refs[i].niveau for i in out["_t"]]
-    out["code"] = [refs[i].code for i in out["_t"]]
-    out["territoire"] = [refs[i].libelle for i in out["_t"]]
-    out["annee"] = out["annee"].astype("Int64")
-    return out[["indicateur", "niveau", "code", "territoire", "annee", "valeur", "statut", "source", "estime"]]
+    return indicateurs.comparison_at_years(obs, refs, codes, comparison_years(obs, n_communes))
 
 
 # --- Gaps and their evolution (pure) ----------------------------------------------------

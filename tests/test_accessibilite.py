@@ -8,25 +8,18 @@ The site is a real `osq build` (pandoc) of one note of each kind on the store bu
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT_ROOT
+from navigateur import chromium, serve
 
 pytestmark = pytest.mark.slow
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"serious", "critical"}
 
@@ -60,10 +53,6 @@ NOTES = ["notes/communale-62040.html", "notes/quartier-QP062036.html", "notes/ep
 PAGES = ["index.html", "glossaire.html", "sources.html", *NOTES]
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
 
 @pytest.fixture(scope="module")
 def axe_script() -> Path:
@@ -92,22 +81,14 @@ def site_a11y(store_file, tmp_path_factory, axe_script) -> Path:
 
 @pytest.fixture(scope="module")
 def server(site_a11y):
-    handler = functools.partial(_QuietHandler, directory=str(site_a11y))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
+    with serve(site_a11y) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if CHROMIUM is None:
-        pytest.skip("chromium absent (paquet Debian « chromium »)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _axe(page) -> dict:
