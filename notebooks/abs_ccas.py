@@ -34,13 +34,14 @@ masques = ""  # registre des valeurs masquées (secret statistique), écrit par 
 #| output: false
 from IPython.display import Markdown, display
 
-from osq_utils import abs as abs_ccas
 from osq_utils import indicateurs
-from osq_utils.present import blocs, charts, images, iris, verbatims
+from osq_utils.catalogues.themes import theme_abs
+from osq_utils.notes import abs_ccas
+from osq_utils.present import blocs, charts, maps, tables, verbatims
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
-th = abs_ccas.theme_abs(theme, ctx.glossaire)
-refs = indicateurs.references_of_commune(ctx.con, code_commune)
+th = theme_abs(theme, ctx.glossaire)
+refs = indicateurs.references_of_commune(ctx.vue, code_commune)
 commune = refs[0]
 
 # %%
@@ -62,16 +63,15 @@ if th.donnees_absentes:
 # La commune est comparée à son intercommunalité, à son département, à la France métropolitaine et à la moyenne nationale des communes de la même strate de population. Les taux sont recalculés à partir de leurs numérateurs et dénominateurs ; les médianes et les déciles sont ceux que publie l'Insee pour chaque territoire, jamais des moyennes de communes.
 
 # %%
-comparaison = indicateurs.comparison(ctx.con, refs, list(th.comparaison), glossaire=ctx.glossaire)
-strate = abs_ccas.comparaison_strate(ctx.con, commune.code, comparaison, ctx.glossaire)
-iris.tableau_comparaison(
-    comparaison, strate, ctx.glossaire,
+comparaison = indicateurs.comparison(ctx.vue, refs, list(th.comparaison))
+strate = abs_ccas.comparaison_strate(ctx.vue, commune.code, comparaison)
+tables.tableau_comparaison(
+    ctx, comparaison, strates=strate,
     titre=f"{commune.libelle}, ses territoires de référence et sa strate (dernière année disponible)",
-    source_note=blocs.source_note(ctx.catalogue, comparaison), glossaire_href=ctx.glossaire_href,
 )
 
 # %%
-display(Markdown(iris.note_strate(strate, ctx.glossaire, commune, abs_ccas.population_strate(ctx.con, commune.code))))
+display(Markdown(abs_ccas.note_strate(strate, ctx.glossaire, commune, abs_ccas.population_strate(ctx.vue, commune.code))))
 display(Markdown(blocs.manquants(ctx, comparaison, commune)))
 
 # %% [markdown]
@@ -80,7 +80,7 @@ display(Markdown(blocs.manquants(ctx, comparaison, commune)))
 # Les indicateurs du thème publiés sur plusieurs années. Les années manquantes ne sont pas tracées et sont listées sous le graphique ; une valeur au secret statistique n'est jamais tracée comme un zéro.
 
 # %%
-evolution = abs_ccas.indicateurs_evolution(ctx.con, commune.code, list(th.evolution), ctx.glossaire)
+evolution = abs_ccas.indicateurs_evolution(ctx.vue, commune.code, list(th.evolution))
 if not evolution:
     display(Markdown(abs_ccas.phrase_sans_evolution(th, ctx.glossaire)))
 
@@ -89,9 +89,7 @@ if not evolution:
 #| fig-cap: "Évolution des indicateurs du thème pour la commune et ses territoires de référence"
 #| fig-alt: "Graphiques en courbes, un panneau par indicateur du thème (son unité dans le titre du panneau), montrant la valeur de chaque année publiée pour la commune, son intercommunalité, son département et la France métropolitaine, une couleur par territoire."
 if evolution:
-    panneaux = [(ctx.glossaire[c], indicateurs.evolution(ctx.con, refs, c, ctx.glossaire)) for c in evolution]
-    sources = indicateurs.observations_of(ctx.con, commune.niveau, [commune.code], evolution, ctx.glossaire)
-    display(images.ggplot_png(charts.evolution_panels(panneaux, source_note=blocs.source_note(ctx.catalogue, sources))))
+    display(charts.figure_evolution(ctx, refs, evolution))
 
 # %% [markdown]
 # ## Les quartiers de la commune (IRIS)
@@ -99,21 +97,21 @@ if evolution:
 # L'IRIS est le découpage de l'Insee en quartiers d'environ 2 000 habitants. Un IRIS au secret statistique (trop peu de ménages) est hachuré sur la carte et marqué « s » dans le tableau, jamais compté comme zéro.
 
 # %%
-par_iris = abs_ccas.tableau_iris(ctx.con, commune.code, list(dict.fromkeys([*([th.iris_carte] if th.iris_carte else []), *th.iris_tableau])), ctx.glossaire)
-carte = iris.carte_iris(ctx, commune, th.iris_carte, par_iris) if th.iris_carte else Markdown("Ce thème n'a pas d'indicateur cartographié par IRIS.\n")
-if isinstance(carte, Markdown):
+par_iris = abs_ccas.tableau_iris(ctx.vue, commune.code, abs_ccas.indicateurs_iris(th))
+carte = maps.carte_iris(ctx, commune, th.iris_carte, par_iris)
+if not carte.est_image:
     display(carte)
 
 # %%
 #| label: fig-iris
 #| fig-cap: "L'indicateur cartographié du thème, par IRIS de la commune"
 #| fig-alt: "Carte des IRIS de la commune colorés en classes selon l'indicateur nommé dans le titre de la carte ; la légende donne les classes et leur unité ; les IRIS au secret statistique sont hachurés de gris, ceux sans valeur publiée sont gris clair."
-if not isinstance(carte, Markdown):
+if carte.est_image:
     display(carte)
 
 # %%
 if par_iris["code"].nunique() >= 2:
-    display(iris.tableau_iris(
+    display(tables.tableau_iris(
         par_iris, ctx.glossaire, titre=f"{commune.libelle} : indicateurs du thème par IRIS",
         source_note=blocs.source_note(ctx.catalogue, par_iris.dropna(subset=["source"])), glossaire_href=ctx.glossaire_href,
     ))
@@ -130,7 +128,7 @@ display(Markdown(abs_ccas.enjeux_markdown(enjeux, code_commune, theme, enjeux_fi
 # Ce que disent les partenaires et les habitants sur ce thème, recueilli lors des ateliers : un regard plus humain sur les chiffres.
 
 # %%
-display(Markdown(verbatims.bloc_verbatims(abs_ccas.verbatims_du_theme(th.verbatims, refs[:2], ctx.profil), titre=None, profil=ctx.profil)))
+display(Markdown(verbatims.paroles_acteurs(ctx, refs[:2], themes=th.verbatims)))
 
 # %% [markdown]
 # ## Sources et définitions

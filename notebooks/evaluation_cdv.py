@@ -42,12 +42,12 @@ masques = ""  # registre des valeurs masquées (secret statistique), écrit par 
 #| output: false
 from IPython.display import Markdown, display
 
-from osq_utils import evaluation
-from osq_utils.present import blocs
+from osq_utils.notes import evaluation
+from osq_utils.present import blocs, sections
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
-note = evaluation.preparer(ctx.con, code_epci, qpv, questions, ctx.glossaire)
-donnees = {q.numero: {code: evaluation.ecarts(ctx.con, note, code, ctx.glossaire) for code in q.indicateurs}
+note = evaluation.preparer(ctx.vue, code_epci, qpv, questions)
+donnees = {q.numero: {code: evaluation.ecarts(ctx.vue, note, code) for code in q.indicateurs}
            for q in note.questions}
 
 # %% [markdown]
@@ -65,7 +65,7 @@ display(Markdown(evaluation.encadre_methode()))
 # %%
 #| output: asis
 for q in note.questions:
-    for element in evaluation.elements_question(ctx, note, q, donnees[q.numero]):
+    for element in sections.elements(evaluation.section_question(ctx, note, q, donnees[q.numero])):
         display(element)
 
 # %% [markdown]

@@ -32,20 +32,18 @@ groupements = ""
 from IPython.display import Markdown, display
 
 from osq_utils import indicateurs
-from osq_utils.present import blocs, charts, images, maps, tables
+from osq_utils.notes import communale
+from osq_utils.present import blocs, charts, maps, tables, verbatims
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
-refs = indicateurs.references_of_commune(ctx.con, code_commune, blocs.groupements(groupements))
+refs = indicateurs.references_of_commune(ctx.vue, code_commune, blocs.groupements(groupements))
 commune, epci = refs[0], refs[1]
 
 # %% [markdown]
 # ## Chiffres clés
 
 # %%
-display(Markdown(blocs.chiffres_cles(ctx, refs, [
-    "population", "revenu_median", "taux_pauvrete",
-    "allocataires_caf", "part_logements_hlm", "densite_medecins_generalistes",
-])))
+display(Markdown(blocs.chiffres_cles(ctx, refs, communale.CHIFFRES_CLES)))
 
 # %% [markdown]
 # ## Tous les indicateurs, thème par thème
@@ -53,12 +51,10 @@ display(Markdown(blocs.chiffres_cles(ctx, refs, [
 # Chaque thème du glossaire est présenté avec ses indicateurs publiés à l'échelle communale, pour la dernière année disponible. Les taux sont recalculés à partir de leurs numérateurs et dénominateurs ; les médianes et les déciles sont ceux que publie l'Insee pour chaque territoire, jamais des moyennes de communes.
 
 # %%
-COMPARES = indicateurs.indicateurs_of_level(ctx.glossaire, "commune")
-comparaison = indicateurs.comparison(ctx.con, refs, COMPARES, glossaire=ctx.glossaire)
-tables.comparison_table(
-    comparaison, ctx.glossaire, par_theme=True,
+comparaison = indicateurs.comparison(ctx.vue, refs, ctx.glossaire.of_level("commune"))
+tables.tableau_comparaison(
+    ctx, comparaison, par_theme=True,
     titre=f"{commune.libelle} et ses territoires de référence (dernière année disponible)",
-    source_note=blocs.source_note(ctx.catalogue, comparaison), glossaire_href=ctx.glossaire_href,
 )
 
 # %%
@@ -73,9 +69,7 @@ display(Markdown(blocs.manquants(ctx, comparaison, commune)))
 #| label: fig-evolution
 #| fig-cap: "Niveau de vie médian et taux de pauvreté de la commune et de ses territoires de référence"
 #| fig-alt: "Deux graphiques en courbes : à gauche le niveau de vie médian annuel en euros, à droite le taux de pauvreté en pourcentage, pour la commune, son intercommunalité, son département et la France métropolitaine, sur les années publiées par l'Insee."
-panneaux = [(ctx.glossaire[code], indicateurs.evolution(ctx.con, refs, code, ctx.glossaire)) for code in ("revenu_median", "taux_pauvrete")]
-sources = indicateurs.observations_of(ctx.con, commune.niveau, [commune.code], ["revenu_median", "taux_pauvrete"])
-display(images.ggplot_png(charts.evolution_panels(panneaux, source_note=blocs.source_note(ctx.catalogue, sources))))
+display(charts.figure_evolution(ctx, refs, communale.EVOLUTION))
 
 # %% [markdown]
 # ## La commune dans son intercommunalité
@@ -84,7 +78,7 @@ display(images.ggplot_png(charts.evolution_panels(panneaux, source_note=blocs.so
 #| label: fig-carte
 #| fig-cap: "Niveau de vie médian des communes de l'intercommunalité"
 #| fig-alt: "Carte des communes de l'intercommunalité colorées selon leur niveau de vie médian, en cinq classes ; la commune de la note est entourée d'un trait noir épais ; les communes au secret statistique sont hachurées."
-display(maps.carte_commune_epci(ctx, commune, epci, "revenu_median"))
+display(maps.carte_commune_epci(ctx, commune, epci, communale.CARTE))
 
 # %% [markdown]
 # ## Paroles d'acteurs
@@ -92,7 +86,7 @@ display(maps.carte_commune_epci(ctx, commune, epci, "revenu_median"))
 # Ce que disent les partenaires et les habitants, recueilli lors des ateliers de l'observatoire : un regard plus humain sur les chiffres.
 
 # %%
-display(Markdown(blocs.paroles_acteurs(ctx, refs[:2])))
+display(Markdown(verbatims.paroles_acteurs(ctx, refs[:2])))
 
 # %% [markdown]
 # ## Sources et définitions

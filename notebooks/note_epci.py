@@ -29,32 +29,29 @@ masques = ""  # registre des valeurs masquées (secret statistique), écrit par 
 #| output: false
 from IPython.display import Markdown, display
 
-from osq_utils import agglomeration, indicateurs
-from osq_utils.present import blocs, charts, images, maps, tables
+from osq_utils import indicateurs
+from osq_utils.notes import epci as agglomeration
+from osq_utils.present import blocs, charts, images, maps, tables, verbatims
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
-refs = agglomeration.references_of_epci(ctx.con, code_epci, ctx.glossaire)
+refs = agglomeration.references_of_epci(ctx.vue, code_epci)
 epci = refs[0]
-departements = agglomeration.departements_of_epci(ctx.con, code_epci, ctx.glossaire)
-communes = agglomeration.communes_of_epci(ctx.con, code_epci)
+departements = agglomeration.departements_of_epci(ctx.vue, code_epci)
+communes = agglomeration.communes_of_epci(ctx.vue, code_epci)
 # The communes side by side: one year per indicator (the latest with the EPCI's own value when there is one).
-COTE = ["population", "revenu_median", "taux_pauvrete", "part_logements_hlm", "allocataires_caf"]
-cote = agglomeration.communes_cote_a_cote(ctx.con, epci, COTE, ctx.glossaire)
+cote = agglomeration.communes_cote_a_cote(ctx.vue, epci, agglomeration.COTE_A_COTE)
 
 # %% [markdown]
 # ## L'intercommunalité et ses territoires de référence
 
 # %%
-display(Markdown(f"{epci.libelle} regroupe {len(communes)} communes. " + tables.texte_departements(departements, epci)))
+display(Markdown(f"{epci.libelle} regroupe {len(communes)} communes. " + agglomeration.texte_departements(departements, epci)))
 
 # %% [markdown]
 # ### Chiffres clés
 
 # %%
-display(Markdown(blocs.chiffres_cles(ctx, refs, [
-    "population", "revenu_median", "taux_pauvrete",
-    "rapport_interdecile", "part_prestations_sociales", "densite_medecins_generalistes",
-])))
+display(Markdown(blocs.chiffres_cles(ctx, refs, agglomeration.CHIFFRES_CLES)))
 
 # %% [markdown]
 # ### Comparaison avec le département et la France
@@ -62,17 +59,8 @@ display(Markdown(blocs.chiffres_cles(ctx, refs, [
 # Les taux sont recalculés à partir de leurs numérateurs et dénominateurs ; les médianes et les déciles sont ceux que publie l'Insee pour l'intercommunalité elle-même, jamais des moyennes de ses communes.
 
 # %%
-COMPARES = [
-    "nb_menages_fiscaux", "taille_menages", "revenu_median", "decile_1", "decile_9", "rapport_interdecile",
-    "taux_pauvrete", "part_prestations_sociales", "part_revenus_activite", "part_indemnites_chomage",
-    "densite_medecins_generalistes",
-]
-comparaison = indicateurs.comparison(ctx.con, refs, COMPARES, glossaire=ctx.glossaire)
-tables.comparison_table(
-    comparaison, ctx.glossaire,
-    titre=f"{epci.libelle} et ses territoires de référence (dernière année disponible)",
-    source_note=blocs.source_note(ctx.catalogue, comparaison), glossaire_href=ctx.glossaire_href,
-)
+comparaison = indicateurs.comparison(ctx.vue, refs, agglomeration.COMPARAISON)
+tables.tableau_comparaison(ctx, comparaison, titre=f"{epci.libelle} et ses territoires de référence (dernière année disponible)")
 
 # %%
 display(Markdown(blocs.manquants(ctx, comparaison, epci)))
@@ -97,9 +85,9 @@ tables.cote_a_cote_table(
 # Les communes aux valeurs les plus élevées et les plus faibles, pour le niveau de vie médian et le taux de pauvreté. Quand plus de vingt communes sont classées, seules les dix premières et les dix dernières sont listées ; le tableau précédent les donne toutes.
 
 # %%
-for code in ("revenu_median", "taux_pauvrete"):
+for code in agglomeration.CLASSEMENTS:
     part = cote[cote["indicateur"] == code]
-    display(Markdown(tables.texte_classement(agglomeration.resume_classement(cote, code), ctx.glossaire[code], ctx.glossaire_href)))
+    display(Markdown(agglomeration.texte_classement(agglomeration.resume_classement(cote, code), ctx.glossaire[code], ctx.glossaire_href)))
     display(tables.classement_table(
         cote, code, ctx.glossaire, titre=f"{ctx.glossaire[code].libelle} : classement des communes",
         source_note=blocs.source_note(ctx.catalogue, part), glossaire_href=ctx.glossaire_href,
@@ -131,9 +119,9 @@ display(maps.carte_communes(ctx, epci, cote, "taux_pauvrete"))
 #| label: fig-multiples
 #| fig-cap: "Niveau de vie médian de 2014 à 2019, commune par commune (au plus les 24 communes les plus peuplées), et celui de l'intercommunalité en gris"
 #| fig-alt: "Grille de petits graphiques en courbes, un par commune, de la plus peuplée à la moins peuplée : le niveau de vie médian annuel de la commune en bleu et celui de l'intercommunalité en gris, en euros, sur les années publiées par l'Insee de 2014 à 2019 ; 2017 n'est pas tracée."
-plus_peuplees = agglomeration.plus_peuplees(ctx.con, communes, 24, ctx.glossaire)
-series = agglomeration.evolutions_communes(ctx.con, plus_peuplees, "revenu_median", ctx.glossaire)
-reference = indicateurs.evolution(ctx.con, [epci], "revenu_median", ctx.glossaire)
+plus_peuplees = agglomeration.plus_peuplees(ctx.vue, communes, 24)
+series = agglomeration.evolutions_communes(ctx.vue, plus_peuplees, "revenu_median")
+reference = indicateurs.evolution(ctx.vue, [epci], "revenu_median")
 display(images.ggplot_png(charts.small_multiples(
     series, reference, ctx.glossaire["revenu_median"], nom_reference=epci.libelle,
     source_note=blocs.source_note(ctx.catalogue, series.assign(indicateur="revenu_median")),
@@ -146,7 +134,7 @@ display(images.ggplot_png(charts.small_multiples(
 # Ce que disent les partenaires et les habitants, recueilli lors des ateliers de l'observatoire : un regard plus humain sur les chiffres.
 
 # %%
-display(Markdown(blocs.paroles_acteurs(ctx, [epci]) or "Aucun verbatim n'a été recueilli pour cette intercommunalité."))
+display(Markdown(verbatims.paroles_acteurs(ctx, [epci])))
 
 # %% [markdown]
 # ## Sources et définitions

@@ -29,13 +29,13 @@ masques = ""  # registre des valeurs masquées (secret statistique), écrit par 
 #| output: false
 from IPython.display import Markdown, display
 
-from osq_utils import quartiers
-from osq_utils.present import blocs, charts, images, maps, tables
+from osq_utils.notes import quartier as quartiers
+from osq_utils.present import blocs, charts, images, maps, tables, verbatims
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
-quartier = quartiers.quartier(ctx.con, code_qpv)
+quartier = quartiers.quartier(ctx.vue, code_qpv)
 qpv, epci = quartier.qpv, quartier.epci
-obs = quartiers.observations_qpv(ctx.con, quartier, quartiers.COMPARABLES + quartiers.QPV_SEULEMENT, ctx.glossaire)
+obs = quartiers.observations_qpv(ctx.vue, quartier, quartiers.COMPARABLES + quartiers.QPV_SEULEMENT)
 
 # %%
 display(Markdown(quartiers.presentation(quartier, obs)))
@@ -46,9 +46,8 @@ display(Markdown(quartiers.presentation(quartier, obs)))
 # Les derniers chiffres publiés pour le quartier, comparés à ceux de son intercommunalité la même année.
 
 # %%
-CLES = ["revenu_median", "taux_pauvrete", "part_prestations_sociales", "taux_emploi", "demandeurs_emploi_abc"]
-display(Markdown(blocs.chiffres_cles(ctx, [qpv, epci] if epci else [qpv], CLES)))
-display(Markdown(quartiers.notes_chiffres_cles(obs, CLES, ctx.glossaire)))
+display(Markdown(blocs.chiffres_cles(ctx, [qpv, epci] if epci else [qpv], quartiers.CHIFFRES_CLES)))
+display(Markdown(quartiers.notes_chiffres_cles(obs, quartiers.CHIFFRES_CLES, ctx.glossaire)))
 
 # %% [markdown]
 # ## Le quartier et ses territoires de référence
@@ -57,11 +56,7 @@ display(Markdown(quartiers.notes_chiffres_cles(obs, CLES, ctx.glossaire)))
 
 # %%
 comparaison = quartiers.comparison(obs, quartier.references, quartiers.COMPARABLES, len(quartier.communes))
-tables.comparison_table(
-    comparaison, ctx.glossaire,
-    titre=f"{qpv.libelle} et ses territoires de référence",
-    source_note=blocs.source_note(ctx.catalogue, comparaison), glossaire_href=ctx.glossaire_href,
-)
+tables.tableau_comparaison(ctx, comparaison, titre=f"{qpv.libelle} et ses territoires de référence")
 
 # %%
 display(Markdown(quartiers.manquants_comparaison(comparaison, quartier, ctx.glossaire)))
@@ -69,13 +64,11 @@ display(Markdown(quartiers.manquants_comparaison(comparaison, quartier, ctx.glos
 # %% [markdown]
 # ## Écarts et leur évolution
 #
-# L'écart se lit en points de pourcentage pour les taux et les parts (taux du quartier moins taux du territoire), et en rapport pour les montants (× 0,60 : le niveau de vie du quartier vaut 60 % de celui du territoire). Son évolution compare la première et la dernière année où les deux chiffres sont publiés. Le fichier communal Filosofi 2017 n'a pas été publié par l'Insee : il n'y a pas d'écart avec les communes cette année-là (« nd »), ce qui ne veut pas dire un écart nul. Dans les sources du projet, le taux de pauvreté des communes n'est disponible que pour 2015, 2016 et 2018.
+# L'écart se lit en points de pourcentage pour les taux et les parts (taux du quartier moins taux du territoire), et en rapport pour les montants (× 0,60 : le niveau de vie du quartier vaut 60 % de celui du territoire). Son évolution compare la première et la dernière année où les deux chiffres sont publiés, sur les écarts tels qu'ils sont affichés : il est dit « resté stable » s'il a varié de moins de 0,5 point pour un taux, ou de moins de 0,02 pour un rapport (2 % du niveau du territoire), car les chiffres par quartier sont arrondis et portent sur quelques milliers de ménages. Le fichier communal Filosofi 2017 n'a pas été publié par l'Insee : il n'y a pas d'écart avec les communes cette année-là (« nd »), ce qui ne veut pas dire un écart nul. Dans les sources du projet, le taux de pauvreté des communes n'est disponible que pour 2015, 2016 et 2018.
 
 # %%
-for code in ["taux_pauvrete", "revenu_median", "part_prestations_sociales"]:
-    lignes = obs[obs["indicateur"] == code]
-    display(Markdown(quartiers.bloc_ecarts(obs, ctx.glossaire[code], blocs.source_note(ctx.catalogue, lignes),
-                                           ctx.glossaire_href)))
+for code in quartiers.ECARTS:
+    display(Markdown(quartiers.bloc_ecarts(ctx, obs, code)))
 
 # %% [markdown]
 # La figure suivante (@fig-ecarts) trace les mêmes écarts année par année ; une année sans chiffre n'est pas tracée.
@@ -85,8 +78,8 @@ for code in ["taux_pauvrete", "revenu_median", "part_prestations_sociales"]:
 #| fig-cap: "Écarts entre le quartier et ses territoires de référence, par année"
 #| fig-alt: "Deux graphiques en courbes : à gauche l'écart de taux de pauvreté entre le quartier et chaque territoire de référence, en points ; à droite le niveau de vie médian du quartier en pourcentage de celui de chaque territoire ; une couleur par territoire, sur les années 2016 à 2019 où les chiffres sont publiés."
 panneaux = [quartiers.ecarts_for_chart(quartiers.ecarts_par_annee(obs, ctx.glossaire[code]), ctx.glossaire[code])
-            for code in ("taux_pauvrete", "revenu_median")]
-lignes = obs[obs["indicateur"].isin(["taux_pauvrete", "revenu_median"])]
+            for code in quartiers.ECARTS_GRAPHIQUE]
+lignes = obs[obs["indicateur"].isin(quartiers.ECARTS_GRAPHIQUE)]
 display(images.ggplot_png(charts.evolution_panels(panneaux, source_note=blocs.source_note(ctx.catalogue, lignes))))
 
 # %% [markdown]
@@ -98,13 +91,13 @@ display(images.ggplot_png(charts.evolution_panels(panneaux, source_note=blocs.so
 #| label: fig-carte
 #| fig-cap: "Le quartier prioritaire dans sa ou ses communes"
 #| fig-alt: "Carte du contour officiel 2015 du quartier prioritaire, en orange cerné de noir, sur le fond gris clair de sa ou ses communes dont les noms sont écrits ; une barre d'échelle en kilomètres. Quand les contours des communes manquent, le quartier est dessiné seul."
-display(maps.carte_qpv(ctx, quartier))
+display(maps.carte_qpv(ctx, qpv, list(quartier.communes)))
 
 # %%
-display(Markdown(quartiers.callout_contours(quartiers.communes_sans_contour(ctx.con, quartier))))
+display(Markdown(quartiers.callout_contours(quartiers.communes_sans_contour(ctx.vue, quartier))))
 
 # %%
-display(Markdown(quartiers.callout_2024(quartier, quartiers.qpv_2024(ctx.con, [t.code for t in quartier.communes]))))
+display(Markdown(quartiers.callout_2024(quartier, quartiers.qpv_2024(ctx.vue, [t.code for t in quartier.communes]))))
 
 # %% [markdown]
 # ## Paroles d'acteurs
@@ -112,7 +105,7 @@ display(Markdown(quartiers.callout_2024(quartier, quartiers.qpv_2024(ctx.con, [t
 # Ce que disent les partenaires et les habitants du quartier, de ses communes et de son intercommunalité, recueilli lors des ateliers de l'observatoire : un regard plus humain sur les chiffres.
 
 # %%
-display(Markdown(blocs.paroles_acteurs(ctx, [qpv, *quartier.communes, *quartier.epcis])))
+display(Markdown(verbatims.paroles_acteurs(ctx, [qpv, *quartier.communes, *quartier.epcis])))
 
 # %% [markdown]
 # ## Sources et définitions

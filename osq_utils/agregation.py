@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-FACTORS = {"taux": 100.0, "moyenne": 1.0, "densite": 10000.0}
-TYPES = ("compte", "taux", "moyenne", "densite", "non_additif")
+from osq_utils.catalogues.glossaire import FACTEURS
 
 
 def aggregate_parts(part: pd.DataFrame, kind: str | None) -> dict:
@@ -30,7 +29,7 @@ def aggregate_parts(part: pd.DataFrame, kind: str | None) -> dict:
                 "statut": row["statut"], "estime": estime}
     if (part["statut"] == "secret").any():
         return {**empty, "statut": "secret"}
-    if (part["statut"] != "ok").any() or kind not in FACTORS and kind != "compte":
+    if (part["statut"] != "ok").any() or kind not in FACTEURS and kind != "compte":
         return {**empty, "statut": "absent"}
     if kind == "compte":
         total = float(part["valeur"].sum())
@@ -38,5 +37,27 @@ def aggregate_parts(part: pd.DataFrame, kind: str | None) -> dict:
     num, den = part["numerateur"], part["denominateur"]
     if num.isna().any() or den.isna().any() or den.sum() <= 0:
         return {**empty, "statut": "absent"}
-    return {"valeur": float(num.sum() / den.sum() * FACTORS[kind]), "numerateur": float(num.sum()),
+    return {"valeur": float(num.sum() / den.sum() * FACTEURS[kind]), "numerateur": float(num.sum()),
             "denominateur": float(den.sum()), "statut": "ok", "estime": estime}
+
+
+def aggregate(obs: pd.DataFrame, groups: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
+    """Aggregate child observations into parents.
+
+    obs: code, indicateur, annee, valeur, numerateur, denominateur, statut.
+    groups: code (child) -> code_parent. types: indicator -> glossary type. A parent whose
+    children are not all observed is 'absent' for that indicator and year (or 'secret' when one
+    of the observed ones is): a partial sum is never shown.
+    """
+    groups = groups[["code", "code_parent"]].drop_duplicates()
+    expected = groups.groupby("code_parent")["code"].nunique()
+    merged = obs.merge(groups[["code", "code_parent"]], on="code")
+    rows = []
+    for (parent, indicateur, annee), part in merged.groupby(["code_parent", "indicateur", "annee"], sort=False):
+        if part["code"].nunique() < expected[parent]:
+            whole = aggregate_parts(part.iloc[0:0], types.get(indicateur))
+            whole["statut"] = "secret" if (part["statut"] == "secret").any() else "absent"
+        else:
+            whole = aggregate_parts(part, types.get(indicateur))
+        rows.append({"code": parent, "indicateur": indicateur, "annee": annee, **whole})
+    return pd.DataFrame(rows, columns=["code", "indicateur", "annee", "valeur", "numerateur", "denominateur", "statut", "estime"])

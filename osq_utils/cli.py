@@ -3,6 +3,10 @@
 Codes de sortie : 0 succès ; 1 au moins une note en échec ; 2 erreur de données ou de
 paramètres (message en français avec fichier, ligne, colonne et correction) ; 3 source manquante ;
 4 l'audit du secret statistique a trouvé une valeur masquée dans un site publié.
+
+Each command imports the stage it runs when it runs (the imports inside the command functions):
+`osq --help` and `osq check` answer in a fraction of a second instead of loading pandas, DuckDB,
+Jupyter's libraries and the plotting stack that only some commands need.
 """
 
 from __future__ import annotations
@@ -51,13 +55,15 @@ def cmd_sources(
 
     Exemple : [bold]osq sources[/]  ou  [bold]OSQ_MIRROR=/donnees/miroir osq sources --telecharger[/]
     """
-    from osq_utils.sources import fetch_file, load_catalogue, mirror_dir
+    from osq_utils.catalogues.sources import load_catalogue
+    from osq_utils.catalogues.sources import source as source_du_catalogue
+    from osq_utils.sources import fetch_file, mirror_dir
 
-    catalogue = load_catalogue()
     mirror = miroir or mirror_dir()
-    chosen = [catalogue[s] for s in source] if source else list(catalogue.values())
     counts: dict[str, int] = {}
     try:
+        catalogue = load_catalogue()
+        chosen = [source_du_catalogue(s, catalogue) for s in source] if source else list(catalogue.values())
         with _progress() as prog:
             task = prog.add_task("Sources", total=sum(len(s.fichiers) for s in chosen))
             for src in chosen:
@@ -80,11 +86,15 @@ def cmd_ingest(
     Exemple : [bold]osq ingest[/]  ou  [bold]osq ingest -s insee-filosofi-2014-2019-disp[/]
     """
     from osq_utils import store
-    from osq_utils.indicateurs import derive
+    from osq_utils.catalogues.sources import load_catalogue
     from osq_utils.ingest import ingest_source, ordered_sources
-    from osq_utils.sources import load_catalogue
+    from osq_utils.ingest.derive import derive
 
-    catalogue = load_catalogue()
+    try:
+        catalogue = load_catalogue()
+        sources = ordered_sources(catalogue, source or None)
+    except OsqError as exc:
+        _fail(exc)
     con = store.connect(base)
     start = time.perf_counter()
     table = Table(title="Rapport de chargement")
@@ -92,7 +102,6 @@ def cmd_ingest(
         table.add_column(col, justify="right" if col != "Source" else "left", no_wrap=col == "Source")
     try:
         with _progress() as prog:
-            sources = ordered_sources(catalogue, source or None)
             task = prog.add_task("Chargement", total=len(sources) + 1)
             for src in sources:
                 prog.update(task, description=f"Chargement {src.id}")
@@ -154,7 +163,7 @@ def cmd_build(
         _summary(rep)
         console.print(f"Site {rep.profil} : {(rep.site / 'index.html').resolve()}")
         if rep.fuites:
-            from osq_utils import audit
+            from osq_utils.batch import audit
 
             audit.print_fuites(rep.fuites, console)
         failed |= bool(rep.failed)
@@ -179,8 +188,9 @@ def cmd_livraison(
     Exemple : [bold]osq livraison data/conventions/caf-pas-de-calais.yml caf_pas-de-calais_iris_2023.xlsx[/]
     """
     from osq_utils import store
-    from osq_utils.indicateurs import derive
-    from osq_utils.ingest.livraisons import ingest_delivery, load_convention
+    from osq_utils.catalogues.conventions import load_convention
+    from osq_utils.ingest.derive import derive
+    from osq_utils.ingest.livraisons import ingest_delivery
 
     try:
         conv = load_convention(convention)
@@ -221,31 +231,35 @@ def cmd_preview(
     from osq_utils.batch import plan as pl
     from osq_utils.batch import site
     from osq_utils.batch.render_pandoc import install_assets
+    from osq_utils.notes import territoires_montres, type_note
+    from osq_utils.secret import registre, vue
 
-    if modele not in pl.TEMPLATES:
-        _fail(OsqError(f"modèle « {modele} » inconnu", correction=f"modèles disponibles : {', '.join(pl.TEMPLATES)}."))
-    spec = pl.TEMPLATES[modele]
-    store_file = (base or store.store_path()).resolve()
     try:
-        con = store.connect(store_file, read_only=True)
+        kind = type_note(modele)
     except OsqError as exc:
         _fail(exc)
-    try:
-        label = territoires.libelle(con, spec.niveau, territoire)
-    finally:
-        con.close()
-    if label is None:
-        _fail(OsqError(f"{spec.niveau} « {territoire} » inconnu", colonne="TERRITOIRE",
-                       correction="donnez le code officiel entre guillemets si besoin, par exemple 62040, QP062036 ou 200069037."))
-    if modele == "abs_ccas" and not theme:
-        theme = "socio_demographie_habitat"
-    params = {spec.parametre: territoire, **({"theme": theme} if theme else {})}
-    slug = f"{spec.prefixe}-{territoire}" + (f"-{theme}" if theme else "")
-    job = pl.Job(modele, spec.niveau, territoire, label, slug, params, theme, pl.theme_labels().get(theme) if theme else None)
+    store_file = (base or store.store_path()).resolve()
     out = sortie.resolve()
+    try:
+        base_ = vue.base(store_file)
+        if territoires.libelle(base_.con, kind.niveau, territoire) is None:
+            raise OsqError(f"{kind.niveau} « {territoire} » inconnu", colonne="TERRITOIRE",
+                           correction="donnez le code officiel entre guillemets si besoin, par exemple 62040, "
+                                      "QP062036 ou 200069037.")
+        if theme and not kind.par_theme:
+            raise OsqError(f"le modèle « {modele} » ne se décline pas par thème", colonne="--theme",
+                           correction="retirez --theme (il sert aux analyses des besoins sociaux, abs_ccas).")
+        job = pl.job(base_.con, modele, territoire, theme)
+        # The note reads the store through the public profile's masks, as in a build.
+        masques = registre.ecrire(registre.calculer(base_, territoires_montres(base_.con, [job]), "public"),
+                                  out / "masques-public.csv")
+    except OsqError as exc:
+        _fail(exc)
+    job = pl.Job(job.modele, job.niveau, job.code, job.libelle, job.slug,
+                 {**job.parametres, "profil": "public", "masques": str(masques)}, job.theme, job.theme_libelle)
     the_plan = pl.Plan("apercu", "Aperçu", "", Path("-"), [job])
     start = time.perf_counter()
-    with console.status(f"Exécution de {slug}…"):
+    with console.status(f"Exécution de {job.slug}…"):
         res = ex.execute([job], out / "notebooks", out / "journaux", store_file, 1)[0]
     if res.statut != "ok":
         console.print(f"[bold red]Échec[/] : {res.erreur}\nJournal : {res.log}")
@@ -266,14 +280,18 @@ def cmd_check(
 
     Exemple : [bold]osq check[/]  ou  [bold]osq check params/capso.yml[/]
     """
-    from osq_utils import secret, store, territoires
-    from osq_utils import verbatims as vb
+    from osq_utils import store, territoires
     from osq_utils.batch import plan as pl
-    from osq_utils.indicateurs import load_glossaire
-    from osq_utils.ingest.livraisons import load_conventions
-    from osq_utils.sources import load_catalogue
+    from osq_utils.catalogues.conventions import load_conventions
+    from osq_utils.catalogues.glossaire import load_glossaire
+    from osq_utils.catalogues.groupements import fichiers as fichiers_groupements
+    from osq_utils.catalogues.groupements import load_groupements
+    from osq_utils.catalogues.racine import PROJECT_ROOT, affichable
+    from osq_utils.catalogues.secret import load_rules
+    from osq_utils.catalogues.sources import load_catalogue
+    from osq_utils.catalogues.themes import load_themes
+    from osq_utils.catalogues.verbatims import fichiers_verbatims, load_verbatims
 
-    root = pl.PROJECT_ROOT
     problems: list[tuple[str, str]] = []
     checked: list[str] = []
 
@@ -286,8 +304,9 @@ def cmd_check(
 
     run("catalogue des sources (data/sources.yml)", load_catalogue)
     run("glossaire (data/glossaire.yml)", load_glossaire)
-    run("règles de secret (data/secret/)", secret.load_rules)
+    run("règles de secret (data/secret/)", load_rules)
     run("conventions des partenaires (data/conventions/)", load_conventions)
+    run("thèmes des analyses des besoins sociaux (data/abs/themes.yml)", load_themes)
     try:
         con = store.connect(base or store.store_path(), read_only=True)
     except OsqError as exc:
@@ -295,12 +314,14 @@ def cmd_check(
         con = None
     if con is not None:
         try:
-            for path in sorted((root / "data" / "territoires").glob("*.yml")):
-                run(f"territoires ({path.relative_to(root)})", lambda p=path: territoires.load_groupements(p, con))
-            for path in sorted((root / "data" / "verbatims").glob("*.yml")):
-                if path.name != "themes.yml":
-                    run(f"verbatims ({path.relative_to(root)})", lambda p=path: vb.load_verbatims(p, con))
-            for path in params or sorted((root / "params").glob("*.yml")):
+            known = territoires.communes_connues(con)
+            for path in fichiers_groupements():
+                run(f"territoires ({affichable(path)})", lambda p=path: load_groupements(p, known))
+            for path in fichiers_verbatims():
+                run(f"verbatims ({affichable(path)})",
+                    lambda p=path: load_verbatims(p, lambda n, c: territoires.existe(con, n, c)))
+            # Exactly the plan-time validation of `osq build`: what would stop a build is reported here.
+            for path in params or sorted((PROJECT_ROOT / "params").glob("*.yml")):
                 run(f"paramètres ({path})", lambda p=path: pl.plan(con, p))
         finally:
             con.close()
@@ -322,10 +343,10 @@ def cmd_lab():
     import subprocess
 
     from osq_utils import store
-    from osq_utils.batch.plan import templates_dir
+    from osq_utils.catalogues.racine import dossier_modeles
 
     env = {**os.environ, "OSQ_STORE": str(store.store_path())}
-    raise typer.Exit(subprocess.call([sys.executable, "-m", "jupyterlab", str(templates_dir())], env=env))
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "jupyterlab", str(dossier_modeles())], env=env))
 
 
 @app.command("audit")
@@ -338,7 +359,7 @@ def cmd_audit(
 
     Exemple : [bold]osq audit rapports/capso/site[/]  ou  [bold]osq audit rapports/capso/site-partenaires[/]
     """
-    from osq_utils import audit
+    from osq_utils.batch import audit
 
     try:
         code = audit.main(site, masques)

@@ -1,7 +1,7 @@
-"""Public sources: catalogue, fetch from a mirror folder or the official address, checksums.
+"""Public sources: fetch each file of the catalogue from a mirror folder or its official address, checksums.
 
-The catalogue is data/sources.yml. Fetched files land in data/sources/<id>/
-(never committed). The mirror folder is $OSQ_MIRROR, else ../shared/sources
+The catalogue (data/sources.yml) is read by `osq_utils.catalogues.sources`. Fetched files land in
+data/sources/<id>/ (never committed). The mirror folder is $OSQ_MIRROR, else ../shared/sources
 when it exists.
 """
 
@@ -13,87 +13,13 @@ import os
 import tarfile
 import urllib.request
 import zipfile
-from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from osq_utils import atomic
+from osq_utils.catalogues.racine import PROJECT_ROOT, chemin_donnees
+from osq_utils.catalogues.sources import Source, SourceFile
+from osq_utils.catalogues.sources import source as source_du_catalogue
 from osq_utils.errors import OsqError, SourceManquante
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE = PROJECT_ROOT / "data" / "sources.yml"
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    chemin: str
-    sha256: str | None
-    octets: int | None = None
-    url: str | None = None
-    membre: str | None = None
-    transforme: bool = False
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Source:
-    id: str
-    titre: str
-    producteur: str
-    lecteur: str
-    licence: str
-    page_officielle: str | None
-    millesimes: str
-    niveaux: tuple[str, ...]
-    fichiers: tuple[SourceFile, ...]
-    diffuseur: str | None = None
-    citation: str | None = None
-    licence_url: str | None = None
-    format: str | None = None
-    geographie: str | None = None
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
-
-    def fichier(self, chemin: str) -> SourceFile:
-        for f in self.fichiers:
-            if f.chemin == chemin:
-                return f
-        raise KeyError(chemin)
-
-
-def load_catalogue(path: Path | None = None) -> dict[str, Source]:
-    path = Path(path or os.environ.get("OSQ_CATALOGUE", CATALOGUE))
-    return dict(_load_catalogue_cached(str(path.resolve()), path.stat().st_mtime))
-
-
-@lru_cache(maxsize=4)
-def _load_catalogue_cached(path: str, _mtime: float) -> dict[str, Source]:
-    with open(path, encoding="utf-8") as fh:
-        raw = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    sources: dict[str, Source] = {}
-    known = set(Source.__dataclass_fields__) - {"extra", "fichiers", "niveaux"}
-    for entry in raw["sources"]:
-        files = tuple(
-            SourceFile(
-                chemin=str(f["chemin"]),
-                sha256=f.get("sha256"),
-                octets=f.get("octets"),
-                url=f.get("url"),
-                membre=f.get("membre"),
-                transforme=bool(f.get("transforme", False)),
-                note=f.get("note"),
-            )
-            for f in entry.get("fichiers", [])
-        )
-        kwargs = {k: entry.get(k) for k in known if k in entry}
-        sources[entry["id"]] = Source(
-            **kwargs,
-            niveaux=tuple(entry.get("niveaux", [])),
-            fichiers=files,
-            extra={k: v for k, v in entry.items() if k not in Source.__dataclass_fields__},
-        )
-    return sources
 
 
 def mirror_dir() -> Path | None:
@@ -107,7 +33,7 @@ def mirror_dir() -> Path | None:
 
 def sources_dir() -> Path:
     """Where fetched sources live: $OSQ_SOURCES or data/sources."""
-    return Path(os.environ.get("OSQ_SOURCES", PROJECT_ROOT / "data" / "sources"))
+    return Path(os.environ.get("OSQ_SOURCES") or chemin_donnees("sources"))
 
 
 def sha256_of(path: Path) -> str:
@@ -124,8 +50,7 @@ def local_path(source: Source, f: SourceFile) -> Path:
 
 def source_file(source_id: str, chemin: str, catalogue: dict[str, Source] | None = None) -> Path:
     """Path of a fetched source file, or a plain-French error saying how to get it."""
-    catalogue = catalogue or load_catalogue()
-    source = catalogue[source_id]
+    source = source_du_catalogue(source_id, catalogue)
     path = local_path(source, source.fichier(chemin))
     if not path.exists():
         raise SourceManquante(

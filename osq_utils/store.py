@@ -17,9 +17,11 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
-# The project's store: data/osq.duckdb beside notebooks/, whatever the current folder (a
-# notebook opened in JupyterLab runs in notebooks/).
-DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "osq.duckdb"
+from osq_utils.catalogues.racine import chemin_donnees
+from osq_utils.errors import OsqError
+
+# Source id of the figures OSQ derives at ingestion (IRIS summed into communes, densities, EPCI sums).
+DERIVED_SOURCE = "osq-calculs"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS observations (
@@ -98,16 +100,15 @@ OBS_COLUMNS = ["code", "niveau", "indicateur", "annee", "valeur", "numerateur", 
 
 
 def store_path() -> Path:
-    """The store file (absolute): $OSQ_STORE (relative to the current folder), else the project's data/osq.duckdb."""
-    return Path(os.environ.get("OSQ_STORE") or DEFAULT_STORE).resolve()
+    """The store file (absolute): $OSQ_STORE (relative to the current folder), else data/osq.duckdb under
+    the data root, whatever the current folder (a notebook opened in JupyterLab runs in notebooks/)."""
+    return Path(os.environ.get("OSQ_STORE") or chemin_donnees("osq.duckdb")).resolve()
 
 
 def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path = Path(path) if path is not None else store_path()
     if read_only:
         if not path.exists():
-            from osq_utils.errors import OsqError
-
             raise OsqError(
                 "la base de données n'existe pas encore",
                 fichier=path,
@@ -199,9 +200,13 @@ _VERSION_KEYS: dict[int, tuple] = {}
 def version_key(con) -> tuple | None:
     """(path, mtime, size) of the store file behind a read-only connection, for in-memory caches.
 
-    None for a writable or in-memory store: its content may change under the cache.
-    Computed once per connection (the connection is kept referenced so its id is never reused).
+    None for a writable or in-memory store: its content may change under the cache. A masked view
+    (secret.vue.Vue) gives its own. Computed once per connection (the connection is kept
+    referenced so its id is never reused).
     """
+    own = getattr(con, "cle_version", None)
+    if own is not None:
+        return own
     hit = _VERSION_KEYS.get(id(con))
     if hit is not None and hit[0] is con:
         return hit[1]
@@ -242,22 +247,3 @@ def cached(func):
         return results[full]
 
     return wrapper
-
-
-_SHARED: dict[str, tuple] = {}
-
-
-def connect_shared(path: Path | str):
-    """A read-only connection kept open for the life of the process while the file is unchanged."""
-    path = str(Path(path).resolve())
-    st = os.stat(path)
-    stamp = (st.st_mtime_ns, st.st_size)
-    hit = _SHARED.get(path)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    if hit is not None:
-        hit[1].close()
-    con = connect(path, read_only=True)
-    _SHARED[path] = (stamp, con)
-    return con
-

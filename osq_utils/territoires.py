@@ -1,21 +1,20 @@
-"""Territories: hierarchy by COG year, custom groupings, COG harmonisation.
+"""Territories: hierarchy by COG year, labels, COG harmonisation.
 
 Hierarchy: IRIS -> commune -> EPCI -> département -> région -> France.
-QPVs are attached to their commune(s). Membership follows the COG year.
+QPVs are attached to their commune(s). Membership follows the COG year. The observatory's own
+groupings are read by `osq_utils.catalogues.groupements`.
+
+Queries take `con`: a read-only DuckDB connection, or a note's masked view (secret.vue.Vue),
+whose `execute` answers them; both are cached per store version.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-import yaml
 
 from osq_utils import store
 from osq_utils.agregation import aggregate_parts
-from osq_utils.errors import OsqError
 
 NIVEAUX = ["iris", "commune", "epci", "departement", "region", "france", "qpv"]
 LIBELLES_NIVEAUX = {
@@ -31,8 +30,6 @@ LIBELLES_NIVEAUX = {
 FRANCE = "FRM"
 # Overseas départements are outside France métropolitaine.
 DOM_PREFIXES = ("97", "98")
-
-
 
 
 @store.cached
@@ -77,8 +74,6 @@ def parent(con, niveau: str, code: str, niveau_parent: str, cog: int | None = No
     return row[0] if row else None
 
 
-
-
 @store.cached
 def communes_of(con, niveau: str, code: str, cog: int | None = None) -> tuple[str, ...]:
     """Communes of an EPCI or département in a COG year (the latest on record if not given)."""
@@ -107,6 +102,38 @@ def qpv_of_commune(con, commune: str, cog: int = 2015) -> list[str]:
     return [r[0] for r in rows]
 
 
+@store.cached
+def communes_of_qpv(con, code: str, cog: int | None = None) -> tuple[str, ...]:
+    """The communes a QPV lies on, in that COG year (in any year when not given)."""
+    sql = ("SELECT DISTINCT code_parent FROM appartenances WHERE niveau = 'qpv' AND code = ? "
+           "AND niveau_parent = 'commune'")
+    params: list = [code]
+    if cog is not None:
+        sql += " AND cog = ?"
+        params.append(cog)
+    return tuple(r[0] for r in con.execute(sql + " ORDER BY code_parent", params).fetchall())
+
+
+@store.cached
+def iris_of(con, commune: str, cog: int = 2021) -> tuple[str, ...]:
+    """The IRIS of a commune in the IRIS table of that year (2021 by default)."""
+    return tuple(r[0] for r in con.execute(
+        "SELECT DISTINCT code FROM appartenances WHERE niveau = 'iris' AND niveau_parent = 'commune' "
+        "AND code_parent = ? AND cog = ? ORDER BY code", [commune, cog]).fetchall())
+
+
+@store.cached
+def communes_connues(con) -> frozenset[str]:
+    """Every commune code of the store (any COG year)."""
+    return frozenset(r[0] for r in con.execute("SELECT DISTINCT code FROM territoires WHERE niveau = 'commune'").fetchall())
+
+
+@store.cached
+def existe(con, niveau: str, code: str) -> bool:
+    """Whether a territory is known at this level (any COG year)."""
+    return con.execute("SELECT 1 FROM territoires WHERE niveau = ? AND code = ? LIMIT 1", [niveau, code]).fetchone() is not None
+
+
 def check_commune_codes(con, codes: list[str], cog: int | None = None) -> list[str]:
     """Codes unknown as communes (in the given COG year, else in any year)."""
     known = con.execute(
@@ -114,73 +141,6 @@ def check_commune_codes(con, codes: list[str], cog: int | None = None) -> list[s
         [cog] if cog else [],
     ).df()["code"]
     return [c for c in codes if c not in set(known)]
-
-
-# --- Custom groupings --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Groupement:
-    code: str
-    libelle: str
-    communes: tuple[str, ...]
-    description: str | None = None
-
-
-def load_groupements(path: Path, con=None) -> dict[str, Groupement]:
-    """Custom groupings declared in YAML (e.g. a département's intervention territories).
-
-    groupements:
-      - code: TI-94-01
-        libelle: "Territoire d'action sociale 1"
-        communes: ["94002", "94003"]
-
-    With a store connection, every commune code is checked; an unknown one is
-    an error naming its line and column.
-    """
-    text = Path(path).read_text(encoding="utf-8")
-    raw = yaml.safe_load(text) or {}
-    root = yaml.compose(text)
-    known = None
-    if con is not None:
-        known = set(con.execute("SELECT DISTINCT code FROM territoires WHERE niveau = 'commune'").df()["code"])
-    out: dict[str, Groupement] = {}
-    for i, g in enumerate(raw.get("groupements", []), start=1):
-        for key in ("code", "libelle", "communes"):
-            if key not in g:
-                raise OsqError(f"groupement n° {i} sans clé « {key} »", fichier=path, colonne=key,
-                               correction="chaque groupement déclare un code, un libellé et sa liste de communes.")
-        for j, code in enumerate(g["communes"]):
-            if not isinstance(code, str):
-                node = _groupement_node(root, i - 1, j)
-                raise OsqError(
-                    f"code commune {node.value if node else code} du groupement « {g['code']} » écrit sans guillemets : "
-                    "il est lu comme un nombre et perd son zéro initial",
-                    fichier=path, ligne=node.start_mark.line + 1 if node else None,
-                    colonne=node.start_mark.column + 1 if node else None,
-                    correction='écrivez le code INSEE entre guillemets, par exemple "01001".')
-        communes = tuple(g["communes"])
-        if known is not None:
-            for j, code in enumerate(communes):
-                if code not in known:
-                    node = _groupement_node(root, i - 1, j)
-                    raise OsqError(
-                        f"commune « {code} » du groupement « {g['code']} » inconnue du code officiel géographique",
-                        fichier=path, ligne=node.start_mark.line + 1 if node else None,
-                        colonne=node.start_mark.column + 1 if node else None,
-                        correction='écrivez le code INSEE à 5 caractères entre guillemets, par exemple "62040".')
-        out[str(g["code"])] = Groupement(str(g["code"]), g["libelle"], communes, g.get("description"))
-    return out
-
-
-def _groupement_node(root, i: int, j: int):
-    try:
-        groups = next(v for k, v in root.value if k.value == "groupements")
-        item = groups.value[i]
-        communes = next(v for k, v in item.value if k.value == "communes")
-        return communes.value[j]
-    except (StopIteration, IndexError, AttributeError):
-        return None
 
 
 # --- COG harmonisation -------------------------------------------------------

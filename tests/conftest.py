@@ -7,9 +7,12 @@ from pathlib import Path
 import pytest
 
 from osq_utils import store
-from osq_utils.indicateurs import derive, load_glossaire
+from osq_utils.catalogues.glossaire import load_glossaire
+from osq_utils.catalogues.sources import load_catalogue
 from osq_utils.ingest import ingest_source, ordered_sources
-from osq_utils.sources import load_catalogue, mirror_dir
+from osq_utils.ingest.derive import derive
+from osq_utils.secret.vue import Vue
+from osq_utils.sources import mirror_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +57,12 @@ def con(store_file):
     connection = store.connect(store_file, read_only=True)
     yield connection
     connection.close()
+
+
+@pytest.fixture
+def vue(store_file):
+    """The store as a note of the public profile reads it, without masks (no ledger)."""
+    return Vue.ouvrir(store_file)
 
 
 @pytest.fixture(scope="session")

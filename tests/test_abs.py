@@ -9,9 +9,11 @@ import papermill as pm
 import pytest
 from conftest import PROJECT_ROOT
 
-from osq_utils import abs as abs_ccas
 from osq_utils import indicateurs
+from osq_utils.catalogues.themes import load_themes, theme_abs
+from osq_utils.catalogues.verbatims import choisir, load_all
 from osq_utils.errors import OsqError
+from osq_utils.notes import abs_ccas
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "abs_ccas.ipynb"
 ENJEUX = PROJECT_ROOT / "params" / "capso" / "enjeux"
@@ -21,7 +23,7 @@ ENJEUX = PROJECT_ROOT / "params" / "capso" / "enjeux"
 
 
 def test_abs_themes_reference_glossary_codes(glossaire):
-    themes = abs_ccas.load_themes(glossaire=glossaire)
+    themes = load_themes(glossaire=glossaire)
     assert list(themes) == ["socio_demographie_habitat", "sante", "emploi_revenus_mobilite"]
     assert "densite_medecins_generalistes" in themes["sante"].chiffres_cles
     assert themes["emploi_revenus_mobilite"].iris_carte == "taux_pauvrete"
@@ -29,14 +31,14 @@ def test_abs_themes_reference_glossary_codes(glossaire):
 
 
 def test_glossary_theme_is_accepted_with_all_its_indicators(glossaire):
-    th = abs_ccas.theme_abs("prestations", glossaire)
+    th = theme_abs("prestations", glossaire)
     assert set(th.comparaison) == {i.code for i in glossaire.par_theme("prestations")}
     assert th.verbatims == ("prestations",)
 
 
 def test_unknown_theme_is_a_french_error_naming_the_file(glossaire):
     with pytest.raises(OsqError) as err:
-        abs_ccas.theme_abs("logements_vacants", glossaire)
+        theme_abs("logements_vacants", glossaire)
     text = str(err.value)
     assert "thème « logements_vacants » inconnu" in text
     assert "data/abs/themes.yml" in text
@@ -56,8 +58,8 @@ def test_strata_bounds():
     assert not abs_ccas.est_arrondissement_municipal("75056") and not abs_ccas.est_arrondissement_municipal("69123")
 
 
-def test_commune_size_and_stratum_from_filosofi(con):
-    pops = abs_ccas.populations_strates(con)
+def test_commune_size_and_stratum_from_filosofi(vue):
+    pops = abs_ccas.populations_strates(vue)
     # Insee, FILO2019_DISP_COM.csv: NBPERS19 = 13451 for 62765 (Saint-Omer), 9437 for 62040 (Arques)
     assert abs_ccas.strate_de_commune(pops, "62765") == (abs_ccas.STRATES[3], 13451.0)
     assert abs_ccas.strate_de_commune(pops, "62040")[0].code == "5000-9999"
@@ -66,11 +68,11 @@ def test_commune_size_and_stratum_from_filosofi(con):
     assert {"75056", "69123", "13055"} <= set(pops["code"])
 
 
-def test_sum_of_strata_reproduces_the_national_figure(con, glossaire):
+def test_sum_of_strata_reproduces_the_national_figure(con, vue, glossaire):
     """Households' mean size 2019: the strata partition the communes, so their numerators and denominators add up
     to the national total. Insee, FILO2019_DISP_METROPOLE.csv: NBPERS19 = 62973019, NBMEN19 = 27937964 (2.254);
     the commune file leaves out communes with too few households, hence a gap under 0.5 %."""
-    pops = abs_ccas.populations_strates(con)
+    pops = abs_ccas.populations_strates(vue)
     obs = con.execute("SELECT code, numerateur, denominateur, statut FROM observations WHERE niveau = 'commune' "
                       "AND indicateur = 'taille_menages' AND annee = 2019").df()
     aggs = abs_ccas.agregats_par_strate(obs, pops, glossaire["taille_menages"], 2019)
@@ -83,13 +85,13 @@ def test_sum_of_strata_reproduces_the_national_figure(con, glossaire):
     assert num / den == pytest.approx(62_973_019 / 27_937_964, abs=0.005)
 
 
-def test_poverty_rate_of_a_stratum_is_a_ratio_of_sums(con, glossaire):
-    refs = indicateurs.references_of_commune(con, "62040")
-    comp = indicateurs.comparison(con, refs, ["taux_pauvrete", "revenu_median", "allocataires_caf"], glossaire=glossaire)
+def test_poverty_rate_of_a_stratum_is_a_ratio_of_sums(con, vue, glossaire):
+    refs = indicateurs.references_of_commune(vue, "62040")
+    comp = indicateurs.comparison(vue, refs, ["taux_pauvrete", "revenu_median", "allocataires_caf"])
     own = comp[(comp["code"] == "62040") & (comp["indicateur"] == "taux_pauvrete")].iloc[0]
     # Insee, FILO2018_DISP_Pauvres_COM.csv: TP6018 = 21 for 62040 (Arques)
     assert (int(own["annee"]), own["valeur"]) == (2018, 21.0)
-    aggs = {a.indicateur: a for a in abs_ccas.comparaison_strate(con, "62040", comp, glossaire)}
+    aggs = {a.indicateur: a for a in abs_ccas.comparaison_strate(vue, "62040", comp)}
     pauvrete = aggs["taux_pauvrete"]
     assert pauvrete.statut == "ok" and pauvrete.strate.code == "5000-9999"
     # Independent recomputation in SQL: persons under the poverty line over persons, stratum 5 000-9 999.
@@ -106,11 +108,11 @@ def test_poverty_rate_of_a_stratum_is_a_ratio_of_sums(con, glossaire):
     assert aggs["allocataires_caf"].statut == "sans_objet"
 
 
-def test_stratum_figure_not_computed_when_the_source_covers_few_communes(con, glossaire):
+def test_stratum_figure_not_computed_when_the_source_covers_few_communes(vue, glossaire):
     # BPE 2019 of the mirror covers four départements only: no national figure for the stratum.
-    refs = indicateurs.references_of_commune(con, "62765")
-    comp = indicateurs.comparison(con, refs, ["densite_medecins_generalistes"], glossaire=glossaire)
-    (agg,) = abs_ccas.comparaison_strate(con, "62765", comp, glossaire)
+    refs = indicateurs.references_of_commune(vue, "62765")
+    comp = indicateurs.comparison(vue, refs, ["densite_medecins_generalistes"])
+    (agg,) = abs_ccas.comparaison_strate(vue, "62765", comp)
     assert agg.statut == "non_calculable" and agg.valeur is None
     assert agg.couverture < 0.2 and "ne couvre que" in agg.raison
 
@@ -118,35 +120,36 @@ def test_stratum_figure_not_computed_when_the_source_covers_few_communes(con, gl
 # --- IRIS --------------------------------------------------------------------------------------
 
 
-def test_gps_by_iris_of_saint_omer(con, glossaire):
+def test_gps_by_iris_of_saint_omer(vue):
     # Insee, bpe_ens_2019_iris_dep42_62_77_94.csv, TYPEQU = D201, DEPCOM = 62765: NB_EQUIP 5, 10, 1, 9, 2 (27 GPs)
-    df = abs_ccas.tableau_iris(con, "62765", ["medecins_generalistes"], glossaire).set_index("code")
+    df = abs_ccas.tableau_iris(vue, "62765", ["medecins_generalistes"]).set_index("code")
     assert df["valeur"].to_dict() == {"627650101": 5, "627650201": 10, "627650301": 1, "627650302": 9, "627650401": 2}
-    obs = indicateurs.observations_of(con, "commune", ["62765"], ["densite_medecins_generalistes"], glossaire).iloc[0]
+    obs = vue.observations("commune", ["62765"], ["densite_medecins_generalistes"]).iloc[0]
     # 27 GPs for a population municipale (COG 2019) of 14 782: 18.3 per 10 000 inhabitants.
     assert (obs["numerateur"], obs["denominateur"]) == (27, 14782)
     assert obs["valeur"] == pytest.approx(27 / 14782 * 10_000)
 
 
-def test_iris_poverty_rate_secret_stays_secret(con, glossaire):
-    df = abs_ccas.tableau_iris(con, "62413", ["taux_pauvrete"], glossaire).set_index("code")
+def test_iris_poverty_rate_secret_stays_secret(vue):
+    df = abs_ccas.tableau_iris(vue, "62413", ["taux_pauvrete"]).set_index("code")
     # Insee, BASE_TD_FILO_DISP_IRIS_2019.csv: DISP_TP6019 = 21,9 for 624130101, blank (secret) for 624130103
     assert df.loc["624130101", ["annee", "valeur", "statut"]].tolist() == [2019, 21.9, "ok"]
     assert df.loc["624130103", "statut"] == "secret" and math.isnan(df.loc["624130103", "valeur"])
-    stomer = abs_ccas.tableau_iris(con, "62765", ["taux_pauvrete"], glossaire).set_index("code")
+    stomer = abs_ccas.tableau_iris(vue, "62765", ["taux_pauvrete"]).set_index("code")
     assert stomer.loc["627650201", "valeur"] == 34.0  # same file: DISP_TP6019 = 34,0 for 627650201
 
 
 # --- Verbatims and enjeux ----------------------------------------------------------------------
 
 
-def test_verbatims_of_several_themes(con, glossaire):
-    refs = indicateurs.references_of_commune(con, "62765")
-    th = abs_ccas.theme_abs("emploi_revenus_mobilite", glossaire)
-    chosen = abs_ccas.verbatims_du_theme(th.verbatims, refs[:2])
+def test_verbatims_of_several_themes(vue, glossaire):
+    refs = indicateurs.references_of_commune(vue, "62765")
+    th = theme_abs("emploi_revenus_mobilite", glossaire)
+    territoires = [(t.niveau, t.code) for t in refs[:2]]
+    chosen = choisir(load_all(), th.verbatims, territoires)
     assert {v.theme for v in chosen} == {"revenus", "emploi"}
     assert "aud-stomer-2023-abs-pauvrete-jeunes" in {v.id for v in chosen}
-    assert abs_ccas.verbatims_du_theme(["sante"], refs[:2]) == []
+    assert choisir(load_all(), ["sante"], territoires) == []
 
 
 def test_enjeux_markdown():

@@ -16,8 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from osq_utils import territoires
-from osq_utils.agregation import aggregate_parts
-from osq_utils.indicateurs import aggregate
+from osq_utils.agregation import aggregate, aggregate_parts
 
 DISP = "insee-filosofi-2014-2019-disp"
 DOREMI = "insee-filosofi-2015-2016"
@@ -161,14 +160,14 @@ def test_property_counts_sum_and_any_secret_hides(values, data):
     assert whole["statut"] == "secret" and np.isnan(whole["valeur"])
 
 
-# --- indicateurs.aggregate: children into parents --------------------------------------------
+# --- agregation.aggregate: children into parents --------------------------------------------
 
 
 def test_aggregate_children_into_parents(con, glossaire):
     inds = ["nb_menages_fiscaux", "taille_menages", "revenu_median"]
     obs = _obs(con, [*POLE, "62014", "62053"], 2016, inds, DISP)
     groups = pd.concat([_groups(POLE, "POLE"), _groups(["62014", "62053"], "RESTE")])
-    out = aggregate(obs, groups, glossaire)
+    out = aggregate(obs, groups, glossaire.types())
     assert set(out["code"]) == {"POLE", "RESTE"}
     for parent, codes in (("POLE", POLE), ("RESTE", ["62014", "62053"])):
         sub = obs[obs["code"].isin(codes)]
@@ -187,9 +186,9 @@ def test_aggregate_missing_child_gives_no_partial_total(con, glossaire):
     obs = _obs(con, communes, 2018, ["nb_menages_fiscaux"], DISP)
     assert len(obs) == 53
     groups = _groups(communes, CAPSO)
-    full = _one(aggregate(obs, groups, glossaire), "nb_menages_fiscaux")
+    full = _one(aggregate(obs, groups, glossaire.types()), "nb_menages_fiscaux")
     assert full["statut"] == "ok"
-    partial = _one(aggregate(obs[obs["code"] != "62765"], groups, glossaire), "nb_menages_fiscaux")
+    partial = _one(aggregate(obs[obs["code"] != "62765"], groups, glossaire.types()), "nb_menages_fiscaux")
     assert partial["statut"] == "absent"
     assert np.isnan(partial["valeur"]) and np.isnan(partial["numerateur"])
 
@@ -199,10 +198,10 @@ def test_aggregate_secret_child_makes_parent_secret(con, glossaire):
     communes = _capso(con, 2017)
     obs = _obs(con, communes, 2016, ["taux_pauvrete"], DOREMI)
     assert len(obs) == 53 and (obs["statut"] == "secret").any()
-    got = _one(aggregate(obs, _groups(communes, CAPSO), glossaire), "taux_pauvrete")
+    got = _one(aggregate(obs, _groups(communes, CAPSO), glossaire.types()), "taux_pauvrete")
     assert got["statut"] == "secret" and np.isnan(got["valeur"])
     # Missing AND secret children: secret wins (the reader learns why there is no figure).
-    got = _one(aggregate(obs[obs["code"] != "62765"], _groups(communes, CAPSO), glossaire), "taux_pauvrete")
+    got = _one(aggregate(obs[obs["code"] != "62765"], _groups(communes, CAPSO), glossaire.types()), "taux_pauvrete")
     assert got["statut"] == "secret"
 
 
@@ -232,7 +231,7 @@ def test_capso_counts_equal_insee_epci_file(con, glossaire, annee, cog):
     inds = ["nb_menages_fiscaux", "nb_personnes_menages_fiscaux", "taille_menages"]
     obs = _obs(con, communes, annee, inds, DISP)
     assert len(obs) == 53 * len(inds) and (obs["statut"] == "ok").all()
-    ours = aggregate(obs, members, glossaire).set_index("indicateur")
+    ours = aggregate(obs, members, glossaire.types()).set_index("indicateur")
     assert set(ours["code"]) == {CAPSO} and (ours["statut"] == "ok").all()
     insee = con.execute(
         "SELECT indicateur, valeur FROM observations WHERE niveau = 'epci' AND code = ? AND annee = ? "

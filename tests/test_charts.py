@@ -6,10 +6,10 @@ from osq_utils import indicateurs
 from osq_utils.present import charts
 
 
-def test_missing_year_breaks_the_line(con, glossaire):
+def test_missing_year_breaks_the_line(vue, con, glossaire):
     # Filosofi's commune file of 2017 was not published: Arques has 2014-2016 and 2018-2019.
-    refs = indicateurs.references_of_commune(con, "62040")[:1]
-    evo = indicateurs.evolution(con, refs, "revenu_median", glossaire)
+    refs = indicateurs.references_of_commune(vue, "62040")[:1]
+    evo = indicateurs.evolution(vue, refs, "revenu_median")
     assert evo.set_index("annee").loc[2017, "statut"] == "absent"
     data = charts.line_segments(evo.assign(panneau="revenu"))
     segments = data.groupby("segment")["annee"].apply(list).sort_values().tolist()
@@ -17,9 +17,9 @@ def test_missing_year_breaks_the_line(con, glossaire):
     assert 2017 not in data["annee"].tolist()
 
 
-def test_chart_draws_without_warning(con, glossaire, recwarn):
-    refs = indicateurs.references_of_commune(con, "62040")
-    panels = [(glossaire[c], indicateurs.evolution(con, refs, c, glossaire)) for c in ("revenu_median", "taux_pauvrete")]
+def test_chart_draws_without_warning(vue, con, glossaire, recwarn):
+    refs = indicateurs.references_of_commune(vue, "62040")
+    panels = [(glossaire[c], indicateurs.evolution(vue, refs, c)) for c in ("revenu_median", "taux_pauvrete")]
     fig = charts.evolution_panels(panels, source_note="Source : Insee, Filosofi.")
     assert len(fig.axes) == 2
     # Arques' median income: three segments' worth of lines, never one bridging 2017.

@@ -8,8 +8,11 @@ import papermill as pm
 import pytest
 
 from conftest import PROJECT_ROOT
-from osq_utils import evaluation as ev
 from osq_utils.errors import OsqError
+from osq_utils.indicateurs.ecarts import evolution_ecart, evolution_propre
+from osq_utils.notes import evaluation as ev
+from osq_utils.present.ecarts import phrase_evolution, phrase_evolution_propre, position
+from osq_utils.secret.vue import Vue
 
 NBSP = "\u00a0"
 CAPSO, QPV_CAPSO = "200069037", ["QP062036", "QP062037"]
@@ -22,14 +25,11 @@ QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def capso(store_file, glossaire):
-    from osq_utils import store
-
-    con = store.connect(store_file, read_only=True)
-    note = ev.preparer(con, CAPSO, QPV_CAPSO, QUESTIONS, glossaire)
-    data = {code: ev.ecarts(con, note, code, glossaire) for q in note.questions for code in q.indicateurs}
-    yield con, note, data
-    con.close()
+def capso(store_file):
+    vue = Vue.ouvrir(store_file)
+    note = ev.preparer(vue, CAPSO, QPV_CAPSO, QUESTIONS)
+    data = {code: ev.ecarts(vue, note, code) for q in note.questions for code in q.indicateurs}
+    return vue, note, data
 
 
 def _row(df, qpv, annee):
@@ -44,23 +44,22 @@ def test_poverty_gap_capso_2016_and_holes_after(capso, glossaire):
     df = data["taux_pauvrete"]
     r = _row(df, "QP062036", 2016)
     # Insee/ANCT, data_filo16_qp_revdis.csv: tp60_a16 = 59,8 for QP062036
-    assert r["valeur_qpv"] == pytest.approx(59.8)
+    assert r["valeur"] == pytest.approx(59.8)
     # Insee, insee-filosofi-2015-2016/filosofi_epci_2016.csv: TP6016 = 18.7 for 200069037
-    assert r["valeur_epci"] == pytest.approx(18.7)
+    assert r["valeur_reference"] == pytest.approx(18.7)
     assert r["ecart"] == pytest.approx(41.1)
     # Insee/ANCT, data_filo19_qp_revdis.csv: DISP_TP60_A19 = 56,0 for QP062036; the EPCI files of
     # insee-filosofi-2014-2019-disp carry no poverty rate: 2019 is a hole, never 0.
     r19 = _row(df, "QP062036", 2019)
-    assert r19["valeur_qpv"] == pytest.approx(56.0)
-    assert r19["statut_epci"] == "absent" and r19["statut"] == "absent" and pd.isna(r19["ecart"])
-    evo = ev.evolution_ecart(df[df["qpv"] == "QP062036"], glossaire["taux_pauvrete"])
+    assert r19["valeur"] == pytest.approx(56.0)
+    assert r19["statut_reference"] == "absent" and r19["statut_ecart"] == "absent" and pd.isna(r19["ecart"])
+    evo = evolution_ecart(df[df["qpv"] == "QP062036"], glossaire["taux_pauvrete"])
     assert evo.tendance == "une_annee" and evo.annees_manquantes == (2017, 2018, 2019)
-    assert ev.phrase_evolution(evo, glossaire["taux_pauvrete"]) == (
+    assert phrase_evolution(evo, glossaire["taux_pauvrete"]) == (
         f"l'écart n'est connu que pour 2016 (+41,1{NBSP}points) : son évolution ne peut pas être mesurée")
 
 
-def test_capso_epci_published_from_2016_only(capso):
-    con, _, _ = capso
+def test_capso_epci_published_from_2016_only(con):
     # CAPSO was created on 1 January 2017: FILO2014_DISP_EPCI.csv and FILO2015_DISP_EPCI.csv have no
     # 200069037 row; FILO2016_DISP_EPCI.csv (2017 map) has it, Q216 = 18585.
     years = con.execute("SELECT annee, valeur FROM observations WHERE niveau = 'epci' AND code = ? "
@@ -76,9 +75,9 @@ def test_median_ratio_reduced(capso, glossaire):
     assert _row(df, "QP062036", 2016)["ecart"] == pytest.approx(11520 / 18585)
     # data_filo19_qp_revdis.csv DISP_MED_A19 = 12 650; FILO2019_DISP_EPCI.csv Q219 = 19730
     assert _row(df, "QP062036", 2019)["ecart"] == pytest.approx(12650 / 19730)
-    evo = ev.evolution_ecart(df[df["qpv"] == "QP062036"], ind)
+    evo = evolution_ecart(df[df["qpv"] == "QP062036"], ind)
     assert (evo.tendance, evo.annee_debut, evo.annee_fin) == ("reduit", 2016, 2019)
-    assert ev.phrase_evolution(evo, ind) == (
+    assert phrase_evolution(evo, ind) == (
         f"l'écart s'est réduit de 0,02 entre 2016 et 2019 (rapport au chiffre de l'agglomération passé de "
         f"×{NBSP}0,62 à ×{NBSP}0,64)")
 
@@ -87,9 +86,9 @@ def test_benefits_gap_widened(capso, glossaire):
     _, _, data = capso
     df, ind = data["part_prestations_sociales"], glossaire["part_prestations_sociales"]
     # QP062036: disp_ppsoc_a16 = 36,6 and DISP_PPSOC_A19 = 38,3; CAPSO: PPSOC16 = 7,9 and PPSOC19 = 8,1
-    evo = ev.evolution_ecart(df[df["qpv"] == "QP062036"], ind)
+    evo = evolution_ecart(df[df["qpv"] == "QP062036"], ind)
     assert (evo.ecart_debut, evo.ecart_fin) == (pytest.approx(28.7), pytest.approx(30.2))
-    assert ev.phrase_evolution(evo, ind) == (
+    assert phrase_evolution(evo, ind) == (
         f"l'écart s'est creusé de 1,5{NBSP}point entre 2016 et 2019 (de +28,7{NBSP}points à +30,2{NBSP}points)")
 
 
@@ -97,24 +96,24 @@ def test_employment_rate_has_no_agglomeration_figure(capso, glossaire):
     _, note, data = capso
     df, ind = data["taux_emploi"], glossaire["taux_emploi"]
     assert ev.sans_reference(ind)
-    assert (df["statut_epci"] == "absent").all() and df["ecart"].isna().all()
+    assert (df["statut_reference"] == "absent").all() and df["ecart"].isna().all()
     # insertion-pro/IPRO_2017.csv TX_TOT_EMPL = 39,7 and IPRO_2022.csv = 35,9 for QP062036
-    evo = ev.evolution_propre(df[df["qpv"] == "QP062036"], ind)
-    assert ev.phrase_evolution_propre(evo, ind) == (
+    evo = evolution_propre(df[df["qpv"] == "QP062036"], ind)
+    assert phrase_evolution_propre(evo, ind) == (
         f"en baisse, de 39,7{NBSP}% en 2017 à 35,9{NBSP}% en 2022 (-3,8{NBSP}points)")
     text = ev.reponse_question(note.questions[1], {"taux_emploi": df}, glossaire)
     assert "aucun chiffre de l'agglomération" in text and "publication" in text
 
 
-def test_saint_etienne_metropole(con, glossaire):
-    note = ev.preparer(con, SEM, QPV_SEM, QUESTIONS, glossaire)
+def test_saint_etienne_metropole(vue):
+    note = ev.preparer(vue, SEM, QPV_SEM, QUESTIONS)
     assert [t.libelle for t in note.qpvs] == ["Montreynaud", "Quartiers Sud-Est"]
     assert [t.code for t in note.communes] == ["42218"]
-    df = ev.ecarts(con, note, "revenu_median", glossaire)
+    df = ev.ecarts(vue, note, "revenu_median")
     r = _row(df, "QP042013", 2019)
     # data_filo19_qp_revdis.csv DISP_MED_A19 = 13 480 for QP042013; FILO2019_DISP_EPCI.csv Q219 = 20250 for 244200770
-    assert (r["valeur_qpv"], r["valeur_epci"]) == (pytest.approx(13480), pytest.approx(20250))
-    pauvrete = ev.ecarts(con, note, "taux_pauvrete", glossaire)
+    assert (r["valeur"], r["valeur_reference"]) == (pytest.approx(13480), pytest.approx(20250))
+    pauvrete = ev.ecarts(vue, note, "taux_pauvrete")
     # filosofi_epci_2016.csv TP6016 = 18.2 for 244200770; data_filo16 tp60_a16 = 48 for QP042013
     assert _row(pauvrete, "QP042013", 2016)["ecart"] == pytest.approx(29.8)
 
@@ -124,34 +123,34 @@ def test_saint_etienne_metropole(con, glossaire):
 
 def _rows(gaps: dict[int, float | None]) -> pd.DataFrame:
     return pd.DataFrame({"annee": list(gaps), "ecart": [g if g is not None else float("nan") for g in gaps.values()],
-                         "statut": ["ok" if g is not None else "absent" for g in gaps.values()]})
+                         "statut_ecart": ["ok" if g is not None else "absent" for g in gaps.values()]})
 
 
 def test_wording_reduced_widened_stable(glossaire):
     rate = glossaire["taux_pauvrete"]
-    reduced = ev.evolution_ecart(_rows({2016: 30.0, 2017: None, 2019: 28.8}), rate)
-    assert ev.phrase_evolution(reduced, rate).startswith(f"l'écart s'est réduit de 1,2{NBSP}point entre 2016 et 2019")
+    reduced = evolution_ecart(_rows({2016: 30.0, 2017: None, 2019: 28.8}), rate)
+    assert phrase_evolution(reduced, rate).startswith(f"l'écart s'est réduit de 1,2{NBSP}point entre 2016 et 2019")
     assert reduced.annees_manquantes == (2017,)
-    widened = ev.evolution_ecart(_rows({2016: 12.6, 2019: 15.1}), rate)
-    assert ev.phrase_evolution(widened, rate).startswith(f"l'écart s'est creusé de 2,5{NBSP}points")
-    stable = ev.evolution_ecart(_rows({2016: 20.0, 2019: 20.4}), rate)
+    widened = evolution_ecart(_rows({2016: 12.6, 2019: 15.1}), rate)
+    assert phrase_evolution(widened, rate).startswith(f"l'écart s'est creusé de 2,5{NBSP}points")
+    stable = evolution_ecart(_rows({2016: 20.0, 2019: 20.4}), rate)
     assert stable.tendance == "stable"
-    assert f"est resté stable entre 2016 et 2019 (de +20,0{NBSP}points à +20,4{NBSP}points)" in ev.phrase_evolution(stable, rate)
+    assert f"est resté stable entre 2016 et 2019 (de +20,0{NBSP}points à +20,4{NBSP}points)" in phrase_evolution(stable, rate)
     # 0.5 point exactly is not stable: the threshold is strict and documented in the note.
-    assert ev.evolution_ecart(_rows({2016: 20.0, 2019: 20.5}), rate).tendance == "creuse"
+    assert evolution_ecart(_rows({2016: 20.0, 2019: 20.5}), rate).tendance == "creuse"
     # Below the agglomeration (negative gap): a gap that gets closer to 0 is reduced.
-    assert ev.evolution_ecart(_rows({2016: -5.0, 2019: -3.0}), rate).tendance == "reduit"
-    assert ev.evolution_ecart(_rows({2016: -1.0, 2019: 1.0}), rate).tendance == "inverse"
-    assert ev.evolution_ecart(_rows({2016: None, 2019: None}), rate).tendance == "aucune"
+    assert evolution_ecart(_rows({2016: -5.0, 2019: -3.0}), rate).tendance == "reduit"
+    assert evolution_ecart(_rows({2016: -1.0, 2019: 1.0}), rate).tendance == "inverse"
+    assert evolution_ecart(_rows({2016: None, 2019: None}), rate).tendance == "aucune"
     median = glossaire["revenu_median"]
-    assert ev.evolution_ecart(_rows({2016: 0.661, 2019: 0.668}), median).tendance == "stable"
-    assert ev.evolution_ecart(_rows({2016: 0.74, 2019: 0.72}), median).tendance == "creuse"
+    assert evolution_ecart(_rows({2016: 0.661, 2019: 0.668}), median).tendance == "stable"
+    assert evolution_ecart(_rows({2016: 0.74, 2019: 0.72}), median).tendance == "creuse"
 
 
 def test_sens_only_words_the_situation(glossaire):
-    assert ev.position(41.1, glossaire["taux_pauvrete"]) == "une situation moins favorable que dans l'agglomération"
-    assert ev.position(0.64, glossaire["revenu_median"]) == "une situation moins favorable que dans l'agglomération"
-    assert ev.position(30.2, glossaire["part_prestations_sociales"]) == ""  # sens neutre
+    assert position(41.1, glossaire["taux_pauvrete"]) == "une situation moins favorable que dans l'agglomération"
+    assert position(0.64, glossaire["revenu_median"]) == "une situation moins favorable que dans l'agglomération"
+    assert position(30.2, glossaire["part_prestations_sociales"]) == ""  # sens neutre
 
 
 def test_answer_is_cautious_and_counts(capso, glossaire):
@@ -174,7 +173,7 @@ def test_answer_is_cautious_and_counts(capso, glossaire):
     ("200069037", ["QP062099"], QUESTIONS, "paramètre « qpv » : quartier prioritaire « QP062099 » inconnu"),
     ("200069037", ["QP042013"], QUESTIONS, "« QP042013 » (Montreynaud) n'est pas dans l'intercommunalité"),
     ("200069037", ["QN04213M"], QUESTIONS, "géographie 2024"),
-    ("999999999", QPV_CAPSO, QUESTIONS, "paramètre « code_epci » : intercommunalité « 999999999 » inconnue"),
+    ("999999999", QPV_CAPSO, QUESTIONS, "intercommunalité « 999999999 » inconnue"),
     ("200069037", QPV_CAPSO, [{"question": "Q ?", "indicateurs": ["taux_chomage"]}],
      "paramètre « questions » : question n° 1 : indicateur « taux_chomage » absent du glossaire"),
     ("200069037", QPV_CAPSO, [QUESTIONS[0], {"question": "  ", "indicateurs": ["taux_emploi"]}],
@@ -183,16 +182,16 @@ def test_answer_is_cautious_and_counts(capso, glossaire):
      "n'est pas publié par quartier prioritaire"),
     ("200069037", QPV_CAPSO, [], "aucune question évaluative"),
 ])
-def test_parameter_errors(con, glossaire, code_epci, qpv, questions, expected):
+def test_parameter_errors(vue, code_epci, qpv, questions, expected):
     with pytest.raises(OsqError) as err:
-        ev.preparer(con, code_epci, qpv, questions, glossaire)
+        ev.preparer(vue, code_epci, qpv, questions)
     assert expected in str(err.value)
     assert "Correction" in str(err.value)
 
 
-def test_qpv_outside_epci_names_its_epci(con, glossaire):
+def test_qpv_outside_epci_names_its_epci(vue):
     with pytest.raises(OsqError, match=r"il est dans : Saint-Étienne Métropole \(244200770\)"):
-        ev.preparer(con, CAPSO, ["QP062036", "QP042013"], QUESTIONS, glossaire)
+        ev.preparer(vue, CAPSO, ["QP062036", "QP042013"], QUESTIONS)
 
 
 # --- The note --------------------------------------------------------------------------------------

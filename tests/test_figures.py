@@ -74,11 +74,11 @@ def test_commune_from_iris_only_when_all_inhabited_iris_present(con):
     assert small == 0  # Acheville is not divided into IRIS: the census IRIS file does not cover it
 
 
-def test_comparison_table_rows(con, glossaire):
-    refs = indicateurs.references_of_commune(con, "62040")
+def test_comparison_table_rows(vue, con, glossaire):
+    refs = indicateurs.references_of_commune(vue, "62040")
     assert [t.niveau for t in refs] == ["commune", "epci", "departement", "france"]
     assert refs[1].code == "200069037"
-    comp = indicateurs.comparison(con, refs, ["revenu_median", "taux_pauvrete"], glossaire=glossaire)
+    comp = indicateurs.comparison(vue, refs, ["revenu_median", "taux_pauvrete"])
     pov = comp[comp["indicateur"] == "taux_pauvrete"].set_index("niveau")
     assert pov.loc["commune", "valeur"] == 21.0 and pov.loc["commune", "annee"] == 2018
     # No poverty rate is published for départements and France in the mirror: 'absent', never 0.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from osq_utils.errors import OsqError
-from osq_utils.indicateurs import load_glossaire
+from osq_utils.catalogues.glossaire import load_glossaire
 
 REQUIRED_THEMES = {"demographie", "menages", "revenus", "logement", "sante", "emploi"}
 

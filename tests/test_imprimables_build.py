@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from conftest import PROJECT_ROOT
-from osq_utils import audit
+from osq_utils.batch import audit
+from osq_utils.secret import registre
 
 pytestmark = pytest.mark.slow
 

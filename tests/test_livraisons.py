@@ -19,13 +19,8 @@ from livraisons import write_caf_workbook, write_csv_latin1, write_single_sheet
 
 from osq_utils import store
 from osq_utils.errors import OsqError
-from osq_utils.ingest.livraisons import (
-    fraicheur,
-    ingest_delivery,
-    load_convention,
-    load_conventions,
-    read_delivery,
-)
+from osq_utils.catalogues.conventions import fraicheur, load_convention, load_conventions
+from osq_utils.ingest.livraisons import ingest_delivery, read_delivery
 
 CONVENTIONS = PROJECT_ROOT / "data" / "conventions"
 CAF = "cnaf-caf-iris-2016-2020"
@@ -304,7 +299,9 @@ def test_new_indicator_from_a_new_excel_delivery(mirror, store_copy, tmp_path):
              "definition": "Foyers allocataires de la prime d'activité au 31 décembre.", "unite": "allocataires",
              "type": "compte", "numerateur": "Allocataires de la prime d'activité", "denominateur": None,
              "sources": ["livraison-caf-prime-activite"], "niveaux": ["iris", "commune"], "annees": [2019],
-             "sens": "neutre", "decimales": 0}
+             "sens": "neutre", "decimales": 0,
+             "seuil_secret": {"regle": "CNAF : effectifs inférieurs à 5 allocataires masqués.", "valeur": 5,
+                              "unite": "allocataires"}}
     glossary["indicateurs"].append(entry)
     glossary_copy = tmp_path / "glossaire.yml"
     glossary_copy.write_text(yaml.safe_dump(glossary, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from conftest import PROJECT_ROOT
-from osq_utils.batch.plan import TEMPLATES
+from osq_utils.notes import TYPES as TEMPLATES
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 

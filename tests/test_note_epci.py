@@ -11,10 +11,11 @@ import papermill as pm
 import pytest
 from conftest import PROJECT_ROOT
 
-from osq_utils import agglomeration as ag
 from osq_utils import indicateurs
 from osq_utils.errors import OsqError
+from osq_utils.notes import epci as ag
 from osq_utils.present import charts, fr, tables
+from osq_utils.secret.vue import Vue
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "note_epci.ipynb"
 CAPSO, SEM, BETHUNE, GPS = "200069037", "244200770", "200072460", "200059228"
@@ -22,14 +23,10 @@ COTE = ["population", "revenu_median", "taux_pauvrete", "part_logements_hlm", "a
 
 
 @pytest.fixture(scope="module")
-def cote_capso(store_file, glossaire):
-    from osq_utils import store
-
-    con = store.connect(store_file, read_only=True)
-    epci = ag.references_of_epci(con, CAPSO, glossaire)[0]
-    out = ag.communes_cote_a_cote(con, epci, COTE, glossaire)
-    con.close()
-    return out
+def cote_capso(store_file):
+    vue = Vue.ouvrir(store_file)
+    epci = ag.references_of_epci(vue, CAPSO)[0]
+    return ag.communes_cote_a_cote(vue, epci, COTE)
 
 
 def _row(cote, indicateur, code):
@@ -41,20 +38,20 @@ def _row(cote, indicateur, code):
 # --- Reference territories ------------------------------------------------------------
 
 
-def test_references_of_capso(con, glossaire):
-    refs = ag.references_of_epci(con, CAPSO, glossaire)
+def test_references_of_capso(vue, con, glossaire):
+    refs = ag.references_of_epci(vue, CAPSO)
     assert [(t.niveau, t.code) for t in refs] == [("epci", CAPSO), ("departement", "62"), ("france", "FRM")]
     assert refs[0].libelle == "CA du Pays de Saint-Omer"
     assert len(ag.communes_of_epci(con, CAPSO)) == 53
-    deps = ag.departements_of_epci(con, CAPSO, glossaire)
+    deps = ag.departements_of_epci(vue, CAPSO)
     assert [(d.code, d.part) for d in deps] == [("62", 1.0)]
-    assert "Pas-de-Calais (62)" in tables.texte_departements(deps, refs[0])
+    assert "Pas-de-Calais (62)" in ag.texte_departements(deps, refs[0])
 
 
-def test_epci_over_two_departements_takes_the_most_populated(con, glossaire, mirror_path_of):
+def test_epci_over_two_departements_takes_the_most_populated(vue, con, glossaire, mirror_path_of):
     # CA Grand Paris Sud spans Essonne and Seine-et-Marne; census populations exist for 77 only,
     # so the weight is Filosofi's persons of fiscal households (FILO2019_DISP_COM.csv, NBPERS19).
-    deps = ag.departements_of_epci(con, GPS, glossaire)
+    deps = ag.departements_of_epci(vue, GPS)
     assert [d.code for d in deps] == ["91", "77"] and deps[0].poids == "nb_personnes_menages_fiscaux"
     communes = set(ag.communes_of_epci(con, GPS))
     path = mirror_path_of("insee-filosofi-2014-2019-disp", "communes/FILO2019_DISP_COM.csv")
@@ -64,8 +61,8 @@ def test_epci_over_two_departements_takes_the_most_populated(con, glossaire, mir
     assert set(pers) == communes
     share_91 = sum(v for c, v in pers.items() if c.startswith("91")) / sum(pers.values())
     assert math.isclose(deps[0].part, share_91, rel_tol=1e-9)
-    assert ag.references_of_epci(con, GPS, glossaire)[1].code == "91"
-    text = tables.texte_departements(deps, ag.references_of_epci(con, GPS, glossaire)[0])
+    assert ag.references_of_epci(vue, GPS)[1].code == "91"
+    text = ag.texte_departements(deps, ag.references_of_epci(vue, GPS)[0])
     assert "2 départements" in text and "Essonne" in text and fr.pourcent(share_91 * 100, 0) in text
 
 
@@ -140,9 +137,9 @@ def test_tables_show_marks_and_ranks(cote_capso, glossaire):
     assert ranking.index("Saint-Omer") < ranking.index("Racquinghem")
 
 
-def test_long_epci_ranking_is_top_and_bottom(con, glossaire):
-    epci = ag.references_of_epci(con, BETHUNE, glossaire)[0]
-    cote = ag.communes_cote_a_cote(con, epci, ["revenu_median"], glossaire)
+def test_long_epci_ranking_is_top_and_bottom(vue, con, glossaire):
+    epci = ag.references_of_epci(vue, BETHUNE)[0]
+    cote = ag.communes_cote_a_cote(vue, epci, ["revenu_median"])
     assert cote["communes"].iloc[0] == 100
     html = tables.classement_table(cote, "revenu_median", glossaire, titre="Revenu", source_note="Source : x.").as_raw_html()
     ranked = int(cote["classees"].iloc[0])
@@ -156,21 +153,21 @@ def test_long_epci_ranking_is_top_and_bottom(con, glossaire):
 # --- Evolutions, small multiples -------------------------------------------------------
 
 
-def test_evolutions_keep_missing_years_missing(con, glossaire):
-    evo = ag.evolutions_communes(con, ["62040", "62765"], "revenu_median", glossaire).set_index(["code", "annee"])
+def test_evolutions_keep_missing_years_missing(vue, con, glossaire):
+    evo = ag.evolutions_communes(vue, ["62040", "62765"], "revenu_median").set_index(["code", "annee"])
     # FILO2016_DISP_COM.csv: Q216 = 17428 for Arques; no commune file was published for 2017.
     assert evo.loc[("62040", 2016), "valeur"] == 17428.0
     assert evo.loc[("62040", 2017), "statut"] == "absent" and math.isnan(evo.loc[("62040", 2017), "valeur"])
 
 
-def test_small_multiples_keep_the_largest_communes(con, glossaire):
+def test_small_multiples_keep_the_largest_communes(vue, con, glossaire):
     codes = ag.communes_of_epci(con, BETHUNE)
-    largest = ag.plus_peuplees(con, codes, 24, glossaire)
+    largest = ag.plus_peuplees(vue, codes, 24)
     assert len(largest) == 24 and largest[0] == "62119"  # Béthune, the most populated
-    assert ag.plus_peuplees(con, ag.communes_of_epci(con, CAPSO), 3, glossaire) == ["62765", "62525", "62040"]
-    epci = ag.references_of_epci(con, BETHUNE, glossaire)[0]
-    series = ag.evolutions_communes(con, largest, "revenu_median", glossaire)
-    ref = indicateurs.evolution(con, [epci], "revenu_median", glossaire)
+    assert ag.plus_peuplees(vue, ag.communes_of_epci(con, CAPSO), 3) == ["62765", "62525", "62040"]
+    epci = ag.references_of_epci(vue, BETHUNE)[0]
+    series = ag.evolutions_communes(vue, largest, "revenu_median")
+    ref = indicateurs.evolution(vue, [epci], "revenu_median")
     plot = charts.small_multiples(series, ref, glossaire["revenu_median"], nom_reference=epci.libelle,
                                   source_note="Source : Insee, Filosofi.", communes_total=len(codes))
     assert "Les 24 communes les plus peuplées sur les 100" in plot.labels.caption

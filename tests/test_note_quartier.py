@@ -11,9 +11,10 @@ import papermill as pm
 import pytest
 
 from conftest import PROJECT_ROOT
-from osq_utils import quartiers as qq
 from osq_utils.errors import OsqError
+from osq_utils.notes import quartier as qq
 from osq_utils.present import fr
+from osq_utils.secret.vue import Vue
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "note_quartier.ipynb"
 CODES = qq.COMPARABLES + qq.QPV_SEULEMENT
@@ -34,14 +35,10 @@ def _num(text: str) -> float:
 
 @pytest.fixture(scope="module")
 def saint_exupery(store_file):
-    from osq_utils import store
-    from osq_utils.indicateurs import load_glossaire
-
-    con = store.connect(store_file, read_only=True)
-    quartier = qq.quartier(con, "QP062036")
-    obs = qq.observations_qpv(con, quartier, CODES, load_glossaire())
-    yield con, quartier, obs
-    con.close()
+    vue = Vue.ouvrir(store_file)
+    quartier = qq.quartier(vue, "QP062036")
+    obs = qq.observations_qpv(vue, quartier, CODES)
+    return vue, quartier, obs
 
 
 def _value(obs, territoire_rank: int, indicateur: str, annee: int):
@@ -67,9 +64,9 @@ def test_quartier_has_its_three_communes_and_current_epci(saint_exupery):
     ("QN06236M", "géographie 2015"),  # 2024 geography: no figures in the mirror
     ("62040", "QP"),  # a commune code by mistake
 ])
-def test_unknown_qpv_code_is_a_clear_french_error(con, code, expected):
+def test_unknown_qpv_code_is_a_clear_french_error(vue, code, expected):
     with pytest.raises(OsqError) as err:
-        qq.quartier(con, code)
+        qq.quartier(vue, code)
     text = str(err.value)
     assert code in text and "code_qpv" in text and "Correction" in text and expected in err.value.correction
 
@@ -133,7 +130,7 @@ def test_gaps_in_points_for_rates_and_ratio_for_medians(saint_exupery, glossaire
     # 60,0 (data_filo18_qp_revdis.csv, tp60) - 21 (FILO2018_DISP_Pauvres_COM.csv, TP6018 for 62040)
     assert arques.at[2018, "ecart"] == pytest.approx(39.0)
     # No commune file for 2017: a hole, never a gap of 0.
-    assert arques.at[2017, "statut"] == "absent" and np.isnan(arques.at[2017, "ecart"])
+    assert arques.at[2017, "statut_ecart"] == "absent" and np.isnan(arques.at[2017, "ecart"])
     median = qq.ecarts_par_annee(obs, glossaire["revenu_median"])
     france = median[median["niveau"] == "france"].set_index("annee")
     # 12 650 (data_filo19_qp_revdis.csv DISP_MED_A19) / 21 930 (FILO2019_DISP_METROPOLE.csv Q219)
@@ -144,32 +141,32 @@ def test_gaps_in_points_for_rates_and_ratio_for_medians(saint_exupery, glossaire
 def test_gap_evolution_in_plain_words(saint_exupery, glossaire):
     _, _, obs = saint_exupery
     ind = glossaire["taux_pauvrete"]
-    evo = qq.evolution_ecarts(qq.ecarts_par_annee(obs, ind), ind).set_index("territoire")
+    evo = {ref["territoire"]: (ref, e) for ref, e in qq.evolution_ecarts(qq.ecarts_par_annee(obs, ind), ind)}
     # Arques: 59,8 - 22 = 37,8 points in 2016 (filo16 tp60, TP6016), 60,0 - 21 = 39,0 in 2018.
-    arques = evo.loc["Arques"]
-    assert (arques["annee_debut"], arques["annee_fin"]) == (2016, 2018)
-    assert arques["variation"] == pytest.approx(1.2) and arques["sens"] == "creusé"
-    text = qq.phrase_evolution(arques.to_dict() | {"territoire": "Arques"}, ind)
-    assert "l'écart s'est creusé de 1,2\u00a0point entre 2016 et 2018" in text
+    ref, arques = evo["Arques"]
+    assert (arques.annee_debut, arques.annee_fin) == (2016, 2018)
+    assert arques.variation == pytest.approx(1.2) and arques.tendance == "creuse"
+    text = qq.phrase_reference(ref, arques, ind)
+    assert text.startswith("Face à Arques, l'écart s'est creusé de 1,2\u00a0point entre 2016 et 2018")
     assert "Pas d'écart calculable en 2017" in text
     # Saint-Omer: 29,8 -> 29,0 points.
-    saint_omer = evo.loc["Saint-Omer"].to_dict() | {"territoire": "Saint-Omer"}
-    assert "l'écart s'est réduit de 0,8\u00a0point" in qq.phrase_evolution(saint_omer, ind)
+    assert "l'écart s'est réduit de 0,8\u00a0point" in qq.phrase_reference(*evo["Saint-Omer"], ind)
     # The CAPSO's poverty rate exists for 2016 only in the sources: no evolution, said so.
-    capso = evo.loc["CA du Pays de Saint-Omer"].to_dict() | {"territoire": "CA du Pays de Saint-Omer"}
-    assert "pas d'évolution calculable" in qq.phrase_evolution(capso, ind)
-    assert "la CA du Pays de Saint-Omer" in qq.phrase_evolution(capso, ind)
+    capso = qq.phrase_reference(*evo["CA du Pays de Saint-Omer"], ind)
+    assert capso.startswith("Face à la CA du Pays de Saint-Omer, l'écart n'est connu que pour 2016")
+    assert "son évolution ne peut pas être mesurée" in capso
 
 
-def test_ratio_gap_evolution_is_told_in_points_of_the_reference(saint_exupery, glossaire):
+def test_ratio_gap_evolution_uses_the_one_rule_on_printed_ratios(saint_exupery, glossaire):
     _, _, obs = saint_exupery
     ind = glossaire["revenu_median"]
-    evo = qq.evolution_ecarts(qq.ecarts_par_annee(obs, ind), ind)
-    france = evo[evo["niveau"] == "france"].iloc[0]
-    # 11 520 / 20 809 (2016: filo16 MED, FILO2016_DISP_METROPOLE Q216) -> 12 650 / 21 930 (2019)
-    assert france["variation"] == pytest.approx(100 * (12650 / 21930 - 11520 / 20809))
-    text = qq.phrase_evolution(france, ind)
-    assert "l'écart s'est réduit de 2,3\u00a0points" in text and "55,4\u00a0%" in text and "57,7\u00a0%" in text
+    ref, france = next((r, e) for r, e in qq.evolution_ecarts(qq.ecarts_par_annee(obs, ind), ind) if r["niveau"] == "france")
+    # 11 520 / 20 809 (2016: filo16 MED, FILO2016_DISP_METROPOLE Q216) = × 0,55 -> 12 650 / 21 930 (2019) = × 0,58:
+    # the gap's size went from 0,45 to 0,42, a reduction of 0,03, above the 0,02 of the stability rule.
+    assert (france.ecart_debut, france.ecart_fin, france.variation) == (0.55, 0.58, -0.03)
+    assert qq.phrase_reference(ref, france, ind) == (
+        "Face à la France métropolitaine, l'écart s'est réduit de 0,03 entre 2016 et 2019 (rapport au chiffre de la "
+        "France métropolitaine passé de ×\u00a00,55 à ×\u00a00,58).")
 
 
 def test_gap_table_and_chart_keep_holes_as_nd(saint_exupery, glossaire):
@@ -201,8 +198,8 @@ def test_job_seekers_secret_vintages_are_said(saint_exupery, glossaire):
 
 
 def test_qpv_2024_codes_of_the_communes_are_split(saint_exupery):
-    con, q, _ = saint_exupery
-    codes = qq.qpv_2024(con, [t.code for t in q.communes])
+    vue, q, _ = saint_exupery
+    codes = qq.qpv_2024(vue, [t.code for t in q.communes])
     # anct-qpv-2024-communes: Saint-Omer lists « QN06236M, QN06237M » in one cell.
     assert [c for c, _ in codes["62765"]] == ["QN06236M", "QN06237M"]
     assert [c for c, _ in codes["62040"]] == ["QN06236M"]
@@ -210,21 +207,20 @@ def test_qpv_2024_codes_of_the_communes_are_split(saint_exupery):
     assert "ni chiffres ni contours" in text and "QN06237M Quai Du commerce - Saint Sépulcre" in text
 
 
-def test_map_of_the_qpv_in_its_communes(store_file, con):
-    from IPython.display import Image
-
+def test_map_of_the_qpv_in_its_communes(store_file):
     from osq_utils.present import blocs, maps
 
     ctx = blocs.contexte(store_file)
-    image = maps.carte_qpv(ctx, qq.quartier(con, "QP062036"))
-    assert isinstance(image, Image) and image.data[:4] == b"\x89PNG"
-    assert qq.communes_sans_contour(con, qq.quartier(con, "QP062036")) == []
+    saint_exupery = qq.quartier(ctx.vue, "QP062036")
+    carte = maps.carte_qpv(ctx, saint_exupery.qpv, list(saint_exupery.communes))
+    assert carte.est_image and carte.png[:4] == b"\x89PNG" and carte._repr_markdown_() is None
+    assert qq.communes_sans_contour(ctx.vue, saint_exupery) == []
     # Bourg-en-Bresse (Ain): no commune contour in the sources -> the QPV alone, and the note says so.
-    bourg = qq.quartier(con, "QP001001")
-    missing = qq.communes_sans_contour(con, bourg)
+    bourg = qq.quartier(ctx.vue, "QP001001")
+    missing = qq.communes_sans_contour(ctx.vue, bourg)
     assert [t.code for t in missing] == ["01053"]
     assert "Bourg-en-Bresse" in qq.callout_contours(missing)
-    assert maps.carte_qpv(ctx, bourg).data[:4] == b"\x89PNG"
+    assert maps.carte_qpv(ctx, bourg.qpv, list(bourg.communes)).png[:4] == b"\x89PNG"
 
 
 # --- The notebook end to end -------------------------------------------------------------------------------

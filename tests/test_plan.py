@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from osq_utils.batch.plan import TEMPLATES, plan, theme_labels
+from osq_utils.batch.plan import plan
+from osq_utils.catalogues.themes import theme_labels
+from osq_utils.notes import TYPES as TEMPLATES
 from osq_utils.errors import OsqError
 
 

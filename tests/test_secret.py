@@ -12,16 +12,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from osq_utils import secret
+from osq_utils.catalogues.racine import chemin_donnees
+from osq_utils.catalogues.secret import load_rules, tableau_regles
+from osq_utils.secret.algorithmes import _recoverable_by_rank
 from osq_utils.errors import OsqError
 
-SECRET_DIR = Path(__file__).resolve().parent.parent / "data" / "secret"
+SECRET_DIR = chemin_donnees("secret")
 CAPSO = "200069037"
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module")
 def rules():
-    return secret.load_rules()
+    return load_rules()
 
 
 # --------------------------------------------------------------------------- 1-D property tests
@@ -105,7 +108,7 @@ def test_fast_recoverable_agrees_with_the_rank_test(data):
     cells, constraints = secret.table_constraints(values, values.sum(axis=1), values.sum(axis=0),
                                                   float(values.to_numpy().sum()) if grand else None)
     hidden = {(r, c) for r in masked.index for c in masked.columns if masked.loc[r, c]}
-    assert secret.recoverable(cells, hidden, constraints) == secret._recoverable_by_rank(cells, hidden, constraints)
+    assert secret.recoverable(cells, hidden, constraints) == _recoverable_by_rank(cells, hidden, constraints)
 
 
 def test_recoverable_detects_a_lone_secret_in_a_2d_table():
@@ -124,7 +127,7 @@ def test_every_rule_file_loads_and_covers_the_sources(rules):
                 "cnaf-caf-iris-2016-2020", "insee-rp-2016-iris", "insee-anct-qpv-2015", "qpv-occitanie",
                 "insee-bpe-2019-iris"}
     assert expected <= set(rules)
-    table = secret.glossaire_secret(rules)
+    table = tableau_regles(rules)
     assert table["description"].str.len().min() > 20
     assert rules["cnaf-caf-iris-2016-2020"].regles[1].seuils == {"public": 5.0, "partenaires": 5.0}
     assert rules["insee-bpe-2019-iris"].regles == ()
@@ -159,7 +162,7 @@ def test_bad_rule_files_give_located_french_errors(tmp_path, old, new, ligne, fr
     name = "cnaf-inconnue.yml" if "inconnue" in new and "source" in new else "cnaf-caf-iris-2016-2020.yml"
     folder = _bad_folder(tmp_path, name, GOOD.replace(old, new))
     with pytest.raises(OsqError) as err:
-        secret.load_rules(folder)
+        load_rules(folder)
     text = str(err.value)
     assert fragment in text and f"ligne {ligne}" in text and "colonne" in text and "Correction" in text
     assert name in text
@@ -168,7 +171,7 @@ def test_bad_rule_files_give_located_french_errors(tmp_path, old, new, ligne, fr
 def test_broken_yaml_is_located(tmp_path):
     folder = _bad_folder(tmp_path, "cnaf-caf-iris-2016-2020.yml", GOOD.replace("description: Essai.", "description: a : b"))
     with pytest.raises(OsqError, match="ligne 2"):
-        secret.load_rules(folder)
+        load_rules(folder)
 
 
 def test_unknown_profile_is_refused(rules):
@@ -213,7 +216,7 @@ def test_primary_masks_under_the_threshold_and_keeps_the_ledger(con, rules, tmp_
     text = (folder / "insee-filosofi-2014-2019-disp.yml").read_text(encoding="utf-8")
     (folder / "insee-filosofi-2014-2019-disp.yml").write_text(
         text.replace("seuils: {public: 50, partenaires: 50}", "seuils: {public: 90, partenaires: 50}"), encoding="utf-8")
-    strict = secret.load_rules(folder)
+    strict = load_rules(folder)
     published, ledger = secret.primary_audit(obs, strict, "public")
     # Insee, FILO2018_DISP_COM.csv: NBMENFISC18 = 88 for 62622 (Wismes), the only CAPSO commune under 90.
     assert ledger[["code", "valeur", "regle"]].values.tolist() == [["62622", 88.0, "moins_de_50_menages"]]
@@ -268,7 +271,7 @@ def test_caf_counts_under_5_are_masked_in_public_and_a_partner_threshold_differs
     # A convention file with public: 25 and partenaires: 5 masks the real 24 for the public only.
     text = GOOD.replace("[allocataires_rsa]", "[allocataires_aah]").replace("{public: 5, partenaires: 3}",
                                                                            "{public: 25, partenaires: 5}")
-    lowered = secret.load_rules(_bad_folder(tmp_path, "cnaf-caf-iris-2016-2020.yml", text))
+    lowered = load_rules(_bad_folder(tmp_path, "cnaf-caf-iris-2016-2020.yml", text))
     pub, led = secret.primary_audit(obs, lowered, "public")
     part, led_part = secret.primary_audit(obs, lowered, "partenaires")
     assert pub.loc[aah, "statut"] == "secret" and part.loc[aah, "statut"] == "ok"

@@ -15,7 +15,8 @@ import pytest
 
 from osq_utils import territoires
 from osq_utils.errors import OsqError
-from osq_utils.territoires import harmonise_cog, load_groupements, passages_between
+from osq_utils.catalogues.groupements import load_groupements
+from osq_utils.territoires import harmonise_cog, passages_between
 
 DISP = "insee-filosofi-2014-2019-disp"
 DOREMI = "insee-filosofi-2015-2016"
@@ -332,7 +333,7 @@ def test_load_groupements_without_communes(tmp_path):
         load_groupements(path)
     exc = info.value
     assert exc.fichier == path
-    assert exc.colonne == "communes"
+    assert (exc.ligne, exc.colonne) == (6, 5)  # the second grouping's entry
     assert "groupement n° 2" in exc.message and "« communes »" in exc.message
     assert "liste de communes" in exc.correction
 
@@ -343,6 +344,7 @@ def test_load_groupements_rejects_unquoted_codes(tmp_path):
     with pytest.raises(OsqError) as info:
         load_groupements(path)
     assert info.value.fichier == path
+    assert info.value.ligne == 8 and "01001" in info.value.message  # as typed, not YAML's octal 513
 
 
 def test_qpv_2024_one_code_per_row(con):

@@ -8,11 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from osq_utils import verbatims as V
+from osq_utils import territoires
+from osq_utils.catalogues import verbatims as V
 from osq_utils.errors import OsqError
 from osq_utils.present.verbatims import bloc_verbatims, date_fr, markdown_text
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+DEMO = V.dossier_verbatims() / "demo.yml"
+
+
+def existe(con):
+    return lambda niveau, code: territoires.existe(con, niveau, code)
 
 VALID = """\
 verbatims:
@@ -55,7 +61,7 @@ def make(ident, theme="logement", territoire=("commune", "62765"), diffusion="pu
 
 
 def test_demo_validates_against_the_real_store(con):
-    verbatims, report = V.load_verbatims(V.DEMO_FILE, con=con)
+    verbatims, report = V.load_verbatims(DEMO, existe=existe(con))
     assert len(verbatims) == 5
     assert len({v.id for v in verbatims}) == 5
     assert {v.territoire for v in verbatims} == {("epci", "200069037"), ("commune", "42189")}
@@ -69,7 +75,7 @@ def test_demo_validates_against_the_real_store(con):
 def test_demo_quotes_are_printed_in_their_seed_document():
     if not SEEDS.is_dir():
         pytest.skip("documents sources (shared/seeds) absents")
-    for v in V.read_verbatims(V.DEMO_FILE):
+    for v in V.read_verbatims(DEMO):
         seed = (SEEDS / v.source.fichier).read_text(encoding="utf-8")
         assert " ".join(v.texte.split()) in " ".join(seed.split()), v.id
 
@@ -120,10 +126,10 @@ def test_unknown_territory_is_checked_in_the_store(tmp_path, con):
     path = write(tmp_path, text)
     V.read_verbatims(path)  # well-formed: only the store knows it does not exist
     with pytest.raises(OsqError) as info:
-        V.read_verbatims(path, con=con)
+        V.read_verbatims(path, existe=existe(con))
     assert "commune « 62999 » absent" in info.value.message
     assert (info.value.ligne, info.value.colonne) == where(text, '"62999"')
-    assert V.read_verbatims(write(tmp_path, VALID), con=con)[0].territoire == ("commune", "62765")
+    assert V.read_verbatims(write(tmp_path, VALID), existe=existe(con))[0].territoire == ("commune", "62765")
 
 
 def test_duplicate_id_points_at_the_second_one(tmp_path):
@@ -252,7 +258,7 @@ def test_select_filters_theme_and_territories_most_specific_first(pool):
 
 
 def test_bloc_contains_quote_and_attribution(con):
-    verbatims, _ = V.load_verbatims(con=con)
+    verbatims, _ = V.load_verbatims(existe=existe(con))
     selected = V.select(verbatims, theme="acces_aux_droits", territoires=[("commune", "42189")])
     md = bloc_verbatims(selected)
     assert md.startswith("## Paroles d'acteurs\n")

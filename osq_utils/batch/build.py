@@ -10,6 +10,7 @@ Layout of rapports/<observatoire>/:
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import threading
 import time
@@ -17,12 +18,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from osq_utils import atomic, masquage, store
+from osq_utils import atomic, store
+from osq_utils.batch import audit as au
 from osq_utils.batch import execute as ex
+from osq_utils.batch import exports, pages, quarto, site
 from osq_utils.batch import fingerprint as fp
 from osq_utils.batch import plan as pl
-from osq_utils.batch import site
 from osq_utils.batch.render_pandoc import install_assets
+from osq_utils.catalogues.profils import profil as profil_de
+from osq_utils.catalogues.verbatims import fichiers_verbatims, load_verbatims, write_review_report
+from osq_utils.notes import territoires_montres
+from osq_utils.secret import registre, vue
 
 
 @dataclass
@@ -58,7 +64,8 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
     start = time.perf_counter()
     store_file = Path(store_file).resolve() if store_file else store.store_path()
     sortie = Path(sortie).resolve()
-    con = store.connect(store_file, read_only=True)
+    base = vue.base(store_file)  # the store, read-only, shared with the exports of this process
+    con = base.con
     try:
         the_plan = pl.plan(con, params)
         data_fp = fp.store_fingerprint(con)
@@ -70,12 +77,10 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
         if engine == "chaud" and not cluster and jobs and (force or not (root / "etat.json").exists()):
             ex.prewarm(min(n_jobs, len(jobs)))  # the kernels warm up while the masks are computed
         code_fp = fp.code_fingerprint()
-        ledgers = {profil: _ledger(con, jobs, profil, root, data_fp, code_fp) for profil in the_plan.profils}
+        ledgers = {profil: _ledger(base, jobs, profil, root, data_fp, code_fp) for profil in the_plan.profils}
     except BaseException:
         ex.shutdown_all_kernels()
         raise
-    finally:
-        con.close()
     write_verbatims_review(root)
     plan_seconds = time.perf_counter() - start
     reports = []
@@ -94,30 +99,26 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
     return first
 
 
-def _ledger(con, jobs: list[pl.Job], profil: str, root: Path, data_fp: str, code_fp: str) -> Path:
-    """The ledger of masked values of this profile, recomputed only when the store, the code and
-    rules, or the notes' territories changed (its signature is kept beside it)."""
+def _ledger(base, jobs: list[pl.Job], profil: str, root: Path, data_fp: str, code_fp: str) -> Path:
+    """The ledger of masked values of this profile for the territories the notes show (their kinds say
+    which), recomputed only when the store, the code and rules, or the notes changed (its signature
+    is kept beside it)."""
     path, sig_path = root / f"masques-{profil}.csv", root / f"masques-{profil}.empreinte"
-    signature = fp.combine(data_fp, code_fp, profil, *sorted(f"{j.niveau}:{j.code}" for j in jobs))
+    signature = fp.combine(data_fp, code_fp, profil, *sorted(
+        f"{j.modele}:{j.code}:{json.dumps(j.parametres, sort_keys=True, ensure_ascii=False)}" for j in jobs))
     if path.exists() and sig_path.exists() and sig_path.read_text(encoding="utf-8") == signature:
         return path
     root.mkdir(parents=True, exist_ok=True)
-    masquage.write(masquage.compute(con, jobs, profil), path)
+    registre.ecrire(registre.calculer(base, territoires_montres(base.con, jobs), profil), path)
     atomic.write_text(sig_path, signature)
     return path
 
 
 def write_verbatims_review(root: Path) -> Path:
     """The pseudonymisation report of every verbatims file, for the analyst to review (never published)."""
-    from osq_utils import verbatims as vb
-    from osq_utils.present.blocs import VERBATIMS_DIR
-
-    revisions = []
-    for path in sorted(VERBATIMS_DIR.glob("*.yml")):
-        if path.name != "themes.yml":
-            revisions += vb.load_verbatims(path)[1]
+    revisions = [rev for path in fichiers_verbatims() for rev in load_verbatims(path)[1]]
     root.mkdir(parents=True, exist_ok=True)
-    return vb.write_review_report(revisions, root / "verbatims-pseudonymisation.csv")
+    return write_review_report(revisions, root / "verbatims-pseudonymisation.csv")
 
 
 def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: Path, root: Path, store_file: Path,
@@ -126,7 +127,7 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     start = time.perf_counter()
     phases: dict[str, float] = {}
     chargements, millesimes = store_tables
-    suffix = "" if profil == "public" else f"-{profil}"
+    suffix = profil_de(profil).suffixe
     # Each note knows its profile (verbatims, detail) and the masks it must apply.
     jobs = [replace(j, parametres={**j.parametres, "profil": profil, "masques": str(ledger)}) for j in jobs]
     state_file = root / f"etat{suffix}.json"
@@ -142,16 +143,16 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     # 1. Execute the notes whose executed notebook is missing or stale; with pandoc, render each
     #    page as soon as its note is executed (the main process is idle meanwhile).
     nb_dir, log_dir, site_root = root / f"notebooks{suffix}", root / f"journaux{suffix}", root / f"site{suffix}"
-    noindex = profil != "public"
-    quarto = site.quarto_executable()
-    renderer = "quarto" if quarto else "pandoc"
+    noindex = profil_de(profil).noindex
+    quarto_exe = quarto.quarto_executable()
+    renderer = "quarto" if quarto_exe else "pandoc"
     to_run = [j for j in jobs if force or executed.get(j.slug) != prints[j.slug] or not (nb_dir / f"{j.slug}.ipynb").exists()]
     t = time.perf_counter()
     label = "Exécution et publication des notes" + (f" ({profil})" if suffix else "")
     advance = progress(label, len(to_run)) if progress and to_run else None
     # Pages are rendered here while the kernels compute: one renderer per four kernels, or every
     # local core when the notes run on a cluster.
-    pages = ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) if cluster else max(1, n_jobs // 4))
+    rendus = ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) if cluster else max(1, n_jobs // 4))
     rendering: list[Future] = []
     lock = threading.Lock()
     last_save = [0.0]
@@ -177,7 +178,7 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
                 published.pop(res.job.slug, None)
             save()  # an interrupted build resumes from here
         if res.statut == "ok" and renderer == "pandoc":
-            rendering.append(pages.submit(publish, res))
+            rendering.append(rendus.submit(publish, res))
         if advance:
             advance()
 
@@ -192,21 +193,21 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
         for r in results:
             if r.statut == "à jour" and renderer == "pandoc" and (
                     force or published.get(r.job.slug) != page_prints[r.job.slug] or not site.note_page(site_root, r.job).exists()):
-                rendering.append(pages.submit(publish, r))
+                rendering.append(rendus.submit(publish, r))
         for fut in rendering:
             fut.result()
     finally:
-        pages.shutdown(wait=True)
+        rendus.shutdown(wait=True)
         with lock:
             save(now=True)
     phases["exécution"] = time.perf_counter() - t
 
     # 2. Publish the rest of the site, then audit it.
     t = time.perf_counter()
-    if quarto:
-        staging = site.quarto_project(the_plan, results, root / f"_quarto{suffix}", site_root, chargements,
-                                      profil=profil, imprimables=imprimables, millesimes=millesimes)
-        site.render_quarto_site(quarto, staging, log_dir / "quarto.log", profil=profil)
+    if quarto_exe:
+        staging = quarto.quarto_project(the_plan, results, root / f"_quarto{suffix}", site_root, chargements,
+                                        profil=profil, imprimables=imprimables, millesimes=millesimes)
+        quarto.render_quarto_site(quarto_exe, staging, log_dir / "quarto.log", profil=profil)
         for r in results:
             if r.statut != "échec":
                 published[r.job.slug] = prints[r.job.slug]
@@ -218,29 +219,24 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
                                datetime.date.today().isoformat(),
                                *sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results))
         if state.get("pages_signature") != fixed_sig or not (site_root / "index.html").exists():
-            site.render_fixed_pages(the_plan, results, site_root, chargements, state.setdefault("pages", {}),
-                                    noindex=noindex, imprimables=imprimables, millesimes=millesimes)
+            donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex, imprimables=imprimables)
+            site.render_fixed_pages(donnees, site_root, state.setdefault("pages", {}))
             state["pages_signature"] = fixed_sig
     if noindex:
         atomic.write_text(site_root / "robots.txt", "User-agent: *\nDisallow: /\n")
-    masquage.activate(ledger)  # the exports carry the statut of masked figures, never their value
-    try:
-        site.write_exports(the_plan, results, site_root, store_file, state.setdefault("exports", {}), data_fp)
-    finally:
-        masquage.activate(None)
+    # The exports read the store through this profile's masked view: the statut of a masked figure, never its value.
+    exports.write_exports(the_plan, results, site_root, store_file, ledger, profil, state.setdefault("exports", {}), data_fp)
     phases["publication"] = time.perf_counter() - t
     fuites = []
     if audit:
         # The audit reads every published file: skipped when neither the site nor the ledger changed
         # since an audit that passed.
         t = time.perf_counter()
-        from osq_utils import audit as au
-
         signature = fp.combine(fp.file_hash(ledger), *(
             f"{f.relative_to(site_root)}:{st.st_mtime_ns}:{st.st_size}"
             for f in sorted(site_root.rglob("*")) if f.is_file() and (st := f.stat())))
         if state.get("audit") != signature:
-            fuites = au.audit(site_root, au.load_masques(ledger))
+            fuites = au.audit(site_root, registre.lire(ledger))
             state["audit"] = None if fuites else signature
         phases["audit"] = time.perf_counter() - t
     fp.save_state(state_file, state)

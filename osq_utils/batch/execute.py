@@ -30,15 +30,15 @@ from pathlib import Path
 
 from jupyter_client.blocking.client import BlockingKernelClient
 
-from osq_utils.batch.plan import Job, templates_dir
+from osq_utils.batch.plan import Job
+from osq_utils.catalogues.racine import dossier_modeles
 
 # No start-up chatter in the console, no SQLite history written for every cell.
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"]
 # Imported once per warm kernel: what every template uses.
 WARMUP = """
 import pandas, geopandas, matplotlib, matplotlib.pyplot, plotnine, great_tables, duckdb, mapclassify
-import osq_utils.indicateurs, osq_utils.present.blocs, osq_utils.present.charts, osq_utils.present.maps
-import osq_utils.present.tables
+import osq_utils.notes, osq_utils.present.charts, osq_utils.present.maps, osq_utils.present.sections
 """
 # A new session before every note: empty namespace, execution counter back to 1, figures closed.
 # IPython's reset ends with a full gc.collect() (0.1 s with the heavy libraries loaded, a tenth of a
@@ -162,7 +162,7 @@ def _start_warm_kernel():
     from jupyter_client.manager import KernelManager
 
     km = KernelManager(kernel_name="python3", client_class=f"{__name__}._ReadyClient")
-    km.start_kernel(extra_arguments=KERNEL_ARGS, cwd=str(templates_dir()))
+    km.start_kernel(extra_arguments=KERNEL_ARGS, cwd=str(dossier_modeles()))
     kc = km.client()
     kc.start_channels()
     try:
@@ -278,7 +278,7 @@ def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "cha
         try:
             # papermill's `cwd` chdirs the calling process: only for fresh kernels, which run in
             # worker processes; a warm kernel already runs in the templates folder.
-            kwargs = {"cwd": str(templates_dir())} if engine != "chaud" else {}
+            kwargs = {"cwd": str(dossier_modeles())} if engine != "chaud" else {}
             if engine == "chaud":
                 kwargs["km"] = _warm_kernel()
                 kwargs["engine_name"] = _warm_engine()

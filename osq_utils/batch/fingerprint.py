@@ -1,8 +1,9 @@
 """Fingerprints for incremental builds.
 
-A note is re-executed only when its template, its parameters, the package code,
-the reference files (glossary, sources catalogue) or the data in the store
-changed. Quarto's freeze does not see data changes; this does.
+A note is re-executed only when its template, its parameters (and the files they name), the
+package code, the reference files (every file a catalogue loader reads: glossary, sources
+catalogue, secret rules, conventions, themes, groupings, verbatims, guides) or the data in the
+store changed. Quarto's freeze does not see data changes; this does.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ import json
 from pathlib import Path
 
 from osq_utils import atomic
+from osq_utils.catalogues import fichiers_references
+from osq_utils.catalogues.racine import affichable
 
 PACKAGE = Path(__file__).resolve().parents[1]
-PROJECT_ROOT = PACKAGE.parent
-REFERENCE_FILES = [PROJECT_ROOT / "data" / "glossaire.yml", PROJECT_ROOT / "data" / "sources.yml"]
-# Reference folders a note or a page reads: secret rules, partner conventions, ABS themes, verbatims, guides.
-REFERENCE_DIRS = [PROJECT_ROOT / "data" / d for d in ("secret", "conventions", "abs", "verbatims")] + [
-    PROJECT_ROOT / "docs" / "guides"]
 
 # Tables whose content a note may read, with the columns that matter.
 STORE_TABLES = {
@@ -45,16 +43,10 @@ def file_hash(path: Path) -> str:
 
 
 def code_fingerprint() -> str:
-    """The package's Python code, templates and reference files."""
-    import os
-
-    glossary = [Path(os.environ["OSQ_GLOSSAIRE"])] if os.environ.get("OSQ_GLOSSAIRE") else []
-    files = (sorted(PACKAGE.rglob("*.py")) + sorted((PACKAGE / "batch" / "templates").glob("*")) + REFERENCE_FILES + glossary
-             + [f for d in REFERENCE_DIRS for f in sorted(d.glob("*")) if f.is_file()])
-    def name(f: Path) -> str:
-        return str(f.relative_to(PROJECT_ROOT)) if f.is_relative_to(PROJECT_ROOT) else str(f)
-
-    return _sha(*(f"{name(f)}:{file_hash(f)}" for f in files if f.exists()))
+    """The package's Python code and templates, and every reference file the catalogues read."""
+    files = (sorted(PACKAGE.rglob("*.py")) + sorted((PACKAGE / "batch" / "templates").glob("*"))
+             + fichiers_references())
+    return _sha(*(f"{affichable(f)}:{file_hash(f)}" for f in files if f.is_file()))
 
 
 def store_fingerprint(con) -> str:
@@ -71,7 +63,10 @@ def combine(*parts: str) -> str:
 
 
 def job_fingerprint(template_hash: str, parametres: dict, code_fp: str, data_fp: str) -> str:
-    return _sha(template_hash, json.dumps(parametres, sort_keys=True, ensure_ascii=False), code_fp, data_fp)
+    """A note's fingerprint; a parameter naming a file (groupings) counts by the file's content."""
+    files = sorted(f"{v}:{file_hash(Path(v))}" for v in parametres.values()
+                   if isinstance(v, str) and v.endswith((".yml", ".yaml")) and Path(v).is_file())
+    return _sha(template_hash, json.dumps(parametres, sort_keys=True, ensure_ascii=False), code_fp, data_fp, *files)
 
 
 def load_state(path: Path) -> dict:

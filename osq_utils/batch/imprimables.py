@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -71,14 +72,17 @@ def _pandoc_args(media_dir: Path, *, title: str, subtitle: str | None, site_titl
 
 
 def _pandoc(markdown: str, to: str, args: list[str], outputfile: Path, cwd: Path) -> None:
-    try:
-        pypandoc.convert_text(markdown, to=to, format=MARKDOWN_FORMAT, extra_args=args,
-                              outputfile=str(outputfile), cworkdir=str(cwd))
-    except RuntimeError as exc:
+    """pandoc run in `cwd` as a child process. pypandoc's `cworkdir` changes the whole build process's
+    folder while other threads run papermill (which writes notebooks relative to it): never use it."""
+    proc = subprocess.run([pypandoc.get_pandoc_path(), f"--from={MARKDOWN_FORMAT}", f"--to={to}", *args,
+                           f"--output={outputfile}"], input=markdown.encode("utf-8"), cwd=str(cwd),
+                          capture_output=True, check=False)
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
         raise OsqError(
-            f"pandoc n'a pas pu produire la version {to} de la note : {exc}",
+            f"pandoc n'a pas pu produire la version {to} de la note : {detail[-1] if detail else proc.returncode}",
             correction="vérifier le carnet exécuté (sorties, images) et relancer « osq build ».",
-        ) from exc
+        )
 
 
 def render_pdf(markdown: str, media_dir: Path, out_path: Path, *, title: str,

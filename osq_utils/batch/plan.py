@@ -1,63 +1,33 @@
-"""Plan the jobs (template × territory) of an observatory from its params file."""
+"""Plan the jobs (kind of note × territory × theme) of an observatory from its params file.
+
+Every check that could make a build fail is made here, before any note runs, and `osq check`
+runs this same function: an error names the params file, the line, the column and the fix.
+"""
 
 from __future__ import annotations
 
-import os
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
-
-import yaml
 
 from osq_utils import territoires
+from osq_utils.catalogues.glossaire import load_glossaire
+from osq_utils.catalogues.groupements import load_groupements
+from osq_utils.catalogues.lecture_yaml import Document, lire_yaml
+from osq_utils.catalogues.profils import CORRECTION as CORRECTION_PROFILS
+from osq_utils.catalogues.profils import PROFILS
+from osq_utils.catalogues.themes import theme_labels
 from osq_utils.errors import OsqError
+from osq_utils.notes import TYPES, ParametreInvalide, TypeNote
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ABS_THEMES = PROJECT_ROOT / "data" / "abs" / "themes.yml"
-
-
-def templates_dir() -> Path:
-    """Templates folder: the project's notebooks/, or $OSQ_NOTEBOOKS (an observatory's own templates)."""
-    return Path(os.environ.get("OSQ_NOTEBOOKS", PROJECT_ROOT / "notebooks"))
-
-
-class Modele(NamedTuple):
-    niveau: str  # territory level of one note
-    parametre: str  # papermill parameter holding the territory code
-    libelle: str
-    pluriel: str
-    prefixe: str  # of the note's slug
-
-
-TEMPLATES = {
-    "note_communale": Modele("commune", "code_commune", "Note communale", "Notes communales", "communale"),
-    "note_quartier": Modele("qpv", "code_qpv", "Note de quartier", "Notes de quartier (QPV)", "quartier"),
-    "note_epci": Modele("epci", "code_epci", "Note d'agglomération", "Notes d'agglomération", "epci"),
-    "abs_ccas": Modele("commune", "code_commune", "Analyse des besoins sociaux",
-                       "Analyses des besoins sociaux (CCAS)", "abs"),
-    "evaluation_cdv": Modele("epci", "code_epci", "Évaluation du contrat de ville",
-                             "Évaluations du contrat de ville", "evaluation"),
-}
-# Note entries' keys whose value is a project file or folder (relative to where osq runs).
-PATH_KEYS = ("groupements", "enjeux")
-
-
-def theme_labels() -> dict[str, str]:
-    """Themes a note may be run for: the ABS themes (data/abs/themes.yml), then the glossary's."""
-    from osq_utils.indicateurs import load_glossaire
-
-    out: dict[str, str] = {}
-    if ABS_THEMES.exists():
-        raw = yaml.safe_load(ABS_THEMES.read_text(encoding="utf-8")) or {}
-        raw = raw.get("themes", raw)
-        items = raw.items() if isinstance(raw, dict) else ((t.get("id") or t.get("code"), t) for t in raw)
-        for key, spec in items:
-            out[str(key)] = spec.get("libelle", key) if isinstance(spec, dict) else str(spec)
-    for key, label in load_glossaire().themes.items():
-        out.setdefault(key, label)
-    return out
+# Keys of a note entry. Path keys name a project file or folder (relative to where osq runs); each is
+# accepted only by the kinds whose template takes it.
+CLES_NOTE = ("modele", "territoires", "themes", "groupements", "enjeux", "parametres")
+CLES_CHEMINS = {"groupements": ("note_communale",), "enjeux": ("abs_ccas",)}
+CLES_TERRITOIRES = ("communes", "epci", "departements", "qpv")
+IDENTIFIANT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 @dataclass(frozen=True)
@@ -76,8 +46,12 @@ class Job:
         return self.libelle if not self.theme_libelle else f"{self.libelle} · {self.theme_libelle}"
 
     @property
+    def type(self) -> TypeNote:
+        return TYPES[self.modele]
+
+    @property
     def template(self) -> Path:
-        return templates_dir() / f"{self.modele}.ipynb"
+        return self.type.template
 
 
 @dataclass(frozen=True)
@@ -90,22 +64,16 @@ class Plan:
     profils: tuple[str, ...] = ("public",)  # one published site per diffusion profile
 
 
-def _line_of(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-def _find_node(root: yaml.Node, *path) -> yaml.Node | None:
-    node = root
-    for key in path:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == key), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            node = node.value[key] if key < len(node.value) else None
-        else:
-            return None
-        if node is None:
-            return None
-    return node
+def job(con, modele: str, code: str, theme: str | None = None, parametres: dict | None = None) -> Job:
+    """One job outside a params file (osq preview): the kind's slug, parameter and theme label."""
+    kind = TYPES[modele]
+    theme = theme or kind.theme_defaut if kind.par_theme else None
+    if parametres is None and kind.apercu is not None:
+        parametres = kind.apercu(con, code)
+    params = {kind.parametre: code, **(parametres or {}), **({"theme": theme} if theme else {})}
+    label = territoires.libelle(con, kind.niveau, code) or code
+    return Job(modele, kind.niveau, code, label, kind.slug(code, theme), params, theme,
+               theme_labels().get(theme) if theme else None)
 
 
 def slugify(text: str) -> str:
@@ -113,102 +81,137 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
-def load_params(path: Path) -> tuple[dict, yaml.Node]:
+def load_params(path: Path | str) -> Document:
     path = Path(path)
     if not path.exists():
         raise OsqError("fichier de paramètres introuvable", fichier=path,
                        correction="indiquez un fichier du dossier params/, par exemple params/capso.yml.")
-    text = path.read_text(encoding="utf-8")
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise OsqError(f"YAML invalide : {getattr(exc, 'problem', exc)}", fichier=path,
-                       ligne=mark.line + 1 if mark else None, colonne=mark.column + 1 if mark else None,
-                       correction="vérifiez l'indentation et les deux-points de cette ligne.") from exc
-    return data, node
+    return lire_yaml(path, quoi="fichier de paramètres")
 
 
-def plan(con, params_file: Path) -> Plan:
-    """Read a params file and list its jobs; unknown codes are located French errors."""
-    data, root = load_params(params_file)
+def _suggestion(key: str, allowed) -> str:
+    close = difflib.get_close_matches(str(key), list(allowed), n=1)
+    return f" (vouliez-vous écrire « {close[0]} » ?)" if close else ""
+
+
+def plan(con, params_file: Path | str) -> Plan:
+    """Read a params file and list its jobs; every error is located in the file."""
+    params_file = Path(params_file)
+    doc = load_params(params_file)
+    data = doc.donnees if isinstance(doc.donnees, dict) else {}
     obs = data.get("observatoire") or {}
-    if "id" not in obs:
-        raise OsqError("clé « observatoire.id » manquante", fichier=params_file, ligne=1, colonne="observatoire",
-                       correction="ajoutez un identifiant court, par exemple « id: capso ».")
+    if not isinstance(obs, dict) or "id" not in obs:
+        raise doc.erreur("clé « observatoire.id » manquante", "observatoire",
+                         correction="ajoutez un identifiant court, par exemple « id: capso ».")
+    ident = str(obs["id"])
+    if not IDENTIFIANT.match(ident):
+        raise doc.erreur(f"identifiant d'observatoire « {ident} » invalide : il nomme le dossier des rapports",
+                         "observatoire", "id", correction="écrivez des minuscules, chiffres, tirets ou soulignés, "
+                         "par exemple « capso » ou « saint-etienne ».")
+    notes = data.get("notes")
+    if not isinstance(notes, list) or not notes:
+        raise doc.erreur("aucune note à construire : la liste « notes: » est absente ou vide", "notes",
+                         correction="ajoutez sous « notes: » au moins une entrée « - modele: note_communale » avec "
+                                    "ses « territoires: ».")
+    glossaire = load_glossaire()
+    labels_themes: dict[str, str] | None = None
     jobs: list[Job] = []
-    themes_known = None
-    for i, note in enumerate(data.get("notes") or []):
+    for i, note in enumerate(notes):
+        here = ("notes", i)
+        if not isinstance(note, dict):
+            raise doc.erreur(f"note n° {i + 1} mal formée", *here,
+                             correction="commencez chaque note par « - modele: … » suivi de ses « territoires: ».")
+        for key in note:
+            if key not in CLES_NOTE:
+                raise doc.erreur(f"clé « {key} » inconnue dans la note n° {i + 1}{_suggestion(key, CLES_NOTE)}",
+                                 *here, key, cle=True, correction=f"clés possibles : {', '.join(CLES_NOTE)}.")
         modele = note.get("modele")
-        node = _find_node(root, "notes", i, "modele")
-        if modele not in TEMPLATES:
-            line, col = _line_of(node) if node else (None, None)
-            raise OsqError(f"modèle de note « {modele} » inconnu", fichier=params_file, ligne=line, colonne=col,
-                           correction=f"modèles disponibles : {', '.join(TEMPLATES)}.")
-        spec = TEMPLATES[modele]
-        codes = _codes_for(con, note, root, i, params_file, spec.niveau)
-        labels = territoires.libelles(con, spec.niveau, codes)
-        extra = dict(note.get("parametres") or {})
-        for key in PATH_KEYS:
+        if modele not in TYPES:
+            raise doc.erreur(f"modèle de note « {modele} » inconnu{_suggestion(modele, TYPES)}", *here, "modele",
+                             correction=f"modèles disponibles : {', '.join(TYPES)}.")
+        kind = TYPES[modele]
+        codes = _codes_for(con, doc, note, i, kind)
+        labels = territoires.libelles(con, kind.niveau, codes)
+        extra = _parametres(doc, note, i, kind)
+        for key, kinds in CLES_CHEMINS.items():
             if key in note:
-                extra[key] = str(_project_path(con, note[key], root, i, key, params_file))
-        themes = [None]
-        if "themes" in note:
-            themes_known = themes_known or theme_labels()
-            themes = [str(t) for t in _as_list(note["themes"])]
+                if modele not in kinds:
+                    raise doc.erreur(f"la clé « {key} » ne s'applique pas au modèle « {modele} »", *here, key, cle=True,
+                                     correction=f"elle sert aux modèles : {', '.join(kinds)} ; retirez-la de cette note.")
+                extra[key] = str(_project_path(con, doc, note[key], i, key))
+        themes: list[str | None] = [None]
+        if kind.par_theme or "themes" in note:
+            if not kind.par_theme:
+                raise doc.erreur(f"le modèle « {modele} » ne se décline pas par thème", *here, "themes", cle=True,
+                                 correction="retirez « themes: » de cette note (seules les analyses des besoins "
+                                            "sociaux, abs_ccas, ont une note par thème).")
+            labels_themes = labels_themes or theme_labels(glossaire)
+            raw = note.get("themes")
+            if not raw:
+                raise doc.erreur(f"aucun thème pour le modèle « {modele} »", *here,
+                                 correction=f"listez ses thèmes : « themes: [{kind.theme_defaut}] » ; thèmes "
+                                            f"disponibles : {', '.join(labels_themes)}.")
+            themes = [str(t) for t in _as_list(raw)]
             for j, theme in enumerate(themes):
-                if theme not in themes_known:
-                    line, col = _position(root, params_file, "notes", i, "themes", j)
-                    raise OsqError(f"thème « {theme} » inconnu", fichier=params_file, ligne=line, colonne=col,
-                                   correction=f"thèmes disponibles : {', '.join(themes_known)}.")
+                if theme not in labels_themes:
+                    path = (*here, "themes", j) if isinstance(raw, list) else (*here, "themes")
+                    raise doc.erreur(f"thème « {theme} » inconnu{_suggestion(theme, labels_themes)}", *path,
+                                     correction=f"thèmes disponibles : {', '.join(labels_themes)}.")
         for code in codes:
+            if kind.valider is not None:
+                try:
+                    kind.valider(con, code, extra, glossaire)
+                except ParametreInvalide as exc:
+                    line, col = doc.position(*here, *exc.chemin)
+                    raise OsqError(f"note n° {i + 1} ({modele}, {labels.get(code, code)}) : {exc.message}",
+                                   fichier=params_file, ligne=line, colonne=col, correction=exc.correction) from None
             for theme in themes:
-                params = {spec.parametre: code, **extra}
-                slug = f"{spec.prefixe}-{code}"
+                params = {kind.parametre: code, **extra}
                 if theme:
                     params["theme"] = theme
-                    slug += f"-{theme}"
                 if "enjeux" in extra:
                     params["enjeux"], params["enjeux_fichier"] = _enjeux(Path(extra["enjeux"]), code, theme)
-                jobs.append(Job(modele, spec.niveau, code, labels.get(code, code), slug, params, theme,
-                                themes_known.get(theme) if theme and themes_known else None))
-    return Plan(str(obs["id"]), obs.get("titre", obs["id"]), obs.get("description", ""), Path(params_file), jobs,
-                _profils(obs, root, params_file))
+                jobs.append(Job(modele, kind.niveau, code, labels.get(code, code), kind.slug(code, theme), params, theme,
+                                labels_themes.get(theme) if theme and labels_themes else None))
+    return Plan(ident, obs.get("titre", ident), obs.get("description", ""), params_file, jobs, _profils(doc, obs))
 
 
-PROFILS = ("public", "partenaires")
+def _parametres(doc: Document, note: dict, i: int, kind: TypeNote) -> dict:
+    """The entry's `parametres:`, only the keys its template takes."""
+    raw = note.get("parametres") or {}
+    if not isinstance(raw, dict):
+        raise doc.erreur("« parametres » doit associer une valeur à chaque paramètre", "notes", i, "parametres",
+                         correction="écrivez « parametres: » puis une ligne « nom: valeur » par paramètre.")
+    for key in raw:
+        if key not in kind.parametres:
+            possibles = ", ".join(kind.parametres) or "aucun"
+            raise doc.erreur(f"paramètre « {key} » inconnu pour le modèle « {kind.modele} »"
+                             f"{_suggestion(key, kind.parametres)}", "notes", i, "parametres", key, cle=True,
+                             correction=f"paramètres de ce modèle : {possibles}.")
+    return dict(raw)
 
 
-def _profils(obs: dict, root, params_file: Path) -> tuple[str, ...]:
+def _profils(doc: Document, obs: dict) -> tuple[str, ...]:
     """observatoire.profils: the diffusion profiles to publish (public first); default public only."""
-    profils = [str(p) for p in _as_list(obs.get("profils") or ["public"])]
+    raw = obs.get("profils") or ["public"]
+    profils = [str(p) for p in _as_list(raw)]
     for j, profil in enumerate(profils):
         if profil not in PROFILS:
-            node = _find_node(root, "observatoire", "profils")
-            sub = node.value[j] if isinstance(node, yaml.SequenceNode) else node
-            line, col = _line_of(sub) if sub is not None else (None, None)
-            raise OsqError(f"profil de diffusion « {profil} » inconnu", fichier=params_file, ligne=line, colonne=col,
-                           correction="profils possibles : public (site ouvert) et partenaires (site réservé).")
+            path = ("observatoire", "profils", j) if isinstance(raw, list) else ("observatoire", "profils")
+            raise doc.erreur(f"profil de diffusion « {profil} » inconnu", *path, correction=CORRECTION_PROFILS)
     return tuple(sorted(dict.fromkeys(profils), key=PROFILS.index))
 
 
-def _position(root, params_file, *path) -> tuple[int | None, int | None]:
-    node = _find_node(root, *path)
-    return _line_of(node) if node is not None else (None, None)
-
-
-def _project_path(con, value, root, i: int, key: str, params_file: Path) -> Path:
+def _project_path(con, doc: Document, value, i: int, key: str) -> Path:
     """A file or folder named in a params file, relative to the project folder (where osq runs)."""
     path = Path(str(value))
     path = path if path.is_absolute() else Path.cwd() / path
     if not path.exists():
-        line, col = _position(root, params_file, "notes", i, key)
-        raise OsqError(f"« {key} » : {value} introuvable", fichier=params_file, ligne=line, colonne=col,
-                       correction="indiquez un chemin relatif au dossier du projet, par exemple "
-                                  + ("data/territoires/capso.yml." if key == "groupements" else "params/capso/enjeux."))
-    if key == "groupements":
-        territoires.load_groupements(path, con)  # a located error now, rather than a failed note per commune
+        raise doc.erreur(f"« {key} » : {value} introuvable", "notes", i, key,
+                         correction="indiquez un chemin relatif au dossier du projet, par exemple "
+                                    + ("data/territoires/capso.yml." if key == "groupements" else "params/capso/enjeux."))
+    if key == "groupements":  # a located error now, rather than a failed note per commune
+        load_groupements(path, territoires.communes_connues(con))
     return path.resolve()
 
 
@@ -226,86 +229,91 @@ def _enjeux(folder: Path, code: str, theme: str | None) -> tuple[str, str]:
     return text, shown
 
 
-def _codes_for(con, note: dict, root, i: int, params_file: Path, niveau: str = "commune") -> list[str]:
-    """Territory codes of one note entry, at the template's level.
+def _codes_for(con, doc: Document, note: dict, i: int, kind: TypeNote) -> list[str]:
+    """Territory codes of one note entry, at the kind's level.
 
-    `territoires` may name communes, EPCI, départements or QPV; a QPV note of an EPCI
-    covers the QPV of its communes, an EPCI note of a département the EPCI of its communes.
+    `territoires` may name communes, EPCI, départements or QPV; a QPV note of an EPCI covers the
+    QPV of its communes, an EPCI note of a département the EPCI of its communes.
     """
-    terr = note.get("territoires") or {}
-    if niveau == "epci" and set(terr) <= {"epci"}:
-        codes = [str(c) for c in _as_list(terr.get("epci") or [])]
-        for j, code in enumerate(codes):
-            if not territoires.communes_of(con, "epci", code):
-                line, col = _position(root, params_file, "notes", i, "territoires", "epci", j) if isinstance(
-                    terr.get("epci"), list) else _position(root, params_file, "notes", i, "territoires", "epci")
-                raise OsqError(f"EPCI « {code} » inconnu (aucune commune membre dans les référentiels)",
-                               fichier=params_file, ligne=line, colonne=col,
-                               correction="indiquez le numéro SIREN à 9 chiffres de l'intercommunalité, entre guillemets.")
-        return list(dict.fromkeys(codes))
-    qpv_codes: list[str] = []
-    if "qpv" in terr:
-        node = _find_node(root, "notes", i, "territoires", "qpv")
-        for j, code in enumerate(_as_list(terr["qpv"])):
-            if territoires.libelle(con, "qpv", str(code)) is None:
-                sub = node.value[j] if isinstance(node, yaml.SequenceNode) else node
-                line, col = _line_of(sub) if sub is not None else (None, None)
-                raise OsqError(f"quartier « {code} » inconnu de la géographie prioritaire 2015", fichier=params_file,
-                               ligne=line, colonne=col,
-                               correction="indiquez le code du quartier, par exemple \"QP062036\" (liste officielle des QPV 2015).")
-            qpv_codes.append(str(code))
-        if niveau != "qpv":
-            raise OsqError(f"le modèle « {note.get('modele')} » ne porte pas sur des quartiers", fichier=params_file,
-                           ligne=_position(root, params_file, "notes", i, "territoires", "qpv")[0], colonne="qpv",
-                           correction="indiquez des communes, des EPCI ou des départements.")
-    communes = _commune_codes(con, terr, root, i, params_file)
-    if niveau == "commune":
-        return communes
-    if niveau == "qpv":
-        found = {q for code in communes for q in territoires.qpv_of_commune(con, code)}
-        return list(dict.fromkeys(qpv_codes + sorted(found - set(qpv_codes))))
-    # EPCI of the listed communes or départements, in order of first appearance.
-    return list(dict.fromkeys(e for e in (territoires.parent(con, "commune", c, "epci") for c in communes) if e))
+    here = ("notes", i, "territoires")
+    terr = note.get("territoires")
+    if not isinstance(terr, dict) or not terr:
+        raise doc.erreur(f"note n° {i + 1} ({kind.modele}) sans territoire", "notes", i,
+                         correction="ajoutez « territoires: » avec des communes, des EPCI, des départements ou des "
+                                    'quartiers, par exemple « territoires: {epci: "200069037"} ».')
+    for key in terr:
+        if key not in CLES_TERRITOIRES:
+            raise doc.erreur(f"type de territoire « {key} » inconnu{_suggestion(key, CLES_TERRITOIRES)}", *here, key,
+                             cle=True, correction=f"types possibles : {', '.join(CLES_TERRITOIRES)}.")
+    if kind.niveau == "epci" and set(terr) <= {"epci"}:
+        codes = _codes_epci(con, doc, terr, here)
+    else:
+        qpv_codes: list[str] = []
+        if "qpv" in terr:
+            if kind.niveau != "qpv":
+                raise doc.erreur(f"le modèle « {kind.modele} » ne porte pas sur des quartiers", *here, "qpv", cle=True,
+                                 correction="indiquez des communes, des EPCI ou des départements.")
+            for j, code in enumerate(_as_list(terr["qpv"])):
+                if territoires.libelle(con, "qpv", str(code)) is None:
+                    raise doc.erreur(f"quartier « {code} » inconnu de la géographie prioritaire 2015",
+                                     *_item(here, "qpv", terr, j),
+                                     correction='indiquez le code du quartier, par exemple "QP062036" (liste '
+                                                "officielle des QPV 2015).")
+                qpv_codes.append(str(code))
+        communes = _commune_codes(con, doc, terr, here)
+        if kind.niveau == "commune":
+            codes = communes
+        elif kind.niveau == "qpv":
+            found = {q for code in communes for q in territoires.qpv_of_commune(con, code)}
+            codes = list(dict.fromkeys(qpv_codes + sorted(found - set(qpv_codes))))
+        else:  # EPCI of the listed communes or départements, in order of first appearance
+            codes = list(dict.fromkeys(e for e in (territoires.parent(con, "commune", c, "epci") for c in communes) if e))
+    if not codes:
+        raise doc.erreur(f"aucun territoire de niveau « {kind.niveau} » pour le modèle « {kind.modele} »", *here,
+                         correction="vérifiez les territoires de cette note (par exemple, des communes sans quartier "
+                                    "prioritaire ne donnent aucune note de quartier).")
+    return codes
 
 
-def _commune_codes(con, terr: dict, root, i: int, params_file: Path) -> list[str]:
+def _item(here: tuple, key: str, terr: dict, j: int) -> tuple:
+    return (*here, key, j) if isinstance(terr[key], list) else (*here, key)
+
+
+def _codes_epci(con, doc: Document, terr: dict, here: tuple) -> list[str]:
+    codes = [str(c) for c in _as_list(terr.get("epci") or [])]
+    for j, code in enumerate(codes):
+        if not territoires.communes_of(con, "epci", code):
+            raise doc.erreur(f"EPCI « {code} » inconnu (aucune commune membre dans les référentiels)",
+                             *_item(here, "epci", terr, j),
+                             correction="indiquez le numéro SIREN à 9 chiffres de l'intercommunalité, entre guillemets.")
+    return list(dict.fromkeys(codes))
+
+
+def _commune_codes(con, doc: Document, terr: dict, here: tuple) -> list[str]:
     codes: list[str] = []
     if "epci" in terr:
-        for j, epci in enumerate(_as_list(terr["epci"])):
-            found = territoires.communes_of(con, "epci", str(epci))
-            if not found:
-                node = _find_node(root, "notes", i, "territoires", "epci")
-                if node is not None and isinstance(node, yaml.SequenceNode):
-                    node = node.value[j]
-                line, col = _line_of(node) if node else (None, None)
-                raise OsqError(f"EPCI « {epci} » inconnu (aucune commune membre dans les référentiels)",
-                               fichier=params_file, ligne=line, colonne=col,
-                               correction="indiquez le numéro SIREN à 9 chiffres de l'intercommunalité, entre guillemets.")
-            codes += found
+        for epci in _codes_epci(con, doc, terr, here):
+            codes += territoires.communes_of(con, "epci", epci)
     if "departements" in terr:
         for j, dep in enumerate(_as_list(terr["departements"])):
             found = territoires.communes_of(con, "departement", str(dep))
             if not found or not isinstance(dep, str):
-                node = _find_node(root, "notes", i, "territoires", "departements")
-                if node is not None and isinstance(node, yaml.SequenceNode):
-                    node = node.value[j]
-                line, col = _line_of(node) if node else (None, None)
-                raise OsqError(f"département « {dep} » inconnu ou écrit sans guillemets", fichier=params_file,
-                               ligne=line, colonne=col, correction='écrivez le code entre guillemets, par exemple "62" ou "2A".')
+                raise doc.erreur(f"département « {dep} » inconnu ou écrit sans guillemets",
+                                 *_item(here, "departements", terr, j),
+                                 correction='écrivez le code entre guillemets, par exemple "62" ou "2A".')
             codes += found
     if "communes" in terr:
-        node = _find_node(root, "notes", i, "territoires", "communes")
         for j, code in enumerate(_as_list(terr["communes"])):
             code_str = str(code)
             if territoires.check_commune_codes(con, [code_str]):
-                sub = node.value[j] if isinstance(node, yaml.SequenceNode) else node
-                line, col = _line_of(sub) if sub else (None, None)
+                where = _item(here, "communes", terr, j)
                 hint = ""
                 if isinstance(code, int) or (code_str.isdigit() and len(code_str) == 4):
-                    hint = " Un code écrit sans guillemets est lu comme un nombre et perd son zéro initial."
-                raise OsqError(f"code commune « {code_str} » inconnu du code officiel géographique.{hint}",
-                               fichier=params_file, ligne=line, colonne=col,
-                               correction='écrivez le code INSEE à 5 caractères entre guillemets, par exemple "62040" ou "2A004".')
+                    hint = (f" Écrit sans guillemets, « {doc.ecrit(*where) or code_str} » est lu comme un nombre "
+                            "et perd son zéro initial.")
+                raise doc.erreur(f"code commune « {code_str} » inconnu du code officiel géographique.{hint}", *where,
+                                 correction='écrivez le code INSEE à 5 caractères entre guillemets, par exemple '
+                                            '"62040" ou "2A004".')
             codes.append(code_str)
     return list(dict.fromkeys(codes))
 

@@ -8,7 +8,9 @@ from typing import Callable
 from osq_utils import store
 from osq_utils.ingest import contours, filosofi, iris_data, qpv, referentiels
 from osq_utils.ingest.base import IngestResult, PathOf
-from osq_utils.sources import Source, load_catalogue, source_file
+from osq_utils.catalogues.sources import Source, load_catalogue
+from osq_utils.catalogues.sources import source as source_du_catalogue
+from osq_utils.sources import source_file
 
 Reader = Callable[[Source, PathOf], IngestResult]
 
@@ -36,7 +38,7 @@ ORDER = ["cog", "cogugaison", "etalab_decoupage", "iris_reference"]
 
 
 def ordered_sources(catalogue: dict[str, Source], ids: list[str] | None = None) -> list[Source]:
-    chosen = [catalogue[i] for i in ids] if ids else list(catalogue.values())
+    chosen = [source_du_catalogue(i, catalogue) for i in ids] if ids else list(catalogue.values())
     return sorted(chosen, key=lambda s: (ORDER.index(s.lecteur) if s.lecteur in ORDER else len(ORDER), s.id))
 
 

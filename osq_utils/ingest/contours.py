@@ -15,7 +15,7 @@ import pandas as pd
 from osq_utils.errors import OsqError
 from osq_utils.ingest.base import IngestResult, PathOf, memberships, observations, territories
 from osq_utils.ingest.tabular import Rejets, read_csv_text, read_validated
-from osq_utils.sources import Source
+from osq_utils.catalogues.sources import Source
 
 
 def _read_geo(path, **kwargs) -> gpd.GeoDataFrame:

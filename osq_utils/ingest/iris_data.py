@@ -12,7 +12,7 @@ import pandas as pd
 
 from osq_utils.ingest.base import IngestResult, PathOf, observations, rate
 from osq_utils.ingest.tabular import Rejets, parse_numbers, read_csv_text, read_validated, require_columns, validate_codes, validate_unique
-from osq_utils.sources import Source
+from osq_utils.catalogues.sources import Source
 
 # indicator -> (numerator columns, denominator columns), census 2016 by IRIS.
 POP_AGES = ["P16_POP0014", "P16_POP1529", "P16_POP3044", "P16_POP4559", "P16_POP6074", "P16_POP75P"]

@@ -12,7 +12,7 @@ import pandas as pd
 
 from osq_utils.ingest.base import IngestResult, PathOf, observations
 from osq_utils.ingest.tabular import Rejets, parse_numbers, read_csv_text, require_columns, validate_codes, validate_unique
-from osq_utils.sources import Source
+from osq_utils.catalogues.sources import Source
 
 TOTAL_ROW = {"Ensemble": "ligne de total « Ensemble des QPV »"}
 # Filosofi by QPV: indicator -> lower-case column stem ('_aYY' appended).

@@ -6,67 +6,81 @@ Notebooks call these and display the returned markdown; they hold no data logic.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from osq_utils import indicateurs, store
-from osq_utils.indicateurs import Glossaire, Territoire
+from osq_utils import indicateurs
+from osq_utils.catalogues.glossaire import Glossaire, load_glossaire
+from osq_utils.catalogues.groupements import Groupement, load_groupements
+from osq_utils.catalogues.sources import Source, load_catalogue
+from osq_utils.indicateurs import Territoire
+from osq_utils.indicateurs.ecarts import ecart
 from osq_utils.present import fr
-from osq_utils.sources import Source, load_catalogue
+from osq_utils.secret.vue import Vue
+from osq_utils.store import DERIVED_SOURCE
 
 DERIVED_CITATION = "calculs OSQ"
 
 
+@dataclass(frozen=True)
+class Panneau:
+    """One panel of a gap chart: its title (with unit), its rows (territoire, annee, valeur, statut) and
+    the reference's level (0 for a gap in points, 100 for an index, None without reference)."""
+
+    titre: str
+    data: pd.DataFrame
+    reference: float | None
+    libelle: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section a note shows in a loop (an evaluative question): its text, then a table of formatted
+    cells and a chart of gap panels, each optional; present.sections.elements draws it."""
+
+    texte: str
+    sous_titre_tableau: str = ""
+    tableau: pd.DataFrame | None = None
+    titre: str = ""
+    source_note: str = ""
+    panneaux: list = field(default_factory=list)
+    legende: str = ""
+    texte_alternatif: str = ""
+    ident: str = ""
+
+
 @dataclass
 class Contexte:
-    """What a note needs: the store (read-only), the glossary and the sources catalogue."""
+    """What a note needs: its masked view of the store, the glossary and the sources catalogue."""
 
-    con: object
+    vue: Vue
     glossaire: Glossaire
     catalogue: dict[str, Source]
     glossaire_href: str
     profil: str = "public"  # diffusion profile: public, or partenaires (restricted site)
 
     def close(self) -> None:
-        pass  # the connection is shared by the notes of a warm kernel (store.connect_shared)
+        self.vue.close()  # the store stays open for the next note of a warm kernel
 
 
 def contexte(store_path: str | os.PathLike | None = None, glossaire_href: str = "../glossaire.html",
              profil: str = "public", masques: str | os.PathLike | None = None) -> Contexte:
-    """The note's context; `masques` is the build's ledger of masked figures for this profile
-    (secret statistique): every figure the note reads goes through it."""
-    from osq_utils import masquage
-
-    path = Path(store_path) if store_path else store.store_path()
-    if not path.exists():
-        store.connect(path, read_only=True)  # raises the French "run osq ingest" error
-    con = store.connect_shared(path)
-    masquage.activate(masques)
-    return Contexte(con, indicateurs.load_glossaire(), load_catalogue(), glossaire_href, profil)
+    """The note's context: the masked view of the store for this profile. `masques` is the build's
+    ledger of masked figures (secret statistique): every figure the note reads goes through it."""
+    vue = Vue.ouvrir(store_path or None, masques or None, profil)
+    return Contexte(vue, vue.glossaire, load_catalogue(), glossaire_href, profil)
 
 
-def groupements(path: str | os.PathLike | None) -> dict:
+def groupements(path: str | os.PathLike | None) -> dict[str, Groupement]:
     """The observatory's custom groupings of communes (validated by `osq build`); {} without a file."""
-    if not path:
-        return {}
-    path = Path(path).resolve()
-    return dict(_groupements_of(str(path), path.stat().st_mtime_ns))
-
-
-@lru_cache(maxsize=8)
-def _groupements_of(path: str, _mtime: int) -> tuple:
-    from osq_utils.territoires import load_groupements
-
-    return tuple(load_groupements(Path(path)).items())
+    return load_groupements(path) if path else {}
 
 
 def citation(catalogue: dict[str, Source], source_id: str | None) -> str:
     if not source_id:
         return ""
-    if source_id == indicateurs.DERIVED_SOURCE:
+    if source_id == DERIVED_SOURCE:
         return DERIVED_CITATION
     src = catalogue.get(source_id)
     return (src.citation or f"{src.producteur}, {src.titre}") if src else source_id
@@ -75,12 +89,12 @@ def citation(catalogue: dict[str, Source], source_id: str | None) -> str:
 def source_note(catalogue: dict[str, Source], rows: pd.DataFrame, extra: list[str] | None = None) -> str:
     """'Source : Insee, Filosofi 2016, 2018 ; CNAF, allocataires par IRIS 2019.' from observation rows."""
     parts: dict[tuple[str, bool], set[int]] = {}  # (citation, computed by OSQ) -> years
-    glossaire = indicateurs.load_glossaire()
+    glossaire = load_glossaire()
     inds = rows["indicateur"] if "indicateur" in rows else [None] * len(rows)
     for src, year, ind in zip(rows.get("source", []), rows.get("annee", []), inds):
         if src is None or (isinstance(src, float) and pd.isna(src)) or pd.isna(year):
             continue
-        if src == indicateurs.DERIVED_SOURCE:
+        if src == DERIVED_SOURCE:
             # A figure OSQ computed (IRIS summed into communes, densities): cite what it was computed from.
             origins = [s for s in (glossaire.indicateurs[ind].sources if ind in glossaire.indicateurs else ())
                        if s in catalogue][:1]
@@ -99,7 +113,7 @@ def source_note(catalogue: dict[str, Source], rows: pd.DataFrame, extra: list[st
 
 def chiffres_cles(ctx: Contexte, refs: list[Territoire], codes: list[str]) -> str:
     """A grid of key figures for refs[0], each with its year, its gap to refs[1] and its source."""
-    comp = indicateurs.comparison(ctx.con, refs, codes, glossaire=ctx.glossaire)
+    comp = indicateurs.comparison(ctx.vue, refs, codes)
     blocks = []
     for code in codes:
         ind = ctx.glossaire[code]
@@ -111,7 +125,7 @@ def chiffres_cles(ctx: Contexte, refs: list[Territoire], codes: list[str]) -> st
         if len(refs) > 1:
             other = part[part["code"] == refs[1].code].iloc[0]
             if own["statut"] == "ok" and other["statut"] == "ok":
-                gap = indicateurs.ecart(own["valeur"], other["valeur"], ind)
+                gap = ecart(own["valeur"], other["valeur"], ind)
                 lines.append(f"[{refs[1].libelle} : {fr.valeur(other['valeur'], ind.unite, ind.decimales)}"
                              f" (écart {fr.ecart(gap, ind.unite, ind.decimales)})]{{.kpi-comparaison}}")
             else:
@@ -125,7 +139,7 @@ def sources_utilisees(ctx: Contexte, source_ids: list[str]) -> str:
     """A markdown list of the sources behind a note: producer, vintage, licence, official page."""
     lines = []
     for sid in dict.fromkeys(source_ids):
-        if sid == indicateurs.DERIVED_SOURCE or sid not in ctx.catalogue:
+        if sid == DERIVED_SOURCE or sid not in ctx.catalogue:
             continue
         s = ctx.catalogue[sid]
         page = f" — [page officielle]({s.page_officielle})" if s.page_officielle else ""
@@ -152,27 +166,3 @@ def manquants(ctx: Contexte, comp: pd.DataFrame, territoire: Territoire) -> str:
                      "par IRIS et les données CAF par IRIS ne couvrent que les communes découpées en IRIS).")
     lines.append(":::")
     return "\n".join(lines) + "\n"
-
-
-VERBATIMS_DIR = Path(__file__).resolve().parents[2] / "data" / "verbatims"
-
-
-@lru_cache(maxsize=32)
-def _verbatims_of(path: str, _mtime: int) -> tuple:
-    """Validated, pseudonymised verbatims of one file, read once per version of the file."""
-    from osq_utils import verbatims as vb
-
-    return tuple(vb.load_verbatims(path)[0])
-
-
-def paroles_acteurs(ctx: Contexte, refs: list[Territoire], theme: str | None = None, profil: str | None = None,
-                    max_n: int = 4) -> str:
-    """The partner verbatims of these territories (and theme), pseudonymised, a handful at most."""
-    from osq_utils import verbatims as vb
-    from osq_utils.present.verbatims import bloc_verbatims
-
-    profil = profil or ctx.profil
-    items = [v for path in sorted(VERBATIMS_DIR.glob("*.yml")) if path.name != "themes.yml"
-             for v in _verbatims_of(str(path), path.stat().st_mtime_ns)]
-    chosen = vb.select(items, theme=theme, territoires=[(t.niveau, t.code) for t in refs], profil=profil, max_n=max_n)
-    return bloc_verbatims(chosen, titre=None, profil=profil)

@@ -92,3 +92,53 @@ def annees(values: list[int]) -> str:
         else:
             runs.append([v])
     return ", ".join(f"{r[0]} à {r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+
+
+# --- French grammar for territory names ----------------------------------------------------
+
+_EPCI_PREFIXES = ("CA ", "CC ", "CU ", "Communauté", "Métropole", "Eurométropole")
+
+
+def nom_territoire(libelle: str, niveau: str) -> str:
+    """The territory's name as it reads after « face à » (« la CA du Pays de Saint-Omer »)."""
+    if niveau == "france":
+        return "la France métropolitaine"
+    if niveau == "groupement":
+        return "l'" + libelle[0].lower() + libelle[1:] if libelle[:1] in "AEIOUÉ" else libelle
+    if niveau == "epci" and libelle.startswith(_EPCI_PREFIXES):
+        return "la " + libelle
+    for article in ("Le ", "La ", "Les ", "L'"):
+        if libelle.startswith(article):  # Le Chambon-Feugerolles -> le Chambon-Feugerolles
+            return article.lower() + libelle[len(article):]
+    return libelle
+
+
+def a_nom(nom: str) -> str:
+    """« à » with French contraction: au Chambon-Feugerolles, à la CA…, à Arques."""
+    if nom.startswith("le "):
+        return "au " + nom[3:]
+    if nom.startswith("les "):
+        return "aux " + nom[4:]
+    return "à " + nom
+
+
+def de_nom(nom: str) -> str:
+    """« de » with French elision and contraction: d'Arques, de la CA…, de Saint-Omer."""
+    if nom[:1].lower() in "aeiouyéèêh" and not nom.startswith(("la ", "le ", "les ", "l'")):
+        return "d'" + nom
+    if nom.startswith("le "):
+        return "du " + nom[3:]
+    if nom.startswith("les "):
+        return "des " + nom[4:]
+    return "de " + nom
+
+
+def liste(items: list[str]) -> str:
+    """['a', 'b', 'c'] -> 'a, b et c'."""
+    if not items:
+        return ""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1]
+
+
+def minuscule(text: str) -> str:
+    return text[:1].lower() + text[1:]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import io
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+from IPython.display import Image
 
 
 def figure_png(fig, dpi: int = 130):
     """A matplotlib figure as an IPython PNG image; the figure is closed."""
-    from IPython.display import Image
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
@@ -21,3 +22,45 @@ def ggplot_png(plot, dpi: int = 110):
     """A plotnine chart (or a matplotlib figure) as a PNG image: one drawing pass (the notebook
     display path draws it twice)."""
     return figure_png(plot if hasattr(plot, "savefig") else plot.draw(), dpi=dpi)
+
+
+def figure_markdown(png: bytes, legende: str, alt: str, ident: str) -> str:
+    """A PNG as a Quarto figure in markdown (data URI), with its own alt text.
+
+    Used when a cell draws a variable number of figures: cell options (`#| fig-alt`) are
+    static, a markdown figure carries the alt text of each one.
+    """
+    data = base64.b64encode(png).decode("ascii")
+    alt = " ".join(alt.split()).replace("\\", "\\\\").replace('"', '\\"')
+    return f"![{legende}](data:image/png;base64,{data}){{#{ident} fig-alt=\"{alt}\"}}\n"
+
+
+@dataclass(frozen=True)
+class Rendu:
+    """What a map block shows: a PNG image, or, when it cannot be drawn, a French message in markdown.
+
+    Every map function returns this one type; `display(rendu)` shows whichever it holds, and a
+    template puts the image in the cell that carries its caption and alt text (`est_image`).
+    """
+
+    png: bytes | None = None
+    message: str | None = None
+
+    @property
+    def est_image(self) -> bool:
+        return self.png is not None
+
+    def _repr_png_(self) -> bytes | None:
+        return self.png
+
+    def _repr_markdown_(self) -> str | None:
+        return None if self.png is not None else self.message
+
+
+def rendu_figure(fig, dpi: int = 110) -> Rendu:
+    """A matplotlib figure as a Rendu (the figure is closed)."""
+    return Rendu(png=figure_png(fig, dpi=dpi).data)
+
+
+def rendu_message(markdown: str) -> Rendu:
+    return Rendu(message=markdown)

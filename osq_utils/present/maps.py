@@ -1,4 +1,8 @@
-"""geopandas maps: choropleths with mapclassify breaks, French legends, hatched secrets."""
+"""geopandas maps: choropleths with mapclassify breaks, French legends, hatched secrets.
+
+Every map function returns one type, `images.Rendu`: the map as a PNG image, or a French message
+(markdown) saying why there is no map (contours absent from the sources, a single IRIS…).
+"""
 
 from __future__ import annotations
 
@@ -6,39 +10,36 @@ import geopandas as gpd
 import mapclassify
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from shapely import wkb
 
-from osq_utils.indicateurs import Indicateur
+from osq_utils import territoires
+from osq_utils.catalogues.glossaire import Indicateur
+from osq_utils.indicateurs import Territoire
 from osq_utils.present import fr
-from osq_utils.present.images import figure_png
+from osq_utils.present.blocs import Contexte, citation, source_note
+from osq_utils.present.images import Rendu, rendu_figure, rendu_message
 
 SEQUENTIAL = "YlGnBu"  # ColorBrewer sequential, colour-blind safe
 
 
-_GEOM_CACHE: dict[tuple, gpd.GeoDataFrame] = {}
+def load_geometries(vue, niveau: str, codes: list[str]) -> gpd.GeoDataFrame:
+    """Contours (EPSG:4326) of territories, built once per store version (the view's memo)."""
+    def build() -> gpd.GeoDataFrame:
+        df = vue.execute(
+            "SELECT code, libelle, millesime, source, wkb FROM geometries WHERE niveau = ? AND code IN (SELECT unnest(?))",
+            [niveau, list(codes)],
+        ).df()
+        df = df.drop_duplicates("code")
+        geoms = [wkb.loads(bytes(b)) for b in df["wkb"]]
+        return gpd.GeoDataFrame(df.drop(columns="wkb"), geometry=geoms, crs="EPSG:4326")
+
+    return vue.memo(("geometries", niveau, tuple(sorted(codes))), build).copy()
 
 
-def load_geometries(con, niveau: str, codes: list[str]) -> gpd.GeoDataFrame:
-    """Contours (EPSG:4326) of territories; kept in memory per store version (read-only stores)."""
-    from osq_utils import store
-
-    key = store.version_key(con)
-    cache_key = (key, niveau, tuple(sorted(codes)))
-    if key is not None and cache_key in _GEOM_CACHE:
-        return _GEOM_CACHE[cache_key].copy()
-    df = con.execute(
-        "SELECT code, libelle, millesime, source, wkb FROM geometries WHERE niveau = ? AND code IN (SELECT unnest(?))",
-        [niveau, list(codes)],
-    ).df()
-    df = df.drop_duplicates("code")
-    geoms = [wkb.loads(bytes(b)) for b in df["wkb"]]
-    gdf = gpd.GeoDataFrame(df.drop(columns="wkb"), geometry=geoms, crs="EPSG:4326")
-    if key is not None:
-        if len(_GEOM_CACHE) > 256:
-            _GEOM_CACHE.clear()
-        _GEOM_CACHE[cache_key] = gdf
-    return gdf.copy()
+def _indisponible(texte: str) -> Rendu:
+    return rendu_message('::: {.callout-warning title="Carte non disponible"}\n' + texte + "\n:::\n")
 
 
 def choropleth(gdf: gpd.GeoDataFrame, values: pd.DataFrame, ind: Indicateur, *, highlight: str | None = None,
@@ -95,26 +96,16 @@ def choropleth(gdf: gpd.GeoDataFrame, values: pd.DataFrame, ind: Indicateur, *, 
 
 
 
-def carte_commune_epci(ctx, commune, epci, indicateur: str):
-    """The EPCI's communes coloured by an indicator (latest year), the note's commune outlined.
-
-    Returns a matplotlib figure, or a French Markdown message when contours are missing.
-    """
-    from IPython.display import Markdown
-
-    from osq_utils import indicateurs, territoires
-    from osq_utils.present.blocs import source_note
-
+def carte_commune_epci(ctx: Contexte, commune: Territoire, epci: Territoire, indicateur: str) -> Rendu:
+    """The EPCI's communes coloured by an indicator (latest year), the note's commune outlined."""
     ind = ctx.glossaire[indicateur]
-    codes = list(territoires.communes_of(ctx.con, "epci", epci.code))
-    gdf = load_geometries(ctx.con, "commune", codes)
+    codes = list(territoires.communes_of(ctx.vue, "epci", epci.code))
+    gdf = load_geometries(ctx.vue, "commune", codes)
     if gdf.empty:
-        return Markdown(
-            "::: {.callout-warning title=\"Carte non disponible\"}\n"
+        return _indisponible(
             f"Les contours des communes de {epci.libelle} ne figurent pas dans les sources du projet "
-            "(contours IGN disponibles pour la Loire, le Pas-de-Calais, la Seine-et-Marne et le Val-de-Marne).\n:::\n"
-        )
-    obs = indicateurs.observations_of(ctx.con, "commune", codes, [indicateur], ctx.glossaire)
+            "(contours IGN disponibles pour la Loire, le Pas-de-Calais, la Seine-et-Marne et le Val-de-Marne).")
+    obs = ctx.vue.observations("commune", codes, [indicateur])
     year = int(obs.loc[obs["statut"] == "ok", "annee"].max()) if (obs["statut"] == "ok").any() else int(obs["annee"].max())
     obs = obs[obs["annee"] == year]
     missing = sorted(set(codes) - set(gdf["code"]))
@@ -123,7 +114,7 @@ def carte_commune_epci(ctx, commune, epci, indicateur: str):
         note += f" Communes sans contour 2018 : {', '.join(missing)}."
     fig = choropleth(gdf, obs, ind, highlight=commune.code, titre=f"{ind.libelle} en {year}, {epci.libelle}",
                      source_note=note)
-    return figure_png(fig, dpi=110)
+    return rendu_figure(fig)
 
 
 
@@ -146,27 +137,18 @@ def _scale_bar(ax, width_m: float) -> None:
     ax.text(x + length / 2, y + (y1 - y0) * 0.015, label, ha="center", va="bottom", fontsize=8)
 
 
-def carte_qpv(ctx, quartier):
+def carte_qpv(ctx: Contexte, qpv_: Territoire, communes_: list[Territoire]) -> Rendu:
     """The QPV's official 2015 contour within its commune(s), names and a scale bar.
 
-    `quartier` is an osq_utils.quartiers.Quartier. Where the commune contours are not in
-    the sources, the QPV is drawn alone and the figure says so. Returns a PNG image, or a
-    French Markdown message when the QPV contour itself is missing.
+    Where the commune contours are not in the sources, the QPV is drawn alone and the figure
+    says so; a message when the QPV contour itself is missing.
     """
-    from IPython.display import Markdown
-    from matplotlib.lines import Line2D
-
-    from osq_utils.present.blocs import citation
-
-    qpv = load_geometries(ctx.con, "qpv", [quartier.qpv.code])
+    qpv = load_geometries(ctx.vue, "qpv", [qpv_.code])
     if qpv.empty:
-        return Markdown(
-            "::: {.callout-warning title=\"Carte non disponible\"}\n"
-            f"Le contour du quartier {quartier.qpv.libelle} ({quartier.qpv.code}) ne figure pas dans les sources "
-            "du projet (contours officiels des QPV 2015 de l'ANCT).\n:::\n"
-        )
-    codes = [t.code for t in quartier.communes]
-    communes = load_geometries(ctx.con, "commune", codes)
+        return _indisponible(f"Le contour du quartier {qpv_.libelle} ({qpv_.code}) ne figure pas dans les sources "
+                             "du projet (contours officiels des QPV 2015 de l'ANCT).")
+    codes = [t.code for t in communes_]
+    communes = load_geometries(ctx.vue, "commune", codes)
     metropole = not any(c.startswith(("97", "98")) for c in codes)
     crs = 2154 if metropole else qpv.estimate_utm_crs()  # Lambert-93 in metropolitan France
     qpv = qpv.to_crs(crs)
@@ -176,7 +158,7 @@ def carte_qpv(ctx, quartier):
     handles = []
     if len(communes):
         communes.plot(ax=ax, facecolor="#f0f0f0", edgecolor="#525252", linewidth=0.9)
-        names = {t.code: t.libelle for t in quartier.communes}  # COG names (IGN 2018 drops "Le", "La")
+        names = {t.code: t.libelle for t in communes_}  # COG names (IGN 2018 drops "Le", "La")
         for _, row in communes.iterrows():
             p = row.geometry.representative_point()
             ax.annotate(names.get(row["code"], row["libelle"]), (p.x, p.y), ha="center", va="center", fontsize=8.5, color="#252525",
@@ -193,11 +175,11 @@ def carte_qpv(ctx, quartier):
     ax.set_ylim(ymin - pad, ymax + pad)
     _scale_bar(ax, xmax - xmin + 2 * pad)
     handles.append(Line2D([], [], color="#000000", linewidth=2.5, label="Échelle (longueur en km)"))
-    where = ", ".join(t.libelle for t in quartier.communes)
+    where = ", ".join(t.libelle for t in communes_)
     if len(communes):
-        title = f"{quartier.qpv.libelle} ({quartier.qpv.code}) dans {'sa commune' if len(codes) == 1 else 'ses communes'}"
+        title = f"{qpv_.libelle} ({qpv_.code}) dans {'sa commune' if len(codes) == 1 else 'ses communes'}"
     else:
-        title = f"{quartier.qpv.libelle} ({quartier.qpv.code}), {'commune' if len(codes) == 1 else 'communes'}"
+        title = f"{qpv_.libelle} ({qpv_.code}), {'commune' if len(codes) == 1 else 'communes'}"
     ax.set_title(f"{title}\n{where}", loc="left", fontsize=11, fontweight="bold")
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False,
               title="Légende", title_fontsize=8, alignment="left")
@@ -205,35 +187,29 @@ def carte_qpv(ctx, quartier):
     if len(communes):
         cites.append(citation(ctx.catalogue, "ign-admin-express-2018-communes") + " 2018")
     note = ("Sources : " if len(cites) > 1 else "Source : ") + " ; ".join(cites) + "."
-    missing = [t.libelle for t in quartier.communes if t.code not in set(communes["code"] if len(communes) else [])]
+    missing = [t.libelle for t in communes_ if t.code not in set(communes["code"] if len(communes) else [])]
     if missing:
         note += f"\nContours communaux absents des sources du projet ({', '.join(missing)}) : quartier seul."
     fig.text(0.01, 0.01, note, fontsize=7.5, ha="left", va="bottom", wrap=True)
     fig.subplots_adjust(left=0.01, right=0.70, top=0.88, bottom=0.10)
-    return figure_png(fig, dpi=110)
+    return rendu_figure(fig)
 
 
-def carte_communes(ctx, epci, cote: pd.DataFrame, indicateur: str):
-    """The EPCI's communes coloured by an indicator (the year of `cote`), as a PNG image;
-    a French callout (Markdown) when the store has no commune contours for this EPCI.
+def carte_communes(ctx: Contexte, epci: Territoire, cote: pd.DataFrame, indicateur: str) -> Rendu:
+    """The EPCI's communes coloured by an indicator (the year of `cote`); a message when the store has
+    no commune contours for this EPCI.
 
-    cote is agglomeration.communes_cote_a_cote(). Classes are quantiles (mapclassify, in maps.choropleth).
+    cote is notes.epci.communes_cote_a_cote(). Classes are quantiles (mapclassify, in maps.choropleth).
     """
-    from IPython.display import Markdown
-
-    from osq_utils.present.blocs import source_note
-
     ind = ctx.glossaire[indicateur]
     part = cote[(cote["indicateur"] == indicateur) & (cote["niveau"] == "commune")]
     codes = part["code"].tolist()
-    gdf = load_geometries(ctx.con, "commune", codes)
+    gdf = load_geometries(ctx.vue, "commune", codes)
     if gdf.empty:
-        return Markdown(
-            "::: {.callout-warning title=\"Carte non disponible\"}\n"
+        return _indisponible(
             f"Les contours des communes de {epci.libelle} ne figurent pas dans les sources du projet "
             "(contours IGN disponibles pour la Loire, le Pas-de-Calais, la Seine-et-Marne et le Val-de-Marne). "
-            "Les valeurs des communes restent dans les tableaux ci-dessus.\n:::\n"
-        )
+            "Les valeurs des communes restent dans les tableaux ci-dessus.")
     note = source_note(ctx.catalogue, part, extra=["IGN, Admin Express 2018 (contours)"])
     missing = sorted(set(codes) - set(gdf["code"]))
     if missing:
@@ -241,4 +217,39 @@ def carte_communes(ctx, epci, cote: pd.DataFrame, indicateur: str):
     annee = part["annee"].iloc[0]
     fig = choropleth(gdf, part[["code", "valeur", "statut"]], ind,
                       titre=f"{ind.libelle} en {annee}, {epci.libelle}", source_note=note)
-    return figure_png(fig, dpi=110)
+    return rendu_figure(fig)
+
+
+def carte_iris(ctx: Contexte, commune: Territoire, indicateur: str | None, iris_df: pd.DataFrame) -> Rendu:
+    """The commune's IRIS coloured by a rate (latest year with a value), secret IRIS hatched.
+
+    iris_df: one row per (IRIS, indicator) (notes.abs_ccas.tableau_iris). A French sentence instead of
+    a map when the theme maps no indicator, the commune has a single IRIS, no contours in the store,
+    or no value by IRIS.
+    """
+    if indicateur is None:
+        return rendu_message("Ce thème n'a pas d'indicateur cartographié par IRIS.\n")
+    ind = ctx.glossaire[indicateur]
+    values = iris_df[iris_df["indicateur"] == indicateur]
+    if values["code"].nunique() < 2:
+        return rendu_message(f"{commune.libelle} n'est pas découpée en plusieurs IRIS (commune de moins de 5 000 habitants "
+                        "environ, ou IRIS unique) : ses chiffres sont ceux de la commune, il n'y a pas de carte infra-communale.\n")
+    if not (values["statut"] == "ok").any():
+        return rendu_message(f"{ind.libelle} : aucune valeur n'est publiée par IRIS pour {commune.libelle} dans les sources "
+                        "du projet (IRIS absents du fichier du producteur ou couverts par le secret statistique) : "
+                        "pas de carte.\n")
+    gdf = load_geometries(ctx.vue, "iris", list(values["code"]))
+    if len(gdf) < 2:
+        return rendu_message(f"Les contours des IRIS de {commune.libelle} ne figurent pas dans les sources du projet "
+                        "(contours IRIS disponibles pour la CA du Pays de Saint-Omer, la Loire et le Val-de-Marne) : "
+                        "les valeurs par IRIS sont données dans le tableau ci-dessous.\n")
+    annee = int(values["annee"].dropna().iloc[0])
+    contours = sorted({citation(ctx.catalogue, s) + f" {m}" for s, m in zip(gdf["source"], gdf["millesime"])})
+    note = source_note(ctx.catalogue, values.assign(annee=annee).dropna(subset=["source"]),
+                       extra=[f"{c} (contours)" for c in contours])
+    missing = sorted(set(values["code"]) - set(gdf["code"]))
+    if missing:
+        note += f" IRIS sans contour : {', '.join(missing)}."
+    fig = choropleth(gdf, values, ind, titre=f"{ind.libelle} par IRIS en {annee}, {commune.libelle}", source_note=note,
+                     k=min(5, max(2, int((values["statut"] == "ok").sum()))))
+    return rendu_figure(fig)

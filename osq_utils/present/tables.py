@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any, Sequence
 
 import pandas as pd
-from great_tables import GT, html
+from great_tables import GT, html, loc, md, style
 
-from osq_utils.indicateurs import Glossaire
+from osq_utils.catalogues.glossaire import Glossaire
 from osq_utils.present import fr
+from osq_utils.present.blocs import source_note
+
+FONT = ["system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
+LEGENDE_ESTIME = "« (e) » : valeur estimée (IRIS peu peuplés absents de la source, ou commune issue d'une défusion)."
+LEGENDE_SANS_OBJET = f"« {fr.MARQUE_SANS_OBJET} » : non calculable pour la strate (raison sous le tableau)."
 
 
-def _stable_id(text: str) -> str:
+def identifiant_stable(text: str) -> str:
     """A deterministic table id (great-tables draws a random one): identical reruns give identical HTML."""
     return "osq-" + hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
 def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, source_note: str,
-                     glossaire_href: str | None = None, par_theme: bool = False) -> GT:
+                     glossaire_href: str | None = None, par_theme: bool = False,
+                     strates: Sequence[Any] | None = None) -> GT:
     """Indicators in rows, territories in columns, values formatted in French.
 
-    comp is the output of indicateurs.comparison(); with par_theme, rows are grouped
-    under their glossary theme.
+    comp is the output of indicateurs.comparison(); with par_theme, rows are grouped under their
+    glossary theme. strates: the national figure of the commune's population stratum for each
+    indicator (notes.abs.AgregatStrate), shown as a last column.
     """
     territories = list(dict.fromkeys(comp["territoire"]))
+    by_code = {a.indicateur: a for a in strates or []}
+    strate_col = f"Moyenne nationale, {strates[0].strate.libelle}" if strates else None
     rows = []
     for ind_code, part in comp.groupby("indicateur", sort=False):
         ind = glossaire[ind_code]
@@ -36,25 +46,37 @@ def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, so
             if r.get("estime") and r["statut"] == "ok":
                 text += "\u00a0(e)"
             row[r["territoire"]] = text
+        if strate_col:
+            a = by_code.get(ind_code)
+            row[strate_col] = (fr.valeur(a.valeur, ind.unite, ind.decimales) if a is not None and a.statut == "ok"
+                               else fr.MARQUE_SANS_OBJET)
         rows.append(row)
-    df = pd.DataFrame(rows, columns=["Thème", "Indicateur", "Année", *territories])
+    df = pd.DataFrame(rows, columns=["Thème", "Indicateur", "Année", *territories, *([strate_col] if strate_col else [])])
     if not par_theme:
         df = df.drop(columns="Thème")
-    notes = [source_note, fr.LEGENDE_MARQUES]
+    notes = [source_note, fr.LEGENDE_MARQUES + (" " + LEGENDE_SANS_OBJET if strate_col else "")]
     if comp.get("estime", pd.Series(dtype=bool)).fillna(False).any():
-        notes.append("« (e) » : valeur estimée (IRIS peu peuplés absents de la source, ou commune issue d'une défusion).")
+        notes.append(LEGENDE_ESTIME)
     gt = (
-        GT(df, id=_stable_id(titre), groupname_col="Thème" if par_theme else None)
+        GT(df, id=identifiant_stable(titre), groupname_col="Thème" if par_theme else None)
         .tab_header(title=titre)
         .fmt_markdown(columns="Indicateur")
         .cols_align(align="right", columns=[c for c in df.columns if c not in ("Indicateur", "Thème")])
         .cols_align(align="left", columns="Indicateur")
-        .opt_table_font(font=["system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"])
+        .opt_table_font(font=FONT)
     )
     for note in notes:
         gt = gt.tab_source_note(html(note) if note.startswith("<") else note)
     return gt
 
+
+
+def tableau_comparaison(ctx, comp: pd.DataFrame, *, titre: str, par_theme: bool = False,
+                        strates: Sequence[Any] | None = None) -> GT:
+    """The comparison block of a note: comparison_table() with the note's glossary links and the
+    sources of the figures it shows."""
+    return comparison_table(comp, ctx.glossaire, titre=titre, source_note=source_note(ctx.catalogue, comp),
+                            glossaire_href=ctx.glossaire_href, par_theme=par_theme, strates=strates)
 
 
 # --- EPCI notes: communes side by side and rankings ------------------------------------
@@ -89,8 +111,6 @@ def cote_a_cote_table(cote: pd.DataFrame, glossaire: Glossaire, *, titre: str, s
     cote is agglomeration.communes_cote_a_cote(); `ordre` the commune codes in display order
     (agglomeration.ordre_population). Each indicator's year is in its column header.
     """
-    from great_tables import loc, md, style
-
     inds = list(dict.fromkeys(cote["indicateur"]))
     head = cote[cote["niveau"] == "epci"].drop_duplicates("code")["code"].tolist()
     codes = head + (ordre or cote[cote["niveau"] == "commune"].drop_duplicates("code")["code"].tolist())
@@ -106,11 +126,11 @@ def cote_a_cote_table(cote: pd.DataFrame, glossaire: Glossaire, *, titre: str, s
     if cote["estime"].fillna(False).any():
         notes.append("« (e) » : valeur estimée (IRIS peu peuplés absents de la source).")
     gt = (
-        GT(df, id=_stable_id(titre))
+        GT(df, id=identifiant_stable(titre))
         .tab_header(title=titre)
         .cols_align(align="right", columns=[c for c in df.columns if c != "Territoire"])
         .tab_style(style=style.text(weight="bold"), locations=loc.body(rows=list(range(len(head)))))
-        .opt_table_font(font=["system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"])
+        .opt_table_font(font=FONT)
     )
     for code in inds:
         annee = cote.loc[cote["indicateur"] == code, "annee"].iloc[0]
@@ -130,8 +150,6 @@ def classement_table(cote: pd.DataFrame, indicateur: str, glossaire: Glossaire, 
 
     Communes without a published value are not ranked; their count is given under the table.
     """
-    from great_tables import loc, md, style
-
     ind = glossaire[indicateur]
     part = cote[cote["indicateur"] == indicateur]
     com = part[part["niveau"] == "commune"]
@@ -160,12 +178,12 @@ def classement_table(cote: pd.DataFrame, indicateur: str, glossaire: Glossaire, 
         notes.append(f"Communes non classées : {' et '.join(bits)} ; leur valeur n'est jamais comptée comme nulle.")
     notes.append(f"Rang : 1 = valeur la plus élevée, parmi les {len(ranked)} communes classées sur {len(com)}.")
     gt = (
-        GT(df, id=_stable_id(titre + indicateur))
+        GT(df, id=identifiant_stable(titre + indicateur))
         .tab_header(title=titre)
         .cols_label(Valeur="Valeur")
         .cols_align(align="right", columns=["Rang", "Valeur"])
         .tab_style(style=style.text(weight="bold"), locations=loc.body(rows=[len(df) - 1]))
-        .opt_table_font(font=["system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"])
+        .opt_table_font(font=FONT)
     )
     gt = gt.tab_spanner(label=md(label), columns=["Rang", "Commune", "Valeur"])
     for note in notes:
@@ -173,48 +191,55 @@ def classement_table(cote: pd.DataFrame, indicateur: str, glossaire: Glossaire, 
     return gt
 
 
-def texte_departements(deps: list, epci) -> str:
-    """A French sentence on the EPCI's département(s) (agglomeration.departements_of_epci)."""
-    if not deps:
-        return f"Le département de {epci.libelle} n'est pas connu de la base : la note le compare à la France seule."
-    if len(deps) == 1:
-        return (f"Toutes les communes de l'intercommunalité sont dans le même département, {deps[0].libelle} "
-                f"({deps[0].code}), qui sert de référence avec la France métropolitaine.")
-    poids = {"population": "de la population municipale", "nb_personnes_menages_fiscaux":
-             "des personnes des ménages fiscaux", "communes": "des communes"}[deps[0].poids]
-    detail = " ; ".join(f"{d.libelle} ({d.code}) : {fr.pourcent(d.part * 100, 0)}" for d in deps)
-    return (f"{epci.libelle} s'étend sur {len(deps)} départements (part {poids} : {detail}). "
-            f"Le département de référence de cette note est {deps[0].libelle}, qui en regroupe la plus grande part.")
+# --- ABS notes: values by IRIS ---------------------------------------------------------------
 
 
-def _communes(n: int, pluriel: str = "sont", singulier: str = "est") -> str:
-    return f"{n} commune {singulier}" if n <= 1 else f"{n} communes {pluriel}"
+def tableau_iris(df: pd.DataFrame, glossaire: Glossaire, *, titre: str, source_note: str,
+                 glossaire_href: str | None = None) -> GT:
+    """IRIS in rows, indicators (with their year) in columns, secret and missing marks, never 0."""
+    codes = list(dict.fromkeys(df["indicateur"]))
+    headers = {}
+    for code in codes:
+        ind = glossaire[code]
+        annee = df.loc[df["indicateur"] == code, "annee"].dropna()
+        unit = {"%": " (%)", "€": " (€)"}.get(ind.unite, "")
+        headers[code] = f"{ind.libelle}{unit}, {int(annee.iloc[0]) if len(annee) else fr.MARQUE_ABSENT}"
+    rows = []
+    for (code_iris, libelle), part in df.groupby(["code", "libelle"], sort=False):
+        row = {"IRIS": f"{libelle} ({code_iris})"}
+        for _, r in part.iterrows():
+            ind = glossaire[r["indicateur"]]
+            row[headers[r["indicateur"]]] = fr.valeur(r["valeur"], ind.unite, ind.decimales, r["statut"])
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=["IRIS", *headers.values()])
+    gt = (
+        GT(table, id=identifiant_stable(titre)).tab_header(title=titre)
+        .cols_align(align="right", columns=list(headers.values())).cols_align(align="left", columns="IRIS")
+        .opt_table_font(font=FONT)
+    )
+    for note in (source_note, fr.LEGENDE_MARQUES):
+        gt = gt.tab_source_note(note)
+    return gt
 
 
-def texte_classement(resume: dict, ind, glossaire_href: str | None = None) -> str:
-    """Plain-French sentences on a ranking (agglomeration.resume_classement)."""
-    label = f"[{ind.libelle}]({glossaire_href}#{ind.code})" if glossaire_href else ind.libelle
-    annee = resume["annee"]
-    if not resume["classees"]:
-        return f"{label} : aucune valeur communale publiée, donc pas de classement.\n"
-    haut, bas, ref = resume["haut"], resume["bas"], resume["epci"]
+# --- Evaluation notes: gaps by year ---------------------------------------------------------------
 
-    def v(r):
-        return fr.valeur(r["valeur"], ind.unite, ind.decimales, r["statut"])
 
-    text = (f"{label} en {annee} : de {v(bas)} ({bas['territoire']}) à {v(haut)} ({haut['territoire']}), "
-            f"{resume['classees']} communes classées.")
-    if ref["statut"] == "ok":
-        from osq_utils.indicateurs import DERIVED_SOURCE
-
-        how = ("somme de ses communes" if ref["source"] == DERIVED_SOURCE
-               else "valeur publiée pour l'intercommunalité elle-même, jamais une moyenne de communes")
-        text += (f" Ensemble de l'intercommunalité : {v(ref)} ({how}). "
-                 f"{_communes(resume['au_dessus'])} au-dessus de cette valeur.")
-    else:
-        text += " Cette valeur n'est pas disponible pour l'intercommunalité elle-même cette année-là."
-    hidden = resume["secret"] + resume["absent"]
-    if hidden:
-        text += (f" {_communes(hidden, 'ne sont pas classées', 'n’est pas classée')} (valeur au secret statistique "
-                 "ou non disponible, jamais comptée comme nulle).")
-    return text + "\n"
+def tableau_ecarts(cells: pd.DataFrame, *, titre: str, source_note: str) -> GT:
+    """Gaps by year (already formatted cells: Quartier, Indicateur, one column per year, Évolution) as a
+    great-tables table with its source and the legend of the marks."""
+    gt = (
+        GT(cells, id=identifiant_stable(titre))
+        .tab_header(title=titre)
+        .fmt_markdown(columns="Indicateur")
+        .cols_align(align="left", columns=["Quartier", "Indicateur", "Évolution"])
+        .cols_align(align="right", columns=[c for c in cells.columns if c not in ("Quartier", "Indicateur", "Évolution")])
+        .opt_table_font(font=FONT)
+    )
+    legende = (fr.LEGENDE_MARQUES + f" « {fr.MARQUE_SANS_OBJET} » : année hors de la série publiée pour cet "
+               "indicateur. Écart en points : taux du quartier moins taux de l'agglomération. Rapport : chiffre du "
+               "quartier divisé par celui de l'agglomération (× 0,62 : le quartier est à 62 % du niveau de "
+               "l'agglomération).")
+    for note in (source_note, legende):
+        gt = gt.tab_source_note(note)
+    return gt

@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from osq_utils.catalogues.verbatims import Verbatim, choisir, load_all
+from osq_utils.indicateurs import Territoire
 from osq_utils.present.fr import NBSP
-from osq_utils.verbatims import Verbatim
 
 MOIS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
         "novembre", "décembre"]
@@ -102,3 +103,17 @@ def bloc_verbatims(selected: Iterable[Verbatim], titre: str | None = "Paroles d'
     else:
         parts.append(VIDE.get(profil, VIDE["partenaires"]) + "\n")
     return "\n".join(parts)
+
+
+def paroles_acteurs(ctx, refs: list[Territoire], themes: Iterable[str | None] | None = None, max_n: int = 4,
+                    vide: str | None = None) -> str:
+    """The one verbatims block of every note: the partner verbatims of these territories (most
+    specific first) and themes, pseudonymised, at most max_n, for the note's diffusion profile.
+
+    `vide`: the sentence shown when there is none (default: the profile's).
+    """
+    chosen = choisir(load_all(), list(themes) if themes else None, [(t.niveau, t.code) for t in refs],
+                     profil=ctx.profil, max_n=max_n)
+    if not chosen and vide is not None:
+        return vide + "\n"
+    return bloc_verbatims(chosen, titre=None, profil=ctx.profil)

@@ -16,25 +16,13 @@ numbering, cross-references and figure alt texts:
 - `{{< pagebreak >}}` becomes a real page break.
 ]]
 
+-- Helpers shared with quarto.lua: osq_commun.lua, next to this filter.
+package.path = (PANDOC_SCRIPT_FILE:match("(.*[/\\])") or "./") .. "?.lua;" .. package.path
+local C = require("osq_commun")
+local has_class, id_kind = C.has_class, C.id_kind
+
 local IS_TYPST = FORMAT == "typst"
 local IS_DOCX = FORMAT == "docx"
-
-local CALLOUT_TITLE = {
-  note = "Note", tip = "Astuce", warning = "Attention",
-  important = "Important", caution = "Prudence",
-}
-
-local function has_class(el, class)
-  for _, c in ipairs(el.classes or {}) do
-    if c == class then return true end
-  end
-  return false
-end
-
-local function id_kind(id)
-  if not id or id == "" then return nil end
-  return id:match("^(%a+)%-")
-end
 
 -- Typst markup of some inlines (for raw typst blocks).
 local function typst_inlines(inlines)
@@ -200,7 +188,7 @@ local pass_raw = {
     if raw.format == "html" then return {} end
   end,
   Para = function(para)
-    if pandoc.utils.stringify(para):match("^{{<%s*pagebreak%s*>}}$") then
+    if C.is_pagebreak(para) then
       if IS_TYPST then return pandoc.RawBlock("typst", "#pagebreak()") end
       return pandoc.RawBlock("openxml", '<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
     end
@@ -272,27 +260,10 @@ local function kpi_grid(div)
   return tbl
 end
 
-local function callout_type(div)
-  for _, c in ipairs(div.classes) do
-    if c == "callout" then return "note" end
-    local t = c:match("^callout%-(%a+)$")
-    if t and CALLOUT_TITLE[t] then return t end
-  end
-  return nil
-end
-
 local function callout(div, ctype)
-  local title = nil
-  if div.attributes["title"] then
-    title = pandoc.utils.blocks_to_inlines(pandoc.read(div.attributes["title"], "markdown").blocks)
-  end
-  local content = pandoc.Blocks(div.content)
-  if not title and content[1] and content[1].t == "Header" then
-    title = content[1].content
-    content:remove(1)
-  end
+  local title, content = C.callout_title(div)
   if not title and not has_class(div, "callout") then
-    title = pandoc.Inlines({ pandoc.Str(CALLOUT_TITLE[ctype] or "Note") })
+    title = C.callout_default_title(ctype)
   end
   if IS_TYPST then
     local open = "#osq-callout(kind: " .. typst_string(ctype)
@@ -330,30 +301,9 @@ local function verbatim(div)
   return pandoc.BlockQuote(quote)
 end
 
-local function lone_image(block)
-  if not block or (block.t ~= "Para" and block.t ~= "Plain") then return nil end
-  local image = nil
-  for _, inline in ipairs(block.content) do
-    if inline.t == "Image" then
-      if image then return nil end
-      image = inline
-    elseif inline.t ~= "Space" and inline.t ~= "SoftBreak" then
-      return nil
-    end
-  end
-  return image
-end
-
 -- `::: {#fig-x}` / `::: {#tbl-x}`: the last paragraph is the caption (as in Quarto).
 local function float_div(div)
-  local blocks = pandoc.Blocks(div.content)
-  local caption = nil
-  if div.attributes["osq-nocap"] then
-    div.attributes["osq-nocap"] = nil
-  elseif #blocks >= 2 and blocks[#blocks].t == "Para" and not lone_image(blocks[#blocks]) then
-    caption = blocks[#blocks].content
-    blocks:remove(#blocks)
-  end
+  local blocks, caption = C.float_caption(div, false)
   local kind = id_kind(div.identifier)
   if kind == "fig" then
     local long = caption and { pandoc.Plain(caption) } or {}
@@ -376,30 +326,17 @@ end
 
 local PRINT_FORMATS = { pdf = true, typst = true, docx = true, latex = true, print = true }
 
-local function conditional(div)
-  local visible = has_class(div, "content-visible")
-  local hidden = has_class(div, "content-hidden")
-  if not visible and not hidden then return nil end
-  local when = div.attributes["when-format"]
-  local unless = div.attributes["unless-format"]
-  local function is_this(fmt)
-    if fmt == FORMAT then return true end
-    if IS_TYPST then return fmt == "pdf" or fmt == "typst" end
-    return fmt == "docx"
-  end
-  local matches = true
-  if when then matches = is_this(when) end
-  if unless then matches = matches and not is_this(unless) end
-  if (visible and matches) or (hidden and not matches) then
-    return pandoc.Blocks(div.content)
-  end
-  return pandoc.Blocks({})
+-- .content-visible / .content-hidden: does a format name designate this output?
+local function is_this(fmt)
+  if fmt == FORMAT then return true end
+  if IS_TYPST then return fmt == "pdf" or fmt == "typst" end
+  return fmt == "docx"
 end
 
 local pass_divs = {
   traverse = "topdown",
   Div = function(div)
-    local cond = conditional(div)
+    local cond = C.conditional(div, is_this)
     if cond then return cond, false end
     if has_class(div, "kpi-grid") then
       local grid = kpi_grid(div)
@@ -410,7 +347,7 @@ local pass_divs = {
     if kind == "fig" or kind == "tbl" or has_class(div, "osq-tbl") then
       return float_div(div)
     end
-    local ctype = callout_type(div)
+    local ctype = C.callout_type(div)
     if ctype then return callout(div, ctype) end
     -- Output wrappers and margin notes: keep the content only.
     if has_class(div, "cell-output-display") or has_class(div, "cell")

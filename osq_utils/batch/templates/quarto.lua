@@ -16,6 +16,11 @@ Text is in French: "Figure 1 : légende", "Tableau 1 : légende".
 Requires pandoc >= 3.0 (Figure element, topdown traversal).
 ]]
 
+-- Helpers shared with imprimable.lua: osq_commun.lua, next to this filter.
+package.path = (PANDOC_SCRIPT_FILE:match("(.*[/\\])") or "./") .. "?.lua;" .. package.path
+local C = require("osq_commun")
+local has_class, id_kind, str_inlines = C.has_class, C.id_kind, C.str_inlines
+
 local NBSP = "\u{a0}"
 local TITLE_DELIM = NBSP .. ":" -- French typography: "Figure 1 : légende"
 
@@ -25,49 +30,20 @@ local XREF_PREFIX = {
   nte = "Note", tip = "Astuce", wrn = "Attention", imp = "Important", cau = "Prudence",
   sec = "Section", eq = "Équation",
 }
-local CALLOUT_TITLE = {
-  note = "Note", tip = "Astuce", warning = "Attention",
-  important = "Important", caution = "Prudence",
-}
 local CALLOUT_XREF = { nte = "note", tip = "tip", wrn = "warning", imp = "important", cau = "caution" }
 
 local refs = {}      -- id -> {kind=..., num="1", parent=..., letter="a", title=Inlines}
 local counters = {}
-
-local function id_kind(id)
-  if not id or id == "" then return nil end
-  return id:match("^(%a+)%-")
-end
 
 local function is_empty_attributes(attributes)
   for _ in pairs(attributes) do return false end
   return true
 end
 
-local function has_class(el, class)
-  for _, c in ipairs(el.classes) do
-    if c == class then return true end
-  end
-  return false
-end
-
-local function str_inlines(text)
-  return pandoc.Inlines({ pandoc.Str(text) })
-end
-
--- A paragraph holding only one image (Quarto treats an image with a fig- id as a figure).
+-- A paragraph holding only one image (Quarto treats an image with a fig- id as a figure);
+-- here a hard line break next to it is ignored too.
 local function lone_image(block)
-  if not block or (block.t ~= "Para" and block.t ~= "Plain") then return nil end
-  local image = nil
-  for _, inline in ipairs(block.content) do
-    if inline.t == "Image" then
-      if image then return nil end
-      image = inline
-    elseif inline.t ~= "Space" and inline.t ~= "SoftBreak" and inline.t ~= "LineBreak" then
-      return nil
-    end
-  end
-  return image
+  return C.lone_image(block, true)
 end
 
 local function block_id(block)
@@ -304,14 +280,7 @@ end
 local function float_div(div)
   local id = div.identifier
   local kind = id_kind(id) or "tbl"
-  local blocks = pandoc.Blocks(div.content)
-  local caption = nil
-  if div.attributes["osq-nocap"] then
-    div.attributes["osq-nocap"] = nil
-  elseif #blocks >= 2 and blocks[#blocks].t == "Para" and not lone_image(blocks[#blocks]) then
-    caption = blocks[#blocks].content
-    blocks:remove(#blocks)
-  end
+  local blocks, caption = C.float_caption(div, true)
   if has_layout(div.attributes) then
     blocks = pandoc.Blocks({ layout_div(blocks, div.attributes) })
     strip_layout(div.attributes)
@@ -346,15 +315,7 @@ local function callout(div, ctype)
   local appearance = div.attributes["appearance"] or "default"
   local collapse = div.attributes["collapse"]
   local icon = div.attributes["icon"] ~= "false"
-  local title = nil
-  if div.attributes["title"] then
-    title = pandoc.utils.blocks_to_inlines(pandoc.read(div.attributes["title"], "markdown").blocks)
-  end
-  local content = pandoc.Blocks(div.content)
-  if not title and content[1] and content[1].t == "Header" then
-    title = content[1].content
-    content:remove(1)
-  end
+  local title, content = C.callout_title(div)
   local kind = id_kind(div.identifier)
   local ref = refs[div.identifier]
   if ref and CALLOUT_XREF[kind] then
@@ -364,7 +325,7 @@ local function callout(div, ctype)
   end
   -- A plain `.callout` has no default title (as in Quarto).
   if not title and appearance ~= "minimal" and not has_class(div, "callout") then
-    title = str_inlines(CALLOUT_TITLE[ctype] or "Note")
+    title = C.callout_default_title(ctype)
   end
 
   local classes = { "callout", "callout-" .. ctype, "callout-style-" .. appearance }
@@ -410,33 +371,8 @@ local function callout(div, ctype)
   return pandoc.Div(blocks, pandoc.Attr(div.identifier, classes, attributes))
 end
 
-local function callout_type(div)
-  for _, c in ipairs(div.classes) do
-    if c == "callout" then return "note" end
-    local t = c:match("^callout%-(%a+)$")
-    if t and CALLOUT_TITLE[t] then return t end
-  end
-  local kind = id_kind(div.identifier)
-  if kind and CALLOUT_XREF[kind] and has_class(div, "callout") then return CALLOUT_XREF[kind] end
-  return nil
-end
-
--- .content-visible / .content-hidden with when-format / unless-format.
-local function conditional(div)
-  local visible = has_class(div, "content-visible")
-  local hidden = has_class(div, "content-hidden")
-  if not visible and not hidden then return nil end
-  local when = div.attributes["when-format"]
-  local unless = div.attributes["unless-format"]
-  local function is_html(fmt) return fmt == "html" or fmt == "html5" end
-  local matches = true
-  if when then matches = is_html(when) end
-  if unless then matches = matches and not is_html(unless) end
-  if (visible and matches) or (hidden and not matches) then
-    return pandoc.Blocks(div.content)
-  end
-  return pandoc.Blocks({})
-end
+-- .content-visible / .content-hidden: this filter gives the HTML page.
+local function is_html(fmt) return fmt == "html" or fmt == "html5" end
 
 local function unlist_headers(blocks)
   return blocks:walk({
@@ -495,8 +431,7 @@ local blocks_filter = {
     if image and id_kind(image.identifier) == "fig" then
       return figure_from_image(image)
     end
-    local text = pandoc.utils.stringify(para)
-    if text:match("^{{<%s*pagebreak%s*>}}$") then
+    if C.is_pagebreak(para) then
       return pandoc.RawBlock("html", '<div class="page-break" aria-hidden="true"></div>')
     end
   end,
@@ -534,10 +469,10 @@ local blocks_filter = {
   end,
 
   Div = function(div)
-    local cond = conditional(div)
+    local cond = C.conditional(div, is_html)
     if cond then return cond end
 
-    local ctype = callout_type(div)
+    local ctype = C.callout_type(div)
     if ctype then return callout(div, ctype) end
 
     local kind = id_kind(div.identifier)

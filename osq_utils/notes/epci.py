@@ -1,4 +1,4 @@
-"""EPCI notes: the communes of an intercommunality side by side, ranked, against the EPCI.
+"""The EPCI note: the communes of an intercommunality side by side, ranked, against the EPCI.
 
 Reads the store, computes nothing new: every figure is a published or already derived
 observation. Medians are never aggregated (an EPCI median is INSEE's EPCI figure) and a
@@ -11,10 +11,20 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from osq_utils import indicateurs, territoires
+from osq_utils import territoires
 from osq_utils.errors import OsqError
-from osq_utils.indicateurs import Glossaire, Territoire
+from osq_utils.indicateurs import Lecture, Territoire
+from osq_utils.notes.base import Territoires, TypeNote
+from osq_utils.present import fr
+from osq_utils.store import DERIVED_SOURCE
 
+CHIFFRES_CLES = ["population", "revenu_median", "taux_pauvrete", "rapport_interdecile", "part_prestations_sociales",
+                 "densite_medecins_generalistes"]
+COMPARAISON = ["nb_menages_fiscaux", "taille_menages", "revenu_median", "decile_1", "decile_9", "rapport_interdecile",
+               "taux_pauvrete", "part_prestations_sociales", "part_revenus_activite", "part_indemnites_chomage",
+               "densite_medecins_generalistes"]
+COTE_A_COTE = ["population", "revenu_median", "taux_pauvrete", "part_logements_hlm", "allocataires_caf"]
+CLASSEMENTS = ["revenu_median", "taux_pauvrete"]
 # Population weights used to choose an EPCI's département, best first: the census population
 # (four départements in the mirror), else Filosofi's persons of fiscal households (all France).
 POIDS = ("population", "nb_personnes_menages_fiscaux")
@@ -49,17 +59,16 @@ class PartDepartement:
     poids: str   # indicator used as weight, or 'communes'
 
 
-def departements_of_epci(con, code_epci: str, glossaire: Glossaire | None = None) -> list[PartDepartement]:
+def departements_of_epci(vue: Lecture, code_epci: str) -> list[PartDepartement]:
     """Départements of the EPCI's communes with their share of its population, largest first.
 
     The weight is the latest year where every commune has a population (census), else
     persons of fiscal households (Filosofi), else the number of communes.
     """
-    glossaire = glossaire or indicateurs.load_glossaire()
-    codes = communes_of_epci(con, code_epci)
-    deps = pd.Series({c: territoires.parent(con, "commune", c, "departement") for c in codes}, dtype=object)
+    codes = communes_of_epci(vue, code_epci)
+    deps = pd.Series({c: territoires.parent(vue, "commune", c, "departement") for c in codes}, dtype=object)
     weights, used = pd.Series(1.0, index=codes), "communes"
-    obs = indicateurs.observations_of(con, "commune", codes, list(POIDS), glossaire)
+    obs = vue.observations("commune", codes, list(POIDS))
     for code in POIDS:
         part = obs[(obs["indicateur"] == code) & (obs["statut"] == "ok")]
         complete = part.groupby("annee")["code"].nunique()
@@ -70,16 +79,16 @@ def departements_of_epci(con, code_epci: str, glossaire: Glossaire | None = None
             break
     shares = weights.groupby(deps).sum()
     shares = (shares / shares.sum()).sort_values(ascending=False, kind="stable")
-    labels = territoires.libelles(con, "departement", list(shares.index))
+    labels = territoires.libelles(vue, "departement", list(shares.index))
     return [PartDepartement(d, labels.get(d, d), float(s), used) for d, s in shares.items()]
 
 
-def references_of_epci(con, code_epci: str, glossaire: Glossaire | None = None) -> list[Territoire]:
+def references_of_epci(vue: Lecture, code_epci: str) -> list[Territoire]:
     """The EPCI and its reference territories: its main département (by population), France métropolitaine."""
     code_epci = str(code_epci)
-    communes_of_epci(con, code_epci)  # French error for an unknown EPCI
-    out = [Territoire("epci", code_epci, territoires.libelle(con, "epci", code_epci) or code_epci)]
-    deps = departements_of_epci(con, code_epci, glossaire)
+    communes_of_epci(vue, code_epci)  # French error for an unknown EPCI
+    out = [Territoire("epci", code_epci, territoires.libelle(vue, "epci", code_epci) or code_epci)]
+    deps = departements_of_epci(vue, code_epci)
     if deps:
         out.append(Territoire("departement", deps[0].code, deps[0].libelle))
     if not any(d.code.startswith(territoires.DOM_PREFIXES) for d in deps[:1]):
@@ -120,19 +129,17 @@ COTE_COLUMNS = ["niveau", "code", "territoire", "indicateur", "annee", "valeur",
                 "rang", "classees", "communes"]
 
 
-def communes_cote_a_cote(con, epci: Territoire, codes_indicateurs: list[str],
-                         glossaire: Glossaire | None = None) -> pd.DataFrame:
+def communes_cote_a_cote(vue: Lecture, epci: Territoire, codes_indicateurs: list[str]) -> pd.DataFrame:
     """Every commune of the EPCI for each indicator, in one year per indicator, ranked, with the EPCI row.
 
     Long table, columns COTE_COLUMNS: one row per (indicator, commune) plus one 'epci' row per
     indicator (its own published value of that year; rang <NA>). A commune without an observation
     is 'absent'; `classees` is the number of ranked communes, `communes` the EPCI's count.
     """
-    glossaire = glossaire or indicateurs.load_glossaire()
-    codes = communes_of_epci(con, epci.code)
-    labels = territoires.libelles(con, "commune", codes)
-    com = indicateurs.observations_of(con, "commune", codes, codes_indicateurs, glossaire)
-    ref = indicateurs.observations_of(con, "epci", [epci.code], codes_indicateurs, glossaire)
+    codes = communes_of_epci(vue, epci.code)
+    labels = territoires.libelles(vue, "commune", codes)
+    com = vue.observations("commune", codes, codes_indicateurs)
+    ref = vue.observations("epci", [epci.code], codes_indicateurs)
     frames = []
     for ind in codes_indicateurs:
         c, r = com[com["indicateur"] == ind], ref[ref["indicateur"] == ind]
@@ -173,10 +180,9 @@ def ordre_population(cote: pd.DataFrame) -> list[str]:
     return com.drop_duplicates("code").sort_values("territoire")["code"].tolist()
 
 
-def plus_peuplees(con, codes: list[str], n: int = 24, glossaire: Glossaire | None = None) -> list[str]:
+def plus_peuplees(vue: Lecture, codes: list[str], n: int = 24) -> list[str]:
     """The n most populated communes (latest census year, else fiscal persons), largest first."""
-    glossaire = glossaire or indicateurs.load_glossaire()
-    obs = indicateurs.observations_of(con, "commune", list(codes), list(POIDS), glossaire)
+    obs = vue.observations("commune", list(codes), list(POIDS))
     for ind in POIDS:
         latest = latest_ok(obs, ind)
         if len(latest):
@@ -189,17 +195,16 @@ def plus_peuplees(con, codes: list[str], n: int = 24, glossaire: Glossaire | Non
 # --- Evolutions, one series per commune ----------------------------------------------
 
 
-def evolutions_communes(con, codes: list[str], indicateur: str, glossaire: Glossaire | None = None) -> pd.DataFrame:
+def evolutions_communes(vue: Lecture, codes: list[str], indicateur: str) -> pd.DataFrame:
     """Every glossary year of one indicator for each commune: code, territoire, annee, valeur, statut.
 
     A year the source does not give is 'absent' with no value (never 0, never interpolated).
     Values are those published under the commune's current code: a median of a commune
     that merged later is not rebuilt from its former communes (medians are not aggregated).
     """
-    glossaire = glossaire or indicateurs.load_glossaire()
-    years = list(glossaire[indicateur].annees)
-    obs = indicateurs.observations_of(con, "commune", list(codes), [indicateur], glossaire)
-    labels = territoires.libelles(con, "commune", list(codes))
+    years = list(vue.glossaire[indicateur].annees)
+    obs = vue.observations("commune", list(codes), [indicateur])
+    labels = territoires.libelles(vue, "commune", list(codes))
     grid = pd.MultiIndex.from_product([list(codes), years], names=["code", "annee"]).to_frame(index=False)
     out = grid.merge(obs[["code", "annee", "valeur", "statut", "source"]], on=["code", "annee"], how="left")
     out["statut"] = out["statut"].fillna("absent")
@@ -225,3 +230,70 @@ def resume_classement(cote: pd.DataFrame, indicateur: str) -> dict:
         "absent": int((com["statut"] == "absent").sum()),
         "au_dessus": int((ok["valeur"] > ref["valeur"]).sum()) if ref["statut"] == "ok" else None,
     }
+
+
+# --- Texts of the note ---------------------------------------------------------------
+
+
+def texte_departements(deps: list, epci) -> str:
+    """A French sentence on the EPCI's département(s) (agglomeration.departements_of_epci)."""
+    if not deps:
+        return f"Le département de {epci.libelle} n'est pas connu de la base : la note le compare à la France seule."
+    if len(deps) == 1:
+        return (f"Toutes les communes de l'intercommunalité sont dans le même département, {deps[0].libelle} "
+                f"({deps[0].code}), qui sert de référence avec la France métropolitaine.")
+    poids = {"population": "de la population municipale", "nb_personnes_menages_fiscaux":
+             "des personnes des ménages fiscaux", "communes": "des communes"}[deps[0].poids]
+    detail = " ; ".join(f"{d.libelle} ({d.code}) : {fr.pourcent(d.part * 100, 0)}" for d in deps)
+    return (f"{epci.libelle} s'étend sur {len(deps)} départements (part {poids} : {detail}). "
+            f"Le département de référence de cette note est {deps[0].libelle}, qui en regroupe la plus grande part.")
+
+
+def _communes(n: int, pluriel: str = "sont", singulier: str = "est") -> str:
+    return f"{n} commune {singulier}" if n <= 1 else f"{n} communes {pluriel}"
+
+
+def texte_classement(resume: dict, ind, glossaire_href: str | None = None) -> str:
+    """Plain-French sentences on a ranking (agglomeration.resume_classement)."""
+    label = f"[{ind.libelle}]({glossaire_href}#{ind.code})" if glossaire_href else ind.libelle
+    annee = resume["annee"]
+    if not resume["classees"]:
+        return f"{label} : aucune valeur communale publiée, donc pas de classement.\n"
+    haut, bas, ref = resume["haut"], resume["bas"], resume["epci"]
+
+    def v(r):
+        return fr.valeur(r["valeur"], ind.unite, ind.decimales, r["statut"])
+
+    text = (f"{label} en {annee} : de {v(bas)} ({bas['territoire']}) à {v(haut)} ({haut['territoire']}), "
+            f"{resume['classees']} communes classées.")
+    if ref["statut"] == "ok":
+        how = ("somme de ses communes" if ref["source"] == DERIVED_SOURCE
+               else "valeur publiée pour l'intercommunalité elle-même, jamais une moyenne de communes")
+        text += (f" Ensemble de l'intercommunalité : {v(ref)} ({how}). "
+                 f"{_communes(resume['au_dessus'])} au-dessus de cette valeur.")
+    else:
+        text += " Cette valeur n'est pas disponible pour l'intercommunalité elle-même cette année-là."
+    hidden = resume["secret"] + resume["absent"]
+    if hidden:
+        text += (f" {_communes(hidden, 'ne sont pas classées', 'n’est pas classée')} (valeur au secret statistique "
+                 "ou non disponible, jamais comptée comme nulle).")
+    return text + "\n"
+
+
+# --- The kind ---------------------------------------------------------------------------------
+
+
+def territoires_montres(con, code: str, parametres: dict) -> Territoires:
+    """The EPCI, every commune of it, its département(s) and France."""
+    communes = set(territoires.communes_of(con, "epci", code))
+    deps = {d for d in (territoires.parent(con, "commune", c, "departement") for c in communes) if d}
+    out: Territoires = {"epci": {code}, "commune": communes, "departement": deps}
+    if not any(d.startswith(territoires.DOM_PREFIXES) for d in deps):
+        out["france"] = {territoires.FRANCE}
+    return out
+
+
+TYPE = TypeNote(
+    modele="note_epci", niveau="epci", parametre="code_epci", libelle="Note d'agglomération",
+    pluriel="Notes d'agglomération", prefixe="epci", territoires=territoires_montres,
+)

@@ -1,7 +1,8 @@
-"""Secret statistique: primary suppression by rule files, secondary suppression of parts and totals.
+"""Secret statistique, the pure algorithms: primary suppression by rules, secondary suppression of
+parts and totals.
 
-Rules live in data/secret/<source-id>.yml (documented in data/secret/README.md). Two
-diffusion profiles exist, `public` and `partenaires`; each rule gives a threshold per profile.
+The rules (data/secret/<source-id>.yml) are read by `osq_utils.catalogues.secret`; each gives a
+threshold per diffusion profile (`osq_utils.catalogues.profils`).
 
 - `primary()` masks the observations a rule forbids (statut 'secret', no value);
   `primary_audit()` also returns the ledger of masked values, which must never be published.
@@ -15,235 +16,24 @@ diffusion profiles exist, `public` and `partenaires`; each rule gives a threshol
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from osq_utils.catalogues.profils import profil as check_profil
+from osq_utils.catalogues.secret import Regle, Regles
 from osq_utils.errors import OsqError
-from osq_utils.indicateurs import DERIVED_SOURCE, Glossaire, load_glossaire
-from osq_utils.sources import load_catalogue
+from osq_utils.store import DERIVED_SOURCE
 
-SECRET_DIR = Path(__file__).resolve().parent.parent / "data" / "secret"
-PROFILS = ("public", "partenaires")
-NATURES = ("secret", "prudence")
-SI_ABSENTE = ("masquer", "garder")
 TOTAL = "__total__"  # the total's key in secondary()
 TOTAL_LABEL = "Total"  # margin label in secondary_table()
-LEDGER_COLUMNS = ["code", "niveau", "indicateur", "annee", "valeur", "source", "regle"]
+# The identity of a published cell; primary_audit() records each masked one with its value, source
+# and rule (the ledger file adds labels: secret.registre).
+CLES_CELLULE = ["niveau", "code", "indicateur", "annee"]
 
 Key = Hashable
 Constraint = tuple[Sequence[Key], Key]  # (parts, total): sum(parts) == total
-
-
-# --------------------------------------------------------------------------- rules
-
-
-@dataclass(frozen=True)
-class Regle:
-    id: str
-    nature: str  # secret: masks; prudence: flags fragile figures, masks nothing
-    indicateurs: tuple[str, ...]
-    niveaux: tuple[str, ...] | None  # None: every level
-    variable: str  # valeur | numerateur | denominateur | indicateur:<code>
-    seuils: Mapping[str, float]  # profile -> threshold; masked when variable < threshold
-    description: str
-    si_absente: str = "masquer"  # when the variable is unknown for a row
-    masquer_denominateur: bool = False
-    fichier: str = ""
-    ligne: int | None = None
-
-    @property
-    def indicateur_variable(self) -> str | None:
-        return self.variable.split(":", 1)[1] if self.variable.startswith("indicateur:") else None
-
-
-@dataclass(frozen=True)
-class Regles:
-    source: str
-    description: str
-    regles: tuple[Regle, ...]
-    references: tuple[str, ...] = ()
-    fichier: str = ""
-
-
-def _node_to_python(node, marks: dict, path: tuple):
-    """Build plain Python values from a composed YAML node, recording each path's position."""
-    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        out = {}
-        for key_node, value_node in node.value:
-            key = key_node.value
-            marks[path + (key, "__key__")] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = _node_to_python(value_node, marks, path + (key,))
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_node_to_python(v, marks, path + (i,)) for i, v in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node)) if node.tag != "tag:yaml.org,2002:str" else node.value
-
-
-def _read_yaml(path: Path) -> tuple[object, dict]:
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise OsqError(f"YAML illisible ({exc.problem})", fichier=path,
-                       ligne=mark.line + 1 if mark else None, colonne=mark.column + 1 if mark else None,
-                       correction="corrigez l'indentation ou la ponctuation à cet endroit.") from None
-    marks: dict = {}
-    data = _node_to_python(node, marks, ()) if node is not None else None
-    return data, marks
-
-
-def _parse_file(path: Path, sources: set[str], glossaire: Glossaire) -> Regles:
-    data, marks = _read_yaml(path)
-
-    def fail(message: str, where: tuple, correction: str):
-        line, col = marks.get(where, marks.get(where[:-1], (None, None))) if where else (1, 1)
-        raise OsqError(message, fichier=path, ligne=line, colonne=col, correction=correction)
-
-    if not isinstance(data, dict):
-        fail("le fichier doit décrire une source (clés source, description, regles)", (),
-             "partez d'un fichier existant de data/secret/.")
-    for key in ("source", "description", "regles"):
-        if key not in data:
-            fail(f"clé « {key} » manquante", (), f"ajoutez « {key}: … » au premier niveau du fichier.")
-    source = str(data["source"])
-    if source not in sources:
-        fail(f"source « {source} » inconnue du catalogue data/sources.yml", ("source",),
-             "écrivez l'identifiant exact d'une source du catalogue (ex. cnaf-caf-iris-2016-2020).")
-    if path.stem != source:
-        fail(f"le fichier s'appelle « {path.name} » mais décrit la source « {source} »", ("source",),
-             f"renommez le fichier en {source}.yml.")
-    if not isinstance(data["regles"], list):
-        fail("« regles » doit être une liste (éventuellement vide : regles: [])", ("regles",),
-             "écrivez chaque règle sous « regles: » en commençant par « - id: … ».")
-    regles = []
-    seen = set()
-    for i, raw in enumerate(data["regles"]):
-        here = ("regles", i)
-        if not isinstance(raw, dict):
-            fail("chaque règle doit être un dictionnaire", here, "commencez la règle par « - id: … ».")
-        for key in ("id", "indicateurs", "variable", "seuils", "description"):
-            if key not in raw:
-                fail(f"règle n° {i + 1} : clé « {key} » manquante", here, f"ajoutez « {key}: … » à cette règle.")
-        rid = str(raw["id"])
-        if rid in seen:
-            fail(f"identifiant de règle « {rid} » en double", here + ("id",), "donnez un identifiant unique à chaque règle.")
-        seen.add(rid)
-        indicateurs = raw["indicateurs"]
-        if not isinstance(indicateurs, list) or not indicateurs:
-            fail(f"règle « {rid} » : « indicateurs » doit être une liste non vide", here + ("indicateurs",),
-                 "écrivez par exemple « indicateurs: [allocataires_rsa] ».")
-        for j, code in enumerate(indicateurs):
-            if str(code) not in glossaire.indicateurs:
-                fail(f"règle « {rid} » : indicateur « {code} » absent du glossaire", here + ("indicateurs", j),
-                     "utilisez un code de data/glossaire.yml (ou ajoutez d'abord l'indicateur au glossaire).")
-        variable = str(raw["variable"])
-        if variable.startswith("indicateur:"):
-            if variable.split(":", 1)[1] not in glossaire.indicateurs:
-                fail(f"règle « {rid} » : indicateur de seuil « {variable} » absent du glossaire", here + ("variable",),
-                     "écrivez « indicateur: » suivi d'un code du glossaire, ex. indicateur:nb_menages_fiscaux.")
-        elif variable not in ("valeur", "numerateur", "denominateur"):
-            fail(f"règle « {rid} » : variable « {variable} » inconnue", here + ("variable",),
-                 "choisissez valeur, numerateur, denominateur ou indicateur:<code>.")
-        seuils = raw["seuils"]
-        if not isinstance(seuils, dict):
-            fail(f"règle « {rid} » : « seuils » doit donner un seuil par profil", here + ("seuils",),
-                 "écrivez « seuils: {public: 5, partenaires: 5} ».")
-        for profil in PROFILS:
-            if profil not in seuils:
-                fail(f"règle « {rid} » : seuil du profil « {profil} » manquant", here + ("seuils",),
-                     f"ajoutez « {profil}: <nombre> » sous « seuils ».")
-            value = seuils[profil]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < 0:
-                fail(f"règle « {rid} » : le seuil « {profil} » vaut « {value} », ce n'est pas un nombre positif",
-                     here + ("seuils", profil), "écrivez un nombre sans guillemets ni unité, ex. 5 ou 2000.")
-        for profil in seuils:
-            if profil not in PROFILS:
-                fail(f"règle « {rid} » : profil « {profil} » inconnu", here + ("seuils", profil, "__key__"),
-                     "les profils sont public et partenaires.")
-        nature = str(raw.get("nature", "secret"))
-        if nature not in NATURES:
-            fail(f"règle « {rid} » : nature « {nature} » inconnue", here + ("nature",), "écrivez secret ou prudence.")
-        si_absente = str(raw.get("si_absente", "masquer"))
-        if si_absente not in SI_ABSENTE:
-            fail(f"règle « {rid} » : si_absente « {si_absente} » inconnu", here + ("si_absente",),
-                 "écrivez masquer (prudent) ou garder.")
-        niveaux = raw.get("niveaux")
-        if niveaux is not None and (not isinstance(niveaux, list) or not niveaux):
-            fail(f"règle « {rid} » : « niveaux » doit être une liste", here + ("niveaux",),
-                 "écrivez par exemple « niveaux: [iris, commune] » ou supprimez la clé.")
-        regles.append(Regle(
-            id=rid, nature=nature, indicateurs=tuple(str(c) for c in indicateurs),
-            niveaux=tuple(str(n) for n in niveaux) if niveaux else None, variable=variable,
-            seuils={p: float(seuils[p]) for p in PROFILS}, description=str(raw["description"]).strip(),
-            si_absente=si_absente, masquer_denominateur=bool(raw.get("masquer_denominateur", False)),
-            fichier=str(path), ligne=marks.get(here, (None,))[0],
-        ))
-    refs = data.get("references") or []
-    return Regles(source=source, description=str(data["description"]).strip(), regles=tuple(regles),
-                  references=tuple(str(r) for r in refs), fichier=str(path))
-
-
-def load_rules(folder: Path | str | None = None, glossaire: Glossaire | None = None) -> dict[str, Regles]:
-    """Read and validate every data/secret/*.yml; one entry per source id."""
-    folder = Path(folder or SECRET_DIR)
-    if not folder.is_dir():
-        raise OsqError("dossier des règles de secret introuvable", fichier=folder,
-                       correction="créez data/secret/ avec un fichier <source>.yml par source.")
-    glossaire = glossaire or load_glossaire()
-    sources = set(load_catalogue())
-    out: dict[str, Regles] = {}
-    for path in sorted(folder.glob("*.yml")):
-        regles = _parse_file(path, sources, glossaire)
-        out[regles.source] = regles
-    if folder == SECRET_DIR:
-        out.update(_convention_rules(out))
-    return out
-
-
-def _convention_rules(known: Mapping[str, Regles]) -> dict[str, Regles]:
-    """The secrecy clauses of the partner conventions (data/conventions), validated when they are loaded."""
-    from osq_utils.ingest.livraisons import load_conventions
-
-    out: dict[str, Regles] = {}
-    for conv in load_conventions().values():
-        clauses = conv.clauses_secret or {}
-        texte = " ".join(str(clauses.get("texte", "")).split())
-        regles = tuple(
-            Regle(id=str(r["id"]), nature=str(r.get("nature", "secret")), indicateurs=tuple(str(c) for c in r["indicateurs"]),
-                  niveaux=tuple(str(n) for n in r["niveaux"]) if r.get("niveaux") else None, variable=str(r["variable"]),
-                  seuils={p: float(r["seuils"][p]) for p in PROFILS},
-                  description=" ".join(str(r.get("description") or texte).split()),
-                  si_absente=str(r.get("si_absente", "masquer")), fichier=conv.chemin)
-            for r in clauses.get("regles") or [])
-        if regles and conv.source not in known:
-            out[conv.source] = Regles(conv.source, texte, regles, (f"convention {conv.fournisseur}",), conv.chemin)
-    return out
-
-
-def _check_profil(profil: str) -> None:
-    if profil not in PROFILS:
-        raise OsqError(f"profil de diffusion « {profil} » inconnu",
-                       correction="choisissez « public » (site ouvert) ou « partenaires » (diffusion restreinte).")
-
-
-def glossaire_secret(rules: Mapping[str, Regles]) -> pd.DataFrame:
-    """One row per (source, rule) for the glossary page: French description and thresholds."""
-    rows = []
-    for regles in rules.values():
-        if not regles.regles:
-            rows.append({"source": regles.source, "regle": None, "nature": None, "indicateurs": "",
-                         "description": regles.description, "seuil_public": None, "seuil_partenaires": None})
-        for r in regles.regles:
-            rows.append({"source": regles.source, "regle": r.id, "nature": r.nature,
-                         "indicateurs": ", ".join(r.indicateurs), "description": r.description,
-                         "seuil_public": r.seuils["public"], "seuil_partenaires": r.seuils["partenaires"]})
-    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- primary
@@ -275,7 +65,7 @@ def _variable_of(obs: pd.DataFrame, rows: pd.Series, regle: Regle, reference: pd
 
 def _trips(obs: pd.DataFrame, rules: Mapping[str, Regles], profil: str, nature: str,
            auxiliaires: pd.DataFrame | None) -> list[tuple[Regle, pd.Index]]:
-    _check_profil(profil)
+    check_profil(profil)
     reference = obs if auxiliaires is None else pd.concat([obs, auxiliaires], ignore_index=True)
     out = []
     for source, regles in rules.items():
@@ -306,15 +96,15 @@ def primary_audit(obs: pd.DataFrame, rules: Mapping[str, Regles], profil: str,
         index = index[out.loc[index, "statut"] == "ok"]  # a row masked by an earlier rule stays once in the ledger
         if index.empty:
             continue
-        masked = obs.loc[index, ["code", "niveau", "indicateur", "annee", "valeur", "source"]].copy()
+        masked = obs.loc[index, [*CLES_CELLULE, "valeur", "source"]].copy()
         masked["regle"] = regle.id
         ledger.append(masked)
         out.loc[index, "statut"] = "secret"
         out.loc[index, ["valeur", "numerateur"]] = np.nan
         if regle.masquer_denominateur:
             out.loc[index, "denominateur"] = np.nan
-    ledger_df = pd.concat(ledger, ignore_index=True) if ledger else pd.DataFrame(columns=LEDGER_COLUMNS)
-    return out, ledger_df[LEDGER_COLUMNS]
+    ledger_df = pd.concat(ledger, ignore_index=True) if ledger else pd.DataFrame(columns=[*CLES_CELLULE, "valeur", "source", "regle"])
+    return out, ledger_df[[*CLES_CELLULE, "valeur", "source", "regle"]]
 
 
 def primary(obs: pd.DataFrame, rules: Mapping[str, Regles], profil: str,

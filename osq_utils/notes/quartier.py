@@ -1,4 +1,4 @@
-"""QPV notes: a quartier prioritaire against its commune(s), its EPCI and France.
+"""The QPV note: a quartier prioritaire against its commune(s), its EPCI and France.
 
 A QPV may straddle several communes. Medians, deciles and shares published by
 INSEE are compared with each commune separately (they cannot be combined); only
@@ -16,9 +16,14 @@ import numpy as np
 import pandas as pd
 
 from osq_utils import indicateurs, territoires
+from osq_utils.agregation import aggregate
+from osq_utils.catalogues.glossaire import Glossaire, Indicateur
 from osq_utils.errors import OsqError
-from osq_utils.indicateurs import Glossaire, Indicateur, Territoire
-from osq_utils.present import fr
+from osq_utils.indicateurs import Lecture, Territoire
+from osq_utils.indicateurs.ecarts import EvolutionEcart, ecarts_annuels, evolution_ecart
+from osq_utils.notes.base import Territoires, TypeNote
+from osq_utils.present import blocs, fr
+from osq_utils.present.ecarts import phrase_evolution
 
 NOTEBOOK = "notebooks/note_quartier.ipynb"
 QPV_COG = 2015
@@ -28,6 +33,9 @@ QPV_2024_SOURCE = "anct-qpv-2024-communes"
 COMPARABLES = ["revenu_median", "taux_pauvrete", "decile_1", "decile_9", "gini", "part_prestations_sociales"]
 # Figures published only for the QPV (ANCT tables, population 2013).
 QPV_SEULEMENT = ["population", "taux_emploi", "demandeurs_emploi_abc"]
+CHIFFRES_CLES = ["revenu_median", "taux_pauvrete", "part_prestations_sociales", "taux_emploi", "demandeurs_emploi_abc"]
+ECARTS = ["taux_pauvrete", "revenu_median", "part_prestations_sociales"]  # a table and sentences each
+ECARTS_GRAPHIQUE = ["taux_pauvrete", "revenu_median"]
 _QPV_2015 = re.compile(r"^QP\d{3}\d{3}$|^QP97\d\d{3}$")
 
 
@@ -57,7 +65,7 @@ class Quartier:
         return self.epcis[0] if self.epcis else None
 
 
-def quartier(con, code_qpv: str) -> Quartier:
+def quartier(vue: Lecture, code_qpv: str) -> Quartier:
     """The QPV `code_qpv` (2015 geography) with its communes, its current EPCI and France.
 
     An unknown code raises an OsqError in French that names the parameter and the fix.
@@ -69,7 +77,7 @@ def quartier(con, code_qpv: str) -> Quartier:
                        "ni chiffres ni contours pour elle", **where,
                        correction="donnez le code d'un quartier de la géographie 2015 (« QP » suivi de 6 chiffres, "
                                   "par exemple « QP062036 »).")
-    row = con.execute("SELECT libelle FROM territoires WHERE niveau = 'qpv' AND code = ? AND cog = ? LIMIT 1",
+    row = vue.execute("SELECT libelle FROM territoires WHERE niveau = 'qpv' AND code = ? AND cog = ? LIMIT 1",
                       [code, QPV_COG]).fetchone()
     if row is None:
         hint = "" if _QPV_2015.match(code) else " Le code doit s'écrire « QP » suivi de 6 chiffres, entre guillemets."
@@ -77,14 +85,11 @@ def quartier(con, code_qpv: str) -> Quartier:
                        correction="donnez le code d'un quartier de la géographie 2015, par exemple « QP062036 » "
                                   "(liste officielle : fichier des contours ANCT des QPV 2015, colonne CODE_QP), "
                                   "ou chargez la source avec « osq ingest -s anct-qpv-2015-contours »." + hint)
-    rows = con.execute(
-        "SELECT DISTINCT code_parent FROM appartenances WHERE niveau = 'qpv' AND code = ? AND niveau_parent = 'commune' "
-        "AND cog = ? ORDER BY code_parent", [code, QPV_COG]).fetchall()
-    codes = [r[0] for r in rows]
-    labels = territoires.libelles(con, "commune", codes)
+    codes = list(territoires.communes_of_qpv(vue, code, QPV_COG))
+    labels = territoires.libelles(vue, "commune", codes)
     communes = tuple(Territoire("commune", c, labels.get(c, c)) for c in codes)
-    epci_codes = list(dict.fromkeys(e for e in (territoires.parent(con, "commune", c, "epci") for c in codes) if e))
-    epci_labels = territoires.libelles(con, "epci", epci_codes)
+    epci_codes = list(dict.fromkeys(e for e in (territoires.parent(vue, "commune", c, "epci") for c in codes) if e))
+    epci_labels = territoires.libelles(vue, "epci", epci_codes)
     epcis = tuple(Territoire("epci", e, epci_labels.get(e, e)) for e in epci_codes)
     ensemble = None
     if len(communes) > 1:
@@ -97,48 +102,47 @@ def quartier(con, code_qpv: str) -> Quartier:
 # --- Observations ------------------------------------------------------------
 
 
-def communes_aggregate(con, quartier_: Quartier, codes: list[str], glossaire: Glossaire | None = None) -> pd.DataFrame:
+def communes_aggregate(vue: Lecture, quartier_: Quartier, codes: list[str]) -> pd.DataFrame:
     """Additive figures of the QPV's communes taken together (current geography).
 
     Rates are recomputed from summed numerators and denominators; medians, deciles and
     rates without numerator are left out; one commune missing makes the year absent.
     """
-    glossaire = glossaire or indicateurs.load_glossaire()
+    glossaire = vue.glossaire
     codes = [c for c in codes if glossaire[c].type in ("compte", "taux", "moyenne", "densite")]
     communes = [t.code for t in quartier_.communes]
     if not codes or len(communes) < 2:
         return pd.DataFrame(columns=["code", "indicateur", "annee", "valeur", "numerateur", "denominateur",
                                      "statut", "estime", "source"])
-    obs = pd.concat([indicateurs.commune_series(con, c, codes, glossaire) for c in communes], ignore_index=True)
+    obs = pd.concat([indicateurs.commune_series(vue, c, codes) for c in communes], ignore_index=True)
     if obs.empty:
         return obs.assign(source=None)
     # A rate published without its numerator cannot be summed: that commune counts as missing.
     summable = obs["indicateur"].map(glossaire.types()).eq("compte") | (obs["numerateur"].notna() & obs["denominateur"].notna())
     obs = obs[(obs["statut"] != "ok") | summable]
     code = quartier_.ensemble_communes.code
-    out = indicateurs.aggregate(obs, pd.DataFrame({"code": communes, "code_parent": code}), glossaire)
+    out = aggregate(obs, pd.DataFrame({"code": communes, "code_parent": code}), glossaire.types())
     # Cite the communes' source (the same producer file for every commune of a year).
     sources = obs.groupby(["indicateur", "annee"])["source"].first()
     out["source"] = [sources.get((i, a)) for i, a in zip(out["indicateur"], out["annee"])]
     return out
 
 
-def observations_qpv(con, quartier_: Quartier, codes: list[str], glossaire: Glossaire | None = None) -> pd.DataFrame:
+def observations_qpv(vue: Lecture, quartier_: Quartier, codes: list[str]) -> pd.DataFrame:
     """Every year of `codes` for the QPV and each reference territory, in one long frame.
 
     Columns: _t (rank of the territory in quartier_.references), territoire, niveau, code,
     indicateur, annee, valeur, statut, source, estime.
     """
-    glossaire = glossaire or indicateurs.load_glossaire()
     cols = ["indicateur", "annee", "valeur", "statut", "source", "estime"]
     frames = []
     for i, t in enumerate(quartier_.references):
         if t.niveau == "commune":
-            df = indicateurs.commune_series(con, t.code, codes, glossaire)
+            df = indicateurs.commune_series(vue, t.code, codes)
         elif t.niveau == "groupement":
-            df = communes_aggregate(con, quartier_, codes, glossaire)
+            df = communes_aggregate(vue, quartier_, codes)
         else:
-            df = indicateurs.observations_of(con, t.niveau, [t.code], codes, glossaire)
+            df = vue.observations(t.niveau, [t.code], codes)
         df = df.reindex(columns=cols).copy()
         df["estime"] = df["estime"].fillna(False).astype(bool)
         frames.append(df.assign(_t=i, territoire=t.libelle, niveau=t.niveau, code=t.code))
@@ -183,146 +187,41 @@ def comparison(obs: pd.DataFrame, refs: list[Territoire], codes: list[str], n_co
     return indicateurs.comparison_at_years(obs, refs, codes, comparison_years(obs, n_communes))
 
 
-# --- Gaps and their evolution (pure) ----------------------------------------------------
+# --- Gaps and their evolution (pure; computed by indicateurs.ecarts) ------------------------------
 
 
 def ecarts_par_annee(obs: pd.DataFrame, ind: Indicateur) -> pd.DataFrame:
     """The QPV's gap to each reference territory, for every year the QPV is published.
 
-    Columns: _t, territoire, niveau, annee, valeur_qpv, valeur_reference, ecart, statut.
-    statut 'ok' when both figures exist; else the mark of the missing side ('secret'
-    or 'absent'), and ecart stays empty (never 0).
+    Columns: _t, territoire, niveau, then those of indicateurs.ecarts.ecarts_annuels (valeur is the
+    QPV's, valeur_reference the territory's; statut_ecart 'ok' when both exist, else the mark of the
+    missing side, and ecart stays empty, never 0).
     """
     part = obs[obs["indicateur"] == ind.code]
-    own = part[part["_t"] == 0].set_index("annee")
-    years = sorted(own.index)
-    rows = []
+    own = part[part["_t"] == 0]
+    columns = ["_t", "territoire", "niveau", *ecarts_annuels(own.iloc[0:0], None, ind).columns]
+    frames = []
     for t, ref in part[part["_t"] > 0].groupby("_t"):
-        first = ref.iloc[0]
-        ref = ref.set_index("annee")
-        for y in years:
-            q_statut = own.at[y, "statut"]
-            r_statut = ref.at[y, "statut"] if y in ref.index else "absent"
-            q_val, r_val = own.at[y, "valeur"], (ref.at[y, "valeur"] if y in ref.index else np.nan)
-            gap = None
-            if q_statut == "ok" and r_statut == "ok":
-                gap = indicateurs.ecart(float(q_val), float(r_val), ind)
-            statut = "ok" if gap is not None else ("secret" if "secret" in (q_statut, r_statut) else "absent")
-            rows.append({"_t": int(t), "territoire": first["territoire"], "niveau": first["niveau"], "annee": int(y),
-                         "valeur_qpv": q_val if q_statut == "ok" else np.nan,
-                         "valeur_reference": r_val if r_statut == "ok" else np.nan,
-                         "ecart": np.nan if gap is None else gap, "statut": statut})
-    return pd.DataFrame(rows, columns=["_t", "territoire", "niveau", "annee", "valeur_qpv", "valeur_reference",
-                                       "ecart", "statut"])
+        gaps = ecarts_annuels(own, ref, ind)
+        frames.append(gaps.assign(_t=int(t), territoire=ref["territoire"].iloc[0], niveau=ref["niveau"].iloc[0]))
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
-def _en_points(ecart: float, ind: Indicateur) -> float:
-    """A gap on a points scale: points for rates, the QPV as a % of the reference otherwise."""
-    return ecart if ind.unite == "%" else ecart * 100.0
+def evolution_ecarts(ecarts: pd.DataFrame, ind: Indicateur) -> list[tuple[pd.Series, EvolutionEcart]]:
+    """For each reference (its first row, to name it): the evolution of the QPV's gap to it."""
+    return [(part.iloc[0], evolution_ecart(part, ind)) for _, part in ecarts.groupby("_t", sort=True)]
 
 
-def evolution_ecarts(ecarts: pd.DataFrame, ind: Indicateur) -> pd.DataFrame:
-    """For each reference: the gap in its first and last years with both figures, and its change.
-
-    Columns: _t, territoire, niveau, annee_debut, annee_fin, ecart_debut, ecart_fin,
-    variation (points), sens ('réduit', 'creusé', 'stable', 'inversé' or None when fewer
-    than two years are available), annees_manquantes (QPV years without a gap).
-    For ratios (medians, deciles, Gini), the change is in points of the reference
-    (the QPV's median going from 53 % to 58 % of France's: +5 points).
-    """
-    rows = []
-    for t, part in ecarts.groupby("_t", sort=True):
-        ok = part[part["statut"] == "ok"].sort_values("annee")
-        missing = sorted(part.loc[part["statut"] != "ok", "annee"].astype(int).tolist())
-        row = {"_t": int(t), "territoire": part["territoire"].iloc[0], "niveau": part["niveau"].iloc[0],
-               "annee_debut": None, "annee_fin": None, "ecart_debut": np.nan, "ecart_fin": np.nan,
-               "variation": np.nan, "sens": None, "annees_manquantes": missing}
-        if len(ok) >= 1:
-            row.update(annee_debut=int(ok["annee"].iloc[0]), ecart_debut=float(ok["ecart"].iloc[0]))
-        if len(ok) >= 2:
-            a, b = float(ok["ecart"].iloc[0]), float(ok["ecart"].iloc[-1])
-            pa, pb = _en_points(a, ind), _en_points(b, ind)
-            neutral = 0.0 if ind.unite == "%" else 100.0
-            variation = pb - pa
-            if float(fr._round(variation, 1)) == 0:
-                sens = "stable"
-            elif (pa - neutral) * (pb - neutral) < 0:
-                sens = "inversé"
-            else:
-                sens = "réduit" if abs(pb - neutral) < abs(pa - neutral) else "creusé"
-            row.update(annee_fin=int(ok["annee"].iloc[-1]), ecart_fin=b, variation=variation, sens=sens)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["_t", "territoire", "niveau", "annee_debut", "annee_fin", "ecart_debut",
-                                       "ecart_fin", "variation", "sens", "annees_manquantes"])
-
-
-_EPCI_PREFIXES = ("CA ", "CC ", "CU ", "Communauté", "Métropole", "Eurométropole")
-
-
-def nom_territoire(libelle: str, niveau: str) -> str:
-    """The territory's name as it reads after « face à » (« la CA du Pays de Saint-Omer »)."""
-    if niveau == "france":
-        return "la France métropolitaine"
-    if niveau == "groupement":
-        return "l'" + libelle[0].lower() + libelle[1:] if libelle[:1] in "AEIOUÉ" else libelle
-    if niveau == "epci" and libelle.startswith(_EPCI_PREFIXES):
-        return "la " + libelle
-    for article in ("Le ", "La ", "Les ", "L'"):
-        if libelle.startswith(article):  # Le Chambon-Feugerolles -> le Chambon-Feugerolles
-            return article.lower() + libelle[len(article):]
-    return libelle
-
-
-def a_nom(nom: str) -> str:
-    """« à » with French contraction: au Chambon-Feugerolles, à la CA…, à Arques."""
-    if nom.startswith("le "):
-        return "au " + nom[3:]
-    if nom.startswith("les "):
-        return "aux " + nom[4:]
-    return "à " + nom
-
-
-def de_nom(nom: str) -> str:
-    """« de » with French elision and contraction: d'Arques, de la CA…, de Saint-Omer."""
-    if nom[:1].lower() in "aeiouyéèêh" and not nom.startswith(("la ", "le ", "les ", "l'")):
-        return "d'" + nom
-    if nom.startswith("le "):
-        return "du " + nom[3:]
-    if nom.startswith("les "):
-        return "des " + nom[4:]
-    return "de " + nom
-
-
-def _pct(x: float) -> str:
-    return fr.pourcent(x * 100.0, 1)
-
-
-def phrase_evolution(row: pd.Series | dict, ind: Indicateur) -> str:
-    """One plain-French sentence on the evolution of the gap to one reference."""
-    terr, ind_name = nom_territoire(row["territoire"], row["niveau"]), ind.libelle[0].lower() + ind.libelle[1:]
-    if row["annee_debut"] is None or (isinstance(row["annee_debut"], float) and np.isnan(row["annee_debut"])):
-        return f"Face {a_nom(terr)}, aucune année n'a de chiffre publié pour les deux territoires : pas d'écart calculable."
-    a, b = int(row["annee_debut"]), row["annee_fin"]
-    if b is None or (isinstance(b, float) and np.isnan(b)):
-        return (f"Face {a_nom(terr)}, une seule année comparable ({a}, écart "
-                f"{fr.ecart(row['ecart_debut'], ind.unite, ind.decimales)}) : pas d'évolution calculable.")
-    b = int(b)
-    if ind.unite == "%":
-        start = fr.points(row["ecart_debut"], 1)
-        end = fr.points(row["ecart_fin"], 1)
-        detail = f"(de {start} en {a} à {end} en {b})"
-    else:
-        detail = (f"({ind_name} du quartier égal à {_pct(row['ecart_debut'])} de celui {de_nom(terr)} en {a}, "
-                  f"à {_pct(row['ecart_fin'])} en {b})")
-    size = fr.points(abs(row["variation"]), 1).lstrip("+")
-    verb = {"réduit": f"l'écart s'est réduit de {size}",
-            "creusé": f"l'écart s'est creusé de {size}",
-            "inversé": f"l'écart s'est inversé ({fr.points(row['variation'], 1)})",
-            "stable": "l'écart est resté stable"}[row["sens"]]
-    text = f"Face {a_nom(terr)}, {verb} entre {a} et {b} {detail}."
-    holes = [y for y in row["annees_manquantes"] if a < y < b]
-    if holes:
-        text += f" Pas d'écart calculable en {fr.annees(holes)} (chiffre non publié)."
+def phrase_reference(reference: pd.Series, evo: EvolutionEcart, ind: Indicateur) -> str:
+    """One plain-French sentence on the evolution of the gap to one reference territory."""
+    nom = fr.nom_territoire(reference["territoire"], reference["niveau"])
+    text = f"Face {fr.a_nom(nom)}, {phrase_evolution(evo, ind, de_reference=fr.de_nom(nom))}."
+    if evo.annee_debut is not None and evo.annee_fin is not None:
+        holes = [y for y in evo.annees_manquantes if evo.annee_debut < y < evo.annee_fin]
+        if holes:
+            text += f" Pas d'écart calculable en {fr.annees(holes)} (chiffre non publié)."
     return text
 
 
@@ -339,10 +238,10 @@ def ecarts_table_markdown(ecarts: pd.DataFrame, ind: Indicateur, source_note: st
                 cells.append(fr.MARQUE_ABSENT)
                 continue
             r = r.iloc[0]
-            if r["statut"] == "ok":
+            if r["statut_ecart"] == "ok":
                 cells.append(fr.ecart(r["ecart"], ind.unite, ind.decimales))
             else:
-                cells.append(fr.MARQUE_SECRET if r["statut"] == "secret" else fr.MARQUE_ABSENT)
+                cells.append(fr.MARQUE_SECRET if r["statut_ecart"] == "secret" else fr.MARQUE_ABSENT)
         lines.append(f"| {part['territoire'].iloc[0]} | " + " | ".join(cells) + " |")
     unit = ("écart en points de pourcentage (taux du quartier moins taux du territoire)" if ind.unite == "%"
             else "rapport entre la valeur du quartier et celle du territoire (× 0,60 : le quartier est à 60 % "
@@ -360,20 +259,20 @@ def ecarts_for_chart(ecarts: pd.DataFrame, ind: Indicateur) -> tuple[Indicateur,
         shown = replace(ind, libelle=f"{ind.libelle} du quartier rapporté au territoire", unite="%")
         values = ecarts["ecart"] * 100.0
     evo = pd.DataFrame({"territoire": ecarts["territoire"], "niveau": ecarts["niveau"], "annee": ecarts["annee"],
-                        "valeur": values, "statut": ecarts["statut"]})
+                        "valeur": values, "statut": ecarts["statut_ecart"]})
     return shown, evo
 
 
 # --- QPV-only figures and the 2024 geography --------------------------------------------
 
 
-def qpv_2024(con, communes: list[str]) -> dict[str, list[tuple[str, str]]]:
+def qpv_2024(vue: Lecture, communes: list[str]) -> dict[str, list[tuple[str, str]]]:
     """The 2024-geography QPV (code, name) of each commune, as the ANCT commune list gives them.
 
     The source lists several QPV of one commune in one cell (« QN06236M, QN06237M »):
     they are split here. The store has no figures and no contours for these codes.
     """
-    rows = con.execute(
+    rows = vue.execute(
         "SELECT a.code_parent, a.code, t.libelle FROM appartenances a LEFT JOIN territoires t "
         "ON t.niveau = 'qpv' AND t.code = a.code AND t.cog = a.cog "
         "WHERE a.niveau = 'qpv' AND a.niveau_parent = 'commune' AND a.cog = ? AND a.code_parent IN (SELECT unnest(?)) "
@@ -419,15 +318,6 @@ def sources_of(obs: pd.DataFrame) -> list[str]:
 # --- Text blocks (markdown) -------------------------------------------------------------
 
 
-def _minuscule(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
-def _liste(items: list[str]) -> str:
-    """['a', 'b', 'c'] -> 'a, b et c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1] if items else ""
-
-
 _NOMBRES = {2: "deux", 3: "trois", 4: "quatre", 5: "cinq"}
 
 
@@ -436,14 +326,14 @@ def presentation(quartier_: Quartier, obs: pd.DataFrame) -> str:
     q = quartier_.qpv
     names = [t.libelle for t in quartier_.communes]
     if len(names) > 1:
-        where = f"s'étend sur {_NOMBRES.get(len(names), len(names))} communes : {_liste(names)}"
+        where = f"s'étend sur {_NOMBRES.get(len(names), len(names))} communes : {fr.liste(names)}"
     elif names:
-        where = f"est situé à {names[0]}" if not names[0].startswith(("Le ", "Les ")) else f"est situé {a_nom(nom_territoire(names[0], 'commune'))}"
+        where = f"est situé à {names[0]}" if not names[0].startswith(("Le ", "Les ")) else f"est situé {fr.a_nom(fr.nom_territoire(names[0], 'commune'))}"
     else:
         where = "n'est rattaché à aucune commune dans la base"
     text = f"Le quartier prioritaire **{q.libelle}** ({q.code}) {where}"
     if quartier_.epcis:
-        text += ", dans " + _liste([nom_territoire(t.libelle, "epci") for t in quartier_.epcis])
+        text += ", dans " + fr.liste([fr.nom_territoire(t.libelle, "epci") for t in quartier_.epcis])
     text += "."
     pop = obs[(obs["_t"] == 0) & (obs["indicateur"] == "population") & (obs["statut"] == "ok")]
     if len(pop):
@@ -466,7 +356,7 @@ def notes_chiffres_cles(obs: pd.DataFrame, codes: list[str], glossaire: Glossair
         if year not in set(theirs["annee"]):
             last = f"dernière année publiée : {int(theirs['annee'].max())}" if len(theirs) else "jamais publié"
             lines.append(f"{glossaire[code].libelle} : pas de chiffre {year} pour "
-                         f"{nom_territoire(reference['territoire'].iloc[0], 'epci')} ({last}) ; "
+                         f"{fr.nom_territoire(reference['territoire'].iloc[0], 'epci')} ({last}) ; "
                          "voir les écarts année par année plus bas.")
     lines += ["Le taux d'emploi et le nombre de demandeurs d'emploi ne sont publiés par l'ANCT que pour les quartiers "
              "prioritaires : ils n'ont pas de comparaison (« nd » pour l'intercommunalité). Leur année est celle de "
@@ -494,7 +384,7 @@ def manquants_comparaison(comp: pd.DataFrame, quartier_: Quartier, glossaire: Gl
         part = comp[(comp["code"] == t.code) & (comp["statut"] != "ok")]
         if part.empty:
             continue
-        names = [_minuscule(glossaire[i].libelle) for i in part["indicateur"]]
+        names = [fr.minuscule(glossaire[i].libelle) for i in part["indicateur"]]
         if t.niveau == "groupement":
             lines.append(f"- {t.libelle} : les médianes, déciles, indices de Gini et parts du revenu ne "
                          "s'additionnent pas ; ils sont comparés commune par commune (« nd »). Seuls les taux "
@@ -504,9 +394,9 @@ def manquants_comparaison(comp: pd.DataFrame, quartier_: Quartier, glossaire: Gl
         absent = [n for n, s in zip(names, part["statut"]) if s != "secret"]
         bits = []
         if absent:
-            bits.append(f"non publié pour l'année du tableau ({_liste(absent)})")
+            bits.append(f"non publié pour l'année du tableau ({fr.liste(absent)})")
         if secret:
-            bits.append(f"soumis au secret statistique ({_liste(secret)})")
+            bits.append(f"soumis au secret statistique ({fr.liste(secret)})")
         lines.append(f"- {t.libelle} : {' ; '.join(bits)}.")
     if not lines:
         return ""
@@ -515,23 +405,24 @@ def manquants_comparaison(comp: pd.DataFrame, quartier_: Quartier, glossaire: Gl
             "publiés ; les autres années figurent dans la partie suivante.\n:::\n")
 
 
-def bloc_ecarts(obs: pd.DataFrame, ind: Indicateur, source_note: str, glossaire_href: str | None = None) -> str:
+def bloc_ecarts(ctx, obs: pd.DataFrame, code: str) -> str:
     """One indicator's gaps: a heading, the table by year and one sentence per reference territory."""
+    ind, glossaire_href = ctx.glossaire[code], ctx.glossaire_href
+    source_note = blocs.source_note(ctx.catalogue, obs[obs["indicateur"] == code])
     ecarts = ecarts_par_annee(obs, ind)
     name = f"[{ind.libelle}]({glossaire_href}#{ind.code})" if glossaire_href else ind.libelle
     parts = [f"### {ind.libelle}\n"]
     if ecarts.empty:
         return parts[0] + f"\n{name} : pas de chiffre publié pour le quartier, pas d'écart calculable.\n"
     parts.append(ecarts_table_markdown(ecarts, ind, source_note).replace(f"\n{ind.libelle} :", f"\n{name} :", 1))
-    evo = evolution_ecarts(ecarts, ind)
-    parts.append("\n".join(f"- {phrase_evolution(r, ind)}" for _, r in evo.iterrows()) + "\n")
+    parts.append("\n".join(f"- {phrase_reference(ref, evo, ind)}" for ref, evo in evolution_ecarts(ecarts, ind)) + "\n")
     return "\n".join(parts)
 
 
-def communes_sans_contour(con, quartier_: Quartier) -> list[Territoire]:
+def communes_sans_contour(vue: Lecture, quartier_: Quartier) -> list[Territoire]:
     """The QPV's communes whose contours are not in the store (IGN 2018 covers a few départements)."""
     codes = [t.code for t in quartier_.communes]
-    rows = con.execute("SELECT DISTINCT code FROM geometries WHERE niveau = 'commune' AND code IN (SELECT unnest(?))",
+    rows = vue.execute("SELECT DISTINCT code FROM geometries WHERE niveau = 'commune' AND code IN (SELECT unnest(?))",
                        [codes]).fetchall()
     have = {r[0] for r in rows}
     return [t for t in quartier_.communes if t.code not in have]
@@ -542,6 +433,25 @@ def callout_contours(missing: list[Territoire]) -> str:
     if not missing:
         return ""
     return ('::: {.callout-warning title="Contours communaux non disponibles"}\n'
-            f"Les contours de {_liste([t.libelle for t in missing])} ne figurent pas dans les sources du projet "
+            f"Les contours de {fr.liste([t.libelle for t in missing])} ne figurent pas dans les sources du projet "
             "(contours IGN 2018 disponibles pour la Loire, le Pas-de-Calais, la Seine-et-Marne et le Val-de-Marne) : "
             "la carte montre le quartier seul.\n:::\n")
+
+
+# --- The kind ---------------------------------------------------------------------------------
+
+
+def territoires_montres(con, code: str, parametres: dict) -> Territoires:
+    """The QPV, its communes, their current EPCI(s) and France."""
+    communes = set(territoires.communes_of_qpv(con, code, QPV_COG))
+    epcis = {e for e in (territoires.parent(con, "commune", c, "epci") for c in communes) if e}
+    out: Territoires = {"qpv": {code}, "commune": communes, "epci": epcis}
+    if communes and not any(c.startswith(territoires.DOM_PREFIXES) for c in communes):
+        out["france"] = {territoires.FRANCE}
+    return out
+
+
+TYPE = TypeNote(
+    modele="note_quartier", niveau="qpv", parametre="code_qpv", libelle="Note de quartier",
+    pluriel="Notes de quartier (QPV)", prefixe="quartier", territoires=territoires_montres,
+)

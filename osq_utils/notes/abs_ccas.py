@@ -1,6 +1,7 @@
 """Analyse des besoins sociaux (ABS) of a CCAS: themes, population strata, stratum aggregates, IRIS tables.
 
-One ABS note covers one commune and one theme (data/abs/themes.yml, or any glossary theme).
+One ABS note covers one commune and one theme (data/abs/themes.yml, or any glossary theme: read
+by `osq_utils.catalogues.themes`).
 The commune is compared with its EPCI, its département, France and the communes of metropolitan
 France of the same population stratum.
 
@@ -21,90 +22,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from osq_utils import indicateurs as ind_mod
-from osq_utils.agregation import FACTORS
-from osq_utils.errors import OsqError
-from osq_utils.indicateurs import Glossaire, Indicateur, Territoire
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-THEMES_FILE = PROJECT_ROOT / "data" / "abs" / "themes.yml"
-VERBATIMS_DIR = PROJECT_ROOT / "data" / "verbatims"
-
-# --- Themes -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ThemeAbs:
-    code: str
-    libelle: str
-    themes_glossaire: tuple[str, ...]
-    chiffres_cles: tuple[str, ...]
-    comparaison: tuple[str, ...]
-    evolution: tuple[str, ...]
-    iris_carte: str | None
-    iris_tableau: tuple[str, ...]
-    verbatims: tuple[str, ...]
-    donnees_absentes: str | None = None
-
-
-def load_themes(path: Path | str | None = None, glossaire: Glossaire | None = None) -> dict[str, ThemeAbs]:
-    """The ABS themes of data/abs/themes.yml, every indicator code checked against the glossary."""
-    path = Path(path or THEMES_FILE)
-    glossaire = glossaire or ind_mod.load_glossaire()
-    if not path.exists():
-        raise OsqError("fichier des thèmes de l'ABS introuvable", fichier=path,
-                       correction="restaurez data/abs/themes.yml depuis le dépôt.")
-    raw = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("themes") or {}
-    out = {}
-    for code, spec in raw.items():
-        for key in ("libelle", "chiffres_cles", "comparaison"):
-            if not spec.get(key):
-                raise OsqError(f"thème « {code} » sans champ « {key} »", fichier=path, colonne=key,
-                               correction="complétez la fiche du thème (voir l'en-tête du fichier).")
-        codes = [*spec["chiffres_cles"], *spec["comparaison"], *(spec.get("evolution") or []),
-                 *(spec.get("iris_tableau") or []), *([spec["iris_carte"]] if spec.get("iris_carte") else [])]
-        for c in codes:
-            if c not in glossaire.indicateurs:
-                raise OsqError(f"thème « {code} » : indicateur « {c} » absent du glossaire", fichier=path,
-                               colonne=code, correction="utilisez un code de data/glossaire.yml.")
-        out[str(code)] = ThemeAbs(
-            code=str(code), libelle=spec["libelle"], themes_glossaire=tuple(spec.get("themes_glossaire") or ()),
-            chiffres_cles=tuple(spec["chiffres_cles"]), comparaison=tuple(spec["comparaison"]),
-            evolution=tuple(spec.get("evolution") or ()), iris_carte=spec.get("iris_carte"),
-            iris_tableau=tuple(spec.get("iris_tableau") or ()), verbatims=tuple(spec.get("verbatims") or ()),
-            donnees_absentes=(spec.get("donnees_absentes") or None),
-        )
-    return out
-
-
-def theme_abs(code: str, glossaire: Glossaire | None = None, path: Path | str | None = None) -> ThemeAbs:
-    """An ABS theme, or a glossary theme with all its indicators; a French error for an unknown theme."""
-    glossaire = glossaire or ind_mod.load_glossaire()
-    themes = load_themes(path, glossaire)
-    if code in themes:
-        return themes[code]
-    if code in glossaire.themes:
-        inds = glossaire.par_theme(code)
-        # Rates lead the key figures: they compare across territories of any size.
-        ordered = sorted(inds, key=lambda i: i.type == "compte")
-        carte = next((i.code for i in ordered if i.type in ("taux", "non_additif") and "iris" in i.niveaux
-                      and i.unite == "%"), None)
-        return ThemeAbs(
-            code=code, libelle=glossaire.themes[code], themes_glossaire=(code,),
-            chiffres_cles=tuple(i.code for i in ordered[:6]), comparaison=tuple(i.code for i in inds),
-            evolution=tuple(i.code for i in inds if len(i.annees) > 1)[:3], iris_carte=carte,
-            iris_tableau=tuple(i.code for i in inds if "iris" in i.niveaux)[:4], verbatims=(code,),
-        )
-    raise OsqError(
-        f"thème « {code} » inconnu", fichier=path or "data/abs/themes.yml",
-        correction=f"thèmes de l'ABS : {', '.join(themes)} ; thèmes du glossaire : {', '.join(glossaire.themes)}.",
-    )
-
+from osq_utils import indicateurs, territoires
+from osq_utils.catalogues.glossaire import FACTEURS, Glossaire, Indicateur
+from osq_utils.catalogues.themes import ThemeAbs
+from osq_utils.indicateurs import Lecture, Territoire
+from osq_utils.notes.base import Territoires, TypeNote
+from osq_utils.present import fr
 
 # --- Population strata --------------------------------------------------------------
 
@@ -153,12 +79,14 @@ def est_metropole(code: str) -> bool:
     return not str(code).startswith(("97", "98"))
 
 
-def populations_strates(con) -> pd.DataFrame:
-    """Communes of metropolitan France with their size and stratum: code, population, strate."""
+def populations_strates(vue) -> pd.DataFrame:
+    """Communes of metropolitan France with their size and stratum: code, population, strate.
+
+    vue: the note's masked view (secret.vue.Vue), which reads every commune's figure of one year.
+    """
     indicateur, annee = STRATE_POPULATION
-    df = con.execute(
-        "SELECT code, valeur AS population FROM observations WHERE niveau = 'commune' AND indicateur = ? "
-        "AND annee = ? AND statut = 'ok'", [indicateur, annee]).df()
+    df = vue.observations_indicateur("commune", indicateur, annee)
+    df = df.loc[df["statut"] == "ok", ["code", "valeur"]].rename(columns={"valeur": "population"})
     return _with_strata(df)
 
 
@@ -221,7 +149,7 @@ def agregat_strate(obs: pd.DataFrame, populations: pd.DataFrame, strate: Strate,
         return AgregatStrate(**base, statut="non_calculable",
                              raison=f"la source ne couvre que {round(coverage * 100)}\u00a0% des habitants de la strate")
     num, den = float(kept["numerateur"].sum()), float(kept["denominateur"].sum())
-    return AgregatStrate(**base, statut="ok", valeur=num / den * FACTORS[ind.type], numerateur=num, denominateur=den)
+    return AgregatStrate(**base, statut="ok", valeur=num / den * FACTEURS[ind.type], numerateur=num, denominateur=den)
 
 
 def agregats_par_strate(obs: pd.DataFrame, populations: pd.DataFrame, ind: Indicateur,
@@ -237,14 +165,15 @@ def strate_de_commune(populations: pd.DataFrame, commune: str) -> tuple[Strate |
     return strate_of(pop), pop
 
 
-def population_strate(con, commune: str) -> float | None:
+def population_strate(vue, commune: str) -> float | None:
     """The commune's size as used for its stratum (see STRATE_POPULATION)."""
-    return strate_de_commune(populations_strates(con), commune)[1]
+    return strate_de_commune(populations_strates(vue), commune)[1]
 
 
-def comparaison_strate(con, commune: str, comp: pd.DataFrame, glossaire: Glossaire) -> list[AgregatStrate]:
+def comparaison_strate(vue, commune: str, comp: pd.DataFrame) -> list[AgregatStrate]:
     """The stratum figure of each indicator of `comp` (indicateurs.comparison), for the year shown there."""
-    populations = populations_strates(con)
+    glossaire = vue.glossaire
+    populations = populations_strates(vue)
     strate, _ = strate_de_commune(populations, commune)
     if strate is None:
         return []
@@ -255,27 +184,17 @@ def comparaison_strate(con, commune: str, comp: pd.DataFrame, glossaire: Glossai
         ind = glossaire[code]
         obs = pd.DataFrame(columns=["code", "numerateur", "denominateur", "statut"])
         if annee is not None and ind.type not in ("compte", "non_additif") and ind.numerateur and ind.denominateur:
-            obs = con.execute(
-                "SELECT code, numerateur, denominateur, statut, source FROM observations WHERE niveau = 'commune' "
-                "AND indicateur = ? AND annee = ?", [code, annee]).df()
-            obs = _one_source(obs, ind)
+            obs = vue.observations_indicateur("commune", code, annee)
         out.append(agregat_strate(obs, populations, strate, ind, annee))
     return out
-
-
-def _one_source(obs: pd.DataFrame, ind: Indicateur) -> pd.DataFrame:
-    """One row per commune, the glossary's source order deciding (as indicateurs.observations_of)."""
-    rank = {s: i for i, s in enumerate(ind.sources)}
-    obs = obs.assign(_r=obs["source"].map(lambda s: rank.get(s, 99)))
-    return obs.sort_values("_r", kind="stable").drop_duplicates("code").drop(columns="_r")
 
 
 # --- Evolution -------------------------------------------------------------------------
 
 
-def indicateurs_evolution(con, commune: str, codes: list[str], glossaire: Glossaire) -> list[str]:
+def indicateurs_evolution(vue: Lecture, commune: str, codes: list[str]) -> list[str]:
     """The codes with at least two published years for the commune."""
-    obs = ind_mod.commune_series(con, commune, list(codes), glossaire)
+    obs = indicateurs.commune_series(vue, commune, list(codes))
     ok = obs[obs["statut"] == "ok"].groupby("indicateur")["annee"].nunique()
     return [c for c in codes if ok.get(c, 0) >= 2]
 
@@ -292,9 +211,9 @@ def phrase_sans_evolution(theme: ThemeAbs, glossaire: Glossaire) -> str:
 # --- IRIS ------------------------------------------------------------------------------
 
 
-def iris_of_commune(con, commune: str, cog: int = 2021) -> pd.DataFrame:
+def iris_of_commune(vue: Lecture, commune: str, cog: int = 2021) -> pd.DataFrame:
     """The commune's IRIS (IRIS table of 2021): code, libelle, type_iris."""
-    return con.execute(
+    return vue.execute(
         """
         SELECT a.code, coalesce(t.libelle, a.code) AS libelle, y.type_iris
         FROM appartenances a
@@ -305,17 +224,22 @@ def iris_of_commune(con, commune: str, cog: int = 2021) -> pd.DataFrame:
         """, [commune, cog]).df()
 
 
-def tableau_iris(con, commune: str, codes: list[str], glossaire: Glossaire) -> pd.DataFrame:
+def indicateurs_iris(theme: ThemeAbs) -> list[str]:
+    """The theme's indicators by IRIS: the mapped one first, then those of the table."""
+    return list(dict.fromkeys([*([theme.iris_carte] if theme.iris_carte else []), *theme.iris_tableau]))
+
+
+def tableau_iris(vue: Lecture, commune: str, codes: list[str]) -> pd.DataFrame:
     """One row per (IRIS, indicator) at the indicator's latest year with a value for one of the IRIS.
 
     Columns: code, libelle, indicateur, annee, valeur, statut, source. An IRIS the
     producer does not list is 'absent' (nd), a blank cell 'secret' (s): never 0.
     """
-    iris = iris_of_commune(con, commune)
+    iris = iris_of_commune(vue, commune)
     cols = ["code", "libelle", "indicateur", "annee", "valeur", "statut", "source"]
     if iris.empty or not codes:
         return pd.DataFrame(columns=cols)
-    obs = ind_mod.observations_of(con, "iris", list(iris["code"]), list(codes), glossaire)
+    obs = vue.observations("iris", list(iris["code"]), list(codes))
     frames = []
     for code in codes:
         part = obs[obs["indicateur"] == code]
@@ -334,23 +258,7 @@ def tableau_iris(con, commune: str, codes: list[str], glossaire: Glossaire) -> p
     return out[cols]
 
 
-# --- Verbatims and enjeux -------------------------------------------------------------
-
-
-def verbatims_du_theme(themes: list[str] | tuple[str, ...], refs: list[Territoire], profil: str = "public",
-                       max_n: int = 4, dossier: Path | None = None) -> list:
-    """The partner verbatims of several verbatim themes and of these territories, a handful at most."""
-    from osq_utils import verbatims as vb
-
-    dossier = Path(dossier or VERBATIMS_DIR)
-    items = [v for path in sorted(dossier.glob("*.yml")) if path.name != "themes.yml"
-             for v in vb.load_verbatims(path)[0]]
-    territoires = [(t.niveau, t.code) for t in refs]
-    chosen = [v for theme in themes
-              for v in vb.select(items, theme=theme, territoires=territoires, profil=profil, max_n=max_n)]
-    # Most specific territory first, whatever the theme; at most max_n in all.
-    rank = {key: i for i, key in enumerate(territoires)}
-    return sorted(chosen, key=lambda v: rank.get(v.territoire, 99))[:max_n]
+# --- Enjeux ----------------------------------------------------------------------------
 
 
 def enjeux_markdown(texte: str | None, code_commune: str, theme: str, fichier: str = "") -> str:
@@ -374,3 +282,66 @@ def enjeux_markdown(texte: str | None, code_commune: str, theme: str, fichier: s
     shift = max(0, 3 - min(levels)) if levels else 0
     lines = [("#" * shift + line) if heading.match(line) else line for line in texte.splitlines()]
     return "\n".join(lines) + "\n"
+
+
+# --- Texts of the note ---------------------------------------------------------------
+
+
+def note_strate(agregats: list[AgregatStrate], glossaire: Glossaire, commune: Territoire,
+                population: float | None) -> str:
+    """How the stratum figures were computed, which are not computable and why, and how many communes were left out."""
+    if not agregats:
+        return ('::: {.callout-note title="Strate de population"}\n'
+                f"Les communes sont classées par taille selon {STRATE_POPULATION_TEXTE}. {commune.libelle} "
+                "n'y figure pas : la comparaison avec sa strate n'est pas possible.\n:::\n")
+    strate = agregats[0].strate
+    lines = ['::: {.callout-note title="Comment lire la moyenne de la strate"}',
+             (f"Pour classer toutes les communes de France par taille, la note utilise {STRATE_POPULATION_TEXTE}. "
+             f"{commune.libelle} en compte {fr.nombre(population)} : elle appartient à la strate des communes de "
+             f"{strate.libelle}, qui regroupe {fr.nombre(agregats[0].communes)} communes de France métropolitaine "
+             "(Paris, Lyon et Marseille comptées sans leurs arrondissements). La moyenne nationale de la strate "
+             "additionne les numérateurs et les dénominateurs de toutes ces communes (par exemple, toutes les personnes "
+             "pauvres divisées par toutes les personnes) : ce n'est jamais une moyenne de taux."), ""]
+    left = [a for a in agregats if a.statut == "ok" and a.exclues]
+    if left:
+        groups: dict[tuple[int, int], list[str]] = {}
+        for a in left:
+            groups.setdefault((a.exclues, a.communes), []).append(glossaire[a.indicateur].libelle)
+        bits = [f"{', '.join(labels)} : {fr.nombre(n)} sur {fr.nombre(total)}" for (n, total), labels in groups.items()]
+        lines += ["Communes laissées de côté parce que leur valeur est couverte par le secret statistique ou "
+                  "absente de la source : " + " ; ".join(bits) + ".", ""]
+    reasons: dict[str, list[str]] = {}
+    for a in agregats:
+        if a.statut != "ok":
+            reasons.setdefault(a.raison or "non calculable", []).append(glossaire[a.indicateur].libelle)
+    if reasons:
+        lines.append(f"« {fr.MARQUE_SANS_OBJET} » dans la colonne de la strate :")
+        lines.append("")
+        for reason, labels in reasons.items():
+            lines.append(f"- {', '.join(labels)} : {reason}.")
+    lines.append(":::")
+    return "\n".join(lines) + "\n"
+
+
+# --- The kind ---------------------------------------------------------------------------------
+
+
+def territoires_montres(con, code: str, parametres: dict) -> Territoires:
+    """The commune and its IRIS, its EPCI, its département and France (the strata are national sums)."""
+    out: Territoires = {"commune": {code}, "iris": set(territoires.iris_of(con, code))}
+    epci = territoires.parent(con, "commune", code, "epci")
+    if epci:
+        out["epci"] = {epci}
+    dep = territoires.parent(con, "commune", code, "departement")
+    if dep:
+        out["departement"] = {dep}
+    if not code.startswith(territoires.DOM_PREFIXES):
+        out["france"] = {territoires.FRANCE}
+    return out
+
+
+TYPE = TypeNote(
+    modele="abs_ccas", niveau="commune", parametre="code_commune", libelle="Analyse des besoins sociaux",
+    pluriel="Analyses des besoins sociaux (CCAS)", prefixe="abs", territoires=territoires_montres,
+    par_theme=True, theme_defaut="socio_demographie_habitat",
+)

@@ -34,19 +34,24 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
+import pypandoc
 from bs4 import BeautifulSoup
+from pypdf import PdfReader
+from rich.console import Console
+from rich.table import Table
 
+from osq_utils.catalogues.glossaire import load_glossaire
+from osq_utils.catalogues.profils import profil_du_dossier
 from osq_utils.errors import OsqError
 from osq_utils.present import fr
+from osq_utils.secret.algorithmes import CLES_CELLULE
+from osq_utils.secret.registre import ANNEES, lire
 
-LEDGER_COLUMNS = ["niveau", "code", "territoire", "indicateur", "indicateur_libelle", "unite", "decimales",
-                  "annee", "valeur"]
-PROFILS = {"site": "public", "site-partenaires": "partenaires"}
-EXPORT_KEYS = ("niveau", "code", "indicateur", "annee")
+EXPORT_KEYS = tuple(CLES_CELLULE)
 EXPORT_VALUES = ("valeur", "numerateur", "denominateur")
 YEAR_HEADERS = {"annee", "annees", "millesime", "an"}
 SKIP_HEADERS = {"rang", "evolution", "ecart", "tendance"}
-MIN_YEAR, MAX_YEAR = 1960, 2100
+MIN_YEAR, MAX_YEAR = ANNEES
 
 
 @dataclass(frozen=True)
@@ -61,65 +66,12 @@ class Fuite:
     valeur: str  # French-formatted, as a reader would see it
 
 
-# --------------------------------------------------------------------------- ledger
-
-
-def load_masques(path: Path | str) -> pd.DataFrame:
-    """Read and check the ledger of masked values (`masques-<profil>.csv`)."""
-    path = Path(path)
-    if not path.is_file():
-        raise OsqError("registre des valeurs masquées introuvable", fichier=path,
-                       correction="lancez « osq build », qui l'écrit à côté du site, ou donnez son chemin.")
-    try:
-        raw = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise OsqError("le registre n'est pas encodé en UTF-8", fichier=path, ligne=None,
-                       correction="réenregistrez-le en UTF-8 (séparateur « ; »).") from exc
-    except pd.errors.ParserError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        raise OsqError("ligne mal formée (nombre de colonnes incorrect)", fichier=path,
-                       ligne=int(match.group(1)) if match else None,
-                       correction="chaque ligne a 9 champs séparés par « ; » : " + ";".join(LEDGER_COLUMNS) + ".") from exc
-    missing = [c for c in LEDGER_COLUMNS if c not in raw.columns]
-    if missing:
-        hint = " (le séparateur doit être « ; », pas « , »)" if len(raw.columns) == 1 and "," in raw.columns[0] else ""
-        raise OsqError(f"colonne(s) manquante(s) : {', '.join(missing)}{hint}", fichier=path, ligne=1,
-                       colonne=missing[0], correction="l'en-tête attendu est : " + ";".join(LEDGER_COLUMNS) + ".")
-    out = raw[LEDGER_COLUMNS].apply(lambda s: s.str.strip())
-    for col in ("niveau", "code", "indicateur"):
-        empty = out.index[out[col] == ""]
-        if len(empty):
-            raise OsqError(f"valeur vide pour « {col} »", fichier=path, ligne=int(empty[0]) + 2, colonne=col,
-                           correction=f"renseignez « {col} » (la clé de la valeur masquée).")
-
-    def ints(col: str, lo: int, hi: int) -> pd.Series:
-        values = pd.to_numeric(out[col], errors="coerce")
-        bad = values.isna() | (values % 1 != 0) | (values < lo) | (values > hi)
-        if bad.any():
-            i = int(out.index[bad][0])
-            raise OsqError(f"« {out.at[i, col]} » n'est pas un entier valide pour « {col} »", fichier=path,
-                           ligne=i + 2, colonne=col, correction=f"écrivez un entier entre {lo} et {hi}.")
-        return values.astype(int)
-
-    out["annee"] = ints("annee", MIN_YEAR, MAX_YEAR)
-    out["decimales"] = ints("decimales", 0, 6)
-    text = out["valeur"].str.replace("\u202f", "").str.replace("\u00a0", "").str.replace(" ", "").str.replace(",", ".")
-    valeur = pd.to_numeric(text, errors="coerce")
-    bad = valeur.isna() & (text != "")
-    if bad.any():
-        i = int(out.index[bad][0])
-        raise OsqError(f"« {out.at[i, 'valeur']} » n'est pas un nombre", fichier=path, ligne=i + 2, colonne="valeur",
-                       correction="écrivez la valeur vraie avec un point ou une virgule décimale (vide si l'Insee "
-                                  "ne l'a pas publiée).")
-    out["valeur"] = valeur  # NaN: INSEE's own blank, nothing to leak
-    return out
-
-
 def profil_of(site_dir: Path) -> str:
     """`site` → public, `site-partenaires` → partenaires (`site-<x>` → x)."""
     name = Path(site_dir).resolve().name
-    if name in PROFILS:
-        return PROFILS[name]
+    known = profil_du_dossier(name)
+    if known is not None:
+        return known.id
     return name.split("-", 1)[1] if name.startswith("site-") else "public"
 
 
@@ -310,8 +262,6 @@ def _build_index(site_dir: Path, masques: pd.DataFrame) -> _Index:
             for code, label in df[["indicateur", "indicateur_libelle"]].drop_duplicates().itertuples(index=False):
                 index.add_indicateur(label, code)
     try:
-        from osq_utils.indicateurs import load_glossaire
-
         for ind in load_glossaire():
             index.add_indicateur(ind.libelle, ind.code)
     except Exception:  # noqa: BLE001 - the ledger and exports are enough
@@ -717,8 +667,6 @@ def _audit_flat_text(text: str, title: str, rel: str, where: str, index: _Index)
 
 def _audit_docx(path: Path, rel: str, index: _Index, needles: set[str]) -> list[Fuite]:
     """A Word version: converted back to HTML by pandoc, then audited like a page (real tables)."""
-    import pypandoc
-
     text = pypandoc.convert_file(str(path), "html", extra_args=["--standalone"])
     if not any(n in text for n in needles):
         return []
@@ -727,8 +675,6 @@ def _audit_docx(path: Path, rel: str, index: _Index, needles: set[str]) -> list[
 
 def _audit_pdf(path: Path, rel: str, index: _Index, needles: set[str]) -> list[Fuite]:
     """A PDF version: its text, page by page, read like a flattened page (tables rebuilt from labels)."""
-    from pypdf import PdfReader
-
     reader = PdfReader(str(path))
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
     if not any(n in text for n in needles):
@@ -775,8 +721,6 @@ _PIPE_ROW = re.compile(r"^\s*\|(.+)\|\s*$")
 def _markdown_to_html(md: str) -> str:
     """Markdown outputs (pandoc flavour: fenced divs, pipe tables, raw HTML) as HTML."""
     try:
-        import pypandoc
-
         return pypandoc.convert_text(md, "html", format="markdown")
     except Exception:  # noqa: BLE001 - no pandoc: a crude reading of pipe tables and paragraphs
         return _markdown_to_html_crude(md)
@@ -879,8 +823,6 @@ def audit(site_dir: Path | str, masques: pd.DataFrame) -> list[Fuite]:
 
 def print_fuites(fuites: list, console) -> None:
     """The leaks as a French table (page, place, territory, indicator, year, value)."""
-    from rich.table import Table
-
     table = Table(title=f"Valeurs secrètes publiées ({len(fuites)})", show_lines=False)
     for col in ("Page", "Emplacement", "Territoire", "Indicateur", "Année", "Valeur"):
         table.add_column(col, overflow="fold", justify="right" if col in ("Année", "Valeur") else "left")
@@ -891,8 +833,6 @@ def print_fuites(fuites: list, console) -> None:
 
 def main(site_dir: Path | str, masques: Path | str | None = None) -> int:
     """`osq audit SITE_DIR`: 0 no leak, 1 leak(s), 2 ledger missing or invalid."""
-    from rich.console import Console
-
     console = Console(stderr=True, width=max(120, Console(stderr=True).width))
     site_dir = Path(site_dir)
     if not site_dir.is_dir():
@@ -907,7 +847,7 @@ def main(site_dir: Path | str, masques: Path | str | None = None) -> int:
                       f"« {profil_of(site_dir)} »), ou donnez son chemin.")
         return 2
     try:
-        ledger = load_masques(path)
+        ledger = lire(path)
     except OsqError as exc:
         console.print(f"[bold red]Erreur[/] : {exc}")
         return 2

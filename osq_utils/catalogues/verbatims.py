@@ -50,22 +50,19 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
 import yaml
 
 from osq_utils import atomic
+from osq_utils.catalogues.lecture_yaml import lire_texte, lire_yaml, valeur
+from osq_utils.catalogues.profils import profil as profil_de
+from osq_utils.catalogues.racine import chemin_donnees
 from osq_utils.errors import OsqError
-
-DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "verbatims"
-THEMES_FILE = DATA_DIR / "themes.yml"
-PRENOMS_FILE = DATA_DIR / "prenoms.txt"
-DEMO_FILE = DATA_DIR / "demo.yml"
 
 NIVEAUX = ("commune", "epci", "qpv", "departement")
 LOCUTEURS = ("partenaire", "habitant", "élu", "technicien", "conseil citoyen")
 DIFFUSIONS = ("public", "partenaires")
-PROFILS = {"public": ("public",), "partenaires": ("public", "partenaires")}
 FIELDS = ("id", "texte", "theme", "territoire", "locuteur", "structure", "date", "atelier", "diffusion", "source")
 OPTIONAL_FIELDS = ("attribution",)
 NULLABLE_FIELDS = ("locuteur", "structure", "date", "atelier")
@@ -120,20 +117,33 @@ class Revision(NamedTuple):
 # --- Reference lists ----------------------------------------------------------
 
 
+def dossier_verbatims() -> Path:
+    return chemin_donnees("verbatims")
+
+
+def fichiers_verbatims() -> list[Path]:
+    """The verbatims files of the observatory (every .yml of data/verbatims but the themes list)."""
+    return [p for p in sorted(dossier_verbatims().glob("*.yml")) if p.name != "themes.yml"]
+
+
+def fichiers() -> list[Path]:
+    """The files this loader reads (for the build fingerprint)."""
+    return [*fichiers_verbatims(), dossier_verbatims() / "themes.yml", dossier_verbatims() / "prenoms.txt"]
+
+
 def load_themes(path: Path | str | None = None) -> dict[str, str]:
     """Theme code -> libellé, from data/verbatims/themes.yml."""
-    path = Path(path or THEMES_FILE)
-    with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
+    path = Path(path or dossier_verbatims() / "themes.yml")
+    doc = lire_yaml(path, quoi="liste des thèmes des verbatims")
+    raw = doc.donnees or {}
     if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
-        raise OsqError("liste des thèmes mal formée", fichier=path,
-                       correction="une ligne par thème, sous la forme « code: Libellé ».")
+        raise doc.erreur("liste des thèmes mal formée", correction="une ligne par thème, sous la forme « code: Libellé ».")
     return raw
 
 
 def load_prenoms(path: Path | str | None = None) -> dict[str, str]:
     """First name -> gender (F, M or X) from data/verbatims/prenoms.txt."""
-    return dict(_load_prenoms_cached(str(Path(path or PRENOMS_FILE).resolve())))
+    return dict(_load_prenoms_cached(str(Path(path or dossier_verbatims() / "prenoms.txt").resolve())))
 
 
 @lru_cache(maxsize=4)
@@ -156,11 +166,12 @@ def _one_line(text: str) -> str:
     return re.sub(r"[ \t\r\n]+", " ", text).strip()
 
 
-def read_verbatims(path: Path | str, con=None, themes: dict[str, str] | None = None) -> list[Verbatim]:
+def read_verbatims(path: Path | str, existe: Callable[[str, str], bool] | None = None,
+                   themes: dict[str, str] | None = None) -> list[Verbatim]:
     """Parse and validate a verbatims file (names NOT removed: use `load_verbatims`).
 
-    With a DuckDB connection, each territory must exist at its niveau in the table
-    `territoires` (any COG year).
+    existe(niveau, code): whether a territory is known (the store's table of territories), to
+    refuse a quote about a mistyped territory; None skips that check.
     """
     path = Path(path)
     themes = load_themes() if themes is None else themes
@@ -169,23 +180,15 @@ def read_verbatims(path: Path | str, con=None, themes: dict[str, str] | None = N
     except FileNotFoundError:
         raise OsqError("fichier de verbatims introuvable", fichier=path,
                        correction="vérifiez le chemin (les fichiers sont dans data/verbatims/).") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise OsqError(f"YAML illisible ({exc.problem})", fichier=path, ligne=mark.line + 1 if mark else None,
-                       colonne=mark.column + 1 if mark else None,
-                       correction="vérifiez l'indentation, les deux-points et les guillemets autour de cette position.") from None
-    reader = _Reader(path, con, themes)
-    return reader.read(root)
+    doc = lire_texte(text, path)
+    return _Reader(path, existe, themes).read(doc.racine)
 
 
 class _Reader:
     """Walks the composed YAML nodes, so every error points at a line and a column."""
 
-    def __init__(self, path: Path, con, themes: dict[str, str]):
-        self.path, self.con, self.themes = path, con, themes
-        self._loader = yaml.SafeLoader("")
+    def __init__(self, path: Path, existe: Callable[[str, str], bool] | None, themes: dict[str, str]):
+        self.path, self.existe, self.themes = path, existe, themes
         self._known_territories: dict[tuple[str, str], bool] = {}
 
     def error(self, node, message: str, correction: str) -> OsqError:
@@ -194,7 +197,7 @@ class _Reader:
                         colonne=mark.column + 1 if mark else None, correction=correction)
 
     def value(self, node):
-        return self._loader.construct_object(node, deep=True)
+        return valeur(node)
 
     def mapping(self, node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         if not isinstance(node, yaml.MappingNode):
@@ -304,7 +307,7 @@ class _Reader:
             raise self.error(code_node, f"{label} : code « {code} » mal formé pour le niveau {niveau}",
                              "commune : 5 caractères (62765, 2A004) ; epci : SIREN à 9 chiffres ; "
                              "qpv : QP… ou QN… ; departement : 62, 2A, 974.")
-        if self.con is not None and not self.exists(niveau, code):
+        if self.existe is not None and not self.exists(niveau, code):
             raise self.error(code_node, f"{label} : territoire {niveau} « {code} » absent de la table des territoires",
                              "vérifiez le code et le niveau (COG Insee pour les communes, SIREN pour les EPCI, "
                              "code officiel pour les QPV).")
@@ -313,8 +316,7 @@ class _Reader:
     def exists(self, niveau: str, code: str) -> bool:
         key = (niveau, code)
         if key not in self._known_territories:
-            row = self.con.execute("SELECT 1 FROM territoires WHERE niveau = ? AND code = ? LIMIT 1", [niveau, code]).fetchone()
-            self._known_territories[key] = row is not None
+            self._known_territories[key] = bool(self.existe(niveau, code))
         return self._known_territories[key]
 
     def date(self, node, value, label: str) -> str | None:
@@ -542,10 +544,27 @@ def write_review_report(report: Iterable[Revision], path: Path | str) -> Path:
     return atomic.write_text(Path(path), buf.getvalue())
 
 
-def load_verbatims(path: Path | str | None = None, con=None, themes: dict[str, str] | None = None,
+def load_verbatims(path: Path | str | None = None, existe: Callable[[str, str], bool] | None = None,
+                   themes: dict[str, str] | None = None,
                    prenoms: dict[str, str] | None = None) -> tuple[list[Verbatim], list[Revision]]:
     """Read, validate and pseudonymise a verbatims file (default: the demo file)."""
-    return pseudonymise(read_verbatims(path or DEMO_FILE, con=con, themes=themes), prenoms)
+    path = Path(path or dossier_verbatims() / "demo.yml")
+    if existe is None and themes is None and prenoms is None:
+        try:
+            return _load_cached(str(path.resolve()), path.stat().st_mtime_ns)
+        except FileNotFoundError:
+            pass  # read_verbatims gives the French error
+    return pseudonymise(read_verbatims(path, existe=existe, themes=themes), prenoms)
+
+
+@lru_cache(maxsize=32)
+def _load_cached(path: str, _mtime: int) -> tuple[list[Verbatim], list[Revision]]:
+    return pseudonymise(read_verbatims(path), None)
+
+
+def load_all() -> list[Verbatim]:
+    """Every validated, pseudonymised verbatim of the observatory's files (read once per file version)."""
+    return [v for path in fichiers_verbatims() for v in load_verbatims(path)[0]]
 
 
 # --- Selection ---------------------------------------------------------------------
@@ -567,8 +586,7 @@ def select(verbatims: Iterable[Verbatim], theme: str | None = None,
     public` only, « partenaires » keeps public and partenaires; a verbatim without a
     diffusion level is never kept. The order of `verbatims` does not matter.
     """
-    if profil not in PROFILS:
-        raise OsqError(f"profil de diffusion « {profil} » inconnu", correction="profils possibles : public, partenaires.")
+    allowed = profil_de(profil).diffusions
     if isinstance(max_n, bool) or not isinstance(max_n, int) or max_n < 0:
         raise OsqError(f"nombre maximal de verbatims invalide : {max_n!r}", correction="donnez un entier positif ou nul.")
     priority = None
@@ -576,7 +594,6 @@ def select(verbatims: Iterable[Verbatim], theme: str | None = None,
         priority = {}
         for niveau, code in territoires:
             priority.setdefault((niveau, str(code)), len(priority))
-    allowed = PROFILS[profil]
     keep: dict[str, tuple] = {}
     for v in verbatims:
         if v.diffusion not in allowed or (theme is not None and v.theme != theme):
@@ -587,3 +604,15 @@ def select(verbatims: Iterable[Verbatim], theme: str | None = None,
         if v.id not in keep or key < keep[v.id][0]:  # duplicate ids: keep one, whatever the input order
             keep[v.id] = (key, v)
     return [v for _, v in sorted(keep.values(), key=lambda kv: kv[0])][:max_n]
+
+
+def choisir(verbatims: Iterable[Verbatim], themes: Iterable[str | None] | None,
+            territoires: list[tuple[str, str]], profil: str = "public", max_n: int = 4) -> list[Verbatim]:
+    """The verbatims a note shows: `select` for each theme (None: any theme), most specific territory
+    first whatever the theme, at most max_n in all."""
+    verbatims = list(verbatims)
+    chosen = [v for theme in (themes or [None])
+              for v in select(verbatims, theme=theme, territoires=territoires, profil=profil, max_n=max_n)]
+    rank = {key: i for i, key in enumerate(territoires)}
+    unique = list({v.id: v for v in chosen}.values())
+    return sorted(unique, key=lambda v: rank.get(v.territoire, len(rank)))[:max_n]

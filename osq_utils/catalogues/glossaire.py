@@ -1,0 +1,141 @@
+"""The glossary of indicators (data/glossaire.yml): one definition per indicator, shared by every note.
+
+`$OSQ_GLOSSAIRE` points to an observatory's own copy.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from osq_utils.catalogues.lecture_yaml import lire_yaml
+from osq_utils.catalogues.racine import chemin_donnees
+from osq_utils.errors import OsqError
+
+REQUIRED_FIELDS = ["code", "libelle", "theme", "definition", "unite", "type", "numerateur", "denominateur",
+                   "sources", "niveaux", "annees", "sens", "seuil_secret"]
+TYPES = ("compte", "taux", "moyenne", "densite", "non_additif")
+# A ratio type's scale: taux = numerator / denominator × 100, densite × 10 000, moyenne × 1.
+FACTEURS = {"taux": 100.0, "moyenne": 1.0, "densite": 10000.0}
+SENS = ("favorable", "defavorable", "neutre")
+
+
+@dataclass(frozen=True)
+class Indicateur:
+    code: str
+    libelle: str
+    theme: str
+    definition: str
+    unite: str
+    type: str
+    numerateur: str | None
+    denominateur: str | None
+    sources: tuple[str, ...]
+    niveaux: tuple[str, ...]
+    annees: tuple[int, ...]
+    sens: str
+    seuil_secret: dict = field(hash=False, compare=False, default_factory=dict)
+    decimales: int = 1
+
+    @property
+    def additif(self) -> bool:
+        return self.type != "non_additif"
+
+
+@dataclass(frozen=True)
+class Glossaire:
+    indicateurs: dict[str, Indicateur]
+    themes: dict[str, str]
+    chemin: str = ""
+
+    def __getitem__(self, code: str) -> Indicateur:
+        try:
+            return self.indicateurs[code]
+        except KeyError:
+            raise OsqError(f"indicateur « {code} » absent du glossaire", fichier=self.chemin or "data/glossaire.yml",
+                           correction="ajoutez-le au glossaire ou corrigez son code.") from None
+
+    def __iter__(self):
+        return iter(self.indicateurs.values())
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.indicateurs
+
+    def types(self) -> dict[str, str]:
+        return {c: i.type for c, i in self.indicateurs.items()}
+
+    def par_theme(self, theme: str) -> list[Indicateur]:
+        return [i for i in self if i.theme == theme]
+
+    def of_level(self, niveau: str) -> list[str]:
+        """Every indicator published at this level, theme by theme (glossary order)."""
+        return [i.code for theme in self.themes for i in self.par_theme(theme) if niveau in i.niveaux]
+
+    def source_rank(self) -> dict[tuple[str, str], int]:
+        """(indicator, source) -> rank of the source in the indicator's list: the first one wins."""
+        return {(ind.code, src): i for ind in self for i, src in enumerate(ind.sources)}
+
+
+def glossaire_path() -> Path:
+    """The glossary: $OSQ_GLOSSAIRE (an observatory's own copy) or data/glossaire.yml."""
+    return Path(os.environ.get("OSQ_GLOSSAIRE") or chemin_donnees("glossaire.yml"))
+
+
+def fichiers() -> list[Path]:
+    """The files this loader reads (for the build fingerprint)."""
+    return [glossaire_path()]
+
+
+def load_glossaire(path: Path | str | None = None) -> Glossaire:
+    path = Path(path or glossaire_path())
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise OsqError("glossaire introuvable", fichier=path,
+                       correction="restaurez data/glossaire.yml, ou corrigez la variable OSQ_GLOSSAIRE.") from None
+    return _load_cached(str(path.resolve()), mtime)
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str, _mtime: int) -> Glossaire:
+    doc = lire_yaml(path, quoi="glossaire")
+    raw = doc.donnees if isinstance(doc.donnees, dict) else {}
+    themes = raw.get("themes") or {}
+    if not isinstance(themes, dict) or not themes:
+        raise doc.erreur("liste des thèmes « themes: » absente", correction="déclarez les thèmes : « themes: » puis "
+                         "une ligne « code: Libellé » par thème.")
+    if not isinstance(raw.get("indicateurs"), list):
+        raise doc.erreur("liste « indicateurs: » absente", correction="déclarez les indicateurs sous « indicateurs: ».")
+    out: dict[str, Indicateur] = {}
+    for i, entry in enumerate(raw["indicateurs"]):
+        where = ("indicateurs", i)
+        if not isinstance(entry, dict):
+            raise doc.erreur(f"indicateur n° {i + 1} mal formé", *where, correction="commencez sa fiche par « - code: … ».")
+        label = f"indicateur n° {i + 1} ({entry.get('code', '?')})"
+        for key in REQUIRED_FIELDS:
+            if key not in entry:
+                raise doc.erreur(f"{label} sans champ « {key} »", *where,
+                                 correction="complétez la fiche de l'indicateur dans le glossaire.")
+        if entry["type"] not in TYPES:
+            raise doc.erreur(f"type « {entry['type']} » inconnu pour {entry['code']}", *where, "type",
+                             correction=f"types possibles : {', '.join(TYPES)}.")
+        if entry["theme"] not in themes:
+            raise doc.erreur(f"thème « {entry['theme']} » inconnu pour {entry['code']}", *where, "theme",
+                             correction=f"thèmes déclarés : {', '.join(themes)}.")
+        if entry["sens"] not in SENS:
+            raise doc.erreur(f"sens « {entry['sens']} » inconnu pour {entry['code']}", *where, "sens",
+                             correction=f"sens possibles : {', '.join(SENS)}.")
+        code = str(entry["code"])
+        if code in out:
+            raise doc.erreur(f"indicateur « {code} » déclaré deux fois", *where, "code",
+                             correction="gardez une seule fiche par code.")
+        out[code] = Indicateur(
+            code=code, libelle=entry["libelle"], theme=entry["theme"], definition=entry["definition"],
+            unite=entry["unite"] or "", type=entry["type"], numerateur=entry["numerateur"],
+            denominateur=entry["denominateur"], sources=tuple(entry["sources"]), niveaux=tuple(entry["niveaux"]),
+            annees=tuple(int(a) for a in entry["annees"]), sens=entry["sens"], seuil_secret=entry["seuil_secret"] or {},
+            decimales=int(entry.get("decimales", 1)),
+        )
+    return Glossaire(out, dict(themes), path)

@@ -1,0 +1,196 @@
+"""Indicators as the notes read them: reference territories, comparisons, evolutions, series in
+today's geography. Gaps and their evolution are `indicateurs.ecarts`.
+
+Every function reads the store through a `Lecture`: the masked view of the note
+(`osq_utils.secret.vue.Vue`), so the secret statistique applies to every figure. Every ratio is
+recomputed from its numerator and denominator; medians and deciles are never aggregated; a secret
+or missing value stays so (never 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Protocol
+
+import numpy as np
+import pandas as pd
+
+from osq_utils import territoires
+from osq_utils.agregation import aggregate
+from osq_utils.catalogues.glossaire import Glossaire
+from osq_utils.catalogues.groupements import Groupement
+from osq_utils.store import DERIVED_SOURCE
+
+
+class Lecture(Protocol):
+    """What reads the store for a note: the masked view (secret.vue.Vue)."""
+
+    glossaire: Glossaire
+
+    def observations(self, niveau: str, codes: Iterable[str], indicateurs: Iterable[str] | None = None) -> pd.DataFrame: ...
+
+    def execute(self, sql: str, params: list | None = None) -> Any: ...
+
+
+def une_source_par_valeur(df: pd.DataFrame, glossaire: Glossaire) -> pd.DataFrame:
+    """One row per (niveau, code, indicator, year): when several sources give the same figure, the
+    glossary's source order decides (a source the glossary does not list comes last)."""
+    if df.empty:
+        return df
+    rank = glossaire.source_rank()
+    df = df.assign(_rang=[rank.get((i, s), 99) for i, s in zip(df["indicateur"], df["source"])])
+    keys = ["niveau", "code", "indicateur", "annee"] if "niveau" in df.columns else ["code", "indicateur", "annee"]
+    return df.sort_values("_rang", kind="stable").drop_duplicates(keys).drop(columns="_rang")
+
+
+@dataclass(frozen=True)
+class Territoire:
+    niveau: str
+    code: str
+    libelle: str
+    communes: tuple[str, ...] = ()  # members of a custom grouping (niveau 'groupement')
+
+    @property
+    def nom_complet(self) -> str:
+        return self.libelle
+
+
+def groupement_observations(vue: Lecture, groupement: Groupement, codes: list[str]) -> pd.DataFrame:
+    """Figures of a custom grouping of communes, summed from its communes.
+
+    Ratios are recomputed from numerators and denominators; non-additive figures are not
+    computed; one secret commune makes the grouping secret, one missing commune makes it absent.
+    """
+    obs = vue.observations("commune", list(groupement.communes), codes)
+    groups = pd.DataFrame({"code": list(groupement.communes), "code_parent": groupement.code})
+    out = aggregate(obs, groups, vue.glossaire.types())
+    return out.assign(niveau="groupement")
+
+
+def territory_observations(vue: Lecture, t: Territoire, indicateurs: list[str] | None) -> pd.DataFrame:
+    """Observations of one reference territory; a custom grouping is summed from its communes."""
+    if t.niveau != "groupement":
+        return vue.observations(t.niveau, [t.code], indicateurs)
+    groupement = Groupement(t.code, t.libelle, t.communes)
+    codes = list(indicateurs) if indicateurs else list(vue.glossaire.indicateurs)
+    out = groupement_observations(vue, groupement, codes)
+    return out.assign(source=DERIVED_SOURCE, cog=None)
+
+
+def references_of_commune(vue: Lecture, commune: str, groupements: dict[str, Groupement] | None = None) -> list[Territoire]:
+    """The commune and its reference territories: EPCI, custom groupings holding it, département, France.
+
+    Current membership (latest COG on record) is used: INSEE publishes each EPCI in that year's
+    map, so a past year of a newer EPCI is simply missing.
+    """
+    out = [Territoire("commune", commune, territoires.libelle(vue, "commune", commune) or commune)]
+    epci = territoires.parent(vue, "commune", commune, "epci")
+    if epci:
+        out.append(Territoire("epci", epci, territoires.libelle(vue, "epci", epci) or epci))
+    for g in (groupements or {}).values():
+        if commune in g.communes:
+            out.append(Territoire("groupement", g.code, g.libelle, tuple(g.communes)))
+    dep = territoires.parent(vue, "commune", commune, "departement")
+    if dep:
+        out.append(Territoire("departement", dep, territoires.libelle(vue, "departement", dep) or dep))
+    if not commune.startswith(territoires.DOM_PREFIXES):
+        out.append(Territoire("france", territoires.FRANCE, "France métropolitaine"))
+    return out
+
+
+def comparison(vue: Lecture, refs: list[Territoire], indicateurs: list[str], annee: int | None = None) -> pd.DataFrame:
+    """One row per (indicator, territory) with the latest year available for the first territory.
+
+    Columns: indicateur, niveau, code, territoire, annee, valeur, statut, source, estime.
+    A territory without the figure for that year gets statut 'absent' (shown 'nd').
+    """
+    cols = ["indicateur", "annee", "valeur", "statut", "source", "estime"]
+    obs = pd.concat([territory_observations(vue, t, indicateurs).reindex(columns=cols).assign(_t=i)
+                     for i, t in enumerate(refs)], ignore_index=True)
+    # The year shown: the latest 'ok' year of the first territory, else its latest year, else anyone's.
+    if annee is not None:
+        years = {ind: annee for ind in indicateurs}
+    else:
+        years = obs.groupby("indicateur")["annee"].max().to_dict()
+        first = obs[obs["_t"] == 0]
+        years.update(first.groupby("indicateur")["annee"].max().to_dict())
+        years.update(first[first["statut"] == "ok"].groupby("indicateur")["annee"].max().to_dict())
+    return comparison_at_years(obs, refs, indicateurs, years)
+
+
+def comparison_at_years(obs: pd.DataFrame, refs: list[Territoire], indicateurs: list[str],
+                        years: dict[str, int]) -> pd.DataFrame:
+    """The comparison grid (indicator × territory) at the given year of each indicator.
+
+    obs: indicateur, annee, valeur, statut, source, estime and `_t`, the territory's index in refs.
+    A territory without the figure that year gets statut 'absent' (shown 'nd'), never 0.
+    """
+    grid = pd.DataFrame([(ind, i, years.get(ind)) for ind in indicateurs for i in range(len(refs))],
+                        columns=["indicateur", "_t", "annee"])
+    grid["annee"] = grid["annee"].astype("Int64")
+    right = obs.drop(columns=[c for c in ("territoire", "niveau", "code") if c in obs.columns])
+    out = grid.merge(right.assign(annee=right["annee"].astype("Int64")), on=["indicateur", "_t", "annee"], how="left")
+    out["statut"] = out["statut"].fillna("absent")
+    out["valeur"] = out["valeur"].where(out["statut"] == "ok")
+    out["estime"] = out["estime"].astype("boolean").fillna(False).astype(bool)
+    out["source"] = out["source"].astype(object).where(out["source"].notna(), None)
+    out["niveau"] = [refs[i].niveau for i in out["_t"]]
+    out["code"] = [refs[i].code for i in out["_t"]]
+    out["territoire"] = [refs[i].libelle for i in out["_t"]]
+    out["annee"] = out["annee"].astype("Int64")
+    return out[["indicateur", "niveau", "code", "territoire", "annee", "valeur", "statut", "source", "estime"]]
+
+
+def evolution(vue: Lecture, refs: list[Territoire], indicateur: str) -> pd.DataFrame:
+    """Every glossary year of one indicator for each territory; missing years appear as 'absent'."""
+    years = list(vue.glossaire[indicateur].annees)
+    rows = []
+    for t in refs:
+        if t.niveau == "commune":
+            df = commune_series(vue, t.code, [indicateur]).set_index("annee")
+        else:
+            df = territory_observations(vue, t, [indicateur]).set_index("annee")
+        for y in years:
+            if y in df.index:
+                r = df.loc[y]
+                rows.append({"territoire": t.libelle, "niveau": t.niveau, "annee": y,
+                             "valeur": r["valeur"] if r["statut"] == "ok" else np.nan, "statut": r["statut"]})
+            else:
+                rows.append({"territoire": t.libelle, "niveau": t.niveau, "annee": y, "valeur": np.nan, "statut": "absent"})
+    return pd.DataFrame(rows)
+
+
+def predecessors(vue: Lecture, code: str) -> list[str]:
+    """Codes that became `code` through fusions or code changes (any COG year)."""
+    found, frontier = set(), {code}
+    while frontier:
+        rows = vue.execute(
+            "SELECT DISTINCT code_depart FROM passages_cog WHERE code_arrivee IN (SELECT unnest(?)) AND code_depart <> code_arrivee",
+            [list(frontier)],
+        ).fetchall()
+        frontier = {r[0] for r in rows} - found - {code}
+        found |= frontier
+    return sorted(found)
+
+
+def commune_series(vue: Lecture, code: str, codes: list[str]) -> pd.DataFrame:
+    """A commune's observations over time in its current geography.
+
+    Years published under older codes (before a fusion) are converted with
+    territoires.harmonise_cog: counts summed, ratios recomputed, medians absent.
+    """
+    olds = predecessors(vue, code)
+    if not olds:
+        return vue.observations("commune", [code], codes)
+    obs = vue.observations("commune", [code, *olds], codes)
+    passages = vue.execute("SELECT * FROM passages_cog").df()
+    target = int(passages["annee_arrivee"].max())
+    frames = []
+    for cog, part in obs.groupby("cog"):
+        if int(cog) >= target:
+            frames.append(part)
+            continue
+        frames.append(territoires.harmonise_cog(part, passages, int(cog), target, vue.glossaire.types()))
+    out = pd.concat(frames, ignore_index=True)
+    out = out[out["code"] == code]
+    return out.sort_values(["indicateur", "annee"]).reset_index(drop=True)
