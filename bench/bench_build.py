@@ -27,7 +27,8 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
+from osq_utils.catalogues.racine import PROJECT_ROOT
+
 BIN = Path(sys.executable).parent
 
 
@@ -72,7 +73,7 @@ def write_params(path: Path, notes: str) -> None:
 
 def timed(cmd: list[str], env: dict) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"échec de {' '.join(cmd)} :\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     return time.perf_counter() - start
@@ -90,7 +91,7 @@ def naive(jobs, store: str, out: Path, plan, env: dict) -> float:
     for job in jobs:
         target = nb_dir / f"{job.slug}.ipynb"
         subprocess.run([str(BIN / "papermill"), str(job.template), str(target), "-r", "code_commune", job.code,
-                        "-r", "store", store, "--no-progress-bar", "--cwd", str(ROOT / "notebooks")],
+                        "-r", "store", store, "--no-progress-bar", "--cwd", str(PROJECT_ROOT / "notebooks")],
                        check=True, env=env, capture_output=True)
         results.append(JobResult(job, "ok", 0.0, target, out / "x.log"))
     render_pandoc_site(plan, results, out / "site", None, n_jobs=1)

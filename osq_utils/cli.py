@@ -15,7 +15,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -48,7 +47,7 @@ def _fail(exc: OsqError) -> None:
 @app.command("sources")
 def cmd_sources(
     telecharger: bool = typer.Option(False, "--telecharger", help="Télécharger depuis l'adresse officielle ce qui manque au miroir."),
-    miroir: Optional[Path] = typer.Option(None, help="Dossier miroir (sinon $OSQ_MIRROR, sinon ../shared/sources)."),
+    miroir: Path | None = typer.Option(None, help="Dossier miroir (sinon $OSQ_MIRROR, sinon ../shared/sources)."),
     source: list[str] = typer.Option([], "--source", "-s", help="Ne récupérer que cette source (répétable)."),
 ):
     """Récupère les fichiers des sources publiques (miroir local ou téléchargement) et vérifie leurs empreintes.
@@ -79,7 +78,7 @@ def cmd_sources(
 @app.command("ingest")
 def cmd_ingest(
     source: list[str] = typer.Option([], "--source", "-s", help="Ne charger que cette source (répétable)."),
-    base: Optional[Path] = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
+    base: Path | None = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
 ):
     """Charge les sources récupérées dans la base DuckDB, une transaction par source, et écrit le rapport de chargement.
 
@@ -127,8 +126,8 @@ def cmd_build(
     jobs: int = typer.Option(os.cpu_count() or 2, "--jobs", "-j", help="Nombre de notes exécutées en parallèle."),
     force: bool = typer.Option(False, "--force", help="Tout reconstruire, même les notes à jour."),
     moteur: str = typer.Option("chaud", help="« chaud » : noyaux Jupyter réutilisés (rapide) ; « frais » : un noyau neuf par note."),
-    cluster: Optional[str] = typer.Option(None, help="Adresse d'un ordonnanceur Dask (tcp://hôte:port) qui exécute les notes."),
-    base: Optional[Path] = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
+    cluster: str | None = typer.Option(None, help="Adresse d'un ordonnanceur Dask (tcp://hôte:port) qui exécute les notes."),
+    base: Path | None = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
     sortie: Path = typer.Option(Path("rapports"), help="Dossier des rapports."),
     limite: int = typer.Option(0, help="Ne construire que les N premières notes (0 = toutes)."),
     imprimables: bool = typer.Option(False, "--imprimables", help="Publier aussi la version PDF (A4) et Word de chaque note (plus lent)."),
@@ -179,7 +178,7 @@ def cmd_build(
 def cmd_livraison(
     convention: Path = typer.Argument(..., help="Convention du fournisseur, par exemple data/conventions/caf-pas-de-calais.yml."),
     fichier: Path = typer.Argument(..., help="Fichier livré (Excel .xlsx ou CSV)."),
-    base: Optional[Path] = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
+    base: Path | None = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
 ):
     """Charge une livraison de partenaire (Excel ou CSV) telle que sa convention la décrit, en une transaction,
     puis recalcule les chiffres dérivés (IRIS → communes). Aucun code à écrire : la convention dit quelles colonnes
@@ -218,8 +217,8 @@ def cmd_livraison(
 def cmd_preview(
     modele: str = typer.Argument(..., help="Modèle de note : note_communale, note_quartier, note_epci, abs_ccas, evaluation_cdv."),
     territoire: str = typer.Argument(..., help="Code du territoire : commune (62040), QPV (QP062036) ou EPCI (200069037)."),
-    theme: Optional[str] = typer.Option(None, help="Thème (pour abs_ccas), par exemple sante."),
-    base: Optional[Path] = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
+    theme: str | None = typer.Option(None, help="Thème (pour abs_ccas), par exemple sante."),
+    base: Path | None = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
     sortie: Path = typer.Option(Path("rapports") / "apercu", help="Dossier de l'aperçu."),
 ):
     """Exécute et met en page une seule note, en quelques secondes, et affiche le chemin de sa page.
@@ -272,7 +271,7 @@ def cmd_preview(
 @app.command("check")
 def cmd_check(
     params: list[Path] = typer.Argument(None, help="Fichiers de paramètres à vérifier (par défaut params/*.yml)."),
-    base: Optional[Path] = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
+    base: Path | None = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
 ):
     """Vérifie sans rien construire : fichiers de paramètres, glossaire, règles de secret, conventions des
     partenaires, territoires propres, verbatims et catalogue des sources. Chaque problème est signalé en français
@@ -352,7 +351,7 @@ def cmd_lab():
 @app.command("audit")
 def cmd_audit(
     site: Path = typer.Argument(..., help="Dossier d'un site publié, par exemple rapports/capso/site."),
-    masques: Optional[Path] = typer.Option(None, help="Registre des valeurs masquées (sinon masques-<profil>.csv à côté du site)."),
+    masques: Path | None = typer.Option(None, help="Registre des valeurs masquées (sinon masques-<profil>.csv à côté du site)."),
 ):
     """Vérifie qu'aucune valeur masquée (secret statistique) n'apparaît dans un site publié : pages, exports,
     index de recherche et carnets livrés. Lancé aussi à la fin de chaque « osq build ».
@@ -389,4 +388,4 @@ def main() -> None:  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pandas as pd
@@ -94,7 +94,8 @@ CREATE TABLE IF NOT EXISTS chargements (
 );
 """
 
-TABLES_BY_SOURCE = ["observations", "territoires", "appartenances", "iris_types", "populations", "passages_cog", "geometries", "chargements"]
+TABLES_BY_SOURCE = ["observations", "territoires", "appartenances", "iris_types", "populations", "passages_cog",
+                    "geometries", "chargements"]
 
 OBS_COLUMNS = ["code", "niveau", "indicateur", "annee", "valeur", "numerateur", "denominateur", "source", "statut", "cog", "estime"]
 
@@ -173,10 +174,10 @@ def replace_source(
                 frame = normalise_observations(frame)
             cols = ", ".join(frame.columns)
             con.register("_osq_frame", frame)
-            try:
-                con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _osq_frame")
-            finally:
-                con.unregister("_osq_frame")
+            # On failure the transaction is aborted and unregister would raise in its turn, hiding the real
+            # error: the view is replaced by the next register instead.
+            con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _osq_frame")
+            con.unregister("_osq_frame")
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         for row in report:
             con.execute(

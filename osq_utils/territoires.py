@@ -88,7 +88,8 @@ def communes_of(con, niveau: str, code: str, cog: int | None = None) -> tuple[st
         if cog is None:
             return ()
     rows = con.execute(
-        "SELECT DISTINCT code FROM appartenances WHERE cog = ? AND niveau = 'commune' AND niveau_parent = ? AND code_parent = ? ORDER BY code",
+        "SELECT DISTINCT code FROM appartenances WHERE cog = ? AND niveau = 'commune' AND niveau_parent = ? "
+        "AND code_parent = ? ORDER BY code",
         [cog, niveau, code],
     ).fetchall()
     return tuple(r[0] for r in rows)

@@ -24,7 +24,6 @@ everywhere, and only a 3 in the masked cell's place is a leak.
 from __future__ import annotations
 
 import html
-
 import json
 import math
 import re
@@ -32,6 +31,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 import pypandoc
@@ -401,15 +401,15 @@ def _audit_table(table, rel: str, index: _Index, page_terr: set[str], number: in
         return []
     title = _table_title(table)
     width = max(len(r) for r in rows)
-    head_cells = [list(dict.fromkeys((rows[h][c].text, rows[h][c].link) for h in range(n_header)
-                                     if c < len(rows[h]) and rows[h][c] is not None)) for c in range(width)]
+    head_cells = [list(dict.fromkeys((hcell.text, hcell.link) for h in range(n_header)
+                                     if c < len(rows[h]) and (hcell := rows[h][c]) is not None)) for c in range(width)]
     headers = [list(dict.fromkeys(text for text, _ in cells)) for cells in head_cells]
     body = rows[n_header:]
 
     def is_year_col(c: int) -> bool:
         if any(_norm(h) in YEAR_HEADERS for h in headers[c][-1:]):
             return True
-        texts = [r[c].text for r in body if c < len(r) and r[c] is not None and not _is_mark(r[c].text)]
+        texts = [bcell.text for r in body if c < len(r) and (bcell := r[c]) is not None and not _is_mark(bcell.text)]
         return c == 0 and bool(texts) and all(_is_year(t) for t in texts)
 
     year_cols = {c for c in range(width) if is_year_col(c)}
@@ -567,7 +567,12 @@ def _audit_soup(soup, rel: str, index: _Index, page_terr: set[str] | None = None
 _MARK_TOKEN = r"(?<!\w)(?:s|nd)(?!\w)"
 
 
-def _items(text: str, index: _Index) -> list[tuple[str, object, str]]:
+_Number = tuple[Decimal, int, str]
+# (kind, codes of a 'T'/'I' label | numbers of a 'V' value | None for an 'M' mark, token)
+_Item = tuple[str, set[str] | list[_Number] | None, str]
+
+
+def _items(text: str, index: _Index) -> list[_Item]:
     """A flattened page as a sequence of labels and values: ('T', codes) / ('I', codes) / ('V', numbers|None)."""
     pattern = []
     if index._terr_re is not None:
@@ -579,7 +584,7 @@ def _items(text: str, index: _Index) -> list[tuple[str, object, str]]:
     pattern.append(f"(?P<M>{_MARK_TOKEN})")
     raw = unicodedata.normalize("NFC", text)
     folded = "".join(_fold_char(ch) for ch in raw)  # same positions as raw
-    out: list[tuple[str, object, str]] = []
+    out: list[_Item] = []
     for m in re.finditer("|".join(pattern), folded):
         kind, token = m.lastgroup, raw[m.start():m.end()]
         if kind == "T":
@@ -609,7 +614,7 @@ def _audit_flat_text(text: str, title: str, rel: str, where: str, index: _Index)
     items = _items(text, index)
     page_terr = index.terr_of_label(title) or index.terr_in_text(title)
     out: list[Fuite] = []
-    header: list[tuple[str, set]] = []
+    header: list[tuple[str, set[str]]] = []
     header_kind = ""
     i = 0
     n = len(items)
@@ -620,7 +625,7 @@ def _audit_flat_text(text: str, title: str, rel: str, where: str, index: _Index)
             while j < n and items[j][0] == kind:
                 j += 1
             if j - i >= 2:  # a header run
-                run = [(it[2], it[1]) for it in items[i:j]]
+                run = [(it[2], cast(set[str], it[1])) for it in items[i:j]]  # labels: their codes
                 distinct = len({_norm(label) for label, _ in run})
                 header = run[-distinct:]  # a title naming the first column just before the header
                 header_kind = kind
@@ -628,15 +633,15 @@ def _audit_flat_text(text: str, title: str, rel: str, where: str, index: _Index)
                 continue
             # a row label: its values follow
             k = i + 1
-            values = []
+            values: list[tuple[str, list[_Number] | None, str]] = []
             while k < n and items[k][0] == "V":
-                values.append(items[k])
+                values.append(cast(tuple[str, list[_Number] | None, str], items[k]))  # values: their numbers
                 k += 1
-            row_codes = codes
+            row_codes = cast(set[str], codes)  # a label: its codes
             if kind == "I" and i > 0 and items[i - 1][0] == "V" and (i < 2 or items[i - 2][0] != "V"):
                 # key-figure card: "18 520 € Niveau de vie médian (2019)"
                 annee = next((_is_year(v[2].strip("() ")) for v in values if _is_year(v[2].strip("() "))), None)
-                vnums = items[i - 1][1]
+                vnums = cast(list[_Number] | None, items[i - 1][1])  # a value: its numbers
                 if vnums:
                     for m in index.candidates(page_terr, row_codes, annee):
                         if any(m.equals(x) for x in vnums):
@@ -679,7 +684,8 @@ def _audit_pdf(path: Path, rel: str, index: _Index, needles: set[str]) -> list[F
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
     if not any(n in text for n in needles):
         return []
-    title = str((reader.metadata or {}).get("/Title") or "") or next(
+    meta = reader.metadata
+    title = str((meta.get("/Title") if meta is not None else None) or "") or next(
         (line for line in text.splitlines()[1:4] if line.strip()), "")
     out = _audit_flat_text(text, title, rel, "version PDF", index)
     # Typeset text loses the table structure (and key-figure cards put the value before its label):
@@ -727,7 +733,8 @@ def _markdown_to_html(md: str) -> str:
 
 
 def _markdown_to_html_crude(md: str) -> str:
-    html, table = [], []
+    html: list[str] = []
+    table: list[str] = []
 
     def flush():
         if table:

@@ -23,7 +23,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import docx
 import pypandoc
+import typst
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 
 from osq_utils import atomic
 from osq_utils.batch.render_pandoc import LUA_FILTER, MARKDOWN_FORMAT, TEMPLATES_DIR
@@ -88,8 +92,6 @@ def _pandoc(markdown: str, to: str, args: list[str], outputfile: Path, cwd: Path
 def render_pdf(markdown: str, media_dir: Path, out_path: Path, *, title: str,
                subtitle: str | None = None, site_title: str, date=None) -> Path:
     """Render the note's markdown to an A4 PDF at `out_path` (atomic); returns `out_path`."""
-    import typst
-
     out_path = Path(out_path)
     with tempfile.TemporaryDirectory(prefix="osq-pdf-") as work_name:
         work = Path(work_name)
@@ -132,10 +134,6 @@ def _finish_docx(path: Path, site_title: str) -> bytes:
 
     pandoc already marks header rows "repeat on each page" (`w:tblHeader`).
     """
-    import docx
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     document = docx.Document(str(path))
     for table in document.tables:
         for row in table.rows:

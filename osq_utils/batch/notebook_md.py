@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import yaml
 
 from osq_utils import atomic
+from osq_utils.catalogues.lecture_yaml import lire_texte
+from osq_utils.errors import OsqError
 
 __all__ = ["executed_notebook_to_markdown", "parse_cell_options"]
 
@@ -92,8 +93,8 @@ def parse_cell_options(source: str, *, where: str = "cellule") -> tuple[dict, st
     if not option_lines:
         return {}, "\n".join(lines)
     try:
-        options = yaml.safe_load("\n".join(option_lines)) or {}
-    except yaml.YAMLError as exc:
+        options = lire_texte("\n".join(option_lines), where).donnees or {}
+    except OsqError as exc:
         raise ValueError(f"{where} : options `#|` illisibles (YAML) : {exc}") from exc
     if not isinstance(options, dict):
         raise ValueError(

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime
 import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from osq_utils.batch.execute import JobResult
 from osq_utils.batch.plan import Plan
@@ -112,7 +112,8 @@ def glossary_markdown(glossaire: Glossaire, catalogue: dict[str, Source]) -> str
                 f"- **Unité** : {ind.unite or 'sans unité'} ; **calcul** : {calc}",
             ]
             if ind.type != "non_additif" and ind.numerateur:
-                lines.append(f"- **Numérateur** : {ind.numerateur}" + (f" ; **dénominateur** : {ind.denominateur}" if ind.denominateur else ""))
+                denominateur = f" ; **dénominateur** : {ind.denominateur}" if ind.denominateur else ""
+                lines.append(f"- **Numérateur** : {ind.numerateur}{denominateur}")
             lines += [
                 f"- **Sources** : {sources} ; **années** : {', '.join(map(str, ind.annees))}",
                 f"- **Niveaux** : {', '.join(ind.niveaux)} ; **sens** : une hausse est {_sens(ind.sens)}",
@@ -177,7 +178,8 @@ def sources_markdown(catalogue: dict[str, Source], chargements=None) -> str:
                   "| Source | Fichier | Lues | Gardées | Écartées | Raisons |", "|---|---|--:|--:|--:|---|"]
         for r in chargements.itertuples():
             raisons = "; ".join(f"{k} : {v}" for k, v in json.loads(r.raisons or "{}").items()) or "-"
-            lines.append(f"| {r.source} | {r.fichier} | {r.lignes_lues:,} | {r.lignes_gardees:,} | {r.lignes_rejetees:,} | {raisons} |".replace(",", "\u202f"))
+            counts = f"{r.lignes_lues:,} | {r.lignes_gardees:,} | {r.lignes_rejetees:,}".replace(",", "\u202f")
+            lines.append(f"| {r.source} | {r.fichier} | {counts} | {raisons} |")
     return "\n".join(lines) + "\n"
 
 

@@ -89,7 +89,7 @@ def load_params(path: Path | str) -> Document:
     return lire_yaml(path, quoi="fichier de paramètres")
 
 
-def _suggestion(key: str, allowed) -> str:
+def _suggestion(key: object, allowed) -> str:
     close = difflib.get_close_matches(str(key), list(allowed), n=1)
     return f" (vouliez-vous écrire « {close[0]} » ?)" if close else ""
 

@@ -16,13 +16,14 @@ from osq_utils import atomic
 from osq_utils.batch import pages
 from osq_utils.batch.execute import JobResult
 from osq_utils.batch.plan import Plan
+from osq_utils.batch.render_pandoc import TEMPLATES_DIR
 from osq_utils.batch.site import note_subtitle
+from osq_utils.catalogues.lecture_yaml import lire_yaml
 from osq_utils.catalogues.racine import PROJECT_ROOT
 from osq_utils.errors import OsqError
 from osq_utils.notes import TYPES
 
 QUARTO_BASE = PROJECT_ROOT / "_quarto.yml"
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def quarto_executable() -> str | None:
@@ -53,7 +54,7 @@ def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Pa
     if staging.exists():
         shutil.rmtree(staging)
     (staging / "notes").mkdir(parents=True)
-    base = yaml.safe_load(QUARTO_BASE.read_text(encoding="utf-8")) if QUARTO_BASE.exists() else {}
+    base = (lire_yaml(QUARTO_BASE, quoi="configuration Quarto").donnees or {}) if QUARTO_BASE.exists() else {}
     config = dict(base)
     fixed = {name: v for name, v in pages.contenus(pages.Donnees(plan, results, chargements, millesimes,
                                                                  noindex=profil != "public")).items()

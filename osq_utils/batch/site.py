@@ -8,6 +8,7 @@ import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypedDict
 
 import nbformat
 
@@ -29,6 +30,14 @@ def note_page(site_root: Path, job) -> Path:
     return site_root / "notes" / f"{job.slug}.html"
 
 
+class _MetaImprimable(TypedDict):
+    """Keyword arguments shared by imprimables.render_pdf and render_docx."""
+    title: str
+    subtitle: str
+    site_title: str
+    date: datetime.date
+
+
 def render_note(plan: Plan, r: JobResult, site: Path, noindex: bool = False, imprimables: bool = False) -> Path:
     """One note's page and its own media folder (parallel renders never collide).
 
@@ -40,7 +49,8 @@ def render_note(plan: Plan, r: JobResult, site: Path, noindex: bool = False, imp
     media = notes_dir / f"{r.job.slug}_files"
     md = executed_notebook_to_markdown(nb, media, f"{r.job.slug}_files")
     if imprimables:
-        meta = dict(title=r.job.titre, subtitle=note_subtitle(r.job), site_title=plan.titre, date=datetime.date.today())
+        meta = _MetaImprimable(title=r.job.titre, subtitle=note_subtitle(r.job), site_title=plan.titre,
+                               date=datetime.date.today())
         try:
             imp.render_pdf(md, media, notes_dir / f"{r.job.slug}.pdf", **meta)
             imp.render_docx(md, media, notes_dir / f"{r.job.slug}.docx", **meta)

@@ -169,14 +169,16 @@ def _check_fichier(raw, here: tuple, fmt: str, echelle: str, glossaire: Glossair
         fail(f"échelle « {echelle} » inconnue", here + ("echelle",), f"choisissez parmi : {', '.join(ECHELLES)}.")
     feuille = raw.get("feuille")
     if fmt == "xlsx" and feuille is None:
-        fail("feuille non précisée pour un classeur Excel", here, "ajoutez « feuille: <nom de l'onglet> » ou « feuille: 1 » (première feuille).")
+        fail("feuille non précisée pour un classeur Excel", here,
+             "ajoutez « feuille: <nom de l'onglet> » ou « feuille: 1 » (première feuille).")
     if isinstance(feuille, int) and feuille < 1:
         fail(f"numéro de feuille {feuille} invalide", here + ("feuille",), "les feuilles se comptent à partir de 1.")
 
     def integer(key: str, default: int, minimum: int) -> int:
         value = raw.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            fail(f"« {key} » doit être un entier d'au moins {minimum}", here + (key,), f"écrivez un nombre entier, ex. {max(default, minimum)}.")
+            fail(f"« {key} » doit être un entier d'au moins {minimum}", here + (key,),
+                 f"écrivez un nombre entier, ex. {max(default, minimum)}.")
         return value
 
     annee, colonne_annee, dans_nom = raw.get("annee"), raw.get("colonne_annee"), bool(raw.get("annee_dans_nom", False))
@@ -228,7 +230,8 @@ def _check_fichier(raw, here: tuple, fmt: str, echelle: str, glossaire: Glossair
     return Fichier(
         motif=str(raw.get("motif", "*")), feuille=feuille, echelle=echelle,
         lignes_a_sauter=integer("lignes_a_sauter", 0, 0), lignes_entete=integer("lignes_entete", 1, 1),
-        colonne_code=normalise_entete(raw["colonne_code"]), annee=annee, colonne_annee=normalise_entete(colonne_annee) if colonne_annee else None,
+        colonne_code=normalise_entete(raw["colonne_code"]), annee=annee,
+        colonne_annee=normalise_entete(colonne_annee) if colonne_annee else None,
         annee_dans_nom=dans_nom, decimale=decimale, separateur=str(raw.get("separateur", ";")), encodage=encodage,
         marques_total=tuple(str(m) for m in raw.get("marques_total", ["Total", "Ensemble"])),
         marques_note=tuple(str(m) for m in raw.get("marques_note", ["Source", "Note", "Champ", "Lecture", "("])),

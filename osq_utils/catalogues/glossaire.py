@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from osq_utils.catalogues.lecture_yaml import lire_yaml
+from osq_utils.catalogues.lecture_yaml import lire_yaml, version
 from osq_utils.catalogues.racine import chemin_donnees
 from osq_utils.errors import OsqError
 
@@ -89,13 +89,8 @@ def fichiers() -> list[Path]:
 
 
 def load_glossaire(path: Path | str | None = None) -> Glossaire:
-    path = Path(path or glossaire_path())
-    try:
-        mtime = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        raise OsqError("glossaire introuvable", fichier=path,
-                       correction="restaurez data/glossaire.yml, ou corrigez la variable OSQ_GLOSSAIRE.") from None
-    return _load_cached(str(path.resolve()), mtime)
+    return _load_cached(*version(path or glossaire_path(), quoi="glossaire",
+                                 correction="restaurez data/glossaire.yml, ou corrigez la variable OSQ_GLOSSAIRE."))
 
 
 @lru_cache(maxsize=8)

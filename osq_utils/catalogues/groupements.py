@@ -11,10 +11,10 @@ zero. With the set of known commune codes, every code is checked too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 
 from osq_utils.catalogues.lecture_yaml import lire_yaml
 from osq_utils.catalogues.racine import chemin_donnees
@@ -75,7 +75,7 @@ def _load_cached(path: str, _mtime: int) -> tuple[tuple[str, Groupement], ...]:
         if not isinstance(g["communes"], list) or not g["communes"]:
             raise doc.erreur(f"groupement « {g['code']} » sans commune", "groupements", i, "communes",
                              correction='listez ses communes : communes: ["62040", "62765"].')
-        for j, code in enumerate(g["communes"]):
+        for j in range(len(g["communes"])):
             if not doc.est_texte("groupements", i, "communes", j):
                 raise doc.erreur(
                     f"code commune {doc.ecrit('groupements', i, 'communes', j)} du groupement « {g['code']} » écrit "

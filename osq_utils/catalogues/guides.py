@@ -24,6 +24,6 @@ def guides_pages() -> dict[str, tuple[str, str]]:
         items.append(f"- [{title}](guide-{path.stem}.html)")
     if items:
         pages["guides.html"] = ("Les guides de l'analyste, avec des exemples que les tests du projet exécutent "
-                                "(`tests/test_parcours.py`, `tests/test_cli_outils.py`).\n\n" + "\n".join(items) + "\n",
+                                "(`tests/capso/test_parcours.py`, `tests/capso/test_cli_outils.py`).\n\n" + "\n".join(items) + "\n",
                                 "Guides")
     return pages

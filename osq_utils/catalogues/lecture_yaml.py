@@ -162,3 +162,13 @@ def lire_yaml(chemin: Path | str, *, quoi: str = "fichier") -> Document:
         raise OsqError(f"{quoi} illisible : il n'est pas encodé en UTF-8 (octet {exc.start})", fichier=chemin,
                        correction="enregistrez le fichier en UTF-8 depuis votre éditeur.") from None
     return lire_texte(texte, chemin)
+
+
+def version(chemin: Path | str, *, quoi: str, correction: str) -> tuple[str, int]:
+    """(resolved path, modification time) of a reference file, the key its loader caches by; a missing
+    file is a French error naming it."""
+    chemin = Path(chemin)
+    try:
+        return str(chemin.resolve()), chemin.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise OsqError(f"{quoi} introuvable", fichier=chemin, correction=correction) from None

@@ -8,9 +8,9 @@ them are `osq_utils.secret`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 
@@ -195,7 +195,7 @@ def _convention_rules(known: Mapping[str, Regles], glossaire: Glossaire) -> dict
 
 def tableau_regles(rules: Mapping[str, Regles]) -> pd.DataFrame:
     """One row per (source, rule) for the glossary page: French description and thresholds."""
-    rows = []
+    rows: list[dict[str, object]] = []
     for regles in rules.values():
         if not regles.regles:
             rows.append({"source": regles.source, "regle": None, "nature": None, "indicateurs": "",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from osq_utils.catalogues.lecture_yaml import lire_yaml
+from osq_utils.catalogues.lecture_yaml import lire_yaml, version
 from osq_utils.catalogues.racine import chemin_donnees
 from osq_utils.errors import OsqError
 
@@ -68,13 +68,8 @@ def fichiers() -> list[Path]:
 
 def load_catalogue(path: Path | str | None = None) -> dict[str, Source]:
     """Every source of the catalogue, by id (read once per version of the file)."""
-    path = Path(path or chemin_catalogue())
-    try:
-        mtime = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        raise OsqError("catalogue des sources introuvable", fichier=path,
-                       correction="restaurez data/sources.yml depuis le dépôt.") from None
-    return dict(_load_cached(str(path.resolve()), mtime))
+    return dict(_load_cached(*version(path or chemin_catalogue(), quoi="catalogue des sources",
+                                      correction="restaurez data/sources.yml depuis le dépôt.")))
 
 
 def source(ident: str, catalogue: dict[str, Source] | None = None) -> Source:
@@ -115,7 +110,7 @@ def _load_cached(path: str, _mtime: int) -> dict[str, Source]:
                                     url=f.get("url"), membre=f.get("membre"), transforme=bool(f.get("transforme", False)),
                                     note=f.get("note")))
         out[ident] = Source(
-            **{k: entry.get(k) for k in known if k in entry},
+            **{k: entry[k] for k in known if k in entry},
             niveaux=tuple(entry.get("niveaux") or ()),
             fichiers=tuple(files),
             extra={k: v for k, v in entry.items() if k not in Source.__dataclass_fields__},

@@ -43,26 +43,28 @@ are neither (an unlisted first name alone) are not detected: the review report w
 from __future__ import annotations
 
 import csv
-import io
 import datetime as dt
 import hashlib
+import io
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 import yaml
 
 from osq_utils import atomic
 from osq_utils.catalogues.lecture_yaml import lire_texte, lire_yaml, valeur
+from osq_utils.catalogues.profils import PROFILS
 from osq_utils.catalogues.profils import profil as profil_de
 from osq_utils.catalogues.racine import chemin_donnees
 from osq_utils.errors import OsqError
 
 NIVEAUX = ("commune", "epci", "qpv", "departement")
 LOCUTEURS = ("partenaire", "habitant", "élu", "technicien", "conseil citoyen")
-DIFFUSIONS = ("public", "partenaires")
+DIFFUSIONS = PROFILS  # a verbatim is published on the sites of these profiles
 FIELDS = ("id", "texte", "theme", "territoire", "locuteur", "structure", "date", "atelier", "diffusion", "source")
 OPTIONAL_FIELDS = ("attribution",)
 NULLABLE_FIELDS = ("locuteur", "structure", "date", "atelier")
@@ -224,7 +226,7 @@ class _Reader:
         if not isinstance(seq, yaml.SequenceNode):
             raise self.error(seq, "« verbatims » doit être une liste",
                              "écrivez chaque citation comme un élément de liste commençant par « - id: … ».")
-        seen: dict[str, int] = {}
+        seen: dict[str, int | None] = {}
         out = []
         for item in seq.value:
             v = self.verbatim(item)
@@ -314,6 +316,8 @@ class _Reader:
         return (niveau, code)
 
     def exists(self, niveau: str, code: str) -> bool:
+        if self.existe is None:  # no table of territories: nothing to check against
+            return True
         key = (niveau, code)
         if key not in self._known_territories:
             self._known_territories[key] = bool(self.existe(niveau, code))
@@ -329,8 +333,8 @@ class _Reader:
         try:
             if not m:
                 raise ValueError
-            year, month, day = (int(g) if g else None for g in m.groups())
-            dt.date(year, month or 1, day or 1)
+            month, day = (int(g) if g else None for g in m.groups()[1:])
+            dt.date(int(m.group(1)), month or 1, day or 1)
         except ValueError:
             raise self.error(node, f"{label} : date « {text} » non reconnue",
                              'écrivez "2022", "2022-03" ou "2022-03-15", ou null si la source ne la donne pas.') from None
@@ -514,7 +518,7 @@ def pseudonymise_text(text: str | None, prenoms: dict[str, str] | None = None, c
 
     for pattern, repl in ((pats.in_parens, in_parens), (pats.with_role, with_role),
                           (pats.titled, titled), (pats.first_name, first_name)):
-        text = pattern.sub(lambda m, source=text: repl(m, source), text)
+        text = pattern.sub(partial(repl, source=text), text)
     return text
 
 
@@ -524,11 +528,11 @@ def pseudonymise(verbatims: Iterable[Verbatim], prenoms: dict[str, str] | None =
     prenoms = load_prenoms() if prenoms is None else prenoms
     cleaned, report = [], []
     for v in verbatims:
-        changes = {}
+        changes: dict[str, Any] = {}  # field name -> new value, for dataclasses.replace
         for champ in PSEUDONYMISED_FIELDS:
             before = getattr(v, champ)
             after = pseudonymise_text(before, prenoms, capitalise=champ == "texte")
-            if after != before:
+            if after is not None and after != before:  # None only when before is None
                 changes[champ] = after
                 report.append(Revision(v.id, champ, before, after))
         cleaned.append(replace(v, **changes) if changes else v)
@@ -589,7 +593,7 @@ def select(verbatims: Iterable[Verbatim], theme: str | None = None,
     allowed = profil_de(profil).diffusions
     if isinstance(max_n, bool) or not isinstance(max_n, int) or max_n < 0:
         raise OsqError(f"nombre maximal de verbatims invalide : {max_n!r}", correction="donnez un entier positif ou nul.")
-    priority = None
+    priority: dict[tuple[str, str], int] | None = None
     if territoires is not None:
         priority = {}
         for niveau, code in territoires:

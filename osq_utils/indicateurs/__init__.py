@@ -9,8 +9,9 @@ or missing value stays so (never 0).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -162,7 +163,8 @@ def evolution(vue: Lecture, refs: list[Territoire], indicateur: str) -> pd.DataF
 
 def predecessors(vue: Lecture, code: str) -> list[str]:
     """Codes that became `code` through fusions or code changes (any COG year)."""
-    found, frontier = set(), {code}
+    found: set[str] = set()
+    frontier = {code}
     while frontier:
         rows = vue.execute(
             "SELECT DISTINCT code_depart FROM passages_cog WHERE code_arrivee IN (SELECT unnest(?)) AND code_depart <> code_arrivee",

@@ -52,7 +52,7 @@ def en_points(ind: Indicateur) -> bool:
 
 def ecart(valeur: float | None, reference: float | None, ind: Indicateur) -> float | None:
     """Gap between a territory and its reference: points for rates, ratio otherwise (None when unknown)."""
-    if _missing(valeur) or _missing(reference):
+    if valeur is None or reference is None or _missing(valeur) or _missing(reference):
         return None
     if en_points(ind):
         return float(valeur - reference)
@@ -103,8 +103,8 @@ def ecarts_annuels(territoire: pd.DataFrame, reference: pd.DataFrame | None, ind
         rt, rr = own.get(year), ref.get(year)
         st = rt["statut"] if rt is not None else "absent"
         sr = rr["statut"] if rr is not None else "absent"
-        vt = float(rt["valeur"]) if st == "ok" else np.nan
-        vr = float(rr["valeur"]) if sr == "ok" else np.nan
+        vt = float(rt["valeur"]) if rt is not None and st == "ok" else np.nan
+        vr = float(rr["valeur"]) if rr is not None and sr == "ok" else np.nan
         gap = ecart(vt, vr, ind) if st == sr == "ok" else None
         statut = "ok" if gap is not None else ("secret" if "secret" in (st, sr) else "absent")
         rows.append({

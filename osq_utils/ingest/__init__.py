@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from osq_utils import store
-from osq_utils.ingest import contours, filosofi, iris_data, qpv, referentiels
-from osq_utils.ingest.base import IngestResult, PathOf
 from osq_utils.catalogues.sources import Source, load_catalogue
 from osq_utils.catalogues.sources import source as source_du_catalogue
+from osq_utils.ingest import contours, filosofi, iris_data, qpv, referentiels
+from osq_utils.ingest.base import IngestResult, PathOf
 from osq_utils.sources import source_file
 
 Reader = Callable[[Source, PathOf], IngestResult]

@@ -12,10 +12,10 @@ import unicodedata
 import geopandas as gpd
 import pandas as pd
 
+from osq_utils.catalogues.sources import Source
 from osq_utils.errors import OsqError
 from osq_utils.ingest.base import IngestResult, PathOf, memberships, observations, territories
 from osq_utils.ingest.tabular import Rejets, read_csv_text, read_validated
-from osq_utils.catalogues.sources import Source
 
 
 def _read_geo(path, **kwargs) -> gpd.GeoDataFrame:
@@ -74,7 +74,7 @@ def read_contours_iris(source: Source, path_of: PathOf) -> IngestResult:
         if not f.chemin.endswith(".geojson"):
             continue
         gdf = _read_geo(path)
-        code_col, label_col = next((c, l) for c, l in IRIS_COLUMNS if c in gdf.columns)
+        code_col, label_col = next((c, lib) for c, lib in IRIS_COLUMNS if c in gdf.columns)
         result.add("geometries", _geometries(gdf, "iris", code_col, label_col, millesime))
         result.file(path, len(gdf), None, 0)
     return result

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from osq_utils.catalogues.sources import Source
 from osq_utils.ingest.base import IngestResult, PathOf, observations
 from osq_utils.ingest.tabular import Rejets, read_csv_text, read_validated, require_columns
-from osq_utils.catalogues.sources import Source
 
 LEVEL_FOLDERS = {
     "communes": ("commune", "commune"),

@@ -10,9 +10,17 @@ import re
 
 import pandas as pd
 
-from osq_utils.ingest.base import IngestResult, PathOf, observations, rate
-from osq_utils.ingest.tabular import Rejets, parse_numbers, read_csv_text, read_validated, require_columns, validate_codes, validate_unique
 from osq_utils.catalogues.sources import Source
+from osq_utils.ingest.base import IngestResult, PathOf, observations, rate
+from osq_utils.ingest.tabular import (
+    Rejets,
+    parse_numbers,
+    read_csv_text,
+    read_validated,
+    require_columns,
+    validate_codes,
+    validate_unique,
+)
 
 # indicator -> (numerator columns, denominator columns), census 2016 by IRIS.
 POP_AGES = ["P16_POP0014", "P16_POP1529", "P16_POP3044", "P16_POP4559", "P16_POP6074", "P16_POP75P"]
@@ -117,7 +125,10 @@ def read_caf_iris(source: Source, path_of: PathOf) -> IngestResult:
     result = IngestResult()
     for f in source.fichiers:
         path = path_of(source.id, f.chemin)
-        year = int(re.search(r"(20\d\d)", f.chemin).group(1))
+        match = re.search(r"(20\d\d)", f.chemin)
+        if not match:
+            raise ValueError(f"année introuvable dans le nom de fichier {f.chemin}")
+        year = int(match.group(1))
         header = read_csv_text(path, sep=";").columns
         cols = sorted({c for v in CAF_COUNTS.values() for c in v} | ({"APRES50"} & set(header)))
         rejets = Rejets()

@@ -14,23 +14,28 @@ The conventions themselves are read and validated by `osq_utils.catalogues.conve
 
 from __future__ import annotations
 
-
 import csv
+import difflib
 import fnmatch
 import json
 import math
 import re
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import NoReturn, cast
 
 import numpy as np
+import openpyxl
 import pandas as pd
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 
 from osq_utils import store
+from osq_utils.catalogues.conventions import ESPACES as _SPACES
 from osq_utils.catalogues.conventions import Colonne, Convention, Fichier
 from osq_utils.catalogues.conventions import normalise_entete as _norm
-from osq_utils.catalogues.conventions import ESPACES as _SPACES
 from osq_utils.catalogues.glossaire import FACTEURS
 from osq_utils.errors import OsqError
 from osq_utils.ingest.tabular import CODE_LENGTHS, CODE_PATTERNS, _example
@@ -42,8 +47,6 @@ _THOUSANDS_DOT = re.compile(r"-?\d{1,3}(\.\d{3})+")
 
 
 def _letter(j: int) -> str:
-    from openpyxl.utils import get_column_letter
-
     return get_column_letter(j + 1)
 
 
@@ -54,16 +57,12 @@ class _Table:
 
 
 def _read_xlsx(path: Path, spec: Fichier) -> _Table:
-    import zipfile
-
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
     try:
         wb = openpyxl.load_workbook(path, data_only=True)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:  # zip or XML error: not a workbook
         raise OsqError(f"classeur Excel illisible ({exc})", fichier=path,
-                       correction="enregistrez la livraison au format Excel .xlsx, ou déclarez « format: csv » dans la convention.") from None
+                       correction="enregistrez la livraison au format Excel .xlsx, ou déclarez « format: csv » "
+                                  "dans la convention.") from None
     names = wb.sheetnames
     if isinstance(spec.feuille, int):
         if spec.feuille > len(names):
@@ -137,8 +136,6 @@ def _column(headers: list[str], name: str, table: _Table, spec: Fichier, path: P
     for j, h in enumerate(headers):
         if h.casefold() == key:
             return j
-    import difflib
-
     close = difflib.get_close_matches(name, [h for h in headers if h], n=3, cutoff=0.5)
     hint = f" En-têtes proches : {' ; '.join(f'« {c} »' for c in close)}." if close else ""
     first = spec.lignes_a_sauter + 1
@@ -154,7 +151,7 @@ def _where(table: _Table, headers: list[str], j: int) -> str:
     return f"{_letter(j)} (« {headers[j]} »)"
 
 
-def _code(value, niveau: str, spec: Fichier, ctx) -> tuple[str, bool]:
+def _code(value, niveau: str, spec: Fichier, ctx: _Where) -> tuple[str, bool]:
     """The territory code as a string; (code, restored) where restored says a lost leading zero was put back."""
     if isinstance(value, bool):
         ctx.fail(f"code {niveau} « {value} » invalide", "reprenez le code du territoire.")
@@ -174,7 +171,7 @@ def _code(value, niveau: str, spec: Fichier, ctx) -> tuple[str, bool]:
     return text, False
 
 
-def _number(value, spec: Fichier, ctx) -> tuple[float, str]:
+def _number(value, spec: Fichier, ctx: _Where) -> tuple[float, str]:
     """(number, statut) of a cell: blank or secret mark -> (nan, secret|absent); text parsed with the declared decimal."""
     if _blank(value):
         return np.nan, spec.cellule_vide
@@ -210,7 +207,7 @@ class _Where:
         self.row: int | None = None
         self.col: int | None = None
 
-    def fail(self, message: str, correction: str):
+    def fail(self, message: str, correction: str) -> NoReturn:
         colonne = _where(self.table, self.headers, self.col) if self.col is not None else None
         raise OsqError(message, fichier=f"{self.path}{self.table.sheet}", ligne=self.row, colonne=colonne, correction=correction)
 
@@ -230,13 +227,15 @@ def _read_table(path: Path, spec: Fichier, conv: Convention) -> tuple[pd.DataFra
         found = re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", path.stem)
         if len(found) != 1:
             raise OsqError(f"année introuvable (ou ambiguë) dans le nom du fichier « {path.name} »", fichier=path,
-                           correction="nommez la livraison avec son année, ex. allocataires_2023.xlsx, ou déclarez « annee: » dans la convention.")
+                           correction="nommez la livraison avec son année, ex. allocataires_2023.xlsx, ou déclarez "
+                                      "« annee: » dans la convention.")
         fixed_year = int(found[0])
 
     ctx = _Where(path, table, headers)
     rejets: dict[str, int] = {}
     remarques: dict[str, int] = {}
-    records, seen = [], {}
+    records = []
+    seen: dict[tuple[str, int], int] = {}
     lues, in_notes = 0, False
     for rownum, cells in table.rows[spec.lignes_a_sauter + spec.lignes_entete:]:
         if all(_blank(v) for v in cells):
@@ -258,8 +257,9 @@ def _read_table(path: Path, spec: Fichier, conv: Convention) -> tuple[pd.DataFra
         if fixed_year is not None:
             year = fixed_year
         else:
-            ctx.col = j_year
-            raw_year = cells[j_year] if j_year < len(cells) else None
+            j = cast(int, j_year)  # no fixed year: the convention declares « colonne_annee »
+            ctx.col = j
+            raw_year = cells[j] if j < len(cells) else None
             value, _ = _number(raw_year, spec, ctx)
             if not (not math.isnan(value) and float(value).is_integer() and 1990 <= value <= 2100):
                 ctx.fail(f"année « {raw_year} » invalide", "écrivez l'année sur quatre chiffres, ex. 2023.")

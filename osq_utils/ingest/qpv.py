@@ -10,9 +10,16 @@ import re
 
 import pandas as pd
 
-from osq_utils.ingest.base import IngestResult, PathOf, observations
-from osq_utils.ingest.tabular import Rejets, parse_numbers, read_csv_text, require_columns, validate_codes, validate_unique
 from osq_utils.catalogues.sources import Source
+from osq_utils.ingest.base import IngestResult, PathOf, observations
+from osq_utils.ingest.tabular import (
+    Rejets,
+    parse_numbers,
+    read_csv_text,
+    require_columns,
+    validate_codes,
+    validate_unique,
+)
 
 TOTAL_ROW = {"Ensemble": "ligne de total « Ensemble des QPV »"}
 # Filosofi by QPV: indicator -> lower-case column stem ('_aYY' appended).
@@ -31,6 +38,8 @@ TEXT_COLUMNS = {"codgeo", "libgeo", "lib_com", "nom_qp", "nom_commune"}
 def _year_of(name: str) -> int:
     """'IPRO_2017.csv' -> 2017 (publication vintage); 'data_filo16_qp_revdis.csv' -> 2016 (reference year)."""
     match = re.search(r"(20\d\d)", name) or re.search(r"filo(\d\d)", name)
+    if not match:
+        raise ValueError(f"année introuvable dans le nom de fichier {name}")
     return int(match.group(1)) if len(match.group(1)) == 4 else 2000 + int(match.group(1))
 
 

@@ -11,9 +11,16 @@ import json
 
 import pandas as pd
 
-from osq_utils.ingest.base import IngestResult, PathOf, memberships, observations, territories
-from osq_utils.ingest.tabular import Rejets, parse_numbers, read_csv_text, read_validated, require_columns, validate_codes
 from osq_utils.catalogues.sources import Source
+from osq_utils.ingest.base import IngestResult, PathOf, memberships, observations, territories
+from osq_utils.ingest.tabular import (
+    Rejets,
+    parse_numbers,
+    read_csv_text,
+    read_validated,
+    require_columns,
+    validate_codes,
+)
 
 SUPRA_LEVELS = {"EPCI": "epci", "DEP": "departement", "REG": "region"}
 

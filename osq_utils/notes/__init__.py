@@ -16,7 +16,8 @@ build process reads this registry without loading plotting libraries.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from osq_utils.errors import OsqError
 from osq_utils.notes import abs_ccas, communale, epci, evaluation, quartier

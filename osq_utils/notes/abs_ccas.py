@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypedDict
 
 import pandas as pd
 
@@ -119,6 +120,14 @@ class AgregatStrate:
         return self.communes - self.retenues
 
 
+class _BaseAgregat(TypedDict):
+    """Fields of AgregatStrate known before the figure is computed."""
+    indicateur: str
+    annee: int | None
+    strate: Strate
+    communes: int
+
+
 def agregat_strate(obs: pd.DataFrame, populations: pd.DataFrame, strate: Strate, ind: Indicateur,
                    annee: int | None) -> AgregatStrate:
     """The national figure of a stratum for one indicator and year.
@@ -129,7 +138,7 @@ def agregat_strate(obs: pd.DataFrame, populations: pd.DataFrame, strate: Strate,
     figure is not computed.
     """
     members = populations[populations["strate"] == strate.code]
-    base = {"indicateur": ind.code, "annee": annee, "strate": strate, "communes": len(members)}
+    base = _BaseAgregat(indicateur=ind.code, annee=annee, strate=strate, communes=len(members))
     if ind.type == "compte":
         return AgregatStrate(**base, statut="sans_objet",
                              raison="effectif : une moyenne par commune n'aurait pas de sens, comparez les taux")
@@ -144,12 +153,13 @@ def agregat_strate(obs: pd.DataFrame, populations: pd.DataFrame, strate: Strate,
     usable = obs[(obs["statut"] == "ok") & obs["numerateur"].notna() & (obs["denominateur"] > 0)]
     kept = members.merge(usable[["code", "numerateur", "denominateur"]], on="code", how="inner")
     coverage = float(kept["population"].sum() / members["population"].sum()) if members["population"].sum() else 0.0
-    base.update(retenues=len(kept), couverture=coverage)
+    retenues = len(kept)
     if kept.empty or coverage < COUVERTURE_MIN:
-        return AgregatStrate(**base, statut="non_calculable",
+        return AgregatStrate(**base, retenues=retenues, couverture=coverage, statut="non_calculable",
                              raison=f"la source ne couvre que {round(coverage * 100)}\u00a0% des habitants de la strate")
     num, den = float(kept["numerateur"].sum()), float(kept["denominateur"].sum())
-    return AgregatStrate(**base, statut="ok", valeur=num / den * FACTEURS[ind.type], numerateur=num, denominateur=den)
+    return AgregatStrate(**base, retenues=retenues, couverture=coverage, statut="ok", valeur=num / den * FACTEURS[ind.type],
+                         numerateur=num, denominateur=den)
 
 
 def agregats_par_strate(obs: pd.DataFrame, populations: pd.DataFrame, ind: Indicateur,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from osq_utils.catalogues.glossaire import Glossaire
 from osq_utils.catalogues.racine import dossier_modeles

@@ -163,7 +163,7 @@ def communes_cote_a_cote(vue: Lecture, epci: Territoire, codes_indicateurs: list
     out["annee"] = out["annee"].astype("Int64")
     out["rang"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
     is_com = out["niveau"] == "commune"
-    for ind, part in out[is_com].groupby("indicateur", sort=False):
+    for _, part in out[is_com].groupby("indicateur", sort=False):
         out.loc[part.index, "rang"] = rang(part["valeur"], part["statut"])
     out["classees"] = out.groupby("indicateur")["rang"].transform(lambda s: int(s.notna().sum())).astype(int)
     out["communes"] = len(codes)

@@ -136,7 +136,7 @@ def lire_qpv(con, code_epci: str, qpv) -> list[tuple[str, str, tuple[str, ...]]]
                      "donnez la liste des codes des quartiers évalués, par exemple [\"QP062036\", \"QP062037\"].")
     codes = [str(c).strip() for c in qpv]
     libelles = territoires.libelles(con, "qpv", codes)
-    out = []
+    out: list[tuple[str, str, tuple[str, ...]]] = []
     for j, code in enumerate(codes):
         if code in {c for c, _, _ in out}:
             continue
@@ -273,13 +273,13 @@ def reponse_question(question: Question, donnees: dict[str, pd.DataFrame], gloss
             vintage = (" Les années sont celles de publication des tableaux de l'ANCT, pas celles de l'observation."
                        if code in ANNEE_DE_PUBLICATION else "")
             lines = [f"- **{label}** ({why}).{vintage} Évolution propre de chaque quartier :"]
-            for qpv, part in df.groupby("qpv", sort=False):
-                evo = evolution_propre(part, ind)
-                lines.append(f"    - {part['quartier'].iloc[0]} : {phrase_evolution_propre(evo, ind)}.")
+            for _, part in df.groupby("qpv", sort=False):
+                propre = evolution_propre(part, ind)
+                lines.append(f"    - {part['quartier'].iloc[0]} : {phrase_evolution_propre(propre, ind)}.")
             bullets.append("\n".join(lines))
             continue
         lines = [f"- **{label}** :"]
-        for qpv, part in df.groupby("qpv", sort=False):
+        for _, part in df.groupby("qpv", sort=False):
             evo = evolution_ecart(part, ind)
             nom = part["quartier"].iloc[0]
             if evo.tendance in ("aucune", "une_annee"):
@@ -287,7 +287,7 @@ def reponse_question(question: Question, donnees: dict[str, pd.DataFrame], gloss
             else:
                 counts[evo.tendance] += 1
             text = phrase_evolution(evo, ind)
-            if evo.tendance != "aucune":
+            if evo.tendance != "aucune" and evo.ecart_fin is not None:  # set whenever the tendance is not "aucune"
                 last = part[(part["statut_ecart"] == "ok") & (part["annee"] == evo.annee_fin)].iloc[0]
                 situation = position(evo.ecart_fin, ind)
                 text = (f"{fr.valeur(last['valeur'], ind.unite, ind.decimales)} en {evo.annee_fin} contre "
@@ -347,7 +347,7 @@ def tableau_ecarts(question: Question, donnees: dict[str, pd.DataFrame], glossai
         propre = sans_reference(ind)
         label = _libelle_lien(ind, glossaire_href)
         label += " (valeur du quartier)" if propre else (" (écart en points)" if ind.unite == "%" else " (rapport)")
-        for qpv, part in df.groupby("qpv", sort=False):
+        for _, part in df.groupby("qpv", sort=False):
             row = {"Quartier": part["quartier"].iloc[0], "Indicateur": label}
             by_year = {int(r["annee"]): r for _, r in part.iterrows()}
             for y in years:

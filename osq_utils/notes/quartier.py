@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-import numpy as np
 import pandas as pd
 
 from osq_utils import indicateurs, territoires
@@ -71,17 +70,17 @@ def quartier(vue: Lecture, code_qpv: str) -> Quartier:
     An unknown code raises an OsqError in French that names the parameter and the fix.
     """
     code = str(code_qpv).strip()
-    where = dict(fichier=NOTEBOOK, colonne="paramètre code_qpv")
     if code.upper().startswith("QN"):
         raise OsqError(f"le quartier « {code} » appartient à la géographie prioritaire 2024 : la base n'a "
-                       "ni chiffres ni contours pour elle", **where,
+                       "ni chiffres ni contours pour elle", fichier=NOTEBOOK, colonne="paramètre code_qpv",
                        correction="donnez le code d'un quartier de la géographie 2015 (« QP » suivi de 6 chiffres, "
                                   "par exemple « QP062036 »).")
     row = vue.execute("SELECT libelle FROM territoires WHERE niveau = 'qpv' AND code = ? AND cog = ? LIMIT 1",
                       [code, QPV_COG]).fetchone()
     if row is None:
         hint = "" if _QPV_2015.match(code) else " Le code doit s'écrire « QP » suivi de 6 chiffres, entre guillemets."
-        raise OsqError(f"quartier prioritaire « {code} » inconnu de la base (géographie 2015)", **where,
+        raise OsqError(f"quartier prioritaire « {code} » inconnu de la base (géographie 2015)", fichier=NOTEBOOK,
+                       colonne="paramètre code_qpv",
                        correction="donnez le code d'un quartier de la géographie 2015, par exemple « QP062036 » "
                                   "(liste officielle : fichier des contours ANCT des QPV 2015, colonne CODE_QP), "
                                   "ou chargez la source avec « osq ingest -s anct-qpv-2015-contours »." + hint)
@@ -111,7 +110,8 @@ def communes_aggregate(vue: Lecture, quartier_: Quartier, codes: list[str]) -> p
     glossaire = vue.glossaire
     codes = [c for c in codes if glossaire[c].type in ("compte", "taux", "moyenne", "densite")]
     communes = [t.code for t in quartier_.communes]
-    if not codes or len(communes) < 2:
+    ensemble = quartier_.ensemble_communes  # set whenever there are several communes
+    if not codes or len(communes) < 2 or ensemble is None:
         return pd.DataFrame(columns=["code", "indicateur", "annee", "valeur", "numerateur", "denominateur",
                                      "statut", "estime", "source"])
     obs = pd.concat([indicateurs.commune_series(vue, c, codes) for c in communes], ignore_index=True)
@@ -120,7 +120,7 @@ def communes_aggregate(vue: Lecture, quartier_: Quartier, codes: list[str]) -> p
     # A rate published without its numerator cannot be summed: that commune counts as missing.
     summable = obs["indicateur"].map(glossaire.types()).eq("compte") | (obs["numerateur"].notna() & obs["denominateur"].notna())
     obs = obs[(obs["statut"] != "ok") | summable]
-    code = quartier_.ensemble_communes.code
+    code = ensemble.code
     out = aggregate(obs, pd.DataFrame({"code": communes, "code_parent": code}), glossaire.types())
     # Cite the communes' source (the same producer file for every commune of a year).
     sources = obs.groupby(["indicateur", "annee"])["source"].first()
@@ -328,7 +328,8 @@ def presentation(quartier_: Quartier, obs: pd.DataFrame) -> str:
     if len(names) > 1:
         where = f"s'étend sur {_NOMBRES.get(len(names), len(names))} communes : {fr.liste(names)}"
     elif names:
-        where = f"est situé à {names[0]}" if not names[0].startswith(("Le ", "Les ")) else f"est situé {fr.a_nom(fr.nom_territoire(names[0], 'commune'))}"
+        where = f"est situé {fr.a_nom(fr.nom_territoire(names[0], 'commune'))}" if names[0].startswith(("Le ", "Les ")) \
+            else f"est situé à {names[0]}"
     else:
         where = "n'est rattaché à aucune commune dans la base"
     text = f"Le quartier prioritaire **{q.libelle}** ({q.code}) {where}"

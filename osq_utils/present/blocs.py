@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -68,13 +69,13 @@ def contexte(store_path: str | os.PathLike | None = None, glossaire_href: str = 
              profil: str = "public", masques: str | os.PathLike | None = None) -> Contexte:
     """The note's context: the masked view of the store for this profile. `masques` is the build's
     ledger of masked figures (secret statistique): every figure the note reads goes through it."""
-    vue = Vue.ouvrir(store_path or None, masques or None, profil)
+    vue = Vue.ouvrir(Path(store_path) if store_path else None, Path(masques) if masques else None, profil)
     return Contexte(vue, vue.glossaire, load_catalogue(), glossaire_href, profil)
 
 
 def groupements(path: str | os.PathLike | None) -> dict[str, Groupement]:
     """The observatory's custom groupings of communes (validated by `osq build`); {} without a file."""
-    return load_groupements(path) if path else {}
+    return load_groupements(Path(path)) if path else {}
 
 
 def citation(catalogue: dict[str, Source], source_id: str | None) -> str:
@@ -129,7 +130,8 @@ def chiffres_cles(ctx: Contexte, refs: list[Territoire], codes: list[str]) -> st
                 lines.append(f"[{refs[1].libelle} : {fr.valeur(other['valeur'], ind.unite, ind.decimales)}"
                              f" (écart {fr.ecart(gap, ind.unite, ind.decimales)})]{{.kpi-comparaison}}")
             else:
-                lines.append(f"[{refs[1].libelle} : {fr.valeur(other['valeur'], ind.unite, ind.decimales, other['statut'])}]{{.kpi-comparaison}}")
+                shown = fr.valeur(other["valeur"], ind.unite, ind.decimales, other["statut"])
+                lines.append(f"[{refs[1].libelle} : {shown}]{{.kpi-comparaison}}")
         lines.append(f"[{source_note(ctx.catalogue, part[part['niveau'] == refs[0].niveau])}]{{.kpi-source}}")
         blocks.append("::: {.kpi}\n" + "\\\n".join(lines) + "\n:::")
     return "::: {.kpi-grid}\n" + "\n\n".join(blocks) + "\n:::\n"

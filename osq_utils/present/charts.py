@@ -84,7 +84,8 @@ def evolution_panels(panels: list[tuple[Indicateur, pd.DataFrame]], *, source_no
     colours = {terr: OKABE_ITO[i % len(OKABE_ITO)] for i, terr in enumerate(order)}
 
     fig, axes = plt.subplots(1, len(panels), figsize=(9, 4.2), squeeze=False)
-    fig.canvas.draw_idle = lambda *args, **kwargs: None  # saved to a file only
+    # saved to a file only; matplotlib's stubs forbid this no-op monkeypatch of a method
+    fig.canvas.draw_idle = lambda *args, **kwargs: None  # type: ignore[method-assign]
     for ax, frame in zip(axes[0], frames):
         years = sorted(frame["annee"].unique())
         data = line_segments(frame)

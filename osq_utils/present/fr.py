@@ -33,7 +33,7 @@ def _round(x: float, decimales: int) -> Decimal:
 
 def nombre(x: float | None, decimales: int = 0, signe: bool = False) -> str:
     """16070 -> '16 070'; 21.04 (1 decimal) -> '21,0'."""
-    if _missing(x):
+    if x is None or _missing(x):
         return MARQUE_ABSENT
     pattern = "#,##0" + ("." + "0" * decimales if decimales > 0 else "")
     if signe:
@@ -53,7 +53,7 @@ def euros(x: float | None, decimales: int = 0) -> str:
 
 def points(x: float | None, decimales: int = 1) -> str:
     """1.2 -> '+1,2 point'; -2.5 -> '-2,5 points' (French plural from 2)."""
-    if _missing(x):
+    if x is None or _missing(x):
         return MARQUE_ABSENT
     text = nombre(x, decimales, signe=True)
     unit = "points" if abs(float(_round(x, decimales))) >= 2 else "point"

@@ -10,6 +10,7 @@ import geopandas as gpd
 import mapclassify
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from shapely import wkb
@@ -56,7 +57,7 @@ def choropleth(gdf: gpd.GeoDataFrame, values: pd.DataFrame, ind: Indicateur, *, 
     fig, ax = plt.subplots(figsize=(7.5, 5.6))
     # geopandas asks for a redraw after every layer; on a figure only ever saved to a file
     # that is a full drawing pass per layer for nothing.
-    fig.canvas.draw_idle = lambda *args, **kwargs: None
+    fig.canvas.draw_idle = lambda *args, **kwargs: None  # type: ignore[method-assign]  # stubs forbid this no-op monkeypatch
     handles = []
     decimals = 1 if ind.unite == "%" else 0
     if len(ok) >= 2:
@@ -154,8 +155,8 @@ def carte_qpv(ctx: Contexte, qpv_: Territoire, communes_: list[Territoire]) -> R
     qpv = qpv.to_crs(crs)
     communes = communes.to_crs(crs) if len(communes) else communes
     fig, ax = plt.subplots(figsize=(7.5, 5.6))
-    fig.canvas.draw_idle = lambda *args, **kwargs: None
-    handles = []
+    fig.canvas.draw_idle = lambda *args, **kwargs: None  # type: ignore[method-assign]  # stubs forbid this no-op monkeypatch
+    handles: list[Artist] = []
     if len(communes):
         communes.plot(ax=ax, facecolor="#f0f0f0", edgecolor="#525252", linewidth=0.9)
         names = {t.code: t.libelle for t in communes_}  # COG names (IGN 2018 drops "Le", "La")

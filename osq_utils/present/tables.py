@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 from great_tables import GT, html, loc, md, style
@@ -40,7 +41,9 @@ def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, so
         label = ind.libelle
         if glossaire_href:
             label = f"[{label}]({glossaire_href}#{ind.code})"
-        row = {"Thème": glossaire.themes.get(ind.theme, ind.theme), "Indicateur": label, "Année": str(int(part["annee"].iloc[0])) if pd.notna(part["annee"].iloc[0]) else fr.MARQUE_ABSENT}
+        annee = part["annee"].iloc[0]
+        row = {"Thème": glossaire.themes.get(ind.theme, ind.theme), "Indicateur": label,
+               "Année": str(int(annee)) if pd.notna(annee) else fr.MARQUE_ABSENT}
         for _, r in part.iterrows():
             text = fr.valeur(r["valeur"], ind.unite, ind.decimales, r["statut"])
             if r.get("estime") and r["statut"] == "ok":
@@ -136,7 +139,7 @@ def cote_a_cote_table(cote: pd.DataFrame, glossaire: Glossaire, *, titre: str, s
         annee = cote.loc[cote["indicateur"] == code, "annee"].iloc[0]
         gt = gt.tab_spanner(label=md(_libelle_indicateur(glossaire[code], annee, glossaire_href)),
                             columns=[f"{code}__v", f"{code}__r"])
-        gt = gt.cols_label(**{f"{code}__v": "Valeur", f"{code}__r": "Rang"})
+        gt = gt.cols_label(cases={f"{code}__v": "Valeur", f"{code}__r": "Rang"})
     if len(df) > LIGNES_SANS_DEFILEMENT:
         gt = gt.tab_options(container_height="36rem", container_overflow_y="auto")
     for note in notes:

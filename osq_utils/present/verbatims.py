@@ -16,7 +16,7 @@ so the style needs `div.verbatim > blockquote` and `div.verbatim .verbatim-sourc
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from osq_utils.catalogues.verbatims import Verbatim, choisir, load_all
 from osq_utils.indicateurs import Territoire
@@ -95,7 +95,7 @@ def verbatim_markdown(v: Verbatim) -> str:
 
 def bloc_verbatims(selected: Iterable[Verbatim], titre: str | None = "Paroles d'acteurs", profil: str = "public",
                    niveau_titre: int = 2) -> str:
-    """A titled block of quotes (already chosen with `osq_utils.verbatims.select`), or a sentence when there is none."""
+    """A titled block of quotes (already chosen with `osq_utils.catalogues.verbatims.choisir`), or a sentence when there is none."""
     selected = list(selected)
     parts = [f"{'#' * niveau_titre} {titre}\n"] if titre else []
     if selected:

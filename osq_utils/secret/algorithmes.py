@@ -16,7 +16,8 @@ threshold per diffusion profile (`osq_utils.catalogues.profils`).
 from __future__ import annotations
 
 import math
-from typing import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -319,8 +320,8 @@ def apply_to_table(df: pd.DataFrame, total: str | None = None, groupes: Mapping[
     if (total is None) == (groupes is None):
         raise OsqError("apply_to_table attend soit « total » (code de la ligne total), soit « groupes »",
                        correction="passez total='200069037' pour une EPCI et ses communes, ou groupes={total: [parties]}.")
-    if groupes is None:
-        groupes = {total: [c for c in df[code].astype(str) if c != str(total)]}
+    if groupes is None:  # then total is not None: exactly one of them was given
+        groupes = {cast(str, total): [c for c in df[code].astype(str) if c != str(total)]}
     out = df.copy()
     out["complementaire"] = False
     by = [c for c in ("indicateur", "annee") if c in out.columns]

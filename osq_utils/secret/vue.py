@@ -16,8 +16,9 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import pandas as pd
 
