@@ -7,7 +7,7 @@ PARAMS ?= params/capso.yml
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 export OSQ_STORE ?= data/osq.duckdb
 
-.PHONY: site installer sources donnees test test-rapide bench lab nettoyer aide
+.PHONY: site installer sources donnees navigateur verifier test test-rapide instantanes bench lab nettoyer aide
 
 aide:  ## Liste les commandes
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -30,12 +30,37 @@ site: donnees  ## Construit le site de l'observatoire de démonstration (CAPSO),
 	$(BIN)/osq build $(PARAMS) --jobs $(JOBS) --imprimables
 
 AXE = tests/node_modules/axe-core/axe.min.js
+# Installs a Debian package when run as root, else stops with a French message saying what is missing.
+define paquet_debian
+	@command -v $(1) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installation de $(2) (paquet Debian « $(2) »)…"; \
+	    apt-get update -qq && apt-get install -y -qq $(2) >/dev/null; \
+	  else \
+	    echo "Erreur : $(3) a besoin de « $(1) ». Installez le paquet Debian : sudo apt-get install $(2)" >&2; exit 1; \
+	  fi; }
+endef
+
+navigateur:  ## Installe Chromium (tests navigateur et d'accessibilité) s'il manque
+	$(call paquet_debian,chromium,chromium,make test (navigateur headless))
 
 $(AXE): tests/package-lock.json
-	-command -v npm >/dev/null 2>&1 && npm ci --prefix tests --silent --no-audit --no-fund
+	$(call paquet_debian,npm,npm,make test (axe-core, test d'accessibilité))
+	npm ci --prefix tests --silent --no-audit --no-fund
 
-test: $(STAMP) $(AXE)  ## Lance toute la suite de tests (axe-core installé par npm pour le test d'accessibilité)
-	$(BIN)/python -m pytest -q
+verifier: $(STAMP)  ## Vérifie le code : ruff, mypy et le contrat des couches (import-linter)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: $(STAMP) navigateur $(AXE) verifier  ## Lance toute la suite (3 niveaux), aucun test ne peut être sauté
+	OSQ_AUCUN_SAUT=1 $(BIN)/python -m pytest -q
+
+test-rapide: $(STAMP)  ## Les tests unitaires seuls (sans miroir ni base), en moins d'une minute
+	$(BIN)/python -m pytest -q tests/unitaires
+
+instantanes: $(STAMP)  ## Met à jour les instantanés des pages (à relire dans le diff avant de valider)
+	$(BIN)/python -m pytest -q tests/capso/test_instantanes.py --snapshot-update
 
 bench: donnees  ## Mesure le temps de chargement de tout le miroir
 	$(BIN)/python bench/bench_ingest.py

@@ -1,20 +1,55 @@
-"""Shared fixtures: a real DuckDB store built once from the real mirror files."""
+"""Shared fixtures and the rules of the three test tiers.
+
+- tests/unitaires/: the fast tier, pure unit tests (no mirror, no store): `make test-rapide`;
+- tests/capso/: a small store cut at run time from the mirror, CAPSO only (tests/capso/conftest.py);
+- tests/complet/: the whole mirror ingested (tests/complet/conftest.py).
+
+Each tier defines its own `store_file`; `con` and `vue` read it. With OSQ_AUCUN_SAUT=1 (set by
+`make test` and the CI), a skipped test fails the run: nothing is skipped silently.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from osq_utils import store
 from osq_utils.catalogues.glossaire import load_glossaire
+from osq_utils.catalogues.racine import PROJECT_ROOT
 from osq_utils.catalogues.sources import load_catalogue
-from osq_utils.ingest import ingest_source, ordered_sources
-from osq_utils.ingest.derive import derive
 from osq_utils.secret.vue import Vue
 from osq_utils.sources import mirror_dir
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TIERS = {"unitaires": "rapide", "capso": "capso", "complet": "complet"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its tier, from its folder."""
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(PROJECT_ROOT / "tests").parts
+        tier = TIERS.get(parts[0]) if len(parts) > 1 else None
+        if tier:
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+def _skipped(config) -> list:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    return reporter.stats.get("skipped", []) if reporter else []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No silent skip: with OSQ_AUCUN_SAUT=1, any skipped test fails the run."""
+    if os.environ.get("OSQ_AUCUN_SAUT") == "1" and _skipped(session.config):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = _skipped(config)
+    if os.environ.get("OSQ_AUCUN_SAUT") == "1" and skipped:
+        terminalreporter.write_line(f"ÉCHEC : {len(skipped)} test(s) sauté(s) alors que OSQ_AUCUN_SAUT=1 ; la suite doit "
+                                    "tout exécuter (raisons dans le résumé ci-dessous ; « make test » installe ce qui manque).", red=True)
 
 
 @pytest.fixture(scope="session")
@@ -40,18 +75,6 @@ def mirror_path_of(mirror):
     return lambda source_id, chemin: mirror / source_id / chemin
 
 
-@pytest.fixture(scope="session")
-def store_file(tmp_path_factory, catalogue, mirror_path_of) -> Path:
-    """Every source of the mirror ingested into a fresh store, plus the derived figures."""
-    path = tmp_path_factory.mktemp("store") / "osq.duckdb"
-    con = store.connect(path)
-    for source in ordered_sources(catalogue):
-        ingest_source(con, source, mirror_path_of)
-    derive(con)
-    con.close()
-    return path
-
-
 @pytest.fixture
 def con(store_file):
     connection = store.connect(store_file, read_only=True)
@@ -63,26 +86,3 @@ def con(store_file):
 def vue(store_file):
     """The store as a note of the public profile reads it, without masks (no ledger)."""
     return Vue.ouvrir(store_file)
-
-
-@pytest.fixture(scope="session")
-def built_site(store_file, tmp_path_factory):
-    """The real `osq build` command (papermill kernels, pandoc) on two CAPSO communes."""
-    import os
-    import subprocess
-    import sys
-
-    out = tmp_path_factory.mktemp("rapports")
-    params = out / "test.yml"
-    params.write_text(
-        "observatoire:\n  id: essai\n  titre: Observatoire d'essai\nnotes:\n"
-        '  - modele: note_communale\n    territoires:\n      communes: ["62040", "62765"]\n',
-        encoding="utf-8",
-    )
-    env = {**os.environ, "OSQ_STORE": str(store_file), "OSQ_QUARTO": "non"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "osq_utils.cli", "build", str(params), "--jobs", "2", "--sortie", str(out)],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out / "essai"

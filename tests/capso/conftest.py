@@ -1,0 +1,33 @@
+"""The CAPSO tier: a small store cut at run time from the mirror (tests/decoupe.py), ingested by the
+real readers. Only the Communauté d'agglomération du Pays de Saint-Omer is in it: its 53 communes,
+their IRIS and QPV, the EPCI, département 62, its région and France."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from decoupe import decouper_capso
+from outils import build_site, ingest_all
+
+
+@pytest.fixture(scope="session")
+def coupe(tmp_path_factory, mirror, catalogue) -> tuple[Path, dict]:
+    """The mirror cut to the CAPSO: (folder, report)."""
+    dest = tmp_path_factory.mktemp("capso") / "sources"
+    return dest, decouper_capso(mirror, dest, catalogue)
+
+
+@pytest.fixture(scope="session")
+def store_file(coupe, catalogue) -> Path:
+    dest, _ = coupe
+    return ingest_all(dest.parent / "capso.duckdb", catalogue, lambda source_id, chemin: dest / source_id / chemin)
+
+
+@pytest.fixture(scope="session")
+def built_site(store_file, tmp_path_factory) -> Path:
+    """The real `osq build` command (papermill kernels, pandoc) on two CAPSO communes."""
+    out = tmp_path_factory.mktemp("rapports")
+    build_site(store_file, out, "observatoire:\n  id: essai\n  titre: Observatoire d'essai\nnotes:\n"
+               '  - modele: note_communale\n    territoires:\n      communes: ["62040", "62765"]\n')
+    return out / "essai"

@@ -1,0 +1,211 @@
+
+"""`osq audit`: a masked value never reaches a published page, export, search index or notebook.
+
+The `built_site` fixture is a real build (papermill + pandoc) of the notes of Arques (62040) and
+Saint-Omer (62765). Its pages show no secret cell, so each test masks real cells in a copy of the
+site as the build would (`s` on the pages, empty export rows), writes the ledger of their true
+values next to it, then plants leaks and checks that the audit names the page and the value.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from osq_utils.batch import audit as A
+from osq_utils.catalogues.glossaire import load_glossaire
+from osq_utils.secret import registre
+
+NNBSP, NBSP = "\u202f", "\u00a0"
+
+PAGE = "notes/communale-62040.html"  # Arques
+# Real cells of the Arques note, with their published values:
+# Insee, FILO2019_DISP_COM.csv, row 62040: PCHO19 = 3,0 (part of unemployment benefits, %), Q219 = 18520 (€).
+CHOMAGE = ("commune", "62040", "part_indemnites_chomage", 2019)
+MEDIAN = ("commune", "62040", "revenu_median", 2019)
+# Insee, base permanente des équipements 2019: 7 general practitioners in Arques (D201).
+MEDECINS = ("commune", "62040", "medecins_generalistes", 2019)
+
+
+def _export(site: Path) -> pd.DataFrame:
+    return pd.read_csv(site / "donnees" / "chiffres.csv", sep=";", dtype=str, keep_default_na=False,
+                       encoding="utf-8-sig")
+
+
+def _row(df: pd.DataFrame, key) -> pd.Series:
+    niveau, code, ind, annee = key
+    hit = df[(df.niveau == niveau) & (df.code == code) & (df.indicateur == ind) & (df.annee == str(annee))]
+    assert len(hit) == 1, key
+    return hit.iloc[0]
+
+
+def _ledger_rows(site: Path, keys, valeurs: dict | None = None) -> pd.DataFrame:
+    glossaire = load_glossaire()
+    df = _export(site)
+    rows = []
+    for key in keys:
+        r = _row(df, key)
+        valeur = (valeurs or {}).get(key, float(r.valeur.replace(",", ".")))
+        rows.append(dict(niveau=r.niveau, code=r.code, territoire=r.territoire, indicateur=r.indicateur,
+                         indicateur_libelle=r.indicateur_libelle, unite=r.unite,
+                         decimales=glossaire[r.indicateur].decimales, annee=int(r.annee), valeur=valeur))
+    return pd.DataFrame(rows)
+
+
+def _table_cell(soup, indicateur: str, territoire: str):
+    """The comparison-table cell of (indicator row, territory column)."""
+    for table in soup.find_all("table"):
+        heads = [th.get_text(" ", strip=True) for th in table.select("tr.gt_col_headings th")]
+        if territoire not in heads:
+            continue
+        col = heads.index(territoire)
+        for tr in table.find_all("tr"):
+            cells = tr.find_all("td")
+            if cells and cells[0].find("a", href=lambda h: h and h.endswith("#" + indicateur)):
+                return cells[col]
+    raise AssertionError(f"pas de cellule {indicateur} × {territoire}")
+
+
+def _kpi_value(soup, indicateur: str):
+    for kpi in soup.select("div.kpi"):
+        if kpi.find("a", href=lambda h: h and h.endswith("#" + indicateur)):
+            return kpi.select_one(".kpi-valeur")
+    raise AssertionError(f"pas de chiffre clé {indicateur}")
+
+
+def _edit_page(site: Path, edit) -> None:
+    path = site / PAGE
+    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    edit(soup)
+    path.write_text(str(soup), encoding="utf-8")
+
+
+def _set_export(site: Path, key, valeur: str, statut: str) -> int:
+    """Write one export row (CSV and Excel); returns its CSV line number."""
+    df = _export(site)
+    i = _row(df, key).name
+    df.loc[i, ["valeur", "numerateur", "denominateur"]] = [valeur, "", ""]
+    df.loc[i, "statut"] = statut
+    df.to_csv(site / "donnees" / "chiffres.csv", sep=";", index=False, encoding="utf-8-sig")
+    sheets = pd.read_excel(site / "donnees" / "chiffres.xlsx", sheet_name=None, dtype=str)
+    sheets["chiffres"] = df.replace("", None)
+    with pd.ExcelWriter(site / "donnees" / "chiffres.xlsx", engine="openpyxl") as writer:
+        for name, sheet in sheets.items():
+            sheet.to_excel(writer, sheet_name=name, index=False)
+    return int(i) + 2
+
+
+@pytest.fixture
+def masked(built_site, tmp_path):
+    """A copy of the real site where Arques' unemployment share, median income and GP count are masked."""
+    site = tmp_path / "essai" / "site"
+    shutil.copytree(built_site / "site", site)
+    keys = [CHOMAGE, MEDIAN, MEDECINS]
+    ledger = _ledger_rows(site, keys)
+    ledger.to_csv(site.parent / "masques-public.csv", sep=";", index=False, encoding="utf-8")
+
+    def mask(soup):
+        for ind in ("part_indemnites_chomage", "revenu_median", "medecins_generalistes"):
+            _table_cell(soup, ind, "Arques").string = "s"
+        _kpi_value(soup, "revenu_median").string = "s"
+
+    _edit_page(site, mask)
+    for key in keys:
+        _set_export(site, key, "", "secret")
+    return site, registre.lire(site.parent / "masques-public.csv")
+
+
+def test_ledger_holds_the_real_published_values(masked):
+    site, ledger = masked
+    values = {(r.code, r.indicateur, r.annee): r.valeur for r in ledger.itertuples()}
+    assert values[("62040", "part_indemnites_chomage", 2019)] == pytest.approx(3.0)  # PCHO19
+    assert values[("62040", "revenu_median", 2019)] == pytest.approx(18520)  # Q219
+    assert values[("62040", "medecins_generalistes", 2019)] == pytest.approx(7)
+
+
+def test_masked_site_passes(masked, capsys):
+    site, ledger = masked
+    assert A.audit(site, ledger) == []
+    assert A.main(site) == 0
+    assert "aucune" in capsys.readouterr().err.lower()
+
+
+def test_same_number_elsewhere_is_not_a_leak(masked):
+    site, ledger = masked
+    soup = BeautifulSoup((site / PAGE).read_text(encoding="utf-8"), "html.parser")
+    # Insee, FILO2019_DISP_COM.csv: PCHO19 = 3,0 for Pas-de-Calais too: the masked 3,0 % of Arques
+    # is printed in the same row, in another territory's column.
+    assert _table_cell(soup, "part_indemnites_chomage", "Arques").get_text() == "s"
+    assert _table_cell(soup, "part_indemnites_chomage", "Pas-de-Calais").get_text() == f"3,0{NBSP}%"
+    # A masked count equal to the year printed in its own row (value made up for the test: the year
+    # column must never be read as a value).
+    year_trap = _ledger_rows(site, [("commune", "62040", "pharmacies", 2019)],
+                             {("commune", "62040", "pharmacies", 2019): 2019.0})
+
+    def mask(s):
+        _table_cell(s, "pharmacies", "Arques").string = "s"
+
+    _edit_page(site, mask)
+    _set_export(site, ("commune", "62040", "pharmacies", 2019), "", "secret")
+    assert A.audit(site, pd.concat([ledger, year_trap], ignore_index=True)) == []
+    # ... and the same value in its own cell is caught.
+    _edit_page(site, lambda s: setattr(_table_cell(s, "pharmacies", "Arques"), "string", "2019"))
+    fuites = A.audit(site, pd.concat([ledger, year_trap], ignore_index=True))
+    assert [(f.indicateur, f.valeur) for f in fuites] == [("pharmacies", f"2{NNBSP}019")]
+
+
+def test_planted_leaks_are_reported(masked, capsys):
+    site, ledger = masked
+    _edit_page(site, lambda s: setattr(_table_cell(s, "part_indemnites_chomage", "Arques"), "string",
+                                       f"3,0{NBSP}%"))
+    _edit_page(site, lambda s: setattr(_kpi_value(s, "revenu_median"), "string", f"18{NNBSP}520{NBSP}€"))
+    _edit_page(site, lambda s: setattr(_table_cell(s, "medecins_generalistes", "Arques"), "string", "7"))
+    line = _set_export(site, MEDIAN, "18520,0", "ok")
+
+    fuites = A.audit(site, ledger)
+    found = {(f.fichier, f.indicateur, f.valeur, f.emplacement.split(" «")[0]) for f in fuites}
+    assert found == {
+        (PAGE, "part_indemnites_chomage", f"3,0{NBSP}%", "tableau"),
+        (PAGE, "revenu_median", f"18{NNBSP}520{NBSP}€", "chiffre clé"),
+        (PAGE, "medecins_generalistes", "7", "tableau"),
+        ("donnees/chiffres.csv", "revenu_median", f"18{NNBSP}520{NBSP}€", f"export CSV ligne {line}, colonne(s) valeur"),
+        ("donnees/chiffres.xlsx", "revenu_median", f"18{NNBSP}520{NBSP}€", f"export Excel ligne {line}, colonne(s) valeur"),
+    }
+    table_leak = next(f for f in fuites if f.indicateur == "part_indemnites_chomage")
+    assert "ligne « Part des indemnités de chômage dans le revenu disponible »" in table_leak.emplacement
+    assert "colonne « Arques »" in table_leak.emplacement
+    assert table_leak.territoire == "Arques" and table_leak.annee == 2019
+
+    assert A.main(site) == 1
+    err = capsys.readouterr().err
+    assert PAGE in err and "18" in err and "Échec de l'audit" in err
+
+
+def test_search_index_and_shipped_notebook(masked, built_site):
+    site, ledger = masked
+    # Quarto's search index of the masked page: no leak; of the original page: the values leak.
+    def entry(page: Path) -> dict:
+        main = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find("main")
+        return {"href": PAGE, "title": "Arques", "section": "", "text": main.get_text(" ", strip=True)}
+
+    (site / "search.json").write_text(json.dumps([entry(site / PAGE)], ensure_ascii=False), encoding="utf-8")
+    assert A.audit(site, ledger) == []
+    (site / "search.json").write_text(json.dumps([entry(built_site / "site" / PAGE)], ensure_ascii=False),
+                                      encoding="utf-8")
+    leaks = {(f.fichier, f.indicateur) for f in A.audit(site, ledger)}
+    assert leaks == {("search.json", "part_indemnites_chomage"), ("search.json", "revenu_median"),
+                     ("search.json", "medecins_generalistes")}
+    (site / "search.json").unlink()
+
+    # The executed notebook holds the unmasked outputs: shipping it leaks every masked value.
+    notebook = next((built_site / "notebooks").rglob("communale-62040.ipynb"))
+    shutil.copy(notebook, site / "notes" / "communale-62040.ipynb")
+    fuites = A.audit(site, ledger)
+    assert {f.indicateur for f in fuites if f.fichier == "notes/communale-62040.ipynb"} == {
+        "part_indemnites_chomage", "revenu_median", "medecins_generalistes"}
+    assert any("chiffre clé" in f.emplacement and f.valeur == f"18{NNBSP}520{NBSP}€" for f in fuites)

@@ -1,0 +1,204 @@
+
+"""QPV note: quartiers.py figures against the real published files, the map, and the notebook end to end."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pytest
+
+from osq_utils.errors import OsqError
+from osq_utils.notes import quartier as qq
+from osq_utils.present import fr
+from osq_utils.secret.vue import Vue
+
+CODES = qq.COMPARABLES + qq.QPV_SEULEMENT
+
+
+def _row(path, code: str, key: str = "CODGEO") -> dict:
+    """One row of an INSEE ';' CSV (BOM, decimal comma, space thousands separator) as floats where possible."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter=";"):
+            if row[key] == code:
+                return row
+    raise AssertionError(f"{code} absent de {path}")
+
+
+def _num(text: str) -> float:
+    return float("".join(text.split()).replace("\u202f", "").replace("\u00a0", "").replace(",", "."))
+
+
+@pytest.fixture(scope="module")
+def saint_exupery(store_file):
+    vue = Vue.ouvrir(store_file)
+    quartier = qq.quartier(vue, "QP062036")
+    obs = qq.observations_qpv(vue, quartier, CODES)
+    return vue, quartier, obs
+
+
+def _value(obs, territoire_rank: int, indicateur: str, annee: int):
+    part = obs[(obs["_t"] == territoire_rank) & (obs["indicateur"] == indicateur) & (obs["annee"] == annee)]
+    return part.iloc[0] if len(part) else None
+
+
+# --- The QPV and its territories ---------------------------------------------------------
+
+
+def test_quartier_has_its_three_communes_and_current_epci(saint_exupery):
+    _, q, _ = saint_exupery
+    assert q.qpv.libelle == "Saint-Exupéry - Léon Blum"
+    assert [t.code for t in q.communes] == ["62040", "62525", "62765"]
+    # The 2015 record says CA de Saint-Omer 246200455; today it is the CAPSO (merged in 2017).
+    assert [t.code for t in q.epcis] == ["200069037"]
+    assert q.ensemble_communes is not None and q.france is not None
+    assert [t.niveau for t in q.references] == ["qpv", "commune", "commune", "commune", "groupement", "epci", "france"]
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("QP999999", "QP062036"),  # unknown code: the fix names an example and the source to load
+    ("QN06236M", "géographie 2015"),  # 2024 geography: no figures in the mirror
+    ("62040", "QP"),  # a commune code by mistake
+])
+def test_unknown_qpv_code_is_a_clear_french_error(vue, code, expected):
+    with pytest.raises(OsqError) as err:
+        qq.quartier(vue, code)
+    text = str(err.value)
+    assert code in text and "code_qpv" in text and "Correction" in text and expected in err.value.correction
+
+
+# --- Observations against the published files ----------------------------------------------
+
+
+def test_qpv_figures_are_the_published_filosofi_qpv_values(saint_exupery, mirror):
+    _, _, obs = saint_exupery
+    filo18 = _row(mirror / "insee-anct-qpv-2015" / "filosofi" / "data_filo18_qp_revdis.csv", "QP062036")
+    # data_filo18_qp_revdis.csv: DISP_TP60_A18 = 60,0 ; DISP_MED_A18 = 11 910 for QP062036
+    assert _value(obs, 0, "taux_pauvrete", 2018)["valeur"] == pytest.approx(_num(filo18["DISP_TP60_A18"])) == 60.0
+    assert _value(obs, 0, "revenu_median", 2018)["valeur"] == pytest.approx(_num(filo18["DISP_MED_A18"])) == 11910
+    # IPRO_2020: the ABC cell is blank for QP062036 -> secret, never 0.
+    secret = _value(obs, 0, "demandeurs_emploi_abc", 2020)
+    assert secret["statut"] == "secret" and math.isnan(secret["valeur"])
+
+
+def test_communes_aggregate_recomputes_the_poverty_rate_and_never_a_median(saint_exupery, mirror):
+    _, _, obs = saint_exupery
+    rank = 4  # Ensemble des 3 communes
+    pauvres, personnes = 0.0, 0.0
+    for code in ("62040", "62525", "62765"):
+        # FILO2018_DISP_Pauvres_COM.csv: TP6018 (21, 25, 31); FILO2018_DISP_COM.csv: NBPERS18 (9614, 9657, 13521)
+        tp = _num(_row(mirror / "insee-filosofi-2018-communes" / "FILO2018_DISP_Pauvres_COM.csv", code)["TP6018"])
+        n = _num(_row(mirror / "insee-filosofi-2014-2019-disp" / "communes" / "FILO2018_DISP_COM.csv", code)["NBPERS18"])
+        pauvres += tp / 100 * n
+        personnes += n
+    row = _value(obs, rank, "taux_pauvrete", 2018)
+    assert row["statut"] == "ok"
+    assert row["valeur"] == pytest.approx(100 * pauvres / personnes)  # 26,3 %, not the mean of 21, 25, 31 (25,7)
+    assert fr.pourcent(row["valeur"]) == "26,3\u00a0%"
+    median = _value(obs, rank, "revenu_median", 2019)
+    assert median is None or median["statut"] != "ok"
+
+
+def test_comparison_year_is_the_latest_with_the_communes(saint_exupery, mirror):
+    _, q, obs = saint_exupery
+    comp = qq.comparison(obs, q.references, qq.COMPARABLES, len(q.communes))
+    pauvrete = comp[comp["indicateur"] == "taux_pauvrete"].set_index("code")
+    # The QPV runs to 2019, the communes' poverty rate stops in 2018 (FILO2018_DISP_Pauvres_COM.csv).
+    assert set(pauvrete["annee"]) == {2018}
+    assert pauvrete.at["62040", "valeur"] == 21.0
+    assert pauvrete.at["200069037", "statut"] == "absent" and math.isnan(pauvrete.at["200069037", "valeur"])
+    median = comp[comp["indicateur"] == "revenu_median"].set_index("code")
+    assert set(median["annee"]) == {2019}
+    france = _row(mirror / "insee-filosofi-2014-2019-disp" / "france" / "FILO2019_DISP_METROPOLE.csv",
+                  "France métropolitaine", key="LIBGEO")
+    assert median.at["FRM", "valeur"] == _num(france["Q219"]) == 21930  # FILO2019_DISP_METROPOLE.csv: Q219
+    assert median.at["62765", "valeur"] == 17230  # FILO2019_DISP_COM.csv: Q219 for Saint-Omer
+    assert median.at["communes-QP062036", "statut"] == "absent"
+
+
+# --- Gaps ----------------------------------------------------------------------------------------
+
+
+def test_gaps_in_points_for_rates_and_ratio_for_medians(saint_exupery, glossaire):
+    _, _, obs = saint_exupery
+    pauvrete = qq.ecarts_par_annee(obs, glossaire["taux_pauvrete"])
+    arques = pauvrete[pauvrete["territoire"] == "Arques"].set_index("annee")
+    # 60,0 (data_filo18_qp_revdis.csv, tp60) - 21 (FILO2018_DISP_Pauvres_COM.csv, TP6018 for 62040)
+    assert arques.at[2018, "ecart"] == pytest.approx(39.0)
+    # No commune file for 2017: a hole, never a gap of 0.
+    assert arques.at[2017, "statut_ecart"] == "absent" and np.isnan(arques.at[2017, "ecart"])
+    median = qq.ecarts_par_annee(obs, glossaire["revenu_median"])
+    france = median[median["niveau"] == "france"].set_index("annee")
+    # 12 650 (data_filo19_qp_revdis.csv DISP_MED_A19) / 21 930 (FILO2019_DISP_METROPOLE.csv Q219)
+    assert france.at[2019, "ecart"] == pytest.approx(12650 / 21930)
+    assert fr.ecart(france.at[2019, "ecart"], "€") == "×\u00a00,58"
+
+
+def test_gap_evolution_in_plain_words(saint_exupery, glossaire):
+    _, _, obs = saint_exupery
+    ind = glossaire["taux_pauvrete"]
+    evo = {ref["territoire"]: (ref, e) for ref, e in qq.evolution_ecarts(qq.ecarts_par_annee(obs, ind), ind)}
+    # Arques: 59,8 - 22 = 37,8 points in 2016 (filo16 tp60, TP6016), 60,0 - 21 = 39,0 in 2018.
+    ref, arques = evo["Arques"]
+    assert (arques.annee_debut, arques.annee_fin) == (2016, 2018)
+    assert arques.variation == pytest.approx(1.2) and arques.tendance == "creuse"
+    text = qq.phrase_reference(ref, arques, ind)
+    assert text.startswith("Face à Arques, l'écart s'est creusé de 1,2\u00a0point entre 2016 et 2018")
+    assert "Pas d'écart calculable en 2017" in text
+    # Saint-Omer: 29,8 -> 29,0 points.
+    assert "l'écart s'est réduit de 0,8\u00a0point" in qq.phrase_reference(*evo["Saint-Omer"], ind)
+    # The CAPSO's poverty rate exists for 2016 only in the sources: no evolution, said so.
+    capso = qq.phrase_reference(*evo["CA du Pays de Saint-Omer"], ind)
+    assert capso.startswith("Face à la CA du Pays de Saint-Omer, l'écart n'est connu que pour 2016")
+    assert "son évolution ne peut pas être mesurée" in capso
+
+
+def test_ratio_gap_evolution_uses_the_one_rule_on_printed_ratios(saint_exupery, glossaire):
+    _, _, obs = saint_exupery
+    ind = glossaire["revenu_median"]
+    ref, france = next((r, e) for r, e in qq.evolution_ecarts(qq.ecarts_par_annee(obs, ind), ind) if r["niveau"] == "france")
+    # 11 520 / 20 809 (2016: filo16 MED, FILO2016_DISP_METROPOLE Q216) = × 0,55 -> 12 650 / 21 930 (2019) = × 0,58:
+    # the gap's size went from 0,45 to 0,42, a reduction of 0,03, above the 0,02 of the stability rule.
+    assert (france.ecart_debut, france.ecart_fin, france.variation) == (0.55, 0.58, -0.03)
+    assert qq.phrase_reference(ref, france, ind) == (
+        "Face à la France métropolitaine, l'écart s'est réduit de 0,03 entre 2016 et 2019 (rapport au chiffre de la "
+        "France métropolitaine passé de ×\u00a00,55 à ×\u00a00,58).")
+
+
+def test_gap_table_and_chart_keep_holes_as_nd(saint_exupery, glossaire):
+    _, _, obs = saint_exupery
+    ind = glossaire["taux_pauvrete"]
+    ecarts = qq.ecarts_par_annee(obs, ind)
+    table = qq.ecarts_table_markdown(ecarts, ind, "Source : essai.")
+    assert "| Arques | +37,8\u00a0points | nd | +39,0\u00a0points | nd |" in table
+    shown, evo = qq.ecarts_for_chart(ecarts, ind)
+    assert shown.unite == "points" and evo["valeur"].isna().sum() == (evo["statut"] != "ok").sum() > 0
+
+
+# --- Text blocks, 2024 geography, map ----------------------------------------------------------------
+
+
+def test_presentation_gives_the_2013_population(saint_exupery):
+    _, q, obs = saint_exupery
+    text = qq.presentation(q, obs)
+    # pop_qp_2013.csv: population_municipale_2013 = 2896 for QP062036
+    assert "2\u202f896 habitants en 2013" in text
+    assert "trois communes : Arques, Longuenesse et Saint-Omer" in text and "la CA du Pays de Saint-Omer" in text
+
+
+def test_job_seekers_secret_vintages_are_said(saint_exupery, glossaire):
+    _, _, obs = saint_exupery
+    text = qq.notes_chiffres_cles(obs, ["taux_pauvrete", "demandeurs_emploi_abc"], glossaire)
+    assert "publications 2020 à 2022" in text  # IPRO_2020 to IPRO_2022: ABC blank for QP062036
+    assert "Taux de pauvreté : pas de chiffre 2019 pour la CA du Pays de Saint-Omer (dernière année publiée : 2016)" in text
+
+
+def test_qpv_2024_codes_of_the_communes_are_split(saint_exupery):
+    vue, q, _ = saint_exupery
+    codes = qq.qpv_2024(vue, [t.code for t in q.communes])
+    # anct-qpv-2024-communes: Saint-Omer lists « QN06236M, QN06237M » in one cell.
+    assert [c for c, _ in codes["62765"]] == ["QN06236M", "QN06237M"]
+    assert [c for c, _ in codes["62040"]] == ["QN06236M"]
+    text = qq.callout_2024(q, codes)
+    assert "ni chiffres ni contours" in text and "QN06237M Quai Du commerce - Saint Sépulcre" in text

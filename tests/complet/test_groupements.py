@@ -1,0 +1,71 @@
+
+"""Custom groupings of communes: declared in YAML, checked, aggregated without averaging rates."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from osq_utils import indicateurs, territoires
+from osq_utils.catalogues.groupements import load_groupements
+from osq_utils.catalogues.racine import PROJECT_ROOT
+from osq_utils.errors import OsqError
+
+CAPSO_YML = PROJECT_ROOT / "data" / "territoires" / "capso.yml"
+
+
+def test_capso_groupings_partition_the_epci(con):
+    groups = load_groupements(CAPSO_YML, territoires.communes_connues(con))
+    assert len(groups) == 4
+    communes = [c for g in groups.values() for c in g.communes]
+    assert len(communes) == len(set(communes)) == 53
+    assert set(communes) == set(territoires.communes_of(con, "epci", "200069037", 2017))
+
+
+def test_grouping_totals_add_up_to_the_epci_and_rates_are_recomputed(vue, con):
+    groups = load_groupements(CAPSO_YML, territoires.communes_connues(con))
+    rows = [indicateurs.groupement_observations(vue, g, ["nb_menages_fiscaux", "taux_pauvrete"])
+            for g in groups.values()]
+    # Filosofi 2019 households (COG 2020 communes, unchanged since 2017 in the CAPSO).
+    total = sum(float(r[(r.indicateur == "nb_menages_fiscaux") & (r.annee == 2019)]["valeur"].iloc[0]) for r in rows)
+    epci = con.execute("SELECT valeur FROM observations WHERE niveau = 'epci' AND code = '200069037' "
+                       "AND indicateur = 'nb_menages_fiscaux' AND annee = 2019").fetchone()[0]
+    assert math.isclose(total, epci, rel_tol=2e-4)
+    saint_omer = next(r for r, g in zip(rows, groups) if g == "CAPSO-saint-omer")
+    pov = saint_omer[(saint_omer.indicateur == "taux_pauvrete") & (saint_omer.annee == 2016)].iloc[0]
+    # Small communes have a secret poverty rate in 2016: the grouping is secret, never a partial rate.
+    assert pov["statut"] == "secret" and math.isnan(pov["valeur"])
+
+
+def test_unknown_commune_in_grouping_is_located(con, tmp_path):
+    bad = tmp_path / "groupes.yml"
+    bad.write_text('groupements:\n  - code: G1\n    libelle: Essai\n    communes:\n      - "62040"\n      - 2040\n',
+                   encoding="utf-8")
+    with pytest.raises(OsqError) as err:
+        load_groupements(bad, territoires.communes_connues(con))
+    assert err.value.ligne == 6 and err.value.colonne == 9 and "2040" in str(err.value)
+
+
+VDM_YML = PROJECT_ROOT / "data" / "territoires" / "val-de-marne.yml"
+
+
+def test_commune_note_compares_with_its_grouping(vue, con, glossaire):
+    # Val-de-Marne's three EPT (COGugaison 2024, column EPT) cover its 47 communes.
+    groups = load_groupements(VDM_YML, territoires.communes_connues(con))
+    assert sum(len(g.communes) for g in groups.values()) == 47
+    refs = indicateurs.references_of_commune(vue, "94028", groups)  # Créteil, in Grand Paris Sud Est Avenir
+    assert [t.niveau for t in refs] == ["commune", "epci", "groupement", "departement", "france"]
+    ept = refs[2]
+    assert ept.code == "EPT-200058006" and len(ept.communes) == 16
+    comp = indicateurs.comparison(vue, refs, ["nb_menages_fiscaux", "revenu_median"], annee=2019)
+    row = comp[(comp.niveau == "groupement") & (comp.indicateur == "nb_menages_fiscaux")].iloc[0]
+    # Filosofi 2019 households of the 16 communes, summed from FILO2019_DISP_COM.csv (NBMENFISC19).
+    expected = con.execute(
+        "SELECT sum(valeur) FROM observations WHERE niveau = 'commune' AND indicateur = 'nb_menages_fiscaux' "
+        "AND annee = 2019 AND source = 'insee-filosofi-2014-2019-disp' AND code IN (SELECT unnest(?))",
+        [list(ept.communes)]).fetchone()[0]
+    assert row["statut"] == "ok" and math.isclose(row["valeur"], expected)
+    # A median is never aggregated: the grouping has none.
+    median = comp[(comp.niveau == "groupement") & (comp.indicateur == "revenu_median")].iloc[0]
+    assert median["statut"] != "ok" and math.isnan(median["valeur"])

@@ -1,0 +1,48 @@
+
+"""French number formatting, as a reader sees it."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from osq_utils.present import fr
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+
+
+@pytest.mark.parametrize(
+    "func, args, expected",
+    [
+        (fr.pourcent, (21,), f"21,0{NBSP}%"),
+        (fr.pourcent, (18.7,), f"18,7{NBSP}%"),
+        (fr.euros, (16070,), f"16{NNBSP}070{NBSP}€"),
+        (fr.points, (1.2,), f"+1,2{NBSP}point"),
+        (fr.points, (-2.5,), f"-2,5{NBSP}points"),
+        (fr.nombre, (1234567.891, 2), f"1{NNBSP}234{NNBSP}567,89"),
+        (fr.nombre, (0.25, 1), "0,3"),  # half-up, as INSEE rounds
+    ],
+)
+def test_formats(func, args, expected):
+    assert func(*args) == expected
+
+
+def test_marks_never_zero():
+    assert fr.valeur(None, "%", statut="secret") == "s"
+    assert fr.valeur(float("nan"), "€") == "nd"
+    assert fr.valeur(0.0, "%", statut="absent") == "nd"
+    assert fr.valeur(0.0, "%") == f"0,0{NBSP}%"
+
+
+def test_years_ranges():
+    assert fr.annees([2014, 2015, 2016, 2018, 2019]) == "2014 à 2016, 2018, 2019"
+
+
+@given(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False))
+def test_nombre_round_trips(x):
+    text = fr.nombre(x, 2)
+    back = float(text.replace(NNBSP, "").replace(",", "."))
+    assert math.isclose(back, x, abs_tol=0.0051)
