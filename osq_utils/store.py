@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS observations (
     source VARCHAR NOT NULL,
     statut VARCHAR NOT NULL CHECK (statut IN ('ok', 'secret', 'absent')),
     cog INTEGER,
-    estime BOOLEAN DEFAULT FALSE
+    estime BOOLEAN DEFAULT FALSE,
+    decimales SMALLINT
 );
 CREATE TABLE IF NOT EXISTS territoires (
     niveau VARCHAR NOT NULL,
@@ -97,7 +98,12 @@ CREATE TABLE IF NOT EXISTS chargements (
 TABLES_BY_SOURCE = ["observations", "territoires", "appartenances", "iris_types", "populations", "passages_cog",
                     "geometries", "chargements"]
 
-OBS_COLUMNS = ["code", "niveau", "indicateur", "annee", "valeur", "numerateur", "denominateur", "source", "statut", "cog", "estime"]
+OBS_COLUMNS = ["code", "niveau", "indicateur", "annee", "valeur", "numerateur", "denominateur", "source", "statut", "cog", "estime",
+               "decimales"]
+
+# Columns added to a table after a store was first created: (table, column, type). connect() adds them to an
+# older store, so that its data stays readable until the next ingestion fills them.
+MIGRATIONS = [("observations", "decimales", "SMALLINT")]
 
 
 def store_path() -> Path:
@@ -119,6 +125,8 @@ def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.D
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     con.execute(SCHEMA)
+    for table, column, kind in MIGRATIONS:
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
     return con
 
 
@@ -148,6 +156,9 @@ def normalise_observations(df: pd.DataFrame) -> pd.DataFrame:
         out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
     out["cog"] = pd.to_numeric(out["cog"], errors="coerce").astype("Int32")
     out["estime"] = out["estime"].fillna(False).astype(bool)
+    # Precision the producer published (digits after the decimal separator); None: the glossary's applies.
+    out["decimales"] = pd.to_numeric(out["decimales"], errors="coerce").astype("Int16") if "decimales" in out else pd.Series(
+        pd.NA, index=out.index, dtype="Int16")
     return out[OBS_COLUMNS]
 
 

@@ -16,18 +16,26 @@ import pandas as pd
 from osq_utils import store
 from osq_utils.agregation import aggregate_parts
 
-NIVEAUX = ["iris", "commune", "epci", "departement", "region", "france", "qpv"]
+# arm: municipal arrondissement of Paris, Lyon or Marseille, a territory of its own, never summed into a total
+# (its commune is). ept: établissement public territorial of the Métropole du Grand Paris. strate: the communes
+# of France métropolitaine of one population size band (derived figures only).
+NIVEAUX = ["iris", "commune", "arm", "epci", "ept", "departement", "region", "france", "strate", "qpv"]
 LIBELLES_NIVEAUX = {
     "iris": "IRIS",
     "commune": "Commune",
+    "arm": "Arrondissement municipal",
     "epci": "Intercommunalité",
+    "ept": "Établissement public territorial",
+    "strate": "Communes de même taille",
     "departement": "Département",
     "region": "Région",
     "france": "France",
     "qpv": "Quartier prioritaire",
     "groupement": "Territoire d'intervention",
 }
-FRANCE = "FRM"
+FRANCE = "FRM"  # France métropolitaine
+FRANCE_ENTIERE = "FR"  # métropole and overseas départements
+LIBELLES_FRANCE = {FRANCE: "France métropolitaine", FRANCE_ENTIERE: "France"}
 # Overseas départements are outside France métropolitaine.
 DOM_PREFIXES = ("97", "98")
 
@@ -35,7 +43,7 @@ DOM_PREFIXES = ("97", "98")
 @store.cached
 def libelle(con, niveau: str, code: str, cog: int | None = None) -> str | None:
     if niveau == "france":
-        return "France métropolitaine"
+        return LIBELLES_FRANCE.get(code, "France métropolitaine")
     sql = "SELECT libelle FROM territoires WHERE niveau = ? AND code = ?"
     params: list = [niveau, code]
     if cog is not None:

@@ -52,8 +52,13 @@ def observations(
     numerateur: pd.Series | None = None,
     denominateur: pd.Series | None = None,
     cog: int | None = None,
+    decimales: int | None = None,
 ) -> pd.DataFrame:
-    """One indicator as tidy rows. A missing value is 'secret' (the producer's blank), never 0."""
+    """One indicator as tidy rows. A missing value is 'secret' (the producer's blank), never 0.
+
+    decimales: the precision the producer published for valeur (tabular.published_decimals); None for a
+    value the reader computes, whose precision is the glossary's.
+    """
     valeur = pd.Series(np.asarray(valeur, dtype="float64"), index=codes.index)
     frame = pd.DataFrame(
         {
@@ -66,6 +71,7 @@ def observations(
             "denominateur": np.nan if denominateur is None else np.asarray(denominateur, dtype="float64"),
             "statut": np.where(valeur.isna().to_numpy(), "secret", "ok"),
             "cog": cog,
+            "decimales": pd.array([decimales] * len(codes), dtype="Int16"),
         }
     )
     # No numerator may survive next to a secret value (it would reveal it); the
@@ -73,6 +79,11 @@ def observations(
     secret = frame["statut"] == "secret"
     frame.loc[secret, ["numerateur"]] = np.nan
     return frame
+
+
+def decimales_of(df: pd.DataFrame, column: str) -> int | None:
+    """The published precision of a column read by tabular.read_validated (None if unknown)."""
+    return df.attrs.get("decimales", {}).get(column)
 
 
 def rate(numerator: pd.Series, denominator: pd.Series, factor: float = 100.0) -> pd.Series:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from osq_utils.catalogues.sources import Source
-from osq_utils.ingest.base import IngestResult, PathOf, observations
+from osq_utils.ingest.base import IngestResult, PathOf, decimales_of, observations
 from osq_utils.ingest.tabular import Rejets, read_csv_text, read_validated, require_columns
 
 LEVEL_FOLDERS = {
@@ -85,7 +85,8 @@ def read_filosofi_disp(source: Source, path_of: PathOf) -> IngestResult:
         cog = year + 1
         n = 0
         for ind, col in wanted.items():
-            obs = observations(df["CODGEO"], niveau=niveau, indicateur=ind, annee=year, valeur=df[col], cog=cog)
+            obs = observations(df["CODGEO"], niveau=niveau, indicateur=ind, annee=year, valeur=df[col], cog=cog,
+                               decimales=decimales_of(df, col))
             result.add("observations", obs)
             n += len(obs)
         if {"nb_menages_fiscaux", "nb_personnes_menages_fiscaux"} <= wanted.keys():
@@ -113,7 +114,8 @@ def _read_iris(result: IngestResult, path: Path, year: int, yy: str) -> None:
     df = read_validated(path, sep=";", code_column="IRIS", niveau="iris", numeric=list(wanted.values()), rejets=rejets)
     n = 0
     for ind, col in wanted.items():
-        obs = observations(df["IRIS"], niveau="iris", indicateur=ind, annee=year, valeur=df[col], cog=year + 1)
+        obs = observations(df["IRIS"], niveau="iris", indicateur=ind, annee=year, valeur=df[col], cog=year + 1,
+                           decimales=decimales_of(df, col))
         result.add("observations", obs)
         n += len(obs)
     result.file(path, len(df) + rejets.total, rejets, n)
@@ -134,11 +136,13 @@ def read_filosofi_doremifasol(source: Source, path_of: PathOf) -> IngestResult:
         tp60, pimp = df[f"TP60{yy}"], df[f"PIMP{yy}"]
         frames = [
             observations(df["CODGEO"], niveau=niveau, indicateur="taux_pauvrete", annee=year, valeur=tp60,
-                         numerateur=tp60 * pers / 100, denominateur=pers, cog=year + 1),
+                         numerateur=tp60 * pers / 100, denominateur=pers, cog=year + 1,
+                         decimales=decimales_of(df, f"TP60{yy}")),
             observations(df["CODGEO"], niveau=niveau, indicateur="taux_pauvrete_moins_30", annee=year,
-                         valeur=df[f"TP60AGE1{yy}"], cog=year + 1),
+                         valeur=df[f"TP60AGE1{yy}"], cog=year + 1, decimales=decimales_of(df, f"TP60AGE1{yy}")),
             observations(df["CODGEO"], niveau=niveau, indicateur="part_menages_imposes", annee=year, valeur=pimp,
-                         numerateur=pimp * men / 100, denominateur=men, cog=year + 1),
+                         numerateur=pimp * men / 100, denominateur=men, cog=year + 1,
+                         decimales=decimales_of(df, f"PIMP{yy}")),
         ]
         for frame in frames:
             result.add("observations", frame)
@@ -161,9 +165,10 @@ def read_filosofi_pauvrete_2018(source: Source, path_of: PathOf) -> IngestResult
         pers = df["CODGEO"].map(persons)
         frames = [
             observations(df["CODGEO"], niveau="commune", indicateur="taux_pauvrete", annee=2018, valeur=df["TP6018"],
-                         numerateur=df["TP6018"] * pers / 100, denominateur=pers, cog=2019),
+                         numerateur=df["TP6018"] * pers / 100, denominateur=pers, cog=2019,
+                         decimales=decimales_of(df, "TP6018")),
             observations(df["CODGEO"], niveau="commune", indicateur="taux_pauvrete_moins_30", annee=2018,
-                         valeur=df["AGE1TP6018"], cog=2019),
+                         valeur=df["AGE1TP6018"], cog=2019, decimales=decimales_of(df, "AGE1TP6018")),
         ]
         for frame in frames:
             result.add("observations", frame)

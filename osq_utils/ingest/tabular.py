@@ -21,12 +21,14 @@ from osq_utils.errors import OsqError
 # Code patterns by territorial level.
 CODE_PATTERNS: dict[str, str] = {
     "commune": r"(?:\d{5}|2[AB]\d{3})",
+    "arm": r"(?:751(?:0[1-9]|1\d|20)|6938[1-9]|132(?:0[1-9]|1[0-6]))",
     "iris": r"(?:\d{9}|2[AB]\d{7})",
     "epci": r"\d{9}",
+    "ept": r"\d{9}",
     "departement": r"(?:\d{2,3}|2[AB])",
     "region": r"\d{2}",
     "qpv": r"Q[PN][0-9A-Z]{6}",
-    "france": r"(?:1|FRM)",
+    "france": r"(?:1|FRM|FR)",
 }
 CODE_LENGTHS = {"commune": 5, "iris": 9, "epci": 9}
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
@@ -151,6 +153,8 @@ def validate_codes(df: pd.DataFrame, path: Path, column: str, niveau: str) -> No
 def _example(niveau: str) -> str:
     return {
         "commune": "« 62040 » ou « 2A004 » (5 caractères)",
+        "arm": "« 75112 », « 69383 » ou « 13205 » (arrondissement municipal)",
+        "ept": "« 200057875 » (9 chiffres)",
         "iris": "« 620400101 » (9 caractères)",
         "epci": "« 200069037 » (9 chiffres)",
         "departement": "« 62 », « 2A » ou « 974 »",
@@ -178,12 +182,29 @@ def validate_unique(df: pd.DataFrame, path: Path, columns: list[str]) -> None:
     )
 
 
+def published_decimals(cleaned: pd.Series) -> int | None:
+    """The precision a producer published in a column: the most digits after the decimal separator.
+
+    cleaned: the cells as text with '.' as decimal separator. None when no cell holds a number.
+    """
+    numbers = cleaned[cleaned.str.fullmatch(r"[-+]?\d+(?:\.\d*)?")]
+    if numbers.empty:
+        return None
+    digits = numbers.str.extract(r"\.(\d*)$", expand=False).str.len()
+    return int(digits.max()) if digits.notna().any() else 0
+
+
 def parse_numbers(df: pd.DataFrame, path: Path, columns: list[str]) -> pd.DataFrame:
-    """Parse French-formatted numbers; '' stays NaN; any other text is a located error."""
+    """Parse French-formatted numbers; '' stays NaN; any other text is a located error.
+
+    The result's attrs["decimales"] maps each column to the precision the file publishes (published_decimals).
+    """
     out = {}
+    decimales: dict[str, int | None] = {}
     for col in columns:
         raw = df[col].astype(str).str.strip()
         cleaned = raw.str.replace(_SPACES, "", regex=True).str.replace(",", ".", regex=False)
+        decimales[col] = published_decimals(cleaned)
         num = pd.to_numeric(cleaned.replace("", np.nan), errors="coerce")
         bad = num.isna() & (raw != "")
         if bad.any():
@@ -197,7 +218,9 @@ def parse_numbers(df: pd.DataFrame, path: Path, columns: list[str]) -> pd.DataFr
                 "si la valeur est secrète ou inconnue.",
             )
         out[col] = num.astype("float64")
-    return pd.DataFrame(out, index=df.index)
+    frame = pd.DataFrame(out, index=df.index)
+    frame.attrs["decimales"] = decimales
+    return frame
 
 
 def read_validated(
@@ -231,4 +254,6 @@ def read_validated(
     validate_codes(df, path, code_column, niveau)
     validate_unique(df, path, [code_column])
     nums = parse_numbers(df, path, numeric)
-    return pd.concat([df[[code_column, *keep]], nums], axis=1)
+    out = pd.concat([df[[code_column, *keep]], nums], axis=1)
+    out.attrs["decimales"] = nums.attrs["decimales"]
+    return out
