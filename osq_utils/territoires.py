@@ -103,12 +103,13 @@ def communes_of(con, niveau: str, code: str, cog: int | None = None) -> tuple[st
     return tuple(r[0] for r in rows)
 
 
-def qpv_of_commune(con, commune: str, cog: int = 2015) -> list[str]:
+@store.cached
+def qpv_of_commune(con, commune: str, cog: int = 2015) -> tuple[str, ...]:
     rows = con.execute(
         "SELECT code FROM appartenances WHERE niveau = 'qpv' AND niveau_parent = 'commune' AND code_parent = ? AND cog = ? ORDER BY code",
         [commune, cog],
     ).fetchall()
-    return [r[0] for r in rows]
+    return tuple(r[0] for r in rows)
 
 
 @store.cached
@@ -145,11 +146,12 @@ def existe(con, niveau: str, code: str) -> bool:
 
 def check_commune_codes(con, codes: list[str], cog: int | None = None) -> list[str]:
     """Codes unknown as communes (in the given COG year, else in any year)."""
-    known = con.execute(
-        "SELECT DISTINCT code FROM territoires WHERE niveau = 'commune'" + (" AND cog = ?" if cog else ""),
-        [cog] if cog else [],
-    ).df()["code"]
-    return [c for c in codes if c not in set(known)]
+    if cog is None:
+        known = communes_connues(con)
+    else:
+        known = frozenset(con.execute("SELECT DISTINCT code FROM territoires WHERE niveau = 'commune' AND cog = ?",
+                                      [cog]).df()["code"])
+    return [c for c in codes if c not in known]
 
 
 # --- COG harmonisation -------------------------------------------------------
