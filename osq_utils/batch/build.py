@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from osq_utils import atomic, store
-from osq_utils.batch import audit as au
 from osq_utils.batch import execute as ex
 from osq_utils.batch import exports, pages, quarto, site
 from osq_utils.batch import fingerprint as fp
@@ -236,6 +235,9 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
             f"{f.relative_to(site_root)}:{st.st_mtime_ns}:{st.st_size}"
             for f in sorted(site_root.rglob("*")) if f.is_file() and (st := f.stat())))
         if state.get("audit") != signature:
+            # The audit reads PDF and Word files (pypdf, BeautifulSoup): loaded when it runs.
+            from osq_utils.batch import audit as au  # noqa: PLC0415
+
             fuites = au.audit(site_root, registre.lire(ledger))
             state["audit"] = None if fuites else signature
         phases["audit"] = time.perf_counter() - t

@@ -17,7 +17,6 @@ interrupted note never replaces a good one.
 
 from __future__ import annotations
 
-import atexit
 import multiprocessing
 import os
 import queue
@@ -28,13 +27,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_compl
 from dataclasses import dataclass
 from pathlib import Path
 
-import papermill as pm
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
-from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import NBClientEngine, papermill_engines
-from papermill.log import logger
-from papermill.utils import merge_kwargs, remove_args
 
 from osq_utils.batch.plan import Job
 from osq_utils.catalogues.racine import dossier_modeles
@@ -196,42 +190,6 @@ def _run_silently(km, code: str, timeout: float = 60) -> None:
         raise RuntimeError(f"préparation du noyau en échec : {reply['content'].get('ename')}")
 
 
-def _warm_engine():
-    """papermill engine 'osq-chaud': nbclient on a kernel that outlives the note.
-
-    With a kernel manager passed in, nbclient neither stops its client's channels
-    (a heartbeat thread and a zmq context per note) nor drops the atexit hook that
-    holds the client and its notebook: a long build would pile up thousands of
-    threads and every executed notebook. Release both after each note.
-    """
-    class ReleasingClient(PapermillNotebookClient):
-        def execute(self, **kwargs):
-            try:
-                return super().execute(**kwargs)
-            finally:
-                atexit.unregister(self._cleanup_kernel)
-                if self.kc is not None:
-                    self.kc.stop_channels()
-                    self.kc = None
-
-    class WarmKernelEngine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
-            # Same arguments as papermill's NBClientEngine, only the client class differs.
-            kwargs = remove_args(["input_path"], **kwargs)
-            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
-            final_kwargs = merge_kwargs(
-                safe_kwargs, timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
-                startup_timeout=start_timeout, kernel_name=kernel_name, log=logger, log_output=log_output,
-                stdout_file=stdout_file, stderr_file=stderr_file,
-            )
-            return ReleasingClient(nb_man, **final_kwargs).execute()
-
-    papermill_engines.register("osq-chaud", WarmKernelEngine)
-    return "osq-chaud"
-
-
 def _shutdown_kernel(km=None) -> None:
     """Shut down this worker's kernel (or the given one)."""
     km = km if km is not None else _KERNEL.km
@@ -276,12 +234,16 @@ def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "cha
             # papermill's `cwd` chdirs the calling process: only for fresh kernels, which run in
             # worker processes; a warm kernel already runs in the templates folder.
             kwargs = {"cwd": str(dossier_modeles())} if engine != "chaud" else {}
+            # papermill (and nbformat, jsonschema: about 2 s of imports) is loaded when a note runs,
+            # not by a build that finds every note up to date.
+            from osq_utils.batch import moteur  # noqa: PLC0415 (loaded when a note runs, see above)
+
             if engine == "chaud":
                 kwargs["km"] = _warm_kernel()
-                kwargs["engine_name"] = _warm_engine()
+                kwargs["engine_name"] = moteur.moteur_chaud()
                 _run_silently(kwargs["km"], RESET)
                 _KERNEL.runs += 1
-            pm.execute_notebook(
+            moteur.execute_notebook(
                 str(job.template), str(tmp), parameters=params, kernel_name="python3", progress_bar=False,
                 request_save_on_cell_execute=False,
                 log_output=False, extra_arguments=KERNEL_ARGS, **kwargs,

@@ -52,6 +52,13 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
+def lire_carnet(path: Path | None) -> nbformat.NotebookNode:
+    """An executed notebook (nbformat 4); a failed job has none."""
+    if path is None:
+        raise ValueError("note sans carnet exécuté")
+    return nbformat.read(path, as_version=4)
+
+
 def _text(value: Any) -> str:
     """nbformat fields may be a string or a list of lines."""
     if value is None:

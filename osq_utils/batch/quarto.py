@@ -9,7 +9,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import nbformat
 import yaml
 
 from osq_utils import atomic
@@ -34,14 +33,15 @@ def quarto_executable() -> str | None:
     return shutil.which("quarto")
 
 
-def front_matter_cell(r: JobResult, plan: Plan) -> nbformat.NotebookNode:
+def front_matter(r: JobResult, plan: Plan) -> str:
+    """The YAML front matter of a note's page (a raw cell at the top of its notebook)."""
     meta = {
         "title": r.job.titre,
         "subtitle": note_subtitle(r.job),
         "categories": [TYPES[r.job.modele].libelle, *([r.job.theme_libelle] if r.job.theme_libelle else [])],
         "description": f"{TYPES[r.job.modele].libelle} : {r.job.titre} ({r.job.code})",
     }
-    return nbformat.v4.new_raw_cell("---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---")
+    return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---"
 
 
 def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Path, chargements=None,
@@ -51,6 +51,9 @@ def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Pa
     A restricted profile is a Quarto project profile (`_quarto-partenaires.yml`, merged over
     `_quarto.yml` by `quarto render --profile partenaires`): it adds the noindex meta tag.
     """
+    # Loaded when a Quarto project is written, not by every build (see site.render_note).
+    import nbformat  # noqa: PLC0415
+
     if staging.exists():
         shutil.rmtree(staging)
     (staging / "notes").mkdir(parents=True)
@@ -76,7 +79,7 @@ def quarto_project(plan: Plan, results: list[JobResult], staging: Path, site: Pa
         if r.statut == "échec":
             continue
         nb = nbformat.read(r.notebook, as_version=4)
-        nb.cells.insert(0, front_matter_cell(r, plan))
+        nb.cells.insert(0, nbformat.v4.new_raw_cell(front_matter(r, plan)))
         nbformat.write(nb, staging / "notes" / f"{r.job.slug}.ipynb")
     listing = {
         "title": plan.titre,

@@ -10,12 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypedDict
 
-import nbformat
-
-from osq_utils.batch import imprimables as imp
 from osq_utils.batch import pages
 from osq_utils.batch.execute import JobResult
-from osq_utils.batch.notebook_md import executed_notebook_to_markdown
 from osq_utils.batch.plan import Plan
 from osq_utils.batch.render_pandoc import install_assets, render_page
 from osq_utils.notes import TYPES
@@ -44,10 +40,14 @@ def render_note(plan: Plan, r: JobResult, site: Path, noindex: bool = False, imp
     With imprimables, the note's PDF and Word versions are written beside its page, from the
     same markdown, and the page links to them.
     """
+    # Notebook reading (nbformat, jsonschema) and printables (typst, python-docx) load when a note is
+    # rendered: a build that finds every page up to date never pays their ~2 s of imports.
+    from osq_utils.batch import imprimables as imp  # noqa: PLC0415
+    from osq_utils.batch import notebook_md  # noqa: PLC0415
+
     notes_dir = site / "notes"
-    nb = nbformat.read(r.notebook, as_version=4)
     media = notes_dir / f"{r.job.slug}_files"
-    md = executed_notebook_to_markdown(nb, media, f"{r.job.slug}_files")
+    md = notebook_md.executed_notebook_to_markdown(notebook_md.lire_carnet(r.notebook), media, f"{r.job.slug}_files")
     if imprimables:
         meta = _MetaImprimable(title=r.job.titre, subtitle=note_subtitle(r.job), site_title=plan.titre,
                                date=datetime.date.today())

@@ -1,0 +1,53 @@
+"""The papermill side of note execution: the warm-kernel engine and the call that runs a notebook.
+
+Imported by `execute.run_job` when a note actually runs, so that a build with every note up to date
+never loads papermill, nbformat and jsonschema.
+"""
+
+from __future__ import annotations
+
+import atexit
+
+from papermill import execute_notebook
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.log import logger
+from papermill.utils import merge_kwargs, remove_args
+
+__all__ = ["execute_notebook", "moteur_chaud"]
+
+
+def moteur_chaud() -> str:
+    """papermill engine 'osq-chaud': nbclient on a kernel that outlives the note.
+
+    With a kernel manager passed in, nbclient neither stops its client's channels
+    (a heartbeat thread and a zmq context per note) nor drops the atexit hook that
+    holds the client and its notebook: a long build would pile up thousands of
+    threads and every executed notebook. Release both after each note.
+    """
+    class ReleasingClient(PapermillNotebookClient):
+        def execute(self, **kwargs):
+            try:
+                return super().execute(**kwargs)
+            finally:
+                atexit.unregister(self._cleanup_kernel)
+                if self.kc is not None:
+                    self.kc.stop_channels()
+                    self.kc = None
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            # Same arguments as papermill's NBClientEngine, only the client class differs.
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                safe_kwargs, timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+                startup_timeout=start_timeout, kernel_name=kernel_name, log=logger, log_output=log_output,
+                stdout_file=stdout_file, stderr_file=stderr_file,
+            )
+            return ReleasingClient(nb_man, **final_kwargs).execute()
+
+    papermill_engines.register("osq-chaud", WarmKernelEngine)
+    return "osq-chaud"
