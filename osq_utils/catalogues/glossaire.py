@@ -20,6 +20,9 @@ TYPES = ("compte", "taux", "moyenne", "densite", "non_additif")
 # A ratio type's scale: taux = numerator / denominator × 100, densite × 10 000, moyenne × 1.
 FACTEURS = {"taux": 100.0, "moyenne": 1.0, "densite": 10000.0}
 SENS = ("favorable", "defavorable", "neutre")
+# Levels OSQ derives from commune figures (ingest.niveaux), and the observatory's own groupings, computed the
+# same way: an aggregable indicator has a figure there even where its producer publishes none.
+NIVEAUX_DERIVES = ("epci", "ept", "departement", "region", "france", "strate", "groupement")
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,29 @@ class Indicateur:
     sens: str
     seuil_secret: dict = field(hash=False, compare=False, default_factory=dict)
     decimales: int = 1
+    # False for a rate or share its producer publishes without its numerator: never derived at other levels.
+    agregeable: bool = True
+    # Levels at which the producer publishes the figure, whether or not the observatory's sources hold them
+    # (default: `niveaux`, the levels stored).
+    niveaux_producteur: tuple[str, ...] = ()
 
     @property
     def additif(self) -> bool:
         return self.type != "non_additif"
+
+    @property
+    def derivable(self) -> bool:
+        """Whether OSQ can sum it (a count) or recompute it (a ratio) from its communes."""
+        return self.additif and self.agregeable
+
+    def publie_a(self, niveau: str) -> bool:
+        """Whether a figure exists at this level, from its producer or derived by OSQ; a missing one is then
+        absent from the observatory's sources, else not published by the producer at that level."""
+        if niveau in self.niveaux or niveau in self.niveaux_producteur:
+            return True
+        if niveau == "strate" and self.type == "compte":
+            return False  # a stratum's total says nothing: compare its rates
+        return self.derivable and niveau in NIVEAUX_DERIVES
 
 
 @dataclass(frozen=True)
@@ -122,6 +144,13 @@ def _load_cached(path: str, _mtime: int) -> Glossaire:
         if entry["sens"] not in SENS:
             raise doc.erreur(f"sens « {entry['sens']} » inconnu pour {entry['code']}", *where, "sens",
                              correction=f"sens possibles : {', '.join(SENS)}.")
+        if not isinstance(entry.get("agregeable", True), bool):
+            raise doc.erreur(f"« agregeable » de {entry['code']} doit valoir true ou false", *where, "agregeable",
+                             correction="écrivez « agregeable: false » pour un taux publié sans son numérateur.")
+        for key in ("niveaux", "niveaux_producteur"):
+            if not isinstance(entry.get(key) or [], list):
+                raise doc.erreur(f"« {key} » de {entry['code']} doit être une liste", *where, key,
+                                 correction="écrivez par exemple « [commune, epci, departement] ».")
         code = str(entry["code"])
         if code in out:
             raise doc.erreur(f"indicateur « {code} » déclaré deux fois", *where, "code",
@@ -131,6 +160,7 @@ def _load_cached(path: str, _mtime: int) -> Glossaire:
             unite=entry["unite"] or "", type=entry["type"], numerateur=entry["numerateur"],
             denominateur=entry["denominateur"], sources=tuple(entry["sources"]), niveaux=tuple(entry["niveaux"]),
             annees=tuple(int(a) for a in entry["annees"]), sens=entry["sens"], seuil_secret=entry["seuil_secret"] or {},
-            decimales=int(entry.get("decimales", 1)),
+            decimales=int(entry.get("decimales", 1)), agregeable=entry.get("agregeable", True),
+            niveaux_producteur=tuple(entry.get("niveaux_producteur") or ()),
         )
     return Glossaire(out, dict(themes), path)

@@ -102,10 +102,11 @@ def references_of_commune(vue: Lecture, commune: str, groupements: dict[str, Gro
 def comparison(vue: Lecture, refs: list[Territoire], indicateurs: list[str], annee: int | None = None) -> pd.DataFrame:
     """One row per (indicator, territory) with the latest year available for the first territory.
 
-    Columns: indicateur, niveau, code, territoire, annee, valeur, statut, source, estime.
+    Columns: indicateur, niveau, code, territoire, annee, valeur, statut, source, estime, decimales (published
+    precision, see present.fr.precision).
     A territory without the figure for that year gets statut 'absent' (shown 'nd').
     """
-    cols = ["indicateur", "annee", "valeur", "statut", "source", "estime"]
+    cols = ["indicateur", "annee", "valeur", "statut", "source", "estime", "decimales"]
     obs = pd.concat([territory_observations(vue, t, indicateurs).reindex(columns=cols).assign(_t=i)
                      for i, t in enumerate(refs)], ignore_index=True)
     # The year shown: the latest 'ok' year of the first territory, else its latest year, else anyone's.
@@ -139,7 +140,9 @@ def comparison_at_years(obs: pd.DataFrame, refs: list[Territoire], indicateurs: 
     out["code"] = [refs[i].code for i in out["_t"]]
     out["territoire"] = [refs[i].libelle for i in out["_t"]]
     out["annee"] = out["annee"].astype("Int64")
-    return out[["indicateur", "niveau", "code", "territoire", "annee", "valeur", "statut", "source", "estime"]]
+    out["decimales"] = (pd.to_numeric(out["decimales"], errors="coerce") if "decimales" in out
+                        else pd.Series(pd.NA, index=out.index)).astype("Int16")
+    return out[["indicateur", "niveau", "code", "territoire", "annee", "valeur", "statut", "source", "estime", "decimales"]]
 
 
 def evolution(vue: Lecture, refs: list[Territoire], indicateur: str) -> pd.DataFrame:

@@ -262,7 +262,7 @@ def texte_classement(resume: dict, ind, glossaire_href: str | None = None) -> st
     haut, bas, ref = resume["haut"], resume["bas"], resume["epci"]
 
     def v(r):
-        return fr.valeur(r["valeur"], ind.unite, ind.decimales, r["statut"])
+        return fr.valeur_observation(r, ind)
 
     text = (f"{label} en {annee} : de {v(bas)} ({bas['territoire']}) à {v(haut)} ({haut['territoire']}), "
             f"{resume['classees']} communes classées.")

@@ -121,16 +121,17 @@ def chiffres_cles(ctx: Contexte, refs: list[Territoire], codes: list[str]) -> st
         part = comp[comp["indicateur"] == code]
         own = part[part["niveau"] == refs[0].niveau].iloc[0]
         year = "" if pd.isna(own["annee"]) else f" ({int(own['annee'])})"
-        value = fr.valeur(own["valeur"], ind.unite, ind.decimales, own["statut"])
+        value = fr.valeur_observation(own, ind)
         lines = [f"[{value}]{{.kpi-valeur}}", f"[[{ind.libelle}]({ctx.glossaire_href}#{ind.code}){year}]{{.kpi-libelle}}"]
         if len(refs) > 1:
             other = part[part["code"] == refs[1].code].iloc[0]
+            shown = fr.valeur_observation(other, ind)
             if own["statut"] == "ok" and other["statut"] == "ok":
                 gap = ecart(own["valeur"], other["valeur"], ind)
-                lines.append(f"[{refs[1].libelle} : {fr.valeur(other['valeur'], ind.unite, ind.decimales)}"
-                             f" (écart {fr.ecart(gap, ind.unite, ind.decimales)})]{{.kpi-comparaison}}")
+                # A gap is no more precise than the less precise of its two figures.
+                dec = min(fr.precision(own.get("decimales"), ind.decimales), fr.precision(other.get("decimales"), ind.decimales))
+                lines.append(f"[{refs[1].libelle} : {shown} (écart {fr.ecart(gap, ind.unite, dec)})]{{.kpi-comparaison}}")
             else:
-                shown = fr.valeur(other["valeur"], ind.unite, ind.decimales, other["statut"])
                 lines.append(f"[{refs[1].libelle} : {shown}]{{.kpi-comparaison}}")
         lines.append(f"[{source_note(ctx.catalogue, part[part['niveau'] == refs[0].niveau])}]{{.kpi-source}}")
         blocks.append("::: {.kpi}\n" + "\\\n".join(lines) + "\n:::")
@@ -152,19 +153,27 @@ def sources_utilisees(ctx: Contexte, source_ids: list[str]) -> str:
 
 
 def manquants(ctx: Contexte, comp: pd.DataFrame, territoire: Territoire) -> str:
-    """A plain-French callout listing the figures the sources do not provide for this territory."""
-    part = comp[(comp["code"] == territoire.code) & (comp["statut"] != "ok")]
+    """A plain-French callout saying, for each figure of this territory that is not shown, why: secret, not
+    published by its producer at this level, or absent from the observatory's sources."""
+    part = comp[(comp["code"] == territoire.code) & (comp["statut"] != "ok")].drop_duplicates("indicateur")
     if part.empty:
         return ""
-    secret = [ctx.glossaire[i].libelle for i in part[part["statut"] == "secret"]["indicateur"]]
-    absent = [ctx.glossaire[i].libelle for i in part[part["statut"] == "absent"]["indicateur"]]
+    groups: dict[str, list[str]] = {"secret": [], "np": [], "nd": []}
+    for code, statut in zip(part["indicateur"], part["statut"]):
+        ind = ctx.glossaire[code]
+        key = "secret" if statut == "secret" else ("nd" if ind.publie_a(territoire.niveau) else "np")
+        groups[key].append(ind.libelle)
+    nom = territoire.libelle
     lines = ['::: {.callout-note title="Données manquantes"}']
-    if secret:
-        lines.append(f"Soumis au secret statistique pour {territoire.libelle} (marqué « s ») : {', '.join(secret)}.")
-        lines.append("")
-    if absent:
-        lines.append(f"Non disponible pour {territoire.libelle} (marqué « nd ») : {', '.join(absent)}. "
-                     "La source publique ne couvre pas ce territoire ou cette année (par exemple, le recensement "
-                     "par IRIS et les données CAF par IRIS ne couvrent que les communes découpées en IRIS).")
-    lines.append(":::")
+    if groups["secret"]:
+        lines += [f"Soumis au secret statistique pour {nom} (marqué « s ») : {', '.join(groups['secret'])}.", ""]
+    if groups["np"]:
+        lines += [f"Non publié par le producteur à l'échelle de ce territoire (marqué « np ») : "
+                  f"{', '.join(groups['np'])}. Une médiane, un décile ou un taux publié sans son numérateur ne "
+                  "s'additionne pas : OSQ ne le recalcule pas à partir des communes.", ""]
+    if groups["nd"]:
+        lines += [f"Absent des sources de l'observatoire pour {nom} (marqué « nd ») : {', '.join(groups['nd'])}. "
+                  "Le producteur publie ce chiffre à cette échelle, mais pas pour cette année ou pas dans les fichiers "
+                  "réunis par l'observatoire (voir la page « État des données »).", ""]
+    lines[-1] = ":::"
     return "\n".join(lines) + "\n"

@@ -2,7 +2,8 @@
 
 Thousands use a narrow no-break space (U+202F), units a no-break space
 (U+00A0). Rounding is half-up, as in INSEE publications. A secret value is
-shown `s`, a missing one `nd`: never 0.
+shown `s`, a figure its producer does not publish at that level `np`, one absent from the observatory's
+sources `nd`: never 0.
 """
 
 from __future__ import annotations
@@ -10,17 +11,30 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
+import pandas as pd
 from babel.numbers import format_decimal
+
+from osq_utils.catalogues.glossaire import Indicateur
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
 MARQUE_SECRET = "s"
 MARQUE_ABSENT = "nd"
+MARQUE_NON_PUBLIE = "np"
 MARQUE_SANS_OBJET = "-"
 LEGENDE_MARQUES = (
     f"« {MARQUE_SECRET} » : secret statistique (valeur non diffusable) ; "
-    f"« {MARQUE_ABSENT} » : non disponible (année ou source manquante)."
+    f"« {MARQUE_NON_PUBLIE} » : non publié par le producteur à ce niveau ; "
+    f"« {MARQUE_ABSENT} » : absent des sources de l'observatoire (le producteur le publie, mais pas dans les "
+    "fichiers réunis ou pas pour cette année)."
 )
+
+
+def marque(statut: str, publie: bool = True) -> str:
+    """The mark of a figure that is not shown: secret, not published at that level, or absent from the sources."""
+    if statut == "secret":
+        return MARQUE_SECRET
+    return MARQUE_ABSENT if publie else MARQUE_NON_PUBLIE
 
 
 def _missing(x) -> bool:
@@ -60,17 +74,34 @@ def points(x: float | None, decimales: int = 1) -> str:
     return f"{text}{NBSP}{unit}"
 
 
-def valeur(x: float | None, unite: str = "", decimales: int = 1, statut: str = "ok") -> str:
-    """Format a figure by its glossary unit, with the secret / missing marks."""
-    if statut == "secret":
-        return MARQUE_SECRET
+def valeur(x: float | None, unite: str = "", decimales: int = 1, statut: str = "ok", publie: bool = True) -> str:
+    """Format a figure by its glossary unit, with the marks of a missing one (see marque()).
+
+    decimales: the precision the producer published (observations.decimales), else the glossary's."""
     if statut != "ok" or _missing(x):
-        return MARQUE_ABSENT
+        return marque(statut if statut != "ok" else "absent", publie)
     if unite == "%":
         return pourcent(x, decimales)
     if unite == "€":
         return euros(x, decimales)
     return nombre(x, decimales)
+
+
+def precision(publiee, glossaire: int) -> int:
+    """The decimals to show: those the producer published (observations.decimales), else the glossary's (a figure
+    OSQ computes)."""
+    return glossaire if publiee is None or _missing(publiee) or publiee is pd.NA else int(publiee)
+
+
+def valeur_observation(r, ind: Indicateur) -> str:
+    """One observation as a reader sees it (a row with valeur, statut and, when known, niveau, decimales and
+    estime): the precision its producer published, « (e) » when estimated, else the mark of why it is missing."""
+    if r["statut"] != "ok" or _missing(r["valeur"]):
+        return marque(r["statut"] if r["statut"] != "ok" else "absent", ind.publie_a(r["niveau"]) if "niveau" in r else True)
+    text = valeur(r["valeur"], ind.unite, precision(r.get("decimales"), ind.decimales))
+    estime = r.get("estime")
+    return text + f"{NBSP}(e)" if estime is not None and estime is not pd.NA and not _missing(estime) and bool(estime) \
+        else text
 
 
 def ecart(x: float | None, unite: str, decimales: int = 1) -> str:

@@ -45,10 +45,7 @@ def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, so
         row = {"Thème": glossaire.themes.get(ind.theme, ind.theme), "Indicateur": label,
                "Année": str(int(annee)) if pd.notna(annee) else fr.MARQUE_ABSENT}
         for _, r in part.iterrows():
-            text = fr.valeur(r["valeur"], ind.unite, ind.decimales, r["statut"])
-            if r.get("estime") and r["statut"] == "ok":
-                text += "\u00a0(e)"
-            row[r["territoire"]] = text
+            row[r["territoire"]] = fr.valeur_observation(r, ind)
         if strate_col:
             a = by_code.get(ind_code)
             row[strate_col] = (fr.valeur(a.valeur, ind.unite, ind.decimales) if a is not None and a.statut == "ok"
@@ -91,11 +88,6 @@ LEGENDE_RANG = (f"Rang : 1 = valeur la plus élevée, parmi les communes dont la
 LIGNES_SANS_DEFILEMENT = 30
 
 
-def _valeur_cote(r, ind) -> str:
-    text = fr.valeur(r["valeur"], ind.unite, ind.decimales, r["statut"])
-    if r.get("estime") and r["statut"] == "ok":
-        text += "\u00a0(e)"
-    return text
 
 
 def _rang_text(x) -> str:
@@ -123,7 +115,7 @@ def cote_a_cote_table(cote: pd.DataFrame, glossaire: Glossaire, *, titre: str, s
     for code in inds:
         ind = glossaire[code]
         rows = by.loc[code].reindex(codes)
-        df[f"{code}__v"] = [_valeur_cote(r, ind) for _, r in rows.iterrows()]
+        df[f"{code}__v"] = [fr.valeur_observation(r, ind) for _, r in rows.iterrows()]
         df[f"{code}__r"] = [_rang_text(x) for x in rows["rang"]]
     notes = [source_note, fr.LEGENDE_MARQUES, LEGENDE_RANG]
     if cote["estime"].fillna(False).any():
@@ -166,10 +158,10 @@ def classement_table(cote: pd.DataFrame, indicateur: str, glossaire: Glossaire, 
         if block is None:
             rows.append({"Rang": "…", "Commune": f"{len(ranked) - 2 * n} autres communes classées", "Valeur": "…"})
             continue
-        rows += [{"Rang": _rang_text(r["rang"]), "Commune": r["territoire"], "Valeur": _valeur_cote(r, ind)}
+        rows += [{"Rang": _rang_text(r["rang"]), "Commune": r["territoire"], "Valeur": fr.valeur_observation(r, ind)}
                  for _, r in block.iterrows()]
     ref = part[part["niveau"] == "epci"].iloc[0]
-    rows.append({"Rang": fr.MARQUE_SANS_OBJET, "Commune": f"Ensemble : {ref['territoire']}", "Valeur": _valeur_cote(ref, ind)})
+    rows.append({"Rang": fr.MARQUE_SANS_OBJET, "Commune": f"Ensemble : {ref['territoire']}", "Valeur": fr.valeur_observation(ref, ind)})
     df = pd.DataFrame(rows, columns=["Rang", "Commune", "Valeur"])
     annee = part["annee"].iloc[0]
     label = _libelle_indicateur(ind, annee, glossaire_href)
@@ -212,7 +204,7 @@ def tableau_iris(df: pd.DataFrame, glossaire: Glossaire, *, titre: str, source_n
         row = {"IRIS": f"{libelle} ({code_iris})"}
         for _, r in part.iterrows():
             ind = glossaire[r["indicateur"]]
-            row[headers[r["indicateur"]]] = fr.valeur(r["valeur"], ind.unite, ind.decimales, r["statut"])
+            row[headers[r["indicateur"]]] = fr.valeur_observation(r, ind)
         rows.append(row)
     table = pd.DataFrame(rows, columns=["IRIS", *headers.values()])
     gt = (

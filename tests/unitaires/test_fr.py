@@ -46,3 +46,31 @@ def test_nombre_round_trips(x):
     text = fr.nombre(x, 2)
     back = float(text.replace(NNBSP, "").replace(",", "."))
     assert math.isclose(back, x, abs_tol=0.0051)
+
+
+def test_a_figure_keeps_the_precision_its_producer_published():
+    from osq_utils.catalogues.glossaire import Indicateur
+
+    # Illustrative rows, not real figures: a rate the producer published as a whole number, one OSQ computed.
+    ind = Indicateur(code="t", libelle="T", theme="revenus", definition="", unite="%", type="taux", numerateur="n",
+                     denominateur="d", sources=(), niveaux=("commune",), annees=(2019,), sens="neutre", decimales=1,
+                     niveaux_producteur=("commune", "departement"))
+    assert fr.valeur_observation({"valeur": 21.0, "statut": "ok", "decimales": 0}, ind) == f"21{NBSP}%"
+    assert fr.valeur_observation({"valeur": 21.04, "statut": "ok", "decimales": None}, ind) == f"21,0{NBSP}%"
+    assert fr.valeur_observation({"valeur": 17.8, "statut": "ok", "decimales": 1, "estime": True}, ind) == f"17,8{NBSP}%{NBSP}(e)"
+
+
+def test_a_missing_figure_says_why():
+    from osq_utils.catalogues.glossaire import Indicateur
+
+    common = dict(libelle="X", theme="revenus", definition="", unite="%", sources=(), annees=(2019,), sens="neutre")
+    median = Indicateur(code="m", type="non_additif", numerateur=None, denominateur=None, niveaux=("commune", "epci"),
+                        **common)
+    rate = Indicateur(code="r", type="taux", numerateur="n", denominateur="d", niveaux=("commune",), **common)
+    no_numerator = Indicateur(code="p", type="taux", numerateur="n", denominateur="d", niveaux=("commune",),
+                              agregeable=False, **common)
+    assert fr.valeur_observation({"valeur": None, "statut": "secret", "niveau": "commune"}, median) == "s"
+    assert fr.valeur_observation({"valeur": None, "statut": "absent", "niveau": "epci"}, median) == "nd"
+    assert fr.valeur_observation({"valeur": None, "statut": "absent", "niveau": "strate"}, median) == "np"
+    assert fr.valeur_observation({"valeur": None, "statut": "absent", "niveau": "departement"}, rate) == "nd"
+    assert fr.valeur_observation({"valeur": None, "statut": "absent", "niveau": "departement"}, no_numerator) == "np"

@@ -35,3 +35,14 @@ def test_invalid_glossary_is_a_located_error(tmp_path):
     bad.write_text("themes: {revenus: Revenus}\nindicateurs:\n  - code: x\n    libelle: X\n", encoding="utf-8")
     with pytest.raises(OsqError, match="sans champ « theme »"):
         load_glossaire(bad)
+
+
+def test_agregeable_must_be_a_boolean(tmp_path):
+    path = tmp_path / "glossaire.yml"
+    path.write_text(
+        "themes: {revenus: Revenus}\nindicateurs:\n  - code: x\n    libelle: X\n    theme: revenus\n    definition: d\n"
+        "    unite: '%'\n    type: taux\n    numerateur: n\n    denominateur: d\n    sources: []\n    niveaux: [commune]\n"
+        "    annees: [2019]\n    sens: neutre\n    seuil_secret: {}\n    agregeable: non\n", encoding="utf-8")
+    with pytest.raises(OsqError, match="agregeable") as err:
+        load_glossaire(path)
+    assert err.value.ligne == 16
