@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from osq_utils.agregation import aggregate_parts
+from osq_utils.agregation import aggregate, aggregate_parts
 
 
 def _parts(rows: list[tuple]) -> pd.DataFrame:
@@ -74,3 +74,40 @@ def test_property_counts_sum_and_any_secret_hides(values, data):
 
 
 # --- agregation.aggregate: children into parents --------------------------------------------
+
+
+def _reference_aggregate(obs, groups, types):
+    """The per-group rule (aggregate_parts), as aggregate() applied it before it was vectorised."""
+    expected = groups.groupby("code_parent")["code"].nunique()
+    merged = obs.merge(groups, on="code")
+    rows = []
+    for (parent, indicateur, annee), part in merged.groupby(["code_parent", "indicateur", "annee"], sort=False):
+        if part["code"].nunique() < expected[parent]:
+            whole = aggregate_parts(part.iloc[0:0], types.get(indicateur))
+            whole["statut"] = "secret" if (part["statut"] == "secret").any() else "absent"
+        else:
+            whole = aggregate_parts(part, types.get(indicateur))
+        rows.append({"code": parent, "indicateur": indicateur, "annee": annee, **whole})
+    return pd.DataFrame(rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_property_vectorised_aggregate_follows_the_rule_of_parts(data):
+    # Illustrative random tables, not real figures.
+    types = {"c": "compte", "t": "taux", "m": "non_additif"}
+    n = data.draw(st.integers(1, 12))
+    statut = st.sampled_from(["ok", "ok", "ok", "secret", "absent"])
+    value = st.one_of(st.none(), st.floats(0, 1000, allow_nan=False))
+    rows = [{"code": f"c{data.draw(st.integers(0, 5))}", "indicateur": data.draw(st.sampled_from(list(types))),
+             "annee": data.draw(st.sampled_from([2019, 2020])), "valeur": data.draw(value),
+             "numerateur": data.draw(value), "denominateur": data.draw(value), "statut": data.draw(statut),
+             "estime": data.draw(st.booleans())} for _ in range(n)]
+    obs = pd.DataFrame(rows).drop_duplicates(["code", "indicateur", "annee"])
+    groups = pd.DataFrame({"code": [f"c{i}" for i in range(6)],
+                           "code_parent": [data.draw(st.sampled_from(["A", "B", "C"])) for _ in range(6)]})
+    got = aggregate(obs, groups, types).sort_values(["code", "indicateur", "annee"]).reset_index(drop=True)
+    want = _reference_aggregate(obs, groups, types).sort_values(["code", "indicateur", "annee"]).reset_index(drop=True)
+    assert list(got["statut"]) == list(want["statut"])
+    for col in ("valeur", "numerateur", "denominateur"):
+        assert np.allclose(got[col].astype(float), want[col].astype(float), equal_nan=True), col
