@@ -43,6 +43,8 @@ class Source:
     licence_url: str | None = None
     format: str | None = None
     geographie: str | None = None
+    # True when the source lists every commune that holds any of its counts (a commune absent holds none).
+    exhaustif: bool = False
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def fichier(self, chemin: str) -> SourceFile:

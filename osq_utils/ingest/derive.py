@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 
 from osq_utils import store
-from osq_utils.agregation import aggregate
+from osq_utils.agregation import harmonise_cog
 from osq_utils.catalogues.conventions import load_conventions
 from osq_utils.catalogues.glossaire import FACTEURS, Glossaire, load_glossaire
+from osq_utils.catalogues.sources import load_catalogue
+from osq_utils.ingest import niveaux
 from osq_utils.store import DERIVED_SOURCE
 
 IRIS_SOURCES = ["insee-rp-2016-iris", "cnaf-caf-iris-2016-2020"]
@@ -55,8 +57,15 @@ def derive(con, glossaire: Glossaire | None = None) -> int:
     communes = pd.concat([f for f in frames if f is not None and not f.empty], ignore_index=True) if frames else pd.DataFrame()
     if not communes.empty:
         communes["niveau"] = "commune"
-    out = pd.concat([communes, _epci_from_communes(con, communes, glossaire)], ignore_index=True)
-    store.replace_source(con, DERIVED_SOURCE, {"observations": out}, [
+    cible = niveaux.cog_cible(con)
+    population = _population(con, cible) if cible else pd.DataFrame(columns=["code", "population"])
+    out = pd.concat([communes, _niveaux(con, communes, glossaire, population)], ignore_index=True)
+    strates = niveaux.membres_strates(con, population)
+    tables = {"observations": out}
+    if not strates.empty:
+        tables["appartenances"] = strates
+        tables["territoires"] = niveaux.territoires_strates(int(strates["cog"].iloc[0]))
+    store.replace_source(con, DERIVED_SOURCE, tables, [
         {"fichier": "(calculs OSQ)", "lignes_lues": len(out), "lignes_gardees": len(out), "observations": len(out)}
     ])
     return len(out)
@@ -96,65 +105,40 @@ def _iris_to_commune(obs: pd.DataFrame, ref: pd.DataFrame, glossaire: Glossaire)
     return out
 
 
-def _epci_from_communes(con, derived: pd.DataFrame, glossaire: Glossaire) -> pd.DataFrame:
-    """EPCI figures summed from their communes, for indicators INSEE does not publish by EPCI.
-
-    Membership is that of the observation's COG year; an EPCI with any commune
-    missing gets no figure (never a partial total).
-    """
+def _niveaux(con, derived: pd.DataFrame, glossaire: Glossaire, population: pd.DataFrame) -> pd.DataFrame:
+    """EPCI, EPT, département, région, France and strata summed from every commune figure (ingest.niveaux),
+    where no producer publishes that level."""
     direct = con.execute(
-        "SELECT code, indicateur, annee, valeur, numerateur, denominateur, statut, cog FROM observations "
+        "SELECT code, indicateur, annee, valeur, numerateur, denominateur, statut, cog, source, estime FROM observations "
         "WHERE niveau = 'commune' AND source <> ?", [DERIVED_SOURCE]).df()
-    obs = pd.concat([direct, derived.drop(columns=["niveau", "estime"], errors="ignore")], ignore_index=True)
-    with_epci = set(con.execute("SELECT DISTINCT indicateur FROM observations WHERE niveau = 'epci' AND source <> ?",
-                                [DERIVED_SOURCE]).df()["indicateur"])
-    types = glossaire.types()
-    obs = obs[~obs["indicateur"].isin(with_epci) & obs["indicateur"].map(types).isin(["compte", "taux", "moyenne", "densite"])]
-    members = _complete_memberships(con.execute(
-        "SELECT cog, code, code_parent FROM appartenances WHERE niveau = 'commune' AND niveau_parent = 'epci'").df())
-    frames = []
-    for cog, part in obs.groupby("cog"):
-        groups = members[members["cog"] == int(cog)]
-        if groups.empty:
-            continue
-        agg = aggregate(part, groups[["code", "code_parent"]], types)
-        frames.append(agg.assign(niveau="epci", cog=int(cog)))
-    if not frames:
-        return pd.DataFrame()
-    out = pd.concat(frames, ignore_index=True)
-    return out[out["statut"] == "ok"]
+    own = derived.drop(columns=["niveau"], errors="ignore").assign(source=DERIVED_SOURCE)
+    communes = pd.concat([direct, own], ignore_index=True)
+    out = niveaux.derive_niveaux(con, communes, glossaire, exhaustifs=_exhaustifs(glossaire), population=population)
+    published = con.execute("SELECT DISTINCT niveau, code, indicateur, annee FROM observations WHERE source <> ? "
+                            "AND niveau IN ('epci', 'ept', 'departement', 'region', 'france')", [DERIVED_SOURCE]).df()
+    return niveaux.sans_doublon_producteur(out, published)
 
 
-FULL_COG_MIN_COMMUNES = 30_000  # a COG year with fewer communes on record covers only some départements
+def _population(con, cible: int) -> pd.DataFrame:
+    """Population municipale of every commune in the target COG, from the latest national year on record."""
+    row = con.execute("SELECT max(cog) FROM (SELECT cog FROM populations GROUP BY cog HAVING count(*) >= ?) "
+                      "WHERE cog <= ?", [niveaux.NATIONAL_MIN_COMMUNES, cible]).fetchone()
+    if not row or row[0] is None:
+        return pd.DataFrame(columns=["code", "population"])
+    pop = con.execute("SELECT code, population AS valeur FROM populations WHERE cog = ?", [int(row[0])]).df()
+    obs = pop.assign(indicateur="population", annee=int(row[0]), numerateur=pop["valeur"], denominateur=np.nan,
+                     statut=np.where(pop["valeur"].notna(), "ok", "absent"), cog=int(row[0]))
+    passages = con.execute("SELECT * FROM passages_cog").df()
+    moved = obs if int(row[0]) == cible else harmonise_cog(obs, passages, int(row[0]), cible, {"population": "compte"})
+    moved = moved[moved["statut"] == "ok"]
+    return pd.DataFrame({"code": moved["code"], "population": moved["valeur"]})
 
 
-def _department(code: str) -> str:
-    return code[:3] if code.startswith("97") else code[:2]
-
-
-def _complete_memberships(members: pd.DataFrame) -> pd.DataFrame:
-    """Commune → EPCI memberships, without the EPCI that a partial COG year covers only in part.
-
-    Some years come from a table of four départements only: an EPCI that spans into another
-    département (per the nearest complete year) would get a partial total, so it is left out.
-    """
-    sizes = members.groupby("cog")["code"].nunique()
-    complete = sorted(int(y) for y, n in sizes.items() if n >= FULL_COG_MIN_COMMUNES)
-    if not complete:
-        return members
-    frames = []
-    for cog, part in members.groupby("cog"):
-        cog = int(cog)
-        if cog in complete:
-            frames.append(part)
-            continue
-        covered = {_department(c) for c in part["code"]}
-        nearest = min(complete, key=lambda y: (abs(y - cog), -y))
-        full = members[members["cog"] == nearest]
-        spans = full.assign(dep=full["code"].map(_department)).groupby("code_parent")["dep"].agg(set)
-        keep = [e for e in part["code_parent"].unique() if e in spans.index and spans[e] <= covered]
-        frames.append(part[part["code_parent"].isin(keep)])
-    return pd.concat(frames, ignore_index=True)
+def _exhaustifs(glossaire: Glossaire) -> frozenset[str]:
+    """Count indicators whose every source lists each commune holding any (catalogue `exhaustif`)."""
+    catalogue = load_catalogue()
+    return frozenset(i.code for i in glossaire if i.type == "compte" and i.sources
+                     and all(s in catalogue and catalogue[s].exhaustif for s in i.sources))
 
 
 def _densities(con) -> pd.DataFrame:

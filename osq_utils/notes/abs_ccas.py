@@ -28,6 +28,7 @@ import pandas as pd
 
 from osq_utils import indicateurs, territoires
 from osq_utils.catalogues.glossaire import FACTEURS, Glossaire, Indicateur
+from osq_utils.catalogues.strates import STRATES, Strate, strate_of
 from osq_utils.catalogues.themes import ThemeAbs
 from osq_utils.indicateurs import Lecture, Territoire
 from osq_utils.notes.base import Territoires, TypeNote
@@ -36,39 +37,12 @@ from osq_utils.present import fr
 # --- Population strata --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Strate:
-    code: str
-    minimum: int
-    maximum: int | None  # excluded
-    libelle: str
-
-    def contient(self, population: float) -> bool:
-        return population >= self.minimum and (self.maximum is None or population < self.maximum)
-
-
-_N = "\u202f"  # narrow no-break space, the French thousands separator
-STRATES = (
-    Strate("0-1999", 0, 2_000, f"moins de 2{_N}000 habitants"),
-    Strate("2000-4999", 2_000, 5_000, f"2{_N}000 à 4{_N}999 habitants"),
-    Strate("5000-9999", 5_000, 10_000, f"5{_N}000 à 9{_N}999 habitants"),
-    Strate("10000-19999", 10_000, 20_000, f"10{_N}000 à 19{_N}999 habitants"),
-    Strate("20000-49999", 20_000, 50_000, f"20{_N}000 à 49{_N}999 habitants"),
-    Strate("50000-99999", 50_000, 100_000, f"50{_N}000 à 99{_N}999 habitants"),
-    Strate("100000+", 100_000, None, f"100{_N}000 habitants ou plus"),
-)
 STRATE_POPULATION = ("nb_personnes_menages_fiscaux", 2019)  # indicator and year of a commune's size
 STRATE_POPULATION_TEXTE = ("le nombre de personnes des ménages fiscaux (Insee, Filosofi 2019, géographie au "
                            "1er janvier 2020), seul décompte des habitants de toutes les communes de France dans la base "
                            "(la population municipale n'y figure que pour quatre départements)")
 COUVERTURE_MIN = 0.8  # share of the stratum's inhabitants the kept communes must hold
 _ARRONDISSEMENTS = re.compile(r"^(751(0[1-9]|1\d|20)|6938[1-9]|132(0[1-9]|1[0-6]))$")
-
-
-def strate_of(population: float | None) -> Strate | None:
-    if population is None or pd.isna(population) or population < 0:
-        return None
-    return next(s for s in STRATES if s.contient(population))
 
 
 def est_arrondissement_municipal(code: str) -> bool:

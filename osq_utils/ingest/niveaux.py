@@ -1,0 +1,178 @@
+"""Reference levels derived from commune figures: EPCI, EPT, département, région, France métropolitaine,
+France entière and the population strata of France métropolitaine.
+
+Every commune figure is first moved into one geography, the target COG (the latest year with a national
+membership table that the passage tables reach), then summed into each level with that year's membership:
+- counts are summed; ratios are recomputed from summed numerators and denominators; non-additive figures
+  (medians, deciles) and rates published without their numerator (`agregeable: false`) are never derived;
+- a level with one secret commune is secret, one with a missing commune gets no figure (never a partial
+  total), except for a source that lists every commune holding any (`exhaustif` in the catalogue);
+- a municipal arrondissement is never a commune here: Paris, Lyon and Marseille count once;
+- a stratum (communes of France métropolitaine of one population size band, by their latest population
+  municipale) gets ratios only, from the communes whose numerator and denominator are published, when they
+  hold at least COUVERTURE_MIN_STRATE of its inhabitants (estimated, « (e) », when not all);
+- a derived figure never replaces its producer's: the producer's wins where it publishes the level.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from osq_utils.agregation import aggregate, harmonise_cog
+from osq_utils.catalogues.glossaire import FACTEURS, Glossaire
+from osq_utils.catalogues.strates import STRATES, strate_of
+
+NIVEAUX_DERIVES = ("epci", "ept", "departement", "region", "france")
+FRANCE_METRO, FRANCE_ENTIERE = "FRM", "FR"
+DOM_PREFIXES = ("97", "98")
+NATIONAL_MIN_COMMUNES = 30_000  # a membership year with fewer communes covers only some départements
+COUVERTURE_MIN_STRATE = 0.8
+COLONNES = ["code", "niveau", "indicateur", "annee", "valeur", "numerateur", "denominateur", "statut", "cog",
+            "estime"]
+
+
+def cog_cible(con) -> int | None:
+    """The latest COG year with a national commune → département membership that the passage tables reach."""
+    row = con.execute(
+        "SELECT max(cog) FROM (SELECT cog FROM appartenances WHERE niveau = 'commune' AND niveau_parent = 'departement' "
+        "GROUP BY cog HAVING count(DISTINCT code) >= ?) WHERE cog <= (SELECT coalesce(max(annee_arrivee), 9999) "
+        "FROM passages_cog)", [NATIONAL_MIN_COMMUNES]).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def appartenances(con, cog: int) -> pd.DataFrame:
+    """code (commune of that COG), niveau_parent, code_parent for every derived level, France included.
+
+    The région of a commune comes from its département when the table has no direct link."""
+    m = con.execute(
+        "SELECT DISTINCT code, niveau_parent, code_parent FROM appartenances WHERE cog = ? AND niveau = 'commune' "
+        "AND niveau_parent IN ('epci', 'ept', 'departement', 'region')", [cog]).df()
+    deps = m[m["niveau_parent"] == "departement"]
+    if not (m["niveau_parent"] == "region").any():
+        regions = con.execute("SELECT DISTINCT code, code_parent FROM appartenances WHERE cog = ? AND niveau = "
+                              "'departement' AND niveau_parent = 'region'", [cog]).df()
+        via = deps.merge(regions, left_on="code_parent", right_on="code", suffixes=("", "_r"))
+        m = pd.concat([m, pd.DataFrame({"code": via["code"], "niveau_parent": "region",
+                                        "code_parent": via["code_parent_r"]})], ignore_index=True)
+    communes = deps["code"].drop_duplicates()
+    metro = communes[~communes.str.startswith(DOM_PREFIXES)]
+    france = pd.concat([pd.DataFrame({"code": metro, "niveau_parent": "france", "code_parent": FRANCE_METRO}),
+                        pd.DataFrame({"code": communes, "niveau_parent": "france", "code_parent": FRANCE_ENTIERE})])
+    return pd.concat([m, france], ignore_index=True)
+
+
+def strates(population: pd.DataFrame, communes_metro: set[str]) -> pd.DataFrame:
+    """code, code_parent (the stratum's code), population: communes of France métropolitaine by size."""
+    pop = population[population["code"].isin(communes_metro) & population["population"].notna()]
+    codes = [s.code if (s := strate_of(p)) else None for p in pop["population"]]
+    return pd.DataFrame({"code": pop["code"].to_numpy(), "code_parent": codes,
+                         "population": pop["population"].to_numpy()}).dropna(subset=["code_parent"])
+
+
+def _dans_la_cible(obs: pd.DataFrame, passages: pd.DataFrame, cible: int, types: dict[str, str]) -> pd.DataFrame:
+    """Commune observations moved into the target COG (harmonise_cog, per COG year of the files)."""
+    frames = []
+    for cog, part in obs.groupby(obs["cog"].fillna(cible).astype(int), sort=False):
+        if int(cog) == cible:
+            frames.append(part)
+        elif int(cog) < cible:
+            frames.append(harmonise_cog(part, passages, int(cog), cible, types))
+        # A file in a later geography than the target stays out (no passage table goes backwards).
+    return pd.concat(frames, ignore_index=True) if frames else obs.iloc[0:0]
+
+
+def _strates(obs: pd.DataFrame, groups: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
+    """Ratios of each stratum from its communes with a usable numerator and denominator (see module doc)."""
+    ratios = obs[obs["indicateur"].map(types).isin(list(FACTEURS))]
+    usable = ratios[(ratios["statut"] == "ok") & ratios["numerateur"].notna() & (ratios["denominateur"] > 0)]
+    merged = usable.merge(groups, on="code")
+    if merged.empty:
+        return pd.DataFrame(columns=COLONNES)
+    total = groups.groupby("code_parent")["population"].sum()
+    g = merged.groupby(["code_parent", "indicateur", "annee"], sort=False).agg(
+        numerateur=("numerateur", "sum"), denominateur=("denominateur", "sum"), couverte=("population", "sum"),
+        estime=("estime", "any")).reset_index()
+    couverture = g["couverte"] / g["code_parent"].map(total)
+    ok = couverture >= COUVERTURE_MIN_STRATE
+    factor = g["indicateur"].map(types).map(FACTEURS)
+    return pd.DataFrame({
+        "code": g["code_parent"], "niveau": "strate", "indicateur": g["indicateur"], "annee": g["annee"],
+        "valeur": np.where(ok, g["numerateur"] / g["denominateur"] * factor, np.nan),
+        "numerateur": np.where(ok, g["numerateur"], np.nan), "denominateur": np.where(ok, g["denominateur"], np.nan),
+        "statut": np.where(ok, "ok", "absent"), "cog": None,
+        "estime": g["estime"].fillna(False).astype(bool).to_numpy() | (couverture < 1).to_numpy(),
+    })
+
+
+def membres_strates(con, population: pd.DataFrame) -> pd.DataFrame:
+    """The stratum of each commune of France métropolitaine (target COG), as store tables: `appartenances`
+    rows (commune → strate) and `territoires` rows (the strata and their labels), keyed "appartenances" and
+    "territoires"."""
+    cible = cog_cible(con)
+    if cible is None or population.empty:
+        return pd.DataFrame()
+    members = appartenances(con, cible)
+    metro = set(members.loc[(members["niveau_parent"] == "france") & (members["code_parent"] == FRANCE_METRO), "code"])
+    groups = strates(population, metro)
+    return pd.DataFrame({"cog": cible, "niveau": "commune", "code": groups["code"], "niveau_parent": "strate",
+                         "code_parent": groups["code_parent"]})
+
+
+def territoires_strates(cog: int) -> pd.DataFrame:
+    return pd.DataFrame({"niveau": "strate", "code": [s.code for s in STRATES],
+                         "libelle": [f"Communes de {s.libelle}" for s in STRATES], "cog": cog})
+
+
+def derive_niveaux(con, communes: pd.DataFrame, glossaire: Glossaire, *, exhaustifs: frozenset[str] = frozenset(),
+                   population: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The derived figures of every reference level (COLONNES), from commune observations.
+
+    communes: code, indicateur, annee, valeur, numerateur, denominateur, statut, cog, source[, estime] of level
+    commune (one row per source). exhaustifs: count indicators whose source lists every commune holding any.
+    population: code, population of the communes in the target COG (strata); None: no strata.
+    """
+    cible = cog_cible(con)
+    if cible is None or communes.empty:
+        return pd.DataFrame(columns=COLONNES)
+    types = glossaire.types()
+    derivables = {i.code for i in glossaire if i.derivable}
+    obs = communes[communes["indicateur"].isin(derivables)].copy()
+    if "estime" not in obs:
+        obs["estime"] = False
+    # One source per indicator and year, the first of the glossary's order that has it: its communes come in
+    # one geography, never mixed with another file's.
+    rank = glossaire.source_rank()
+    obs["_rang"] = [rank.get((i, s), 99) for i, s in zip(obs["indicateur"], obs["source"])]
+    best = obs.groupby(["indicateur", "annee"])["_rang"].transform("min")
+    obs = obs[obs["_rang"] == best].drop(columns="_rang")
+    passages = con.execute("SELECT annee_depart, annee_arrivee, code_depart, code_arrivee, type_modif, ratio "
+                           "FROM passages_cog").df()
+    moved = _dans_la_cible(obs, passages, cible, types)
+    members = appartenances(con, cible)
+    frames = []
+    for niveau in NIVEAUX_DERIVES:
+        groups = members.loc[members["niveau_parent"] == niveau, ["code", "code_parent"]]
+        if groups.empty:
+            continue
+        out = aggregate(moved, groups, types, exhaustifs)
+        frames.append(out.assign(niveau=niveau, cog=cible))
+    if population is not None and not population.empty:
+        metro = set(members.loc[(members["niveau_parent"] == "france") & (members["code_parent"] == FRANCE_METRO), "code"])
+        frames.append(_strates(moved, strates(population, metro), types).assign(cog=cible))
+    if not frames:
+        return pd.DataFrame(columns=COLONNES)
+    out = pd.concat(frames, ignore_index=True)
+    return out[COLONNES]
+
+
+def sans_doublon_producteur(derived: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """The derived figures where no producer publishes the same level, territory, indicator and year."""
+    keys = ["niveau", "code", "indicateur", "annee"]
+    if published.empty or derived.empty:
+        return derived
+    seen = published[keys].drop_duplicates().assign(_publie=True)
+    merged = derived.merge(seen, on=keys, how="left")
+    return merged[merged["_publie"].isna()].drop(columns="_publie")
+
+
