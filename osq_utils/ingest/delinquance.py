@@ -109,7 +109,7 @@ def _check_rate(rows: pd.DataFrame, nums: pd.DataFrame, den_col: str, path) -> N
     expected = nums["faits"] / nums[den_col] * 1000
     bad = ~np.isclose(nums["tauxpourmille"], expected, rtol=1e-6, atol=1e-9)
     if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        pos = int(np.flatnonzero(bad)[0])
         raise OsqError(
             f"taux pour mille {nums['tauxpourmille'].iloc[pos]} différent de faits / {den_col} × 1 000 "
             f"({expected.iloc[pos]:.4f}) pour « {rows['classe'].iloc[pos]} »",

@@ -8,6 +8,7 @@ readers (tests/complet/conftest.py); none is written here unless it is also read
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import json
 from collections import defaultdict
@@ -15,6 +16,9 @@ from collections import defaultdict
 import pandas as pd
 import pytest
 
+from osq_utils.catalogues.sources import SourceFile
+from osq_utils.errors import OsqError
+from osq_utils.ingest import READERS
 from osq_utils.ingest.delinquance import CLASSES, taux_code
 from osq_utils.ingest.iris_data import BPE_TYPES
 
@@ -251,3 +255,49 @@ def test_communes_without_social_housing_get_no_row(con, rpls):
     in_store = {c for (c,) in con.execute("SELECT code FROM observations WHERE source = ? AND niveau = 'commune' "
                                           "AND indicateur = 'logements_sociaux'", [RPLS]).fetchall()}
     assert in_store == listed | set(PLM)
+
+
+# --- damaged copies of the real files: located French errors ----------------------------------------
+
+
+def _damaged(mirror, tmp_path, source: str, name: str, keep, change, target=lambda line: True) -> tuple[object, int]:
+    """Header + the real lines for which keep(line) is true, the first `target` line among them changed by
+    change(line); returns (a path_of serving that copy, file line of the changed row)."""
+    opener = gzip.open if name.endswith(".gz") else open
+    with opener(mirror / source / name, "rt", encoding="utf-8-sig", newline="") as fh:
+        header, *body = fh.read().splitlines()
+    kept = [line for line in body if keep(line)]
+    pos = next(i for i, line in enumerate(kept) if target(line))
+    kept[pos] = change(kept[pos])
+    dest = tmp_path / name.removesuffix(".gz")
+    dest.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
+    return (lambda source_id, chemin: dest), pos + 2
+
+
+def _source(catalogue, ident: str, name: str):
+    src = catalogue[ident]
+    return dataclasses.replace(src, fichiers=tuple(f for f in src.fichiers if f.chemin == name))
+
+
+def test_bpe_iris_of_another_commune_is_refused(mirror, catalogue, tmp_path):
+    path_of, line = _damaged(mirror, tmp_path, BPE, "bpe_ens_2019_iris_france.csv.gz",
+                             lambda l: ",62040," in l, lambda l: l.replace("62040_01", "62041_01"))
+    with pytest.raises(OsqError, match="IRIS « 62041_01.. » invalide ou d'une autre commune") as err:
+        READERS["bpe"](dataclasses.replace(_source(catalogue, BPE, "bpe_ens_2019_iris_france.csv.gz"),
+                                           fichiers=(SourceFile("bpe.csv", None),)), path_of)
+    assert (err.value.ligne, err.value.colonne) == (line, "DCIRIS")
+
+
+def test_ssmsi_rate_that_is_not_facts_per_thousand_is_refused(mirror, catalogue, tmp_path):
+    path_of, line = _damaged(mirror, tmp_path, SSMSI, "donnee-dep-2023.csv", lambda l: '"62";"32"' in l,
+                             lambda l: l.rsplit(";", 1)[0] + ';"9,99"', lambda l: l.startswith('"Cambriolages de logement"'))
+    with pytest.raises(OsqError, match="taux pour mille 9.99 différent de faits / LOG") as err:
+        READERS["delinquance_ssmsi"](_source(catalogue, SSMSI, "donnee-dep-2023.csv"), path_of)
+    assert (err.value.ligne, err.value.colonne) == (line, "tauxpourmille")
+
+
+def test_neet_code_that_lost_its_leading_zero_is_refused(mirror, catalogue, tmp_path):
+    path_of, line = _damaged(mirror, tmp_path, NEET, "neet_communes_2018.csv", lambda l: l.startswith("01"), lambda l: l[1:])
+    with pytest.raises(OsqError, match="zéro initial a été perdu") as err:
+        READERS["jeunes_non_inseres"](_source(catalogue, NEET, "neet_communes_2018.csv"), path_of)
+    assert (err.value.ligne, err.value.colonne) == (line, "codgeo")
