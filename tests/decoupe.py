@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import gzip
 import json
 import re
 import shutil
@@ -146,6 +147,8 @@ LEVELS: dict[str, Callable[[Perimetre, str], bool]] = {
     "qpv": lambda p, v: v in p.qpvs or v == "Ensemble",  # ANCT total row kept (its reader drops it)
     "departement": lambda p, v: v in p.departements,
     "region": lambda p, v: v in p.regions,
+    # national commune files: every commune (or arrondissement) of the CAPSO's département
+    "commune_du_departement": lambda p, v: (v[:3] if v.startswith("97") else v[:2]) in p.departements,
 }
 
 
@@ -204,7 +207,13 @@ RULES: list[tuple[str, object]] = [
     ("insee-filosofi-2018-communes/meta_*.csv", Csv(";", ("COD_VAR", "COD_MOD"), _dictionary, "modalités CODGEO∈commune")),
     ("insee-filosofi-2018-communes/*.csv", by(";", CODGEO="commune")),
     ("insee-rp-2016-iris/*.csv", by(",", IRIS="iris")),
-    ("insee-bpe-2019-iris/*.csv", by(",", DEPCOM="commune")),
+    ("insee-bpe-2019-france/*.csv.gz", by(",", DEPCOM="commune_du_departement")),
+    ("menj-ips-2021-2022/*.csv", by(";", **{"Code INSEE de la commune": "commune_du_departement"})),
+    ("anct-odt-jeunes-non-inseres-2008-2018/neet_communes_*.csv", by(";", codgeo="commune_du_departement")),
+    ("anct-odt-jeunes-non-inseres-2008-2018/neet_epci_*.csv", by(";", codgeo="epci")),
+    ("anct-odt-jeunes-non-inseres-2008-2018/neet_*.csv", Copy("copie (départements, régions)")),
+    ("ssmsi-delinquance-2016-2023-dep-reg/*.csv", Copy("copie (départements, régions)")),
+    ("sdes-rpls-2024-communes/*.csv", by(",", DEPCOM_ARM="commune_du_departement")),
     ("insee-cog-2019/*.csv", by(";", com="commune", comparent="commune")),
     ("cogugaison-2014-2024/libelles_supracom_*.csv", Csv(",", ("cog_year", "NIVGEO", "CODGEO"), _zonage, "zonages des communes")),
     ("cogugaison-2014-2024/passage_*.csv", by(",", code_from="commune", code_to="commune")),
@@ -247,8 +256,11 @@ def rule_for(source_id: str, chemin: str, size: int):
 # --- CSV ---------------------------------------------------------------------------------------
 
 def cut_csv(src: Path, dst: Path, rule: Csv, p: Perimetre, header_lines: int = 1) -> tuple[int, int]:
-    """Keep the header and the matching lines, byte for byte."""
+    """Keep the header and the matching lines, byte for byte (of the uncompressed text for a `.gz`, written
+    back with gzip)."""
     data = src.read_bytes()
+    if src.suffix == ".gz":
+        data = gzip.decompress(data)
     lines = data.splitlines(keepends=True)
     header = lines[header_lines - 1].decode("utf-8-sig").rstrip("\r\n")
     names = [c.strip().lower() for c in next(csv.reader([header], delimiter=rule.sep))]
@@ -272,7 +284,8 @@ def cut_csv(src: Path, dst: Path, rule: Csv, p: Perimetre, header_lines: int = 1
             kept_last = n == len(lines) - 1
     if data and not data.endswith((b"\n", b"\r")) and not kept_last:
         out[-1] = out[-1].rstrip(b"\r\n")  # the producer's file has no final newline
-    dst.write_bytes(b"".join(out))
+    body = b"".join(out)
+    dst.write_bytes(gzip.compress(body, compresslevel=9, mtime=0) if src.suffix == ".gz" else body)
     return read, len(out) - header_lines
 
 

@@ -101,6 +101,7 @@ def glossary_markdown(glossaire: Glossaire, catalogue: dict[str, Source]) -> str
             calc = {
                 "compte": "effectif additif : les totaux sont des sommes",
                 "taux": "taux = numérateur / dénominateur × 100, recalculé à chaque agrégation",
+                "taux_pour_mille": "taux pour mille = numérateur / dénominateur × 1 000, recalculé à chaque agrégation",
                 "moyenne": "rapport numérateur / dénominateur, recalculé à chaque agrégation",
                 "densite": "numérateur / dénominateur × 10 000, recalculé à chaque agrégation",
                 "non_additif": "non additif : jamais agrégé ni moyenné, seule la valeur publiée par le producteur est montrée",

@@ -10,19 +10,32 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from osq_utils.catalogues.lecture_yaml import lire_yaml, version
+from osq_utils.catalogues.lecture_yaml import Document, lire_yaml, version
 from osq_utils.catalogues.racine import chemin_donnees
 from osq_utils.errors import OsqError
 
 REQUIRED_FIELDS = ["code", "libelle", "theme", "definition", "unite", "type", "numerateur", "denominateur",
                    "sources", "niveaux", "annees", "sens", "seuil_secret"]
-TYPES = ("compte", "taux", "moyenne", "densite", "non_additif")
-# A ratio type's scale: taux = numerator / denominator × 100, densite × 10 000, moyenne × 1.
-FACTEURS = {"taux": 100.0, "moyenne": 1.0, "densite": 10000.0}
+TYPES = ("compte", "taux", "taux_pour_mille", "moyenne", "densite", "non_additif")
+# A ratio type's scale: taux = numerator / denominator × 100, taux_pour_mille × 1 000, densite × 10 000, moyenne × 1.
+FACTEURS = {"taux": 100.0, "taux_pour_mille": 1000.0, "moyenne": 1.0, "densite": 10000.0}
 SENS = ("favorable", "defavorable", "neutre")
 # Levels OSQ derives from commune figures (ingest.niveaux), and the observatory's own groupings, computed the
 # same way: an aggregable indicator has a figure there even where its producer publishes none.
 NIVEAUX_DERIVES = ("epci", "ept", "departement", "region", "france", "strate", "groupement")
+# Denominator of a computed ratio (calcul) that is not an indicator: the `populations` table of the store.
+DENOMINATEUR_POPULATION = "population"
+
+
+@dataclass(frozen=True)
+class Calcul:
+    """A ratio OSQ computes at ingestion from two stored counts (ingest.derive): numerateur / denominateur × factor.
+
+    denominateur is a count indicator, or "population" (population municipale of the numerator's COG year).
+    """
+
+    numerateur: str
+    denominateur: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,7 @@ class Indicateur:
     # Levels at which the producer publishes the figure, whether or not the observatory's sources hold them
     # (default: `niveaux`, the levels stored).
     niveaux_producteur: tuple[str, ...] = ()
+    calcul: Calcul | None = None
 
     @property
     def additif(self) -> bool:
@@ -162,5 +176,37 @@ def _load_cached(path: str, _mtime: int) -> Glossaire:
             annees=tuple(int(a) for a in entry["annees"]), sens=entry["sens"], seuil_secret=entry["seuil_secret"] or {},
             decimales=int(entry.get("decimales", 1)), agregeable=entry.get("agregeable", True),
             niveaux_producteur=tuple(entry.get("niveaux_producteur") or ()),
+            calcul=_calcul(doc, entry, where),
         )
+    for i, entry in enumerate(raw["indicateurs"]):
+        _check_calcul(doc, out[str(entry["code"])], out, ("indicateurs", i))
     return Glossaire(out, dict(themes), path)
+
+
+def _calcul(doc: Document, entry: dict, where: tuple) -> Calcul | None:
+    spec = entry.get("calcul")
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or set(spec) != {"numerateur", "denominateur"}:
+        raise doc.erreur(f"« calcul » de {entry['code']} mal formé", *where, "calcul",
+                         correction="écrivez « calcul: {numerateur: <code d'un effectif>, "
+                         "denominateur: population ou <code d'un effectif>} ».")
+    return Calcul(str(spec["numerateur"]), str(spec["denominateur"]))
+
+
+def _check_calcul(doc: Document, ind: Indicateur, indicateurs: dict[str, Indicateur], where: tuple) -> None:
+    """A computed ratio: a ratio type, and a numerator and denominator that are counts of the glossary."""
+    if ind.calcul is None:
+        return
+    if ind.type not in FACTEURS or ind.type == "moyenne":
+        raise doc.erreur(f"{ind.code} déclare un « calcul » mais son type est « {ind.type} »", *where, "type",
+                         correction="un calcul s'applique à un taux, un taux pour mille ou une densité.")
+    for role in ("numerateur", "denominateur"):
+        code = getattr(ind.calcul, role)
+        if role == "denominateur" and code == DENOMINATEUR_POPULATION:
+            continue
+        if code not in indicateurs or indicateurs[code].type != "compte":
+            raise doc.erreur(f"{role} « {code} » du calcul de {ind.code} : pas un effectif (type compte) du glossaire",
+                             *where, "calcul", role,
+                             correction="donnez le code d'un indicateur de type « compte »"
+                             + (" ou « population »." if role == "denominateur" else "."))

@@ -43,8 +43,11 @@ class Source:
     licence_url: str | None = None
     format: str | None = None
     geographie: str | None = None
-    # True when the source lists every commune that holds any of its counts (a commune absent holds none).
+    # True when the producer lists every territory holding something (BPE, RPLS): a commune absent from
+    # its files holds none, so sums over communes may count it as 0 (no zero is stored for it).
     exhaustif: bool = False
+    # Sources this one supersedes (same observations): their rows are removed from the store when it is loaded.
+    remplace: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def fichier(self, chemin: str) -> SourceFile:
@@ -90,7 +93,7 @@ def _load_cached(path: str, _mtime: int) -> dict[str, Source]:
     if not isinstance(entries, list):
         raise doc.erreur("liste « sources: » absente", correction="commencez le fichier par « sources: ».")
     out: dict[str, Source] = {}
-    known = set(Source.__dataclass_fields__) - {"extra", "fichiers", "niveaux"}
+    known = set(Source.__dataclass_fields__) - {"extra", "fichiers", "niveaux", "remplace"}
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise doc.erreur("chaque source doit être un dictionnaire", "sources", i,
@@ -111,9 +114,17 @@ def _load_cached(path: str, _mtime: int) -> dict[str, Source]:
             files.append(SourceFile(chemin=str(f["chemin"]), sha256=f.get("sha256"), octets=f.get("octets"),
                                     url=f.get("url"), membre=f.get("membre"), transforme=bool(f.get("transforme", False)),
                                     note=f.get("note")))
+        if not isinstance(entry.get("exhaustif", False), bool):
+            raise doc.erreur(f"source « {ident} » : « exhaustif » doit valoir true ou false", "sources", i, "exhaustif",
+                             correction="écrivez « exhaustif: true » si le producteur liste tous les territoires "
+                             "qui ont quelque chose (une commune absente n'a rien), sinon retirez la ligne.")
+        if not isinstance(entry.get("remplace") or [], list):
+            raise doc.erreur(f"source « {ident} » : « remplace » doit être une liste d'identifiants", "sources", i,
+                             "remplace", correction="écrivez « remplace: [identifiant-de-l-ancienne-source] ».")
         out[ident] = Source(
             **{k: entry[k] for k in known if k in entry},
             niveaux=tuple(entry.get("niveaux") or ()),
+            remplace=tuple(str(r) for r in entry.get("remplace") or ()),
             fichiers=tuple(files),
             extra={k: v for k, v in entry.items() if k not in Source.__dataclass_fields__},
         )

@@ -8,7 +8,17 @@ from pathlib import Path
 from osq_utils import store
 from osq_utils.catalogues.sources import Source, load_catalogue
 from osq_utils.catalogues.sources import source as source_du_catalogue
-from osq_utils.ingest import contours, filosofi, iris_data, qpv, referentiels
+from osq_utils.ingest import (
+    contours,
+    delinquance,
+    education,
+    filosofi,
+    iris_data,
+    jeunesse,
+    logement_social,
+    qpv,
+    referentiels,
+)
 from osq_utils.ingest.base import IngestResult, PathOf
 from osq_utils.sources import source_file
 
@@ -31,6 +41,10 @@ READERS: dict[str, Reader] = {
     "qpv_2024": contours.read_qpv_2024,
     "qpv_anct": qpv.read_qpv_anct,
     "qpv_occitanie": qpv.read_qpv_occitanie,
+    "ips_ecoles_colleges": education.read_ips,
+    "jeunes_non_inseres": jeunesse.read_neet,
+    "delinquance_ssmsi": delinquance.read_ssmsi,
+    "rpls_communes": logement_social.read_rpls,
 }
 
 # Territories first: later steps (derived figures) rely on them.
@@ -54,4 +68,6 @@ def ingest_source(con, source: Source, path_of: PathOf | None = None) -> list[di
     reader = READERS[source.lecteur]
     result = reader(source, path_of)
     store.replace_source(con, source.id, result.frames(), result.report)
+    for superseded in source.remplace:  # a store built before still holds the rows it replaces
+        store.replace_source(con, superseded, {}, [])
     return result.report

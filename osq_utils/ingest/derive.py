@@ -17,7 +17,7 @@ import pandas as pd
 from osq_utils import store
 from osq_utils.agregation import harmonise_cog
 from osq_utils.catalogues.conventions import load_conventions
-from osq_utils.catalogues.glossaire import FACTEURS, Glossaire, load_glossaire
+from osq_utils.catalogues.glossaire import DENOMINATEUR_POPULATION, FACTEURS, Glossaire, load_glossaire
 from osq_utils.catalogues.sources import load_catalogue
 from osq_utils.ingest import niveaux
 from osq_utils.store import DERIVED_SOURCE
@@ -74,7 +74,7 @@ def derive(con, glossaire: Glossaire | None = None) -> int:
 def _iris_to_commune(obs: pd.DataFrame, ref: pd.DataFrame, glossaire: Glossaire) -> pd.DataFrame:
     """Vectorised IRIS -> commune sums; see derive()."""
     types = glossaire.types()
-    obs = obs[obs["indicateur"].map(types).isin(["compte", "taux", "moyenne", "densite"])]
+    obs = obs[obs["indicateur"].map(types).isin(["compte", *FACTEURS])]
     obs = obs.assign(commune=obs["code"].str[:5]).merge(ref[["code", "type_iris"]], on="code", how="left")
     obs["habite"] = obs["type_iris"].isin(["H", "Z"])
     obs["secret"] = obs["statut"] == "secret"
@@ -141,22 +141,78 @@ def _exhaustifs(glossaire: Glossaire) -> frozenset[str]:
                      and all(s in catalogue and catalogue[s].exhaustif for s in i.sources))
 
 
-def _densities(con) -> pd.DataFrame:
-    df = con.execute(
-        """
-        SELECT m.code, m.annee, m.valeur AS medecins, p.population
-        FROM observations m
-        JOIN populations p ON p.code = m.code AND p.cog = m.annee
-        WHERE m.indicateur = 'medecins_generalistes' AND m.niveau = 'commune' AND m.source <> ?
-        """,
-        [DERIVED_SOURCE],
-    ).df()
-    if df.empty:
-        return df
-    ok = df["population"] > 0
-    return pd.DataFrame({
-        "code": df["code"], "indicateur": "densite_medecins_generalistes", "annee": df["annee"],
-        "valeur": np.where(ok, df["medecins"] / df["population"].where(ok) * FACTEURS["densite"], np.nan),
-        "numerateur": df["medecins"], "denominateur": df["population"],
-        "statut": np.where(ok, "ok", "absent"), "cog": df["annee"], "estime": False,
-    })
+def _densities(con, glossaire: Glossaire | None = None) -> pd.DataFrame:
+    """Ratios computed from two stored commune counts, for every glossary indicator that declares a `calcul`.
+
+    numerateur / denominateur × the type's factor (densite: per 10,000 inhabitants), commune by commune:
+    - denominateur « population »: the population municipale of the numerator's COG year (`populations`);
+    - denominateur a count indicator: its latest year not after the numerator's year (e.g. main residences of
+      the latest census); if that figure is in another COG, communes whose code changed between the two COG
+      years (passages_cog) get none, rather than a ratio of two different territories.
+    A secret numerator or denominator makes the ratio secret; a zero denominator makes it absent; a commune
+    without a denominator in the store gets no row.
+    """
+    glossaire = glossaire or load_glossaire()
+    rank = glossaire.source_rank()
+    frames = []
+    for ind in glossaire:
+        if ind.calcul is None:
+            continue
+        num = _commune_counts(con, ind.calcul.numerateur, rank)
+        if num.empty:
+            continue
+        if ind.calcul.denominateur == DENOMINATEUR_POPULATION:
+            den = con.execute(
+                "SELECT cog, code, arg_min(population, source) AS den_valeur FROM populations GROUP BY cog, code").df()
+            pairs = num.merge(den, on=["code", "cog"], how="left")
+            pairs["den_statut"] = np.where(pairs["den_valeur"].notna(), "ok", "absent")
+        else:
+            pairs = _latest_denominator(con, num, _commune_counts(con, ind.calcul.denominateur, rank))
+        pairs = pairs[pairs["den_statut"] != "absent"]  # no denominator in the store: no row, as for any missing figure
+        ok_den = (pairs["den_statut"] == "ok") & (pairs["den_valeur"] > 0)
+        secret = (pairs["statut"] == "secret") | (pairs["den_statut"] == "secret")
+        value = pairs["valeur"] / pairs["den_valeur"].where(ok_den) * FACTEURS[ind.type]
+        frames.append(pd.DataFrame({
+            "code": pairs["code"], "indicateur": ind.code, "annee": pairs["annee"].astype(int),
+            "valeur": np.where(secret, np.nan, value),
+            "numerateur": np.where(secret, np.nan, pairs["valeur"]),
+            "denominateur": pairs["den_valeur"].where(ok_den),
+            "statut": np.where(secret, "secret", np.where(ok_den, "ok", "absent")),
+            "cog": pairs["cog"].astype(int), "estime": False,
+        }))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _commune_counts(con, indicateur: str, rank: dict[tuple[str, str], int]) -> pd.DataFrame:
+    """An indicator's commune observations from the producers (ok or secret), one per commune and year:
+    the glossary's first source wins."""
+    obs = con.execute(
+        "SELECT code, annee, cog, valeur, statut, source FROM observations WHERE indicateur = ? AND niveau = 'commune' "
+        "AND source <> ? AND statut IN ('ok', 'secret') AND cog IS NOT NULL", [indicateur, DERIVED_SOURCE]).df()
+    obs["rang"] = [rank.get((indicateur, s), len(rank)) for s in obs["source"]]
+    return (obs.sort_values(["rang", "source"]).drop_duplicates(["code", "annee"])
+            .drop(columns=["rang", "source"]).reset_index(drop=True))
+
+
+def _latest_denominator(con, num: pd.DataFrame, den: pd.DataFrame) -> pd.DataFrame:
+    """num with den_valeur and den_statut: the denominator's latest year not after each numerator year."""
+    passages = con.execute("SELECT annee_depart, annee_arrivee, code_depart, code_arrivee FROM passages_cog").df()
+    parts = []
+    for (annee, cog), part in num.groupby(["annee", "cog"]):
+        earlier = den[den["annee"] <= annee]
+        if earlier.empty:
+            parts.append(part.assign(den_valeur=np.nan, den_statut="absent"))
+            continue
+        latest = earlier[earlier["annee"] == earlier["annee"].max()]
+        # One COG per denominator year: the most frequent one if a source mixes them.
+        den_cog = int(latest["cog"].mode().iloc[0])
+        latest = latest[latest["cog"] == den_cog]
+        lo, hi = sorted((den_cog, int(cog)))
+        moved = passages[(passages["annee_depart"] >= lo) & (passages["annee_arrivee"] <= hi)]
+        changed = set(moved["code_depart"]) | set(moved["code_arrivee"])
+        latest = latest[~latest["code"].isin(changed)]
+        merged = part.merge(latest[["code", "valeur", "statut"]].rename(
+            columns={"valeur": "den_valeur", "statut": "den_statut"}), on="code", how="left")
+        merged["den_statut"] = merged["den_statut"].fillna("absent")
+        parts.append(merged)
+    return pd.concat(parts, ignore_index=True)

@@ -1,4 +1,4 @@
-"""Readers of IRIS-level files: census 2016 (RP), BPE 2019 and CAF recipients.
+"""Readers of IRIS-level files: census 2016 (RP), BPE 2019 (France entière) and CAF recipients.
 
 These producers publish at IRIS level; commune figures are built later, in
 indicateurs.derive, only where a commune's IRIS are all present.
@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from osq_utils.catalogues.sources import Source
-from osq_utils.ingest.base import IngestResult, PathOf, observations, rate
+from osq_utils.errors import OsqError
+from osq_utils.ingest.arrondissements import is_arm, plm_totals
+from osq_utils.ingest.base import IngestResult, PathOf, decimales_of, observations, rate
 from osq_utils.ingest.tabular import (
     Rejets,
+    line_of,
     parse_numbers,
     read_csv_text,
     read_validated,
@@ -77,35 +81,102 @@ def read_rp_iris(source: Source, path_of: PathOf) -> IngestResult:
     return result
 
 
-BPE_TYPES = {"medecins_generalistes": "D201", "pharmacies": "D301"}
+# Indicator -> its TYPEQU codes in INSEE's BPE 2019 nomenclature (domain D, « santé et action sociale »);
+# labels as in the nomenclature, see each indicator's definition in data/glossaire.yml.
+BPE_TYPES: dict[str, tuple[str, ...]] = {
+    "medecins_generalistes": ("D201",),  # médecin omnipraticien
+    "chirurgiens_dentistes": ("D221",),
+    "sages_femmes": ("D231",),
+    "infirmiers": ("D232",),
+    "masseurs_kinesitherapeutes": ("D233",),
+    "orthophonistes": ("D235",),
+    "pharmacies": ("D301",),
+    "hebergement_personnes_agees": ("D401",),
+    "services_personnes_agees": ("D402", "D403"),  # soins à domicile, services d'aide
+    "accueil_jeune_enfant": ("D502",),  # établissement d'accueil du jeune enfant
+    "equipements_handicap": ("D601", "D602", "D603", "D604", "D605", "D606"),  # enfants et adultes handicapés
+    "hebergement_insertion": ("D703", "D704", "D705", "D709"),  # CHRS, CPH, CADA, autres (adultes, familles)
+}
+BPE_COLUMNS = ["DEPCOM", "DCIRIS", "AN", "TYPEQU", "NB_EQUIP"]
+
+
+def _check_bpe(df: pd.DataFrame, path) -> None:
+    """Facility types and IRIS codes as the BPE writes them: 'D201', and '62765_0101' or the commune code."""
+    bad_type = ~df["TYPEQU"].str.fullmatch(r"[A-G]\d{3}")
+    iris_ok = df["DCIRIS"].str.fullmatch(r".{5}_\d{4}") & (df["DCIRIS"].str[:5] == df["DEPCOM"])
+    bad_iris = ~(iris_ok | (df["DCIRIS"] == df["DEPCOM"]))
+    for bad, column, message, fix in (
+        (bad_type, "TYPEQU", "type d'équipement « {} » invalide", "un type d'équipement s'écrit « D201 » (lettre et 3 chiffres)."),
+        (bad_iris, "DCIRIS", "IRIS « {} » invalide ou d'une autre commune",
+         "DCIRIS vaut le code de la commune suivi de « _ » et de 4 chiffres, ou le code de la commune."),
+    ):
+        if bad.any():
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise OsqError(message.format(df[column].iloc[pos]), fichier=path, ligne=line_of(df, pos), colonne=column,
+                           correction=fix + " Reprenez le fichier d'origine du producteur.")
+
+
+def _whole_numbers(df: pd.DataFrame, path, columns: list[str]) -> pd.DataFrame:
+    """parse_numbers for columns of plain whole numbers, fast on a million rows; any other cell goes through
+    parse_numbers, which parses French numbers or reports the first bad cell."""
+    cells = df[columns]
+    if not all(cells[c].str.fullmatch(r"\d+").all() for c in columns):
+        return parse_numbers(df, path, columns)
+    out = cells.astype("int64").astype("float64")
+    out.attrs["decimales"] = dict.fromkeys(columns, 0)
+    return out
+
+
+def _counts(sel: pd.DataFrame, key: str, codes, inds: list[str]) -> pd.DataFrame:
+    """Facilities by territory (rows: every code of the file at that level, 0 where none) and indicator."""
+    counts = sel.groupby([key, "indicateur"])["NB_EQUIP"].sum().unstack(fill_value=0)
+    counts = counts.reindex(index=pd.Index(sorted(codes), name="code"), columns=inds, fill_value=0)
+    return counts.rename_axis(columns=None).reset_index()
 
 
 def read_bpe(source: Source, path_of: PathOf) -> IngestResult:
-    """BPE 2019 by IRIS: counts per facility type, at IRIS and commune level."""
+    """BPE 2019 by IRIS, France entière: counts per facility type at IRIS, commune and arrondissement level.
+
+    A commune or IRIS of the file without a facility type has 0 of it (the BPE lists every facility); a
+    commune absent from the file has no facility at all, and no row is written for it (the catalogue
+    declares the source exhaustive). Paris, Lyon and Marseille are in the file by arrondissement: stored
+    at level arm, and the commune as their sum.
+    """
     result = IngestResult()
+    code_to_ind = {t: ind for ind, types in BPE_TYPES.items() for t in types}
+    inds = list(BPE_TYPES)
     for f in source.fichiers:
+        if not f.chemin.endswith((".csv", ".csv.gz")):
+            continue  # the mirror's PROVENANCE.md
         path = path_of(source.id, f.chemin)
         df = read_csv_text(path, sep=",")
-        require_columns(df, path, ["DEPCOM", "DCIRIS", "TYPEQU", "NB_EQUIP", "AN"])
+        require_columns(df, path, BPE_COLUMNS)
         validate_codes(df, path, "DEPCOM", "commune")
+        _check_bpe(df, path)
         validate_unique(df, path, ["DCIRIS", "TYPEQU"])
-        nums = parse_numbers(df, path, ["NB_EQUIP", "AN"])
-        df = pd.concat([df[["DEPCOM", "DCIRIS", "TYPEQU"]], nums], axis=1)
-        # BPE writes IRIS codes as '62765_0101'; commune-only rows carry the commune code.
-        df["DCIRIS"] = df["DCIRIS"].str.replace("_", "", regex=False)
-        year = int(df["AN"].mode().iloc[0])
-        communes = pd.Index(sorted(df["DEPCOM"].unique()))
-        iris_rows = df[df["DCIRIS"].str.len() == 9]
-        iris_codes = pd.Index(sorted(iris_rows["DCIRIS"].unique()))
+        nums = _whole_numbers(df, path, ["NB_EQUIP", "AN"])
+        years = nums["AN"].dropna().unique()
+        if len(years) != 1:
+            raise OsqError(f"plusieurs années dans le fichier ({', '.join(str(int(y)) for y in sorted(years))})",
+                           fichier=path, colonne="AN", correction="un fichier de la BPE porte une seule année : "
+                           "reprenez le fichier d'origine du producteur.")
+        year = int(years[0])
+        decimales = decimales_of(nums, "NB_EQUIP")
+        df = pd.concat([df[["DEPCOM", "DCIRIS", "TYPEQU"]], nums["NB_EQUIP"]], axis=1)
+        df["DCIRIS"] = df["DCIRIS"].str.replace("_", "", regex=False)  # '62765_0101' -> IRIS '627650101'
+        sel = df[df["TYPEQU"].isin(list(code_to_ind))].assign(indicateur=lambda d: d["TYPEQU"].map(code_to_ind))
+        communes = _counts(sel, "DEPCOM", df["DEPCOM"].unique(), inds)
+        arm = is_arm(communes["code"])
+        levels = {
+            "commune": pd.concat([communes[~arm], plm_totals(communes, "code", inds)], ignore_index=True),
+            "arm": communes[arm],
+            "iris": _counts(sel, "DCIRIS", df.loc[df["DCIRIS"].str.len() == 9, "DCIRIS"].unique(), inds),
+        }
         n = 0
-        for ind, typequ in BPE_TYPES.items():
-            sel = df[df["TYPEQU"] == typequ]
-            # A commune or IRIS without the facility has 0 of it: BPE lists every facility.
-            by_com = sel.groupby("DEPCOM")["NB_EQUIP"].sum().reindex(communes, fill_value=0)
-            by_iris = sel[sel["DCIRIS"].str.len() == 9].groupby("DCIRIS")["NB_EQUIP"].sum().reindex(iris_codes, fill_value=0)
-            for niveau, series in (("commune", by_com), ("iris", by_iris)):
-                obs = observations(pd.Series(series.index, index=series.index), niveau=niveau, indicateur=ind,
-                                   annee=year, valeur=series, numerateur=series, cog=year)
+        for niveau, counts in levels.items():
+            for ind in inds:
+                obs = observations(counts["code"], niveau=niveau, indicateur=ind, annee=year, valeur=counts[ind],
+                                   numerateur=counts[ind], cog=year, decimales=decimales)
                 result.add("observations", obs)
                 n += len(obs)
         result.file(path, len(df), None, n)

@@ -9,6 +9,7 @@ files it means "secret statistique", never zero.
 from __future__ import annotations
 
 import difflib
+import gzip
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,10 +67,11 @@ def _check_separator(path: Path, header: str, sep: str) -> None:
 
 
 def read_csv_text(path: Path, sep: str, encoding: str = "utf-8-sig") -> pd.DataFrame:
-    """Read a delimited file with every cell as text; blank cells become ''."""
+    """Read a delimited file (or its gzip, `.gz`) with every cell as text; blank cells become ''."""
     path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open  # pandas infers the compression from the name too
     try:
-        with open(path, encoding=encoding, newline="") as fh:
+        with opener(path, "rt", encoding=encoding, newline="") as fh:
             header = fh.readline()
     except UnicodeDecodeError as exc:
         raise OsqError(

@@ -16,7 +16,7 @@ import pandas as pd
 
 from osq_utils import indicateurs, territoires
 from osq_utils.agregation import aggregate
-from osq_utils.catalogues.glossaire import Glossaire, Indicateur
+from osq_utils.catalogues.glossaire import FACTEURS, Glossaire, Indicateur
 from osq_utils.errors import OsqError
 from osq_utils.indicateurs import Lecture, Territoire
 from osq_utils.indicateurs.ecarts import EvolutionEcart, ecarts_annuels, evolution_ecart
@@ -108,7 +108,7 @@ def communes_aggregate(vue: Lecture, quartier_: Quartier, codes: list[str]) -> p
     rates without numerator are left out; one commune missing makes the year absent.
     """
     glossaire = vue.glossaire
-    codes = [c for c in codes if glossaire[c].type in ("compte", "taux", "moyenne", "densite")]
+    codes = [c for c in codes if glossaire[c].type == "compte" or glossaire[c].type in FACTEURS]
     communes = [t.code for t in quartier_.communes]
     ensemble = quartier_.ensemble_communes  # set whenever there are several communes
     if not codes or len(communes) < 2 or ensemble is None:

@@ -1,4 +1,4 @@
-"""French number formatting for readers: `21,0 %`, `16 070 €`, `+1,2 point`.
+"""French number formatting for readers: `21,0 %`, `7,8 ‰`, `16 070 €`, `+1,2 point`.
 
 Thousands use a narrow no-break space (U+202F), units a no-break space
 (U+00A0). Rounding is half-up, as in INSEE publications. A secret value is
@@ -60,6 +60,11 @@ def pourcent(x: float | None, decimales: int = 1) -> str:
     return MARQUE_ABSENT if _missing(x) else f"{nombre(x, decimales)}{NBSP}%"
 
 
+def pour_mille(x: float | None, decimales: int = 1) -> str:
+    """7.79 -> '7,8 ‰' (a rate per 1,000, spaced like a percentage)."""
+    return MARQUE_ABSENT if _missing(x) else f"{nombre(x, decimales)}{NBSP}‰"
+
+
 def euros(x: float | None, decimales: int = 0) -> str:
     """16070 -> '16 070 €'."""
     return MARQUE_ABSENT if _missing(x) else f"{nombre(x, decimales)}{NBSP}€"
@@ -82,6 +87,8 @@ def valeur(x: float | None, unite: str = "", decimales: int = 1, statut: str = "
         return marque(statut if statut != "ok" else "absent", publie)
     if unite == "%":
         return pourcent(x, decimales)
+    if unite == "‰":
+        return pour_mille(x, decimales)
     if unite == "€":
         return euros(x, decimales)
     return nombre(x, decimales)

@@ -17,16 +17,19 @@ from osq_utils.sources import fetch_file, local_path, sha256_of, source_file
 # Mirror folders added with the national reference data (each has its PROVENANCE.md): the catalogue, and
 # their readers, come with the national data issue. Listed here so that a new folder never goes unnoticed.
 PAS_ENCORE_CATALOGUES = {
-    "anct-odt-jeunes-non-inseres-2008-2018", "ign-admin-express-2018-communes-france", "insee-bpe-2019-france",
+    "ign-admin-express-2018-communes-france",
     "insee-comparateur-territoires-rp2017", "insee-comparateur-territoires-rp2018", "insee-filosofi-2020-departements",
-    "insee-filosofi-2021-communes", "insee-tagc-2022", "insee-tagc-2024", "menj-ips-2021-2022",
-    "sdes-rpls-2024-communes", "ssmsi-delinquance-2016-2023-dep-reg",
+    "insee-filosofi-2021-communes", "insee-tagc-2022", "insee-tagc-2024",
 }
+# Mirror folders superseded by another one that holds the same rows (not catalogued, so as not to store the same
+# observations twice): folder -> the source that replaces it (see the comment in data/sources.yml).
+REMPLACES = {"insee-bpe-2019-iris": "insee-bpe-2019-france"}
 
 
 def test_catalogue_lists_every_mirror_file_with_its_checksum(mirror, catalogue):
     folders = {p.name for p in mirror.iterdir() if p.is_dir()}
-    assert folders - set(catalogue) == PAS_ENCORE_CATALOGUES
+    assert folders - set(catalogue) == PAS_ENCORE_CATALOGUES | set(REMPLACES)
+    assert set(REMPLACES.values()) <= set(catalogue)
     on_disk = {p.relative_to(mirror).as_posix() for p in mirror.rglob("*")
                if p.is_file() and p.name != "MANIFEST.md" and p.relative_to(mirror).parts[0] in catalogue}
     listed = {f"{s.id}/{f.chemin}": f for s in catalogue.values() for f in s.fichiers}

@@ -24,6 +24,8 @@ NBSP, NNBSP = "\u00a0", "\u202f"
         (fr.points, (-2.5,), f"-2,5{NBSP}points"),
         (fr.nombre, (1234567.891, 2), f"1{NNBSP}234{NNBSP}567,89"),
         (fr.nombre, (0.25, 1), "0,3"),  # half-up, as INSEE rounds
+        (fr.pour_mille, (7.787519, 1), f"7,8{NBSP}‰"),
+        (fr.pour_mille, (1234.5, 1), f"1{NNBSP}234,5{NBSP}‰"),
     ],
 )
 def test_formats(func, args, expected):
@@ -35,6 +37,9 @@ def test_marks_never_zero():
     assert fr.valeur(float("nan"), "€") == "nd"
     assert fr.valeur(0.0, "%", statut="absent") == "nd"
     assert fr.valeur(0.0, "%") == f"0,0{NBSP}%"
+    assert fr.valeur(None, "‰", statut="secret") == "s"
+    assert fr.valeur(float("nan"), "‰") == "nd"
+    assert fr.valeur(5.25025, "‰", 2) == f"5,25{NBSP}‰"
 
 
 def test_years_ranges():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from osq_utils.catalogues.glossaire import load_glossaire
+from osq_utils.catalogues.glossaire import FACTEURS, Calcul, load_glossaire
 from osq_utils.errors import OsqError
 
 REQUIRED_THEMES = {"demographie", "menages", "revenus", "logement", "sante", "emploi"}
@@ -46,3 +46,39 @@ def test_agregeable_must_be_a_boolean(tmp_path):
     with pytest.raises(OsqError, match="agregeable") as err:
         load_glossaire(path)
     assert err.value.ligne == 16
+def _glossary(tmp_path, extra: str):
+    # Illustrative entries, written for the test.
+    entry = ("  - {code: %s, libelle: X, theme: sante, definition: d, unite: u, type: %s, numerateur: n, "
+             "denominateur: %s, sources: [s], niveaux: [commune], annees: [2019], sens: neutre, seuil_secret: {}%s}\n")
+    path = tmp_path / "glossaire.yml"
+    path.write_text("themes: {sante: Santé}\nindicateurs:\n" + entry % ("effectif", "compte", "null", "")
+                    + entry % ("taux_x", "taux_pour_mille", "d", extra), encoding="utf-8")
+    return load_glossaire(path)
+
+
+def test_rate_per_thousand_and_computed_ratio(tmp_path):
+    g = _glossary(tmp_path, ", calcul: {numerateur: effectif, denominateur: population}, agregeable: false")
+    ind = g["taux_x"]
+    assert ind.type == "taux_pour_mille" and FACTEURS[ind.type] == 1000.0
+    assert ind.calcul == Calcul("effectif", "population") and ind.agregeable is False
+    assert g["effectif"].agregeable is True and g["effectif"].calcul is None
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (", agregeable: non", "« agregeable » de taux_x doit valoir true ou false"),
+    (", calcul: {numerateur: effectif}", "« calcul » de taux_x mal formé"),
+    (", calcul: {numerateur: inconnu, denominateur: population}", "numerateur « inconnu » du calcul de taux_x"),
+    (", calcul: {numerateur: effectif, denominateur: taux_x}", "denominateur « taux_x » du calcul de taux_x"),
+])
+def test_invalid_agregeable_or_calcul_is_a_located_error(tmp_path, extra, fragment):
+    with pytest.raises(OsqError, match=fragment) as err:
+        _glossary(tmp_path, extra)
+    assert err.value.ligne == 4
+
+
+def test_every_calcul_of_the_glossary_names_counts(glossaire):
+    computed = [i for i in glossaire if i.calcul]
+    assert computed
+    for ind in computed:
+        assert glossaire[ind.calcul.numerateur].type == "compte", ind.code
+        assert ind.calcul.denominateur == "population" or glossaire[ind.calcul.denominateur].type == "compte", ind.code

@@ -121,12 +121,13 @@ def test_recoverable_detects_a_lone_secret_in_a_2d_table():
 def test_every_rule_file_loads_and_covers_the_sources(rules):
     expected = {"insee-filosofi-2014-2019-disp", "insee-filosofi-2015-2016", "insee-filosofi-2018-communes",
                 "cnaf-caf-iris-2016-2020", "insee-rp-2016-iris", "insee-anct-qpv-2015", "qpv-occitanie",
-                "insee-bpe-2019-iris"}
+                "insee-bpe-2019-france", "menj-ips-2021-2022", "anct-odt-jeunes-non-inseres-2008-2018",
+                "ssmsi-delinquance-2016-2023-dep-reg", "sdes-rpls-2024-communes"}
     assert expected <= set(rules)
     table = tableau_regles(rules)
     assert table["description"].str.len().min() > 20
     assert rules["cnaf-caf-iris-2016-2020"].regles[1].seuils == {"public": 5.0, "partenaires": 5.0}
-    assert rules["insee-bpe-2019-iris"].regles == ()
+    assert rules["insee-bpe-2019-france"].regles == ()
 
 
 @pytest.mark.parametrize("old, new, ligne, fragment", [
