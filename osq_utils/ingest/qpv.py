@@ -54,7 +54,7 @@ ANNEES_DE_REFERENCE: dict[str, dict[int, int]] = {
 }
 # Where two files give one (indicator, reference year), the first table wins; within a table, the
 # latest publication (data_filoYY are INSEE's own Filosofi files, REVN repeats them).
-PRIORITE_TABLE = {"filosofi": 0, "revenus": 1, "demographie": 2, "insertion-pro": 3, "occitanie": 9}
+PRIORITE_TABLE = {"filosofi": 0, "revenus": 1, "demographie": 2, "insertion-pro": 3}
 
 
 @dataclass(frozen=True)
