@@ -52,7 +52,7 @@ display(Markdown(quartiers.notes_chiffres_cles(obs, quartiers.CHIFFRES_CLES, ctx
 # %% [markdown]
 # ## Le quartier et ses territoires de référence
 #
-# Un quartier prioritaire peut s'étendre sur plusieurs communes. Les médianes, déciles, indices de Gini et parts du revenu publiés par l'Insee ne s'additionnent pas : le quartier est comparé à chacune de ses communes. Seuls les taux publiés avec leur numérateur et leur dénominateur (le taux de pauvreté) sont recalculés pour l'ensemble de ses communes. L'intercommunalité est celle d'aujourd'hui.
+# Un quartier prioritaire peut s'étendre sur plusieurs communes. Les médianes, déciles, indices de Gini et parts du revenu publiés par l'Insee ne s'additionnent pas : le quartier est comparé à chacune de ses communes. Seuls les taux publiés avec leur numérateur et leur dénominateur (taux de pauvreté, part des ménages imposés, part des allocataires dépendants des prestations) sont recalculés pour l'ensemble de ses communes. L'intercommunalité est celle d'aujourd'hui.
 
 # %%
 comparaison = quartiers.comparison(obs, quartier.references, quartiers.COMPARABLES, len(quartier.communes))
@@ -64,7 +64,7 @@ display(Markdown(quartiers.manquants_comparaison(comparaison, quartier, ctx.glos
 # %% [markdown]
 # ## Écarts et leur évolution
 #
-# L'écart se lit en points de pourcentage pour les taux et les parts (taux du quartier moins taux du territoire), et en rapport pour les montants (× 0,60 : le niveau de vie du quartier vaut 60 % de celui du territoire). Son évolution compare la première et la dernière année où les deux chiffres sont publiés, sur les écarts tels qu'ils sont affichés : il est dit « resté stable » s'il a varié de moins de 0,5 point pour un taux, ou de moins de 0,02 pour un rapport (2 % du niveau du territoire), car les chiffres par quartier sont arrondis et portent sur quelques milliers de ménages. Le fichier communal Filosofi 2017 n'a pas été publié par l'Insee : il n'y a pas d'écart avec les communes cette année-là (« nd »), ce qui ne veut pas dire un écart nul. Dans les sources du projet, le taux de pauvreté des communes n'est disponible que pour 2015, 2016 et 2018.
+# L'écart se lit en points de pourcentage pour les taux et les parts (taux du quartier moins taux du territoire), et en rapport pour les montants (× 0,60 : le niveau de vie du quartier vaut 60 % de celui du territoire). Son évolution compare la première et la dernière année où les deux chiffres sont publiés, sur les écarts tels qu'ils sont affichés : il est dit « resté stable » s'il a varié de moins de 0,5 point pour un taux, ou de moins de 0,02 pour un rapport (2 % du niveau du territoire), car les chiffres par quartier sont arrondis et portent sur quelques milliers de ménages. Les chiffres du quartier couvrent les revenus de 2013 à 2019 : fichiers Filosofi par quartier de l'Insee pour 2016 à 2019, tableaux de l'ANCT pour 2013 à 2015 (publiés quatre ans après les revenus ; chaque année est celle des revenus, pas celle de la publication). Une année où un territoire n'a pas de chiffre dans les sources du projet n'a pas d'écart (« nd »), ce qui ne veut pas dire un écart nul.
 
 # %%
 for code in quartiers.ECARTS:
@@ -76,7 +76,7 @@ for code in quartiers.ECARTS:
 # %%
 #| label: fig-ecarts
 #| fig-cap: "Écarts entre le quartier et ses territoires de référence, par année"
-#| fig-alt: "Deux graphiques en courbes : à gauche l'écart de taux de pauvreté entre le quartier et chaque territoire de référence, en points ; à droite le niveau de vie médian du quartier en pourcentage de celui de chaque territoire ; une couleur par territoire, sur les années 2016 à 2019 où les chiffres sont publiés."
+#| fig-alt: "Deux graphiques en courbes : à gauche l'écart de taux de pauvreté entre le quartier et chaque territoire de référence, en points ; à droite le niveau de vie médian du quartier en pourcentage de celui de chaque territoire ; une couleur par territoire, sur les années 2013 à 2019 où les chiffres sont publiés."
 panneaux = [quartiers.ecarts_for_chart(quartiers.ecarts_par_annee(obs, ctx.glossaire[code]), ctx.glossaire[code])
             for code in quartiers.ECARTS_GRAPHIQUE]
 lignes = obs[obs["indicateur"].isin(quartiers.ECARTS_GRAPHIQUE)]

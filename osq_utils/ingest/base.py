@@ -59,26 +59,25 @@ def observations(
     decimales: the precision the producer published for valeur (tabular.published_decimals); None for a
     value the reader computes, whose precision is the glossary's.
     """
-    valeur = pd.Series(np.asarray(valeur, dtype="float64"), index=codes.index)
-    frame = pd.DataFrame(
+    values = np.asarray(valeur, dtype="float64")
+    secret = np.isnan(values)
+    # No numerator may survive next to a secret value (it would reveal it); the
+    # denominator (households, persons) is itself published and stays.
+    num = np.full(len(values), np.nan) if numerateur is None else np.where(secret, np.nan, np.asarray(numerateur, dtype="float64"))
+    return pd.DataFrame(
         {
             "code": codes.astype(str).to_numpy(),
             "niveau": niveau,
             "indicateur": indicateur,
             "annee": int(annee),
-            "valeur": valeur.to_numpy(),
-            "numerateur": np.nan if numerateur is None else np.asarray(numerateur, dtype="float64"),
+            "valeur": values,
+            "numerateur": num,
             "denominateur": np.nan if denominateur is None else np.asarray(denominateur, dtype="float64"),
-            "statut": np.where(valeur.isna().to_numpy(), "secret", "ok"),
+            "statut": np.where(secret, "secret", "ok"),
             "cog": cog,
             "decimales": pd.array([decimales] * len(codes), dtype="Int16"),
         }
     )
-    # No numerator may survive next to a secret value (it would reveal it); the
-    # denominator (households, persons) is itself published and stays.
-    secret = frame["statut"] == "secret"
-    frame.loc[secret, ["numerateur"]] = np.nan
-    return frame
 
 
 def decimales_of(df: pd.DataFrame, column: str) -> int | None:

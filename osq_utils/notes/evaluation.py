@@ -39,9 +39,6 @@ from osq_utils.present.ecarts import (
     tendance_propre_courte,
 )
 
-# ANCT thematic tables (IPRO): the year is the publication vintage, not the reference year.
-ANNEE_DE_PUBLICATION = {"taux_emploi", "demandeurs_emploi_abc"}
-
 PARAMETRE_EPCI = "code_epci"
 PARAMETRE_QPV = "qpv"
 PARAMETRE_QUESTIONS = "questions"
@@ -270,9 +267,7 @@ def reponse_question(question: Question, donnees: dict[str, pd.DataFrame], gloss
             why = ("publié pour les quartiers prioritaires seulement : les sources ne donnent aucun chiffre de "
                    "l'agglomération" if "epci" not in ind.niveaux else
                    "un effectif, qui dépend de la taille du territoire : il n'est pas comparé à l'agglomération")
-            vintage = (" Les années sont celles de publication des tableaux de l'ANCT, pas celles de l'observation."
-                       if code in ANNEE_DE_PUBLICATION else "")
-            lines = [f"- **{label}** ({why}).{vintage} Évolution propre de chaque quartier :"]
+            lines = [f"- **{label}** ({why}). Évolution propre de chaque quartier :"]
             for _, part in df.groupby("qpv", sort=False):
                 propre = evolution_propre(part, ind)
                 lines.append(f"    - {part['quartier'].iloc[0]} : {phrase_evolution_propre(propre, ind)}.")
@@ -459,8 +454,10 @@ def encadre_methode() -> str:
         "(un taux de pauvreté plus élevé est moins favorable) ; ils décrivent une situation, pas un résultat de la "
         "politique.\n"
         "- Le taux d'emploi et le nombre de demandeurs d'emploi ne sont publiés que pour les quartiers prioritaires : "
-        "sans chiffre de l'agglomération, la note décrit l'évolution propre de chaque quartier. Pour ces tableaux de "
-        "l'ANCT, l'année est celle de la publication, pas celle de l'observation.\n"
+        "sans chiffre de l'agglomération, la note décrit l'évolution propre de chaque quartier.\n"
+        "- Chaque année est celle des données (année des revenus, du recensement, des inscriptions à France Travail, "
+        "situation des allocataires au 31 décembre), pas celle de la publication des tableaux de l'ANCT, parus deux "
+        "à quatre ans plus tard : les revenus 2015 sont dans le tableau de 2019.\n"
     )
 
 

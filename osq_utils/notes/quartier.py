@@ -29,11 +29,14 @@ QPV_COG = 2015
 QPV_2024_COG = 2024
 QPV_2024_SOURCE = "anct-qpv-2024-communes"
 # Figures published for the QPV and for its reference territories.
-COMPARABLES = ["revenu_median", "taux_pauvrete", "decile_1", "decile_9", "gini", "part_prestations_sociales"]
-# Figures published only for the QPV (ANCT tables, population 2013).
-QPV_SEULEMENT = ["population", "taux_emploi", "demandeurs_emploi_abc"]
-CHIFFRES_CLES = ["revenu_median", "taux_pauvrete", "part_prestations_sociales", "taux_emploi", "demandeurs_emploi_abc"]
-ECARTS = ["taux_pauvrete", "revenu_median", "part_prestations_sociales"]  # a table and sentences each
+COMPARABLES = ["revenu_median", "taux_pauvrete", "decile_1", "decile_9", "gini", "part_prestations_sociales",
+               "part_menages_imposes", "part_allocataires_dependants_50"]
+# Figures published only for the QPV (ANCT tables; population of the 2013 and 2018 censuses).
+QPV_SEULEMENT = ["population", "taux_bas_revenus_declares", "taux_emploi", "demandeurs_emploi_abc"]
+CHIFFRES_CLES = ["revenu_median", "taux_pauvrete", "taux_bas_revenus_declares", "part_menages_imposes",
+                 "part_prestations_sociales", "taux_emploi", "demandeurs_emploi_abc"]
+# A table and sentences each, over every year the QPV is published (Filosofi 2013 to 2019).
+ECARTS = ["taux_pauvrete", "revenu_median", "part_prestations_sociales", "part_menages_imposes"]
 ECARTS_GRAPHIQUE = ["taux_pauvrete", "revenu_median"]
 _QPV_2015 = re.compile(r"^QP\d{3}\d{3}$|^QP97\d\d{3}$")
 
@@ -322,7 +325,7 @@ _NOMBRES = {2: "deux", 3: "trois", 4: "quatre", 5: "cinq"}
 
 
 def presentation(quartier_: Quartier, obs: pd.DataFrame) -> str:
-    """Who the neighbourhood is: its communes, its EPCI, its population (2013, the only published year)."""
+    """Who the neighbourhood is: its communes, its EPCI, its population (censuses 2013 and 2018, as published)."""
     q = quartier_.qpv
     names = [t.libelle for t in quartier_.communes]
     if len(names) > 1:
@@ -336,10 +339,14 @@ def presentation(quartier_: Quartier, obs: pd.DataFrame) -> str:
     if quartier_.epcis:
         text += ", dans " + fr.liste([fr.nom_territoire(t.libelle, "epci") for t in quartier_.epcis])
     text += "."
-    pop = obs[(obs["_t"] == 0) & (obs["indicateur"] == "population") & (obs["statut"] == "ok")]
+    pop = obs[(obs["_t"] == 0) & (obs["indicateur"] == "population") & (obs["statut"] == "ok")].sort_values("annee")
     if len(pop):
-        row = pop.sort_values("annee").iloc[-1]
-        text += f" Il comptait {fr.nombre(row['valeur'])} habitants en {int(row['annee'])} (population municipale, Insee)."
+        row = pop.iloc[-1]
+        text += f" Il comptait {fr.nombre(row['valeur'])} habitants en {int(row['annee'])}"
+        if len(pop) > 1:
+            first = pop.iloc[0]
+            text += f", contre {fr.nombre(first['valeur'])} en {int(first['annee'])}"
+        text += " (population municipale, Insee)."
     return text + "\n"
 
 
@@ -359,11 +366,15 @@ def notes_chiffres_cles(obs: pd.DataFrame, codes: list[str], glossaire: Glossair
             lines.append(f"{glossaire[code].libelle} : pas de chiffre {year} pour "
                          f"{fr.nom_territoire(reference['territoire'].iloc[0], 'epci')} ({last}) ; "
                          "voir les écarts année par année plus bas.")
-    lines += ["Le taux d'emploi et le nombre de demandeurs d'emploi ne sont publiés par l'ANCT que pour les quartiers "
-             "prioritaires : ils n'ont pas de comparaison (« nd » pour l'intercommunalité). Leur année est celle de "
-             "la publication, pas celle de l'observation."]
+    seuls = [c for c in codes if c in QPV_SEULEMENT]
+    if seuls:
+        noms = fr.liste([fr.minuscule(glossaire[c].libelle) for c in seuls])
+        lines.append(f"Publiés par l'Insee et l'ANCT pour les quartiers prioritaires seulement ({noms}), ces chiffres "
+                     "n'ont pas de comparaison (« nd » pour l'intercommunalité).")
+    lines.append("Chaque année est celle des données (revenus, recensement, inscriptions à France Travail), pas celle "
+                 "de la publication des tableaux de l'ANCT, parue deux à quatre ans plus tard.")
     own = obs[obs["_t"] == 0]
-    for code in [c for c in ("taux_emploi", "demandeurs_emploi_abc") if c in codes]:
+    for code in seuls:
         part = own[own["indicateur"] == code]
         secret = sorted(part.loc[part["statut"] == "secret", "annee"].astype(int))
         absent = sorted(part.loc[part["statut"] == "absent", "annee"].astype(int))
@@ -371,10 +382,11 @@ def notes_chiffres_cles(obs: pd.DataFrame, codes: list[str], glossaire: Glossair
         if part.empty:
             lines.append(f"{label} : non publié pour ce quartier.")
         if secret:
-            lines.append(f"{label} : chiffre masqué par le producteur (secret, « s ») dans les publications "
-                         f"{fr.annees(secret)} ; le dernier chiffre publié est montré.")
+            shown = part.loc[part["statut"] == "ok", "annee"]
+            last = f" ; le dernier chiffre publié ({int(shown.max())}) est montré" if len(shown) else ""
+            lines.append(f"{label} : chiffre masqué par le producteur (secret, « s ») pour {fr.annees(secret)}{last}.")
         if absent:
-            lines.append(f"{label} : pas de chiffre dans les publications {fr.annees(absent)}.")
+            lines.append(f"{label} : pas de chiffre pour {fr.annees(absent)}.")
     return " ".join(lines) + "\n"
 
 

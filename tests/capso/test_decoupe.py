@@ -246,7 +246,8 @@ def test_qpv_figures_equal_the_original_files(con):
     assert observation(con, "insee-anct-qpv-2015", "qpv", qp, "taux_pauvrete", 2019) == pytest.approx(number(filo["DISP_TP60_A19"]))
     assert observation(con, "insee-anct-qpv-2015", "qpv", qp, "revenu_median", 2019) == pytest.approx(number(filo["DISP_MED_A19"]))
     ipro = row_of("insee-anct-qpv-2015", "insertion-pro/IPRO_2019.csv", ";", "CODGEO", qp)
-    assert observation(con, "insee-anct-qpv-2015", "qpv", qp, "demandeurs_emploi_abc", 2019) == pytest.approx(
+    # IPRO_2019 publishes the job seekers of 2018 (its reference year, data/sources.yml).
+    assert observation(con, "insee-anct-qpv-2015", "qpv", qp, "demandeurs_emploi_abc", 2018) == pytest.approx(
         number(ipro["ABC"]))
     pop = row_of("anct-qpv-2015-contours", "pop_qp_2013.csv", ";", "qp", qp)
     assert observation(con, "anct-qpv-2015-contours", "qpv", qp, "population", 2013) == pytest.approx(

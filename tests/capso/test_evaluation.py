@@ -53,8 +53,12 @@ def test_poverty_gap_capso_2016_and_holes_after(capso, glossaire):
     r19 = _row(df, "QP062036", 2019)
     assert r19["valeur"] == pytest.approx(56.0)
     assert r19["statut_reference"] == "absent" and r19["statut_ecart"] == "absent" and pd.isna(r19["ecart"])
+    # REVN_2017 to REVN_2019 give the QPV's rate for 2013 to 2015 (TP60 = 60,4 in REVN_2017, revenus 2013); the
+    # CAPSO was created in 2017 and its predecessor is another EPCI: those years are holes too.
+    r13 = _row(df, "QP062036", 2013)
+    assert r13["valeur"] == pytest.approx(60.4) and r13["statut_ecart"] == "absent" and pd.isna(r13["ecart"])
     evo = evolution_ecart(df[df["qpv"] == "QP062036"], glossaire["taux_pauvrete"])
-    assert evo.tendance == "une_annee" and evo.annees_manquantes == (2017, 2018, 2019)
+    assert evo.tendance == "une_annee" and evo.annees_manquantes == (2013, 2014, 2015, 2017, 2018, 2019)
     assert phrase_evolution(evo, glossaire["taux_pauvrete"]) == (
         f"l'écart n'est connu que pour 2016 (+41,1{NBSP}points) : son évolution ne peut pas être mesurée")
 
@@ -97,12 +101,15 @@ def test_employment_rate_has_no_agglomeration_figure(capso, glossaire):
     df, ind = data["taux_emploi"], glossaire["taux_emploi"]
     assert ev.sans_reference(ind)
     assert (df["statut_reference"] == "absent").all() and df["ecart"].isna().all()
-    # insertion-pro/IPRO_2017.csv TX_TOT_EMPL = 39,7 and IPRO_2022.csv = 35,9 for QP062036
+    # insertion-pro/IPRO_2018.csv TX_TOT_EMPL = 39,7 (census 2013, as in IPRO_2017) and IPRO_2022.csv = 35,9
+    # (census 2018) for QP062036: the years are the censuses', not the tables' publication.
     evo = evolution_propre(df[df["qpv"] == "QP062036"], ind)
     assert phrase_evolution_propre(evo, ind) == (
-        f"en baisse, de 39,7{NBSP}% en 2017 à 35,9{NBSP}% en 2022 (-3,8{NBSP}points)")
+        f"en baisse, de 39,7{NBSP}% en 2013 à 35,9{NBSP}% en 2018 (-3,8{NBSP}points)")
+    assert sorted(df.loc[df["qpv"] == "QP062036", "annee"]) == [2013, 2015, 2016, 2017, 2018]
     text = ev.reponse_question(note.questions[1], {"taux_emploi": df}, glossaire)
-    assert "aucun chiffre de l'agglomération" in text and "publication" in text
+    assert "aucun chiffre de l'agglomération" in text and "publication" not in text
+    assert "les revenus 2015 sont dans le tableau de 2019" in ev.encadre_methode()
 
 
 def test_answer_is_cautious_and_counts(capso, glossaire):
@@ -111,11 +118,14 @@ def test_answer_is_cautious_and_counts(capso, glossaire):
     text = ev.reponse_question(q, {c: data[c] for c in q.indicateurs}, glossaire, "../glossaire.html")
     assert text.startswith("D'après les chiffres publiés, sur 4 écarts")
     assert "ne suffisent pas à dire si la politique de la ville en est la cause" in text
-    assert "Chiffre de l'agglomération non publié pour 2017 à 2019" in text
+    assert "Chiffre de l'agglomération non publié pour 2013 à 2015, 2017 à 2019" in text
     assert "[Taux de pauvreté](../glossaire.html#taux_pauvrete)" in text
     table = ev.tableau_ecarts(q, {c: data[c] for c in q.indicateurs}, glossaire)
     first = table.iloc[0]
-    assert (first["2016"], first["2017"], first["Évolution"]) == (f"+41,1{NBSP}points", "nd", "non mesurable")
+    # Every year of the QPV's series is a column, 2013 (REVN_2017) to 2019 (data_filo19).
+    assert list(table.columns) == ["Quartier", "Indicateur", *map(str, range(2013, 2020)), "Évolution"]
+    assert (first["2013"], first["2016"], first["2017"], first["Évolution"]) == (
+        "nd", f"+41,1{NBSP}points", "nd", "non mesurable")
 
 
 # --- Parameter errors ------------------------------------------------------------------------------
@@ -142,7 +152,7 @@ def test_notebook_capso_defaults_renders(store_file, tmp_path):
     assert "ne mesurent pas l'effet de la politique de la ville" in html
     assert "59,8 % en 2016 contre 18,7 % dans l'agglomération" in html
     assert "+41,1 points" in html and "× 0,62" in html and "creusé de 1,5 point" in html
-    assert "de 39,7 % en 2017 à 35,9 % en 2022" in html
+    assert "de 39,7 % en 2013 à 35,9 % en 2018" in html
     assert "Il y a un vrai déficit d'image des quartiers" in html  # AUD Saint-Omer verbatim, EPCI 200069037
     assert html.count('<img src="data:image/png;base64,') == 2
     assert 'alt="Graphique en courbes, un panneau par indicateur' in html

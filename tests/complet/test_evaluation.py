@@ -50,7 +50,7 @@ def test_saint_etienne_metropole(vue):
      "paramètre « questions » : question n° 1 : indicateur « taux_chomage » absent du glossaire"),
     ("200069037", QPV_CAPSO, [QUESTIONS[0], {"question": "  ", "indicateurs": ["taux_emploi"]}],
      "paramètre « questions » : question n° 2 : texte de la question manquant"),
-    ("200069037", QPV_CAPSO, [{"question": "Q ?", "indicateurs": ["allocataires_caf"]}],
+    ("200069037", QPV_CAPSO, [{"question": "Q ?", "indicateurs": ["medecins_generalistes"]}],
      "n'est pas publié par quartier prioritaire"),
     ("200069037", QPV_CAPSO, [], "aucune question évaluative"),
 ])

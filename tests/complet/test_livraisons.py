@@ -152,8 +152,9 @@ def test_france_travail_csv_qpv(con, tmp_path):
                             [[c, lib, 2019, v] for c, lib, v in rows] + [["Ensemble", "", 2019, sum(r[2] for r in rows)]],
                             notes=["Source : ANCT, données quartiers 2019."], decimals=0)
     obs, report = read_delivery(conv, path)
-    # ANCT / Insee, quartiers prioritaires (source insee-anct-qpv-2015): 117 demandeurs ABC in QP062001 for 2019.
-    assert _obs(obs, "QP062001", "demandeurs_emploi_abc")["valeur"] == 117
+    # ANCT / Insee, quartiers prioritaires (source insee-anct-qpv-2015): IPRO_2020.csv, which publishes the job
+    # seekers of 2019, has ABC = 107 for QP062001.
+    assert _obs(obs, "QP062001", "demandeurs_emploi_abc")["valeur"] == 107
     assert set(obs["niveau"]) == {"qpv"} and len(obs) == 3
     assert report[0]["raisons"] == {"ligne de total": 1, "note sous le tableau": 1}
     with pytest.raises(OsqError, match="aucun tableau de la convention"):

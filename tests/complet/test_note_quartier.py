@@ -31,8 +31,9 @@ def test_map_of_the_qpv_in_its_communes(store_file):
 
 
 @pytest.mark.parametrize("code, attendus", [
+    # Arques: 58,9 - 23 = +35,9 points in 2015 (REVN_2019 TP60, filosofi_com_2015.csv TP6015) -> +39,0 in 2018.
     ("QP062036", ["Saint-Exupéry - Léon Blum", "12\u202f650\u00a0€", "60,0\u00a0%", "26,3\u00a0%", "QN06237M",
-                  "l'écart s'est creusé de 1,2\u00a0point"]),
+                  "l'écart s'est creusé de 3,1\u00a0points entre 2015 et 2018"]),
     # Montreynaud, Saint-Étienne: data_filo18_qp_revdis.csv tp60 = 48,3 ; TP6018 = 26 for 42218.
     ("QP042013", ["Montreynaud", "48,3\u00a0%", "26,0\u00a0%", "Saint-Étienne Métropole", "QN04213M"]),
 ])
