@@ -1,8 +1,9 @@
-"""Territories: hierarchy by COG year, labels, COG harmonisation.
+"""Territories: hierarchy by COG year, labels.
 
 Hierarchy: IRIS -> commune -> EPCI -> département -> région -> France.
 QPVs are attached to their commune(s). Membership follows the COG year. The observatory's own
-groupings are read by `osq_utils.catalogues.groupements`.
+groupings are read by `osq_utils.catalogues.groupements`; COG harmonisation is
+`osq_utils.agregation.harmonise_cog`.
 
 Queries take `con`: a read-only DuckDB connection, or a note's masked view (secret.vue.Vue),
 whose `execute` answers them; both are cached per store version.
@@ -10,11 +11,7 @@ whose `execute` answers them; both are cached per store version.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
 from osq_utils import store
-from osq_utils.agregation import aggregate_parts
 
 # arm: municipal arrondissement of Paris, Lyon or Marseille, a territory of its own, never summed into a total
 # (its commune is). ept: établissement public territorial of the Métropole du Grand Paris. strate: the communes
@@ -150,85 +147,3 @@ def check_commune_codes(con, codes: list[str], cog: int | None = None) -> list[s
         [cog] if cog else [],
     ).df()["code"]
     return [c for c in codes if c not in set(known)]
-
-
-# --- COG harmonisation -------------------------------------------------------
-
-
-def passages_between(passages: pd.DataFrame, annee_depart: int, annee_arrivee: int) -> pd.DataFrame:
-    """Compose the yearly passage tables into one table from annee_depart to annee_arrivee.
-
-    Columns: code_depart, code_arrivee, type_modif ('f', 'd', 'c' or '='), ratio.
-    """
-    step = None
-    for year in range(annee_depart, annee_arrivee):
-        p = passages[(passages["annee_depart"] == year) & (passages["annee_arrivee"] == year + 1)][
-            ["code_depart", "code_arrivee", "type_modif", "ratio"]
-        ]
-        if step is None:
-            step = p.copy()
-            continue
-        merged = step.merge(p, left_on="code_arrivee", right_on="code_depart", how="left", suffixes=("", "_n"))
-        moved = merged["code_arrivee_n"].notna()
-        merged.loc[moved, "code_arrivee"] = merged.loc[moved, "code_arrivee_n"]
-        merged.loc[moved, "ratio"] = merged.loc[moved, "ratio"] * merged.loc[moved, "ratio_n"]
-        # A split anywhere on the way makes the result an estimate.
-        merged["type_modif"] = np.where(
-            (merged["type_modif"] == "d") | (merged["type_modif_n"] == "d"), "d",
-            np.where(moved, merged["type_modif_n"].fillna(merged["type_modif"]), merged["type_modif"]),
-        )
-        new = p[~p["code_depart"].isin(step["code_arrivee"])]
-        step = pd.concat([merged[["code_depart", "code_arrivee", "type_modif", "ratio"]], new], ignore_index=True)
-    if step is None:
-        return pd.DataFrame(columns=["code_depart", "code_arrivee", "type_modif", "ratio"])
-    return step.drop_duplicates(["code_depart", "code_arrivee"])
-
-
-def harmonise_cog(
-    obs: pd.DataFrame,
-    passages: pd.DataFrame,
-    annee_depart: int,
-    annee_arrivee: int,
-    types: dict[str, str],
-) -> pd.DataFrame:
-    """Convert commune observations from the COG of annee_depart to that of annee_arrivee.
-
-    - fusions sum counts, numerators and denominators, then recompute ratios;
-      a non-additive figure (median, decile) of a fused commune is not computable;
-    - if any part of a fusion is secret, the result is secret;
-    - défusions split counts, numerators and denominators by the population
-      ratio, and the results are flagged estimated (estime = True).
-    obs columns: code, indicateur, annee, valeur, numerateur, denominateur, statut.
-    types maps indicator -> glossary type (compte, taux, moyenne, densite, non_additif).
-    """
-    table = passages_between(passages, annee_depart, annee_arrivee)
-    obs = obs.copy()
-    if "estime" not in obs:
-        obs["estime"] = False
-    mapped = obs.merge(table, left_on="code", right_on="code_depart", how="left")
-    unchanged = mapped["code_arrivee"].isna()
-    mapped.loc[unchanged, "code_arrivee"] = mapped.loc[unchanged, "code"]
-    mapped["ratio"] = mapped["ratio"].fillna(1.0)
-    mapped["type_modif"] = mapped["type_modif"].fillna("=")
-    split = mapped["type_modif"] == "d"
-    mapped["type"] = mapped["indicateur"].map(types)
-    for col in ("numerateur", "denominateur"):
-        mapped[col] = mapped[col] * mapped["ratio"]
-    counts = mapped["type"] == "compte"
-    mapped.loc[counts & split, "valeur"] = mapped.loc[counts & split, "valeur"] * mapped.loc[counts & split, "ratio"]
-    mapped.loc[split, "estime"] = True
-
-    # Every commune that the passage table sends into a code must be observed, else no partial total.
-    expected = table.groupby("code_arrivee")["code_depart"].apply(set).to_dict()
-    rows = []
-    keys = ["code_arrivee", "indicateur", "annee"]
-    for (code, indicateur, annee), part in mapped.groupby(keys, sort=False):
-        parts_expected = expected.get(code, set())
-        if parts_expected and not parts_expected <= set(part["code"]):
-            secret = (part["statut"] == "secret").any()
-            whole = aggregate_parts(part.iloc[0:0], None) | {"statut": "secret" if secret else "absent"}
-        else:
-            whole = aggregate_parts(part, part["type"].iloc[0])
-        rows.append({"code": code, "indicateur": indicateur, "annee": annee, **whole})
-    out = pd.DataFrame(rows)
-    return out.sort_values(["indicateur", "annee", "code"]).reset_index(drop=True)

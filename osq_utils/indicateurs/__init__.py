@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from osq_utils import territoires
-from osq_utils.agregation import aggregate
+from osq_utils.agregation import aggregate, harmonise_cog
 from osq_utils.catalogues.glossaire import Glossaire
 from osq_utils.catalogues.groupements import Groupement
 from osq_utils.store import DERIVED_SOURCE
@@ -179,7 +179,7 @@ def commune_series(vue: Lecture, code: str, codes: list[str]) -> pd.DataFrame:
     """A commune's observations over time in its current geography.
 
     Years published under older codes (before a fusion) are converted with
-    territoires.harmonise_cog: counts summed, ratios recomputed, medians absent.
+    agregation.harmonise_cog: counts summed, ratios recomputed, medians absent.
     """
     olds = predecessors(vue, code)
     if not olds:
@@ -192,7 +192,7 @@ def commune_series(vue: Lecture, code: str, codes: list[str]) -> pd.DataFrame:
         if int(cog) >= target:
             frames.append(part)
             continue
-        frames.append(territoires.harmonise_cog(part, passages, int(cog), target, vue.glossaire.types()))
+        frames.append(harmonise_cog(part, passages, int(cog), target, vue.glossaire.types()))
     out = pd.concat(frames, ignore_index=True)
     out = out[out["code"] == code]
     return out.sort_values(["indicateur", "annee"]).reset_index(drop=True)
