@@ -318,7 +318,7 @@ def _commune_codes(con, doc: Document, terr: dict, here: tuple) -> list[str]:
             except territoires.CodeCommuneInvalide as exc:
                 where = _item(here, "communes", terr, j)
                 hint = ""
-                if isinstance(code, int):
+                if isinstance(code, int) and "zéro initial" not in exc.message:
                     hint = (f" Écrit sans guillemets, « {doc.ecrit(*where) or code_str} » est lu comme un nombre "
                             "et perd son zéro initial.")
                 raise doc.erreur(f"{exc.message}.{hint}", *where, correction=exc.correction) from None

@@ -105,6 +105,12 @@ def references_of_commune(vue: Lecture, commune: str, groupements: dict[str, Gro
         out.append(Territoire("departement", dep, territoires.libelle(vue, "departement", dep) or dep))
     france = territoires.france_of(niveau, commune)
     out.append(Territoire("france", france, territoires.LIBELLES_FRANCE[france]))
+    # Tables name their columns after the territories: Paris the commune and Paris the département differ.
+    seen: set[str] = set()
+    for i, t in enumerate(out):
+        if t.libelle in seen:
+            out[i] = Territoire(t.niveau, t.code, f"{t.libelle} ({territoires.LIBELLES_NIVEAUX[t.niveau].lower()})", t.communes)
+        seen.add(out[i].libelle)
     return out
 
 

@@ -129,7 +129,8 @@ def dissolve_to_cog(communes: gpd.GeoDataFrame, table: pd.DataFrame) -> tuple[gp
     split_codes = {c for c, r in comp.items() if r in split_roots}
     moves = table[~table["code_depart"].isin(split_codes)]
     codes = communes["code"]
-    target = codes.map(moves.set_index("code_depart")["code_arrivee"]).fillna(codes)
+    mapping = dict(zip(moves["code_depart"], moves["code_arrivee"]))
+    target = pd.Series([mapping.get(c, c) for c in codes], index=codes.index, dtype=object)
     fate = pd.Series("garde", index=codes.to_numpy(), dtype=object)
     in_split = codes.isin(split_codes).to_numpy()
     fate[in_split] = "defusionnee"
