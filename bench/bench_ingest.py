@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 
 from osq_utils import store
-from osq_utils.indicateurs import derive
+from osq_utils.catalogues.sources import load_catalogue
 from osq_utils.ingest import ingest_source, ordered_sources
-from osq_utils.sources import load_catalogue, mirror_dir
+from osq_utils.ingest.derive import derive
+from osq_utils.sources import mirror_dir
 
 
 def run_once(mirror: Path, verbose: bool) -> float:

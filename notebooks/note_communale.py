@@ -37,7 +37,7 @@ from osq_utils.present import blocs, charts, maps, tables, verbatims
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
 refs = indicateurs.references_of_commune(ctx.vue, code_commune, blocs.groupements(groupements))
-commune, epci = refs[0], refs[1]
+commune, epci = refs[0], indicateurs.intercommunalite_de(refs)
 
 # %% [markdown]
 # ## Chiffres clés
@@ -92,5 +92,5 @@ display(Markdown(verbatims.paroles_acteurs(ctx, refs[:2])))
 # ## Sources et définitions
 
 # %%
-display(Markdown(blocs.sources_utilisees(ctx, comparaison['source'].dropna().tolist() + ['ign-admin-express-2018-communes'])))
+display(Markdown(blocs.sources_utilisees(ctx, comparaison['source'].dropna().tolist() + ['ign-admin-express-2018-communes-france'])))
 ctx.close()

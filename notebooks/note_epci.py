@@ -140,5 +140,5 @@ display(Markdown(verbatims.paroles_acteurs(ctx, [epci])))
 # ## Sources et définitions
 
 # %%
-display(Markdown(blocs.sources_utilisees(ctx, [*comparaison['source'].dropna(), *cote['source'].dropna(), 'ign-admin-express-2018-communes'])))
+display(Markdown(blocs.sources_utilisees(ctx, [*comparaison['source'].dropna(), *cote['source'].dropna(), 'ign-admin-express-2018-communes-france'])))
 ctx.close()

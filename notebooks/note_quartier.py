@@ -112,5 +112,5 @@ display(Markdown(verbatims.paroles_acteurs(ctx, [qpv, *quartier.communes, *quart
 
 # %%
 display(Markdown(blocs.sources_utilisees(ctx, quartiers.sources_of(obs) + [
-    'anct-qpv-2015-contours', 'ign-admin-express-2018-communes', 'anct-qpv-2024-communes'])))
+    'anct-qpv-2015-contours', 'ign-admin-express-2018-communes-france', 'anct-qpv-2024-communes'])))
 ctx.close()

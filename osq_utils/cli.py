@@ -216,7 +216,8 @@ def cmd_livraison(
 @app.command("preview")
 def cmd_preview(
     modele: str = typer.Argument(..., help="Modèle de note : note_communale, note_quartier, note_epci, abs_ccas, evaluation_cdv."),
-    territoire: str = typer.Argument(..., help="Code du territoire : commune (62040), QPV (QP062036) ou EPCI (200069037)."),
+    territoire: str = typer.Argument(..., help="Code du territoire : commune (62040, 2A004), arrondissement municipal (75112), "
+                                               "QPV (QP062036) ou EPCI (200069037)."),
     theme: str | None = typer.Option(None, help="Thème (pour abs_ccas), par exemple sante."),
     base: Path | None = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
     sortie: Path = typer.Option(Path("rapports") / "apercu", help="Dossier de l'aperçu."),
@@ -241,7 +242,12 @@ def cmd_preview(
     out = sortie.resolve()
     try:
         base_ = vue.base(store_file)
-        if territoires.libelle(base_.con, kind.niveau, territoire) is None:
+        if kind.niveau == "commune":  # same messages as the plan: merged commune, lost leading zero…
+            try:
+                territoires.code_commune(base_.con, territoire)
+            except territoires.CodeCommuneInvalide as exc:
+                raise OsqError(exc.message, colonne="TERRITOIRE", correction=exc.correction) from None
+        elif territoires.libelle(base_.con, kind.niveau, territoire) is None:
             raise OsqError(f"{kind.niveau} « {territoire} » inconnu", colonne="TERRITOIRE",
                            correction="donnez le code officiel entre guillemets si besoin, par exemple 62040, "
                                       "QP062036 ou 200069037.")

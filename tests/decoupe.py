@@ -221,7 +221,12 @@ RULES: list[tuple[str, object]] = [
     ("etalab-decoupage-administratif-2026/communes_*.csv", by(",", code="commune", commune="commune")),
     ("etalab-decoupage-administratif-2026/epci_membres_*.csv", by(",", epci_code="epci", commune_code="commune")),
     ("ign-admin-express-2018-communes*/departements*.geojson", GeoJson(("code",), "departement")),
+    # Both contour folders are cut alike, to the CAPSO's communes and their former codes (what its maps draw;
+    # all of département 62 would take the cut over its size budget): their four shared files stay
+    # byte-identical and the older source leaves their communes to the national one (ingest.contours).
     ("ign-admin-express-2018-communes*/communes-*.geojson", GeoJson(("code",), "commune")),
+    # Tables d'appartenance géographique: national workbooks, copied whole (the zip holds one xlsx).
+    ("insee-tagc-*/*.zip", Copy("copie (table nationale)")),
     ("*/*iris*.geojson", GeoJson(("CODE_IRIS", "code_iris"), "iris")),
     ("ign-contours-iris-42/iris_grd_quartier.csv", by(";", IRIS="iris_sans_zero")),
     ("qpv-occitanie/qp.csv", by(",", code_qp="qpv")),

@@ -71,8 +71,11 @@ def job(con, modele: str, code: str, theme: str | None = None, parametres: dict 
     if parametres is None and kind.apercu is not None:
         parametres = kind.apercu(con, code)
     params = {kind.parametre: code, **(parametres or {}), **({"theme": theme} if theme else {})}
-    label = territoires.libelle(con, kind.niveau, code) or code
-    return Job(modele, kind.niveau, code, label, kind.slug(code, theme), params, theme,
+    niveau = kind.niveau
+    if niveau == "commune":  # a municipal arrondissement is a territory of its own
+        niveau = territoires.code_commune(con, code).niveau
+    label = territoires.libelle(con, niveau, code) or code
+    return Job(modele, niveau, code, label, kind.slug(code, theme), params, theme,
                theme_labels().get(theme) if theme else None)
 
 
@@ -132,6 +135,11 @@ def plan(con, params_file: Path | str) -> Plan:
         kind = TYPES[modele]
         codes = _codes_for(con, doc, note, i, kind)
         labels = territoires.libelles(con, kind.niveau, codes)
+        niveaux = {c: kind.niveau for c in codes}
+        if kind.niveau == "commune":  # a municipal arrondissement is a territory of its own
+            arms = territoires.libelles(con, "arm", codes)
+            labels.update(arms)
+            niveaux.update({c: "arm" for c in arms})
         extra = _parametres(doc, note, i, kind)
         for key, kinds in CLES_CHEMINS.items():
             if key in note:
@@ -171,7 +179,7 @@ def plan(con, params_file: Path | str) -> Plan:
                     params["theme"] = theme
                 if "enjeux" in extra:
                     params["enjeux"], params["enjeux_fichier"] = _enjeux(Path(extra["enjeux"]), code, theme)
-                jobs.append(Job(modele, kind.niveau, code, labels.get(code, code), kind.slug(code, theme), params, theme,
+                jobs.append(Job(modele, niveaux[code], code, labels.get(code, code), kind.slug(code, theme), params, theme,
                                 labels_themes.get(theme) if theme and labels_themes else None))
     return Plan(ident, obs.get("titre", ident), obs.get("description", ""), params_file, jobs, _profils(doc, obs))
 
@@ -305,15 +313,15 @@ def _commune_codes(con, doc: Document, terr: dict, here: tuple) -> list[str]:
     if "communes" in terr:
         for j, code in enumerate(_as_list(terr["communes"])):
             code_str = str(code)
-            if territoires.check_commune_codes(con, [code_str]):
+            try:
+                territoires.code_commune(con, code_str)
+            except territoires.CodeCommuneInvalide as exc:
                 where = _item(here, "communes", terr, j)
                 hint = ""
-                if isinstance(code, int) or (code_str.isdigit() and len(code_str) == 4):
+                if isinstance(code, int) and "zéro initial" not in exc.message:
                     hint = (f" Écrit sans guillemets, « {doc.ecrit(*where) or code_str} » est lu comme un nombre "
                             "et perd son zéro initial.")
-                raise doc.erreur(f"code commune « {code_str} » inconnu du code officiel géographique.{hint}", *where,
-                                 correction='écrivez le code INSEE à 5 caractères entre guillemets, par exemple '
-                                            '"62040" ou "2A004".')
+                raise doc.erreur(f"{exc.message}.{hint}", *where, correction=exc.correction) from None
             codes.append(code_str)
     return list(dict.fromkeys(codes))
 

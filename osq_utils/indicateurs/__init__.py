@@ -79,24 +79,46 @@ def territory_observations(vue: Lecture, t: Territoire, indicateurs: list[str] |
 
 
 def references_of_commune(vue: Lecture, commune: str, groupements: dict[str, Groupement] | None = None) -> list[Territoire]:
-    """The commune and its reference territories: EPCI, custom groupings holding it, département, France.
+    """The commune and its reference territories: EPCI, EPT (Grand Paris), custom groupings holding it,
+    département, France (France métropolitaine; France entière for an overseas commune).
 
+    A municipal arrondissement (75112, 69383, 13205) is a territory of its own: its references are its
+    commune (Paris, Lyon, Marseille), then the commune's EPCI, département and France.
     Current membership (latest COG on record) is used: INSEE publishes each EPCI in that year's
     map, so a past year of a newer EPCI is simply missing.
     """
-    out = [Territoire("commune", commune, territoires.libelle(vue, "commune", commune) or commune)]
-    epci = territoires.parent(vue, "commune", commune, "epci")
-    if epci:
-        out.append(Territoire("epci", epci, territoires.libelle(vue, "epci", epci) or epci))
+    niveau = "arm" if territoires.existe(vue, "arm", commune) else "commune"
+    out = [Territoire(niveau, commune, territoires.libelle(vue, niveau, commune) or commune)]
+    if niveau == "arm":
+        plm = territoires.parent(vue, "arm", commune, "commune")
+        if plm:
+            out.append(Territoire("commune", plm, territoires.libelle(vue, "commune", plm) or plm))
+    for level in ("epci", "ept"):
+        code = territoires.parent(vue, niveau, commune, level)
+        if code:
+            out.append(Territoire(level, code, territoires.libelle(vue, level, code) or code))
     for g in (groupements or {}).values():
         if commune in g.communes:
             out.append(Territoire("groupement", g.code, g.libelle, tuple(g.communes)))
-    dep = territoires.parent(vue, "commune", commune, "departement")
+    dep = territoires.parent(vue, niveau, commune, "departement")
     if dep:
         out.append(Territoire("departement", dep, territoires.libelle(vue, "departement", dep) or dep))
-    if not commune.startswith(territoires.DOM_PREFIXES):
-        out.append(Territoire("france", territoires.FRANCE, "France métropolitaine"))
+    france = territoires.france_of(niveau, commune)
+    out.append(Territoire("france", france, territoires.LIBELLES_FRANCE[france]))
+    # Tables name their columns after the territories: Paris the commune and Paris the département differ.
+    seen: set[str] = set()
+    for i, t in enumerate(out):
+        if t.libelle in seen:
+            out[i] = Territoire(t.niveau, t.code, f"{t.libelle} ({territoires.LIBELLES_NIVEAUX[t.niveau].lower()})", t.communes)
+        seen.add(out[i].libelle)
     return out
+
+
+def intercommunalite_de(refs: list[Territoire]) -> Territoire | None:
+    """The intercommunality drawn on a commune's map: its EPT within the Grand Paris, else its EPCI
+    (None for the four island communes outside any EPCI)."""
+    by_level = {t.niveau: t for t in refs}
+    return by_level.get("ept") or by_level.get("epci")
 
 
 def comparison(vue: Lecture, refs: list[Territoire], indicateurs: list[str], annee: int | None = None) -> pd.DataFrame:

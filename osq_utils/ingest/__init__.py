@@ -35,7 +35,9 @@ READERS: dict[str, Reader] = {
     "cogugaison": referentiels.read_cogugaison,
     "etalab_decoupage": referentiels.read_etalab,
     "iris_reference": referentiels.read_iris_reference,
+    "tagc": referentiels.read_tagc,
     "contours_communes": contours.read_contours_communes,
+    "contours_communes_france": contours.read_contours_communes_france,
     "contours_iris": contours.read_contours_iris,
     "contours_qpv": contours.read_contours_qpv,
     "qpv_2024": contours.read_qpv_2024,
@@ -48,7 +50,7 @@ READERS: dict[str, Reader] = {
 }
 
 # Territories first: later steps (derived figures) rely on them.
-ORDER = ["cog", "cogugaison", "etalab_decoupage", "iris_reference"]
+ORDER = ["cog", "cogugaison", "etalab_decoupage", "iris_reference", "tagc"]
 
 
 def ordered_sources(catalogue: dict[str, Source], ids: list[str] | None = None) -> list[Source]:

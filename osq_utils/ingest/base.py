@@ -25,7 +25,10 @@ class IngestResult:
     def add(self, table: str, frame: pd.DataFrame) -> None:
         self.tables.setdefault(table, []).append(frame)
 
-    def file(self, path: Path, lues: int, rejets: Rejets | None = None, observations: int = 0) -> None:
+    def file(self, path: Path | str, lues: int, rejets: Rejets | None = None, observations: int = 0,
+             remarques: dict[str, int] | None = None) -> None:
+        """One report row. remarques: what the reader corrected or noticed in kept rows (shown with the reasons,
+        never counted as rejected)."""
         rej = rejets.total if rejets else 0
         self.report.append(
             {
@@ -33,7 +36,8 @@ class IngestResult:
                 "lignes_lues": int(lues),
                 "lignes_gardees": int(lues - rej),
                 "lignes_rejetees": int(rej),
-                "raisons": dict(rejets.raisons) if rejets else {},
+                "raisons": {**(rejets.raisons if rejets else {}), **(remarques or {})},
+                "remarques": dict(remarques or {}),
                 "observations": int(observations),
             }
         )

@@ -2,6 +2,12 @@
 
 Geometries are kept as WKB in EPSG:4326 (DuckDB extensions cannot be
 installed here); geopandas reads them back.
+
+Commune contours: one geometry per commune of the COG 2024 (`ign-admin-express-2018-communes-france`,
+every département): the IGN 2018 tracés of the communes merged since are dissolved into their 2024
+commune with COGugaison's passage table. The older source `ign-admin-express-2018-communes` carries
+four of those files, byte for byte: it loads only the départements, so that no commune has two
+geometries in the store.
 """
 
 from __future__ import annotations
@@ -10,12 +16,17 @@ import re
 import unicodedata
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
+from osq_utils.agregation import passages_between
 from osq_utils.catalogues.sources import Source
 from osq_utils.errors import OsqError
 from osq_utils.ingest.base import IngestResult, PathOf, memberships, observations, territories
-from osq_utils.ingest.tabular import Rejets, read_csv_text, read_validated
+from osq_utils.ingest.referentiels import read_passages
+from osq_utils.ingest.tabular import CODE_PATTERNS, Rejets, read_csv_text, read_validated
+from osq_utils.sources import sha256_of
 
 
 def _read_geo(path, **kwargs) -> gpd.GeoDataFrame:
@@ -38,23 +49,149 @@ def _geometries(gdf: gpd.GeoDataFrame, niveau: str, code_col: str, label_col: st
         {
             "niveau": niveau,
             "code": gdf[code_col].astype(str).to_numpy(),
-            "libelle": gdf[label_col].astype(str).to_numpy() if label_col else None,
+            "libelle": gdf[label_col].astype(object).where(gdf[label_col].notna(), None).to_numpy() if label_col else None,
             "millesime": millesime,
             "wkb": gdf.geometry.to_wkb().to_numpy(),
         }
     )
 
 
+CONTOURS_FRANCE = "ign-admin-express-2018-communes-france"
+COG_CONTOURS, COG_CIBLE = 2018, 2024  # COG of the IGN tracés; COG of the stored commune geometries
+MILLESIME_COMMUNES = "2018 (COG 2024)"
+
+
+def _loaded_by_national_source(path, chemin: str, path_of: PathOf) -> bool:
+    """Whether the national source holds the same bytes (it then stores that file's communes)."""
+    try:
+        other = path_of(CONTOURS_FRANCE, chemin)
+        return other.exists() and sha256_of(other) == sha256_of(path)
+    except OsqError:  # national source absent from this catalogue, or not fetched
+        return False
+
+
 def read_contours_communes(source: Source, path_of: PathOf) -> IngestResult:
+    """Contours of the départements, and of the communes of files the national source does not hold."""
     result = IngestResult()
     for f in source.fichiers:
         if not f.chemin.endswith(".geojson"):
             continue
         path = path_of(source.id, f.chemin)
-        gdf = _read_geo(path)
         niveau = "departement" if "departements" in f.chemin else "commune"
+        if niveau == "commune" and _loaded_by_national_source(path, f.chemin, path_of):
+            rejets = Rejets()
+            n = len(_read_geo(path))
+            rejets.add(f"communes chargées par la source {CONTOURS_FRANCE} (fichier identique), réunies au COG "
+                       f"{COG_CIBLE}", n)
+            result.file(path, n, rejets, 0)
+            continue
+        gdf = _read_geo(path)
         result.add("geometries", _geometries(gdf, niveau, "code", "nom", "2018"))
         result.file(path, len(gdf), None, 0)
+    return result
+
+
+def _components(pairs: pd.DataFrame) -> dict[str, str]:
+    """code -> representative of its connected component (codes linked by passages)."""
+    root: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while root.setdefault(x, x) != x:
+            root[x] = root[root[x]]
+            x = root[x]
+        return x
+
+    for a, b in zip(pairs["code_depart"], pairs["code_arrivee"]):
+        root[find(a)] = find(b)
+    return {x: find(x) for x in list(root)}
+
+
+REASONS = {
+    "fusionnee": f"communes fusionnées depuis le COG {COG_CONTOURS}, réunies dans le contour de leur commune du COG {COG_CIBLE}",
+    "defusionnee": f"communes défusionnées depuis le COG {COG_CONTOURS} : contour non découpable, aucun contour",
+    "partielle": "commune fusionnée depuis dont une partie manque aux contours : pas de contour partiel",
+}
+
+
+def dissolve_to_cog(communes: gpd.GeoDataFrame, table: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """Commune contours of one COG year brought to a later one: (code, libelle, geometry) and the fate of
+    each older commune (Series by older code: garde, fusionnee, defusionnee or partielle; see REASONS).
+
+    table: passages_between(...) from the contours' COG year to the target year. A commune merged
+    since is dissolved into its new commune, whose contour needs every one of its parts (else no
+    contour: never a partial one). A commune split since (défusion, 'd') cannot be cut from the
+    older tracé: neither it, nor the communes linked to it by the passages, get a contour. A code
+    change ('c') keeps the contour under the new code. libelle is the older name of an unchanged
+    commune, None for a merged one (its new name is in the territories).
+    """
+    comp = _components(table)
+    split_roots = {comp[c] for c in table.loc[table["type_modif"] == "d", "code_depart"]}
+    split_codes = {c for c, r in comp.items() if r in split_roots}
+    moves = table[~table["code_depart"].isin(split_codes)]
+    codes = communes["code"]
+    mapping = dict(zip(moves["code_depart"], moves["code_arrivee"]))
+    target = pd.Series([mapping.get(c, c) for c in codes], index=codes.index, dtype=object)
+    fate = pd.Series("garde", index=codes.to_numpy(), dtype=object)
+    in_split = codes.isin(split_codes).to_numpy()
+    fate[in_split] = "defusionnee"
+    frame = communes.assign(cible=target)[~in_split]
+    expected = moves.groupby("code_arrivee")["code_depart"].agg(set)
+    present = frame.groupby("cible")["code"].agg(set)
+    incomplete = {c for c, parts in expected.items() if c in present.index and not parts <= present[c]}
+    partial = frame["cible"].isin(incomplete).to_numpy()
+    fate[frame.loc[partial, "code"].to_numpy()] = "partielle"
+    frame = frame[~partial]
+    sizes = frame.groupby("cible")["code"].transform("size").to_numpy()
+    single = frame[sizes == 1]
+    merged = frame[sizes > 1]
+    fate[merged.loc[merged["code"] != merged["cible"], "code"].to_numpy()] = "fusionnee"
+    parts = [gpd.GeoDataFrame({"code": single["cible"].to_numpy(), "libelle": single["nom"].to_numpy()},
+                              geometry=single.geometry.to_numpy(), crs=communes.crs)]
+    if len(merged):
+        groups = merged.groupby("cible")["geometry"].agg(lambda g: shapely.union_all(np.asarray(g.values)))
+        parts.append(gpd.GeoDataFrame({"code": groups.index.to_numpy(), "libelle": None}, geometry=list(groups.to_numpy()),
+                                      crs=communes.crs))
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=communes.crs)
+    return out, fate
+
+
+def read_contours_communes_france(source: Source, path_of: PathOf) -> IngestResult:
+    """IGN Admin Express 2018 commune contours of every département, brought to the COG 2024."""
+    result = IngestResult()
+    frames = []
+    for f in source.fichiers:
+        if not f.chemin.endswith(".geojson"):
+            continue  # PROVENANCE.md: the mirror's notes
+        path = path_of(source.id, f.chemin)
+        gdf = _read_geo(path)
+        for col in ("code", "nom"):
+            if col not in gdf.columns:
+                raise OsqError(f"propriété « {col} » absente des entités", fichier=path, colonne=col,
+                               correction="reprenez le fichier d'origine (france-geojson, propriétés code et nom).")
+        gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+        bad = ~gdf["code"].astype(str).str.fullmatch(CODE_PATTERNS["commune"])
+        if bad.any():
+            raise OsqError(f"code commune « {gdf.loc[bad, 'code'].iloc[0]} » invalide (entité n° {int(np.flatnonzero(bad)[0]) + 1})",
+                           fichier=path, colonne="code",
+                           correction="reprenez le fichier d'origine : un code commune s'écrit « 62040 » ou « 2A004 ».")
+        frames.append(gdf[["code", "nom", "geometry"]].assign(_fichier=path))
+    if not frames:
+        return result
+    communes = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+    communes["code"] = communes["code"].astype(str)
+    if communes["code"].duplicated().any():
+        code = communes.loc[communes["code"].duplicated(), "code"].iloc[0]
+        raise OsqError(f"commune « {code} » présente dans deux fichiers de contours", fichier=f"source {source.id}",
+                       correction="chaque commune ne doit figurer que dans le fichier de son département.")
+    table = passages_between(read_passages(path_of), COG_CONTOURS, COG_CIBLE)
+    out, fate = dissolve_to_cog(communes, table)
+    result.add("geometries", _geometries(out, "commune", "code", "libelle", MILLESIME_COMMUNES))
+    for path, part in communes.groupby("_fichier", sort=False):
+        rejets = Rejets()
+        for status, n in fate.reindex(part["code"].to_numpy()).value_counts().items():
+            if status in REASONS:
+                rejets.add(REASONS[str(status)], int(n))
+        result.file(path, len(part), rejets, 0)
     return result
 
 

@@ -118,7 +118,7 @@ def line_of(df: pd.DataFrame, pos: int) -> int:
     return int(df.index[pos]) + 2
 
 
-def validate_codes(df: pd.DataFrame, path: Path, column: str, niveau: str) -> None:
+def validate_codes(df: pd.DataFrame, path: Path | str, column: str, niveau: str) -> None:
     """Codes must match their level's pattern; a missing leading zero gets its own message."""
     pattern = CODE_PATTERNS[niveau]
     values = df[column].str.strip()

@@ -31,6 +31,7 @@ from osq_utils.catalogues.glossaire import FACTEURS, Glossaire, Indicateur
 from osq_utils.catalogues.strates import STRATES, Strate, strate_of
 from osq_utils.catalogues.themes import ThemeAbs
 from osq_utils.indicateurs import Lecture, Territoire
+from osq_utils.notes import communale
 from osq_utils.notes.base import Territoires, TypeNote
 from osq_utils.present import fr
 
@@ -311,16 +312,10 @@ def note_strate(agregats: list[AgregatStrate], glossaire: Glossaire, commune: Te
 
 
 def territoires_montres(con, code: str, parametres: dict) -> Territoires:
-    """The commune and its IRIS, its EPCI, its département and France (the strata are national sums)."""
-    out: Territoires = {"commune": {code}, "iris": set(territoires.iris_of(con, code))}
-    epci = territoires.parent(con, "commune", code, "epci")
-    if epci:
-        out["epci"] = {epci}
-    dep = territoires.parent(con, "commune", code, "departement")
-    if dep:
-        out["departement"] = {dep}
-    if not code.startswith(territoires.DOM_PREFIXES):
-        out["france"] = {territoires.FRANCE}
+    """The commune and its IRIS, its EPCI (and EPT), its département and France (the strata are national sums);
+    for a municipal arrondissement, also its commune."""
+    out = communale.territoires_references(con, code)
+    out["iris"] = set(territoires.iris_of(con, code))
     return out
 
 

@@ -3,7 +3,7 @@ département and France, every glossary theme, its evolution and its place on th
 
 from __future__ import annotations
 
-from osq_utils import territoires
+from osq_utils import indicateurs, territoires
 from osq_utils.notes.base import Territoires, TypeNote
 
 # Key figures at the top of the note.
@@ -13,18 +13,22 @@ EVOLUTION = ["revenu_median", "taux_pauvrete"]
 CARTE = "revenu_median"
 
 
+def territoires_references(con, code: str) -> Territoires:
+    """The territories a commune (or municipal arrondissement) is compared with, itself included, by level:
+    its commune if it is an arrondissement, EPCI, EPT, département and France (indicateurs.references_of_commune)."""
+    out: Territoires = {}
+    for t in indicateurs.references_of_commune(con, code):
+        out.setdefault(t.niveau, set()).add(t.code)
+    return out
+
+
 def territoires_montres(con, code: str, parametres: dict) -> Territoires:
-    """The commune, its EPCI and every commune of it (the map), its département and France."""
-    out: Territoires = {"commune": {code}, "france": {territoires.FRANCE}}
-    epci = territoires.parent(con, "commune", code, "epci")
-    if epci:
-        out["epci"] = {epci}
-        out["commune"].update(territoires.communes_of(con, "epci", epci))
-    dep = territoires.parent(con, "commune", code, "departement")
-    if dep:
-        out["departement"] = {dep}
-    if code.startswith(territoires.DOM_PREFIXES):
-        del out["france"]
+    """The commune, its reference territories and every commune of the intercommunality on its map."""
+    out = territoires_references(con, code)
+    for niveau in ("ept", "epci"):
+        if niveau in out:
+            out.setdefault("commune", set()).update(territoires.communes_of(con, niveau, next(iter(out[niveau]))))
+            break
     return out
 
 

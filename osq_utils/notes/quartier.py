@@ -447,8 +447,8 @@ def callout_contours(missing: list[Territoire]) -> str:
         return ""
     return ('::: {.callout-warning title="Contours communaux non disponibles"}\n'
             f"Les contours de {fr.liste([t.libelle for t in missing])} ne figurent pas dans les sources du projet "
-            "(contours IGN 2018 disponibles pour la Loire, le Pas-de-Calais, la Seine-et-Marne et le Val-de-Marne) : "
-            "la carte montre le quartier seul.\n:::\n")
+            "(contours IGN 2018 rapportés au COG 2024 : une commune défusionnée depuis 2018 n'y a pas de contour "
+            "propre) : la carte montre le quartier seul.\n:::\n")
 
 
 # --- The kind ---------------------------------------------------------------------------------

@@ -52,7 +52,9 @@ def choropleth(gdf: gpd.GeoDataFrame, values: pd.DataFrame, ind: Indicateur, *, 
     """
     data = gdf.merge(values[["code", "valeur", "statut"]], on="code", how="left")
     data["statut"] = data["statut"].fillna("absent")
-    data = data.to_crs(2154)  # Lambert-93 for a true-shape map of metropolitan France
+    # Lambert-93 for a true-shape map of metropolitan France; the local UTM zone overseas.
+    overseas = data["code"].astype(str).str.startswith(territoires.DOM_PREFIXES).all()
+    data = data.to_crs(data.estimate_utm_crs() if overseas and len(data) else 2154)
     ok = data[data["statut"] == "ok"]
     fig, ax = plt.subplots(figsize=(7.5, 5.6))
     # geopandas asks for a redraw after every layer; on a figure only ever saved to a file
@@ -97,24 +99,39 @@ def choropleth(gdf: gpd.GeoDataFrame, values: pd.DataFrame, ind: Indicateur, *, 
 
 
 
-def carte_commune_epci(ctx: Contexte, commune: Territoire, epci: Territoire, indicateur: str) -> Rendu:
-    """The EPCI's communes coloured by an indicator (latest year), the note's commune outlined."""
+CONTOURS_COMMUNES = "ign-admin-express-2018-communes-france"
+CONTOURS_MANQUANTS = ("communes défusionnées depuis 2018, que le tracé IGN 2018 ne sépare pas, ou absentes des "
+                      "contours du projet")
+
+
+def carte_commune_epci(ctx: Contexte, commune: Territoire, epci: Territoire | None, indicateur: str) -> Rendu:
+    """The intercommunality's communes (its EPT within the Grand Paris) coloured by an indicator (latest year),
+    the note's commune outlined; for a municipal arrondissement, its commune (Paris, Lyon, Marseille)."""
     ind = ctx.glossaire[indicateur]
-    codes = list(territoires.communes_of(ctx.vue, "epci", epci.code))
+    if epci is None:
+        return _indisponible(f"{commune.libelle} n'appartient à aucune intercommunalité (commune insulaire hors EPCI "
+                             "selon l'Insee) : pas de carte de l'intercommunalité.")
+    outlined = commune.code
+    if commune.niveau == "arm":
+        outlined = territoires.parent(ctx.vue, "arm", commune.code, "commune") or commune.code
+    codes = list(territoires.communes_of(ctx.vue, epci.niveau, epci.code))
     gdf = load_geometries(ctx.vue, "commune", codes)
     if gdf.empty:
-        return _indisponible(
-            f"Les contours des communes de {epci.libelle} ne figurent pas dans les sources du projet "
-            "(contours IGN disponibles pour la Loire, le Pas-de-Calais, la Seine-et-Marne et le Val-de-Marne).")
+        return _indisponible(f"Les contours des communes de {epci.libelle} ne figurent pas dans les sources du projet.")
     obs = ctx.vue.observations("commune", codes, [indicateur])
-    year = int(obs.loc[obs["statut"] == "ok", "annee"].max()) if (obs["statut"] == "ok").any() else int(obs["annee"].max())
-    obs = obs[obs["annee"] == year]
+    ok = obs["statut"] == "ok"
+    year = int(obs.loc[ok, "annee"].max()) if ok.any() else (int(obs["annee"].max()) if len(obs) else None)
+    obs = obs[obs["annee"] == year] if year is not None else obs
     missing = sorted(set(codes) - set(gdf["code"]))
-    note = source_note(ctx.catalogue, obs, extra=["IGN, Admin Express 2018 (contours)"])
+    note = source_note(ctx.catalogue, obs, extra=[f"{citation(ctx.catalogue, CONTOURS_COMMUNES)} 2018 (contours, "
+                                                  "communes du COG 2024)"])
     if missing:
-        note += f" Communes sans contour 2018 : {', '.join(missing)}."
-    fig = choropleth(gdf, obs, ind, highlight=commune.code, titre=f"{ind.libelle} en {year}, {epci.libelle}",
-                     source_note=note)
+        note += f" Communes sans contour ({CONTOURS_MANQUANTS}) : {', '.join(missing)}."
+    if outlined != commune.code:
+        note += (f" {commune.libelle} n'a pas de contour propre dans les sources : la commune entière "
+                 f"({territoires.libelle(ctx.vue, 'commune', outlined) or outlined}) est entourée.")
+    titre = f"{ind.libelle}{f' en {year}' if year is not None else ''}, {epci.libelle}"
+    fig = choropleth(gdf, obs, ind, highlight=outlined, titre=titre, source_note=note)
     return rendu_figure(fig)
 
 
@@ -186,7 +203,7 @@ def carte_qpv(ctx: Contexte, qpv_: Territoire, communes_: list[Territoire]) -> R
               title="Légende", title_fontsize=8, alignment="left")
     cites = [citation(ctx.catalogue, "anct-qpv-2015-contours")]
     if len(communes):
-        cites.append(citation(ctx.catalogue, "ign-admin-express-2018-communes") + " 2018")
+        cites.append(citation(ctx.catalogue, CONTOURS_COMMUNES) + " 2018")
     note = ("Sources : " if len(cites) > 1 else "Source : ") + " ; ".join(cites) + "."
     missing = [t.libelle for t in communes_ if t.code not in set(communes["code"] if len(communes) else [])]
     if missing:
@@ -208,13 +225,13 @@ def carte_communes(ctx: Contexte, epci: Territoire, cote: pd.DataFrame, indicate
     gdf = load_geometries(ctx.vue, "commune", codes)
     if gdf.empty:
         return _indisponible(
-            f"Les contours des communes de {epci.libelle} ne figurent pas dans les sources du projet "
-            "(contours IGN disponibles pour la Loire, le Pas-de-Calais, la Seine-et-Marne et le Val-de-Marne). "
+            f"Les contours des communes de {epci.libelle} ne figurent pas dans les sources du projet. "
             "Les valeurs des communes restent dans les tableaux ci-dessus.")
-    note = source_note(ctx.catalogue, part, extra=["IGN, Admin Express 2018 (contours)"])
+    note = source_note(ctx.catalogue, part, extra=[f"{citation(ctx.catalogue, CONTOURS_COMMUNES)} 2018 (contours, "
+                                                   "communes du COG 2024)"])
     missing = sorted(set(codes) - set(gdf["code"]))
     if missing:
-        note += f" Communes sans contour 2018 (non dessinées) : {', '.join(missing)}."
+        note += f" Communes sans contour ({CONTOURS_MANQUANTS}, non dessinées) : {', '.join(missing)}."
     annee = part["annee"].iloc[0]
     fig = choropleth(gdf, part[["code", "valeur", "statut"]], ind,
                       titre=f"{ind.libelle} en {annee}, {epci.libelle}", source_note=note)

@@ -55,8 +55,10 @@ def test_commune_note_compares_with_its_grouping(vue, con, glossaire):
     groups = load_groupements(VDM_YML, territoires.communes_connues(con))
     assert sum(len(g.communes) for g in groups.values()) == 47
     refs = indicateurs.references_of_commune(vue, "94028", groups)  # Créteil, in Grand Paris Sud Est Avenir
-    assert [t.niveau for t in refs] == ["commune", "epci", "groupement", "departement", "france"]
-    ept = refs[2]
+    # The official EPT (INSEE's 2024 table) comes after the EPCI; the observatory's grouping after it.
+    assert [t.niveau for t in refs] == ["commune", "epci", "ept", "groupement", "departement", "france"]
+    assert refs[2].code == "200058006"
+    ept = refs[3]
     assert ept.code == "EPT-200058006" and len(ept.communes) == 16
     comp = indicateurs.comparison(vue, refs, ["nb_menages_fiscaux", "revenu_median"], annee=2019)
     row = comp[(comp.niveau == "groupement") & (comp.indicateur == "nb_menages_fiscaux")].iloc[0]

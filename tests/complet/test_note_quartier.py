@@ -19,12 +19,13 @@ def test_map_of_the_qpv_in_its_communes(store_file):
     carte = maps.carte_qpv(ctx, saint_exupery.qpv, list(saint_exupery.communes))
     assert carte.est_image and carte.png[:4] == b"\x89PNG" and carte._repr_markdown_() is None
     assert qq.communes_sans_contour(ctx.vue, saint_exupery) == []
-    # Bourg-en-Bresse (Ain): no commune contour in the sources -> the QPV alone, and the note says so.
+    # Bourg-en-Bresse (Ain): its contour comes from the national IGN files (every département).
     bourg = qq.quartier(ctx.vue, "QP001001")
-    missing = qq.communes_sans_contour(ctx.vue, bourg)
-    assert [t.code for t in missing] == ["01053"]
-    assert "Bourg-en-Bresse" in qq.callout_contours(missing)
+    assert [t.code for t in bourg.communes] == ["01053"]
+    assert qq.communes_sans_contour(ctx.vue, bourg) == [] and qq.callout_contours([]) == ""
     assert maps.carte_qpv(ctx, bourg.qpv, list(bourg.communes)).png[:4] == b"\x89PNG"
+    # A commune without contour (illustrative list): the QPV alone, and the note says so.
+    assert "Bourg-en-Bresse" in qq.callout_contours(list(bourg.communes))
 
 
 # --- The notebook end to end -------------------------------------------------------------------------------

@@ -17,9 +17,8 @@ from osq_utils.sources import fetch_file, local_path, sha256_of, source_file
 # Mirror folders added with the national reference data (each has its PROVENANCE.md): the catalogue, and
 # their readers, come with the national data issue. Listed here so that a new folder never goes unnoticed.
 PAS_ENCORE_CATALOGUES = {
-    "ign-admin-express-2018-communes-france",
     "insee-comparateur-territoires-rp2017", "insee-comparateur-territoires-rp2018", "insee-filosofi-2020-departements",
-    "insee-filosofi-2021-communes", "insee-tagc-2022", "insee-tagc-2024",
+    "insee-filosofi-2021-communes",
 }
 # Mirror folders superseded by another one that holds the same rows (not catalogued, so as not to store the same
 # observations twice): folder -> the source that replaces it (see the comment in data/sources.yml).
