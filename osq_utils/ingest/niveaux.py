@@ -82,6 +82,41 @@ def _dans_la_cible(obs: pd.DataFrame, passages: pd.DataFrame, cible: int, types:
     return pd.concat(frames, ignore_index=True) if frames else obs.iloc[0:0]
 
 
+def _zeros_exhaustifs(con, obs: pd.DataFrame, exhaustifs: frozenset[str], cible: int) -> pd.DataFrame:
+    """For a count whose source lists every commune holding any, the communes of the file's COG that it does not
+    list hold none: they enter the sums as 0 (this is never stored as a commune figure). The communes of a COG
+    year come from the store's national list of that year, else from the target year's."""
+    if not exhaustifs:
+        return obs
+    lists = con.execute("SELECT cog, list(DISTINCT code) FROM territoires WHERE niveau = 'commune' GROUP BY cog "
+                        "HAVING count(DISTINCT code) >= ?", [NATIONAL_MIN_COMMUNES]).fetchall()
+    communes = {int(cog): pd.Series(codes) for cog, codes in lists}
+    frames = [obs]
+    part_obs = obs[obs["indicateur"].isin(list(exhaustifs))]
+    for (ind, annee, cog), part in part_obs.groupby(["indicateur", "annee", part_obs["cog"].fillna(cible).astype(int)]):
+        universe = communes.get(int(cog), communes.get(cible))
+        if universe is None:
+            continue
+        missing = universe[~universe.isin(part["code"])]
+        frames.append(pd.DataFrame({"code": missing.to_numpy(), "indicateur": ind, "annee": annee, "valeur": 0.0,
+                                    "numerateur": 0.0, "denominateur": np.nan, "statut": "ok", "cog": cog,
+                                    "source": part["source"].iloc[0], "estime": False}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _gardes(out: pd.DataFrame, obs: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """The derived figures worth storing: computed ones, and the secret ones of a level whose every commune is in
+    the source (one of them secret). A level the source covers only in part gets no row: its figure is absent
+    from the sources, whatever the secrecy of the communes it does cover."""
+    expected = groups.groupby("code_parent")["code"].nunique().rename("attendus")
+    seen = obs[["code", "indicateur", "annee"]].drop_duplicates().merge(groups, on="code")
+    n = seen.groupby(["code_parent", "indicateur", "annee"]).size().rename("vus").reset_index()
+    n = n.merge(expected, left_on="code_parent", right_index=True)
+    complete = n.loc[n["vus"] >= n["attendus"], ["code_parent", "indicateur", "annee"]].rename(columns={"code_parent": "code"})
+    secret_complete = out[out["statut"] == "secret"].merge(complete, on=["code", "indicateur", "annee"])
+    return pd.concat([out[out["statut"] == "ok"], secret_complete], ignore_index=True)
+
+
 def _strates(obs: pd.DataFrame, groups: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
     """Ratios of each stratum from its communes with a usable numerator and denominator (see module doc)."""
     ratios = obs[obs["indicateur"].map(types).isin(list(FACTEURS))]
@@ -148,6 +183,7 @@ def derive_niveaux(con, communes: pd.DataFrame, glossaire: Glossaire, *, exhaust
     obs = obs[obs["_rang"] == best].drop(columns="_rang")
     passages = con.execute("SELECT annee_depart, annee_arrivee, code_depart, code_arrivee, type_modif, ratio "
                            "FROM passages_cog").df()
+    obs = _zeros_exhaustifs(con, obs, exhaustifs, cible)
     moved = _dans_la_cible(obs, passages, cible, types)
     members = appartenances(con, cible)
     frames = []
@@ -156,7 +192,7 @@ def derive_niveaux(con, communes: pd.DataFrame, glossaire: Glossaire, *, exhaust
         if groups.empty:
             continue
         out = aggregate(moved, groups, types, exhaustifs)
-        frames.append(out.assign(niveau=niveau, cog=cible))
+        frames.append(_gardes(out, moved, groups).assign(niveau=niveau, cog=cible))
     if population is not None and not population.empty:
         metro = set(members.loc[(members["niveau_parent"] == "france") & (members["code_parent"] == FRANCE_METRO), "code"])
         frames.append(_strates(moved, strates(population, metro), types).assign(cog=cible))

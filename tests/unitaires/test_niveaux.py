@@ -38,6 +38,8 @@ def con(tmp_path, monkeypatch):
               + ", ".join(f"('{a}', '{b}', '{d}')" for a, b, d in rows) + ") t(c, n, p)")
     c.execute("INSERT INTO appartenances VALUES (2024, 'departement', '01', 'region', 'R1', 'tagc'), "
               "(2024, 'departement', '02', 'region', 'R1', 'tagc'), (2024, 'departement', '971', 'region', 'R9', 'tagc')")
+    c.execute("INSERT INTO territoires SELECT 'commune', c, c, 2024, 'tagc' FROM (VALUES ('A1'), ('A2'), ('B1'), "
+              "('97101')) t(c)")
     # A2 was made in 2023 from A2 and A3 (a fusion).
     c.execute("INSERT INTO passages_cog VALUES (2023, 2024, 'A2', 'A2', NULL, 'f', 1.0, 'p'), "
               "(2023, 2024, 'A3', 'A2', NULL, 'f', 1.0, 'p')")
@@ -71,14 +73,18 @@ def test_counts_are_summed_and_ratios_recomputed_into_every_level(con):
 
 def test_a_secret_commune_hides_its_levels_and_a_missing_one_leaves_no_partial_total(con):
     obs = _obs([("A1", "menages", None, None, None, "secret"), ("A2", "menages", 30, 30, None, "ok"),
-                ("B1", "menages", 60, 60, None, "ok")])
+                ("B1", "menages", 60, 60, None, "ok"), ("97101", "menages", 5, 5, None, "ok")])
     out = niveaux.derive_niveaux(con, obs, GLOSSAIRE)
     assert _one(out, "epci", "E1", "menages")["statut"] == "secret"
+    assert np.isnan(_one(out, "epci", "E1", "menages")["valeur"])
     assert _one(out, "epci", "E2", "menages")["valeur"] == 60
     assert _one(out, "france", "FR", "menages")["statut"] == "secret"
+    # A missing commune: no row at all (absent from the sources), even with a secret one beside it.
     obs = _obs([("A2", "menages", 30, 30, None, "ok"), ("B1", "menages", 60, 60, None, "ok")])
     out = niveaux.derive_niveaux(con, obs, GLOSSAIRE)
-    assert _one(out, "epci", "E1", "menages")["statut"] == "absent" and np.isnan(_one(out, "epci", "E1", "menages")["valeur"])
+    assert out[(out["code"] == "E1")].empty and _one(out, "epci", "E2", "menages")["valeur"] == 60
+    obs = _obs([("A1", "menages", None, None, None, "secret"), ("B1", "menages", 60, 60, None, "ok")])
+    assert niveaux.derive_niveaux(con, obs, GLOSSAIRE).query("code == 'E1'").empty
 
 
 def test_medians_and_rates_without_numerator_are_never_derived(con):
@@ -95,15 +101,16 @@ def test_a_file_of_an_older_geography_is_moved_into_the_target_one(con):
     out = niveaux.derive_niveaux(con, obs, GLOSSAIRE)
     assert _one(out, "epci", "E1", "menages")["valeur"] == 40
     partial = niveaux.derive_niveaux(con, obs[obs["code"] != "A3"], GLOSSAIRE)
-    assert _one(partial, "epci", "E1", "menages")["statut"] == "absent"
+    assert partial.query("code == 'E1'").empty
 
 
 def test_an_exhaustive_source_needs_no_complete_set_of_communes(con):
     obs = _obs([("A1", "logements_sociaux", 100, 100, None, "ok")])  # the others hold none, per the source
     out = niveaux.derive_niveaux(con, obs, GLOSSAIRE, exhaustifs=frozenset({"logements_sociaux"}))
     assert _one(out, "epci", "E1", "logements_sociaux")["valeur"] == 100
-    # None of its communes listed: no figure rather than a 0 that no file states.
-    assert out[(out["code"] == "02") & (out["indicateur"] == "logements_sociaux")].empty
+    # None of its communes listed: they hold none, by the producer's own listing (a sum, never a commune's 0).
+    assert _one(out, "departement", "02", "logements_sociaux")["valeur"] == 0
+    assert not ((out["niveau"] == "commune")).any()
 
 
 def test_strata_get_ratios_from_the_communes_that_publish_them(con):
