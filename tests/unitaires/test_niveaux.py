@@ -110,7 +110,7 @@ def test_an_exhaustive_source_needs_no_complete_set_of_communes(con):
     assert _one(out, "epci", "E1", "logements_sociaux")["valeur"] == 100
     # None of its communes listed: they hold none, by the producer's own listing (a sum, never a commune's 0).
     assert _one(out, "departement", "02", "logements_sociaux")["valeur"] == 0
-    assert not ((out["niveau"] == "commune")).any()
+    assert not (out["niveau"] == "commune").any()
 
 
 def test_strata_get_ratios_from_the_communes_that_publish_them(con):
