@@ -38,10 +38,19 @@ class Indicateur:
     sens: str
     seuil_secret: dict = field(hash=False, compare=False, default_factory=dict)
     decimales: int = 1
+    # False for a figure that must never be derived at another level (a rate published without its numerator):
+    # only the producer's own figure at each level is shown; raison_non_agregeable says why.
+    agregeable: bool = True
+    raison_non_agregeable: str | None = None
 
     @property
     def additif(self) -> bool:
         return self.type != "non_additif"
+
+    @property
+    def derivable(self) -> bool:
+        """Whether OSQ may compute it for a grouping of territories (sum or ratio of sums)."""
+        return self.additif and self.agregeable
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,19 @@ def _load_cached(path: str, _mtime: int) -> Glossaire:
         if entry["sens"] not in SENS:
             raise doc.erreur(f"sens « {entry['sens']} » inconnu pour {entry['code']}", *where, "sens",
                              correction=f"sens possibles : {', '.join(SENS)}.")
+        agregeable = entry.get("agregeable", True)
+        if not isinstance(agregeable, bool):
+            raise doc.erreur(f"« agregeable » de {entry['code']} doit valoir true ou false", *where, "agregeable",
+                             correction="écrivez « agregeable: false » (avec sa raison) ou supprimez la ligne.")
+        raison = entry.get("raison_non_agregeable")
+        if not agregeable and not (isinstance(raison, str) and raison.strip()):
+            raise doc.erreur(f"{entry['code']} est déclaré non agrégeable sans raison", *where, "agregeable",
+                             correction="ajoutez « raison_non_agregeable: \"…\" » (une ligne : pourquoi ne pas le calculer "
+                             "pour un regroupement de territoires).")
+        if agregeable and raison is not None:
+            raise doc.erreur(f"{entry['code']} a une « raison_non_agregeable » mais n'est pas déclaré non agrégeable",
+                             *where, "raison_non_agregeable",
+                             correction="ajoutez « agregeable: false » ou supprimez la raison.")
         code = str(entry["code"])
         if code in out:
             raise doc.erreur(f"indicateur « {code} » déclaré deux fois", *where, "code",
@@ -131,6 +153,7 @@ def _load_cached(path: str, _mtime: int) -> Glossaire:
             unite=entry["unite"] or "", type=entry["type"], numerateur=entry["numerateur"],
             denominateur=entry["denominateur"], sources=tuple(entry["sources"]), niveaux=tuple(entry["niveaux"]),
             annees=tuple(int(a) for a in entry["annees"]), sens=entry["sens"], seuil_secret=entry["seuil_secret"] or {},
-            decimales=int(entry.get("decimales", 1)),
+            decimales=int(entry.get("decimales", 1)), agregeable=agregeable,
+            raison_non_agregeable=raison.strip() if isinstance(raison, str) else None,
         )
     return Glossaire(out, dict(themes), path)

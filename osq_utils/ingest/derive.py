@@ -102,9 +102,19 @@ def _epci_from_communes(con, derived: pd.DataFrame, glossaire: Glossaire) -> pd.
     Membership is that of the observation's COG year; an EPCI with any commune
     missing gets no figure (never a partial total).
     """
+    # One figure per commune, indicator and year: when several sources give it (a population of COG year y from
+    # COGugaison and from the comparateur de territoires, in another COG), the glossary's source order decides,
+    # as in indicateurs.une_source_par_valeur; otherwise one EPCI would get two sums for the same year.
+    ranks = pd.DataFrame([(i, s, r) for (i, s), r in glossaire.source_rank().items()],
+                         columns=["indicateur", "source", "rang"])
+    con.register("_osq_rangs", ranks)
     direct = con.execute(
-        "SELECT code, indicateur, annee, valeur, numerateur, denominateur, statut, cog FROM observations "
-        "WHERE niveau = 'commune' AND source <> ?", [DERIVED_SOURCE]).df()
+        "SELECT o.code, o.indicateur, o.annee, o.valeur, o.numerateur, o.denominateur, o.statut, o.cog "
+        "FROM observations o LEFT JOIN _osq_rangs r USING (indicateur, source) "
+        "WHERE o.niveau = 'commune' AND o.source <> ? "
+        "QUALIFY row_number() OVER (PARTITION BY o.code, o.indicateur, o.annee ORDER BY coalesce(r.rang, 99), o.source) = 1",
+        [DERIVED_SOURCE]).df()
+    con.unregister("_osq_rangs")
     obs = pd.concat([direct, derived.drop(columns=["niveau", "estime"], errors="ignore")], ignore_index=True)
     with_epci = set(con.execute("SELECT DISTINCT indicateur FROM observations WHERE niveau = 'epci' AND source <> ?",
                                 [DERIVED_SOURCE]).df()["indicateur"])
@@ -162,7 +172,10 @@ def _densities(con) -> pd.DataFrame:
         """
         SELECT m.code, m.annee, m.valeur AS medecins, p.population
         FROM observations m
-        JOIN populations p ON p.code = m.code AND p.cog = m.annee
+        -- Several sources may give a commune's population for one COG year (COGugaison, comparateur de
+        -- territoires); they agree where they overlap (tests/complet/test_comparateur.py): one row each.
+        JOIN (SELECT cog, code, arg_min(population, source) AS population FROM populations GROUP BY cog, code) p
+          ON p.code = m.code AND p.cog = m.annee
         WHERE m.indicateur = 'medecins_generalistes' AND m.niveau = 'commune' AND m.source <> ?
         """,
         [DERIVED_SOURCE],
