@@ -18,8 +18,7 @@ from osq_utils.sources import fetch_file, local_path, sha256_of, source_file
 # their readers, come with the national data issue. Listed here so that a new folder never goes unnoticed.
 PAS_ENCORE_CATALOGUES = {
     "anct-odt-jeunes-non-inseres-2008-2018", "ign-admin-express-2018-communes-france", "insee-bpe-2019-france",
-    "insee-comparateur-territoires-rp2017", "insee-comparateur-territoires-rp2018", "insee-filosofi-2020-departements",
-    "insee-filosofi-2021-communes", "insee-tagc-2022", "insee-tagc-2024", "menj-ips-2021-2022",
+    "insee-tagc-2022", "insee-tagc-2024", "menj-ips-2021-2022",
     "sdes-rpls-2024-communes", "ssmsi-delinquance-2016-2023-dep-reg",
 }
 

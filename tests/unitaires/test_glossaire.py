@@ -35,3 +35,54 @@ def test_invalid_glossary_is_a_located_error(tmp_path):
     bad.write_text("themes: {revenus: Revenus}\nindicateurs:\n  - code: x\n    libelle: X\n", encoding="utf-8")
     with pytest.raises(OsqError, match="sans champ « theme »"):
         load_glossaire(bad)
+
+
+_ENTREE = """themes: {revenus: Revenus}
+indicateurs:
+  - code: taux_x
+    libelle: Taux X
+    theme: revenus
+    definition: "Taux illustratif."
+    unite: "%"
+    type: taux
+    numerateur: null
+    denominateur: Personnes
+    sources: []
+    niveaux: [commune]
+    annees: [2021]
+    sens: neutre
+    seuil_secret: {}
+"""
+
+
+def test_a_rate_published_without_numerator_is_declared_not_aggregable(tmp_path):
+    path = tmp_path / "glossaire.yml"
+    path.write_text(_ENTREE + '    agregeable: false\n    raison_non_agregeable: "publié sans numérateur"\n',
+                    encoding="utf-8")
+    ind = load_glossaire(path)["taux_x"]
+    assert (ind.agregeable, ind.raison_non_agregeable, ind.derivable) == (False, "publié sans numérateur", False)
+    path.write_text(_ENTREE, encoding="utf-8")
+    ind = load_glossaire(path)["taux_x"]
+    assert (ind.agregeable, ind.raison_non_agregeable, ind.derivable) == (True, None, True)
+
+
+@pytest.mark.parametrize(("lignes", "message"), [
+    ("    agregeable: false\n", "non agrégeable sans raison"),
+    ("    agregeable: non\n", "doit valoir true ou false"),
+    ('    raison_non_agregeable: "x"\n', "n'est pas déclaré non agrégeable"),
+])
+def test_the_aggregable_flag_is_checked(tmp_path, lignes, message):
+    path = tmp_path / "glossaire.yml"
+    path.write_text(_ENTREE + lignes, encoding="utf-8")
+    with pytest.raises(OsqError, match=message) as err:
+        load_glossaire(path)
+    assert err.value.ligne is not None
+
+
+def test_rates_published_without_numerator_are_not_aggregable(glossaire):
+    # A rate whose numerator the producer does not publish must never be derived at another level.
+    for ind in glossaire:
+        if ind.type in ("taux", "moyenne", "densite") and not ind.numerateur and ind.sources and all(
+                s.startswith(("insee-filosofi", "insee-comparateur")) for s in ind.sources):
+            assert not ind.agregeable and ind.raison_non_agregeable, ind.code
+    assert not glossaire["taux_pauvrete"].agregeable and not glossaire["part_menages_imposes"].agregeable
