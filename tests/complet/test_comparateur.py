@@ -238,19 +238,35 @@ def test_arrondissements_keep_their_own_precision(con, fichiers):
     assert _stored(con, source, "13055", "taux_pauvrete", 2017)["decimales"] == 0
 
 
-def test_median_2019_agrees_with_filosofi_disp_and_the_glossary_picks_one(con, mirror, glossaire):
-    """PROVENANCE.md of the RP2018 edition: MED19 equals FILO2019_DISP_COM Q219 for every commune but 16233 and 53249,
-    whose perimeter changed between COG 2020 and 2021."""
+@pytest.mark.parametrize("indicateur", ["revenu_median", "nb_menages_fiscaux"])
+def test_filosofi_2019_agrees_with_filosofi_disp_and_the_glossary_picks_one(con, glossaire, indicateur):
+    """PROVENANCE.md of the RP2018 edition: MED19 equals FILO2019_DISP_COM Q219 (and NBMENFISC19 equals NBMEN19) for
+    every commune but 16233 and 53249, whose perimeter changed between COG 2020 and 2021."""
     obs = con.execute(
         "SELECT code, niveau, indicateur, annee, valeur, source FROM observations WHERE niveau = 'commune' "
-        "AND indicateur = 'revenu_median' AND annee = 2019 AND statut = 'ok' AND source IN "
-        "('insee-comparateur-territoires-rp2018', 'insee-filosofi-2014-2019-disp')").df()
+        "AND indicateur = ? AND annee = 2019 AND statut = 'ok' AND source IN "
+        "('insee-comparateur-territoires-rp2018', 'insee-filosofi-2014-2019-disp')", [indicateur]).df()
     wide = obs.pivot_table(index="code", columns="source", values="valeur").dropna()
     differ = set(wide.index[wide["insee-comparateur-territoires-rp2018"] != wide["insee-filosofi-2014-2019-disp"]])
     assert differ == {"16233", "53249"} and len(wide) > 31_000
     chosen = une_source_par_valeur(obs, glossaire).set_index("code")
     assert chosen.loc["62040", "source"] == "insee-filosofi-2014-2019-disp"
     assert len(chosen) == obs["code"].nunique()
+
+
+def test_census_2012_equals_cogugaison_2014_where_the_commune_did_not_change(con):
+    """PROVENANCE.md of the RP2017 edition: P12_POP equals the COGugaison population of COG 2014 for 1,755 of the
+    1,767 communes of 42, 62, 77 and 94; the others merged since (the comparateur gives the merged commune)."""
+    df = con.execute(
+        "SELECT a.code, a.valeur AS comparateur, b.valeur AS cogugaison FROM observations a JOIN observations b "
+        "ON a.code = b.code AND b.indicateur = 'population' AND b.annee = 2014 AND b.source = 'cogugaison-2014-2024' "
+        "WHERE a.source = 'insee-comparateur-territoires-rp2017' AND a.indicateur = 'population' AND a.annee = 2014 "
+        "AND a.niveau = 'commune'").df()
+    same = df[df["comparateur"] == df["cogugaison"]]
+    assert len(same) == 1_755
+    merged = {c for (c,) in con.execute("SELECT DISTINCT code_arrivee FROM passages_cog WHERE type_modif = 'f' "
+                                        "AND annee_depart >= 2014 AND annee_arrivee <= 2020").fetchall()}
+    assert set(df["code"]) - set(same["code"]) <= merged
 
 
 def test_poverty_rates_2017_and_2019_of_communes_are_new_to_the_store(con):
