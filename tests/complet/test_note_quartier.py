@@ -36,8 +36,8 @@ def test_map_of_the_qpv_in_its_communes(store_file):
     ("QP062036", ["Saint-Exupéry - Léon Blum", "12\u202f650\u00a0€", "56,0\u00a0%", "QN06237M",
                   "le taux de pauvreté, que l'Insee publie sans le nombre de personnes pauvres, ne l'est pas"]),
     # Montreynaud, Saint-Étienne: data_filo19_qp_revdis.csv DISP_TP60_A19 = 47,3 ; comparateur RP2018 TP6019 = 26
-    # for 42218 (a whole number, shown without a decimal).
-    ("QP042013", ["Montreynaud", "47,3\u00a0%", "26\u00a0%", "Saint-Étienne Métropole", "QN04213M"]),
+    # for 42218 (the table's row shows one decimal, that of the quartier's figure).
+    ("QP042013", ["Montreynaud", "47,3\u00a0%", "26,0\u00a0%", "Saint-Étienne Métropole", "QN04213M"]),
 ])
 def test_notebook_executes_and_renders(store_file, tmp_path, code, attendus):
     from osq_utils.batch.notebook_md import executed_notebook_to_markdown
