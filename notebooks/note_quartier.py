@@ -52,7 +52,7 @@ display(Markdown(quartiers.notes_chiffres_cles(obs, quartiers.CHIFFRES_CLES, ctx
 # %% [markdown]
 # ## Le quartier et ses territoires de référence
 #
-# Un quartier prioritaire peut s'étendre sur plusieurs communes. Les médianes, déciles, indices de Gini et parts du revenu publiés par l'Insee ne s'additionnent pas : le quartier est comparé à chacune de ses communes. Seuls les taux publiés avec leur numérateur et leur dénominateur (taux de pauvreté, part des ménages imposés, part des allocataires dépendants des prestations) sont recalculés pour l'ensemble de ses communes. L'intercommunalité est celle d'aujourd'hui.
+# Un quartier prioritaire peut s'étendre sur plusieurs communes. Les médianes, déciles, indices de Gini et parts du revenu publiés par l'Insee ne s'additionnent pas : le quartier est comparé à chacune de ses communes. Seuls les taux publiés avec leur numérateur et leur dénominateur sont recalculés pour l'ensemble de ses communes ; le taux de pauvreté, que l'Insee publie sans le nombre de personnes pauvres, ne l'est pas. L'intercommunalité est celle d'aujourd'hui.
 
 # %%
 comparaison = quartiers.comparison(obs, quartier.references, quartiers.COMPARABLES, len(quartier.communes))

@@ -3,10 +3,12 @@
 `decouper_capso(miroir, dest)` writes `dest/<source_id>/<chemin>` for every file of every
 source of the catalogue, keeping only what concerns the Communauté d'agglomération du Pays de
 Saint-Omer (EPCI 200069037): its communes (and the older codes merged into them), their IRIS,
-the QPV on them, the EPCI and its predecessors, département 62, its région, France.
+the QPV on them, the EPCI and its predecessors, département 62, its région, France. The national
+commune files of the reference data keep every commune of département 62 (so that its derived
+figures can be checked) and the 45 municipal arrondissements; département files are kept whole.
 
 Rows, features and records are only dropped, never rewritten: CSV lines are copied byte for byte
-(BOM, separator, quoting, CRLF, missing final newline kept), GeoJSON features are copied as text
+(BOM, separator, quoting, CRLF, missing final newline kept), also inside a producer's zip, GeoJSON features are copied as text
 slices, shapefile records as bytes (only the record count, file length, record numbers and
 bounding box of the headers follow the cut). The perimeter is computed from the mirror files.
 """
@@ -22,6 +24,7 @@ import shutil
 import struct
 import time
 import unicodedata
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +34,7 @@ from osq_utils.catalogues.sources import load_catalogue
 EPCI_CAPSO = "200069037"
 DEP_CAPSO = "62"
 REG_CAPSO = "32"
+ARM = re.compile(r"751(?:0[1-9]|1\d|20)|6938[1-9]|132(?:0[1-9]|1[0-6])")  # municipal arrondissements
 SMALL_FILE = 300_000  # bytes: a file without a cut rule may be copied whole below this size
 COPY_EXTENSIONS = (".xlsx", ".xls", ".pdf", ".json", ".md", ".prj", ".cpg", ".txt")
 COPY_NAMES = ("LICENSE", "README")
@@ -147,8 +151,10 @@ LEVELS: dict[str, Callable[[Perimetre, str], bool]] = {
     "qpv": lambda p, v: v in p.qpvs or v == "Ensemble",  # ANCT total row kept (its reader drops it)
     "departement": lambda p, v: v in p.departements,
     "region": lambda p, v: v in p.regions,
-    # national commune files: every commune (or arrondissement) of the CAPSO's département
-    "commune_du_departement": lambda p, v: (v[:3] if v.startswith("97") else v[:2]) in p.departements,
+    # National commune files: every commune (or arrondissement) of the CAPSO's département (its derived figures
+    # can be checked) and every municipal arrondissement (a level of its own).
+    "commune_du_departement": lambda p, v: ((v[:3] if v.startswith("97") else v[:2]) in p.departements
+                                            or bool(ARM.fullmatch(v))),
 }
 
 
@@ -157,6 +163,13 @@ class Csv:
     sep: str
     columns: tuple[str, ...]
     keep: Keep
+    label: str
+
+
+@dataclass(frozen=True)
+class Zip:
+    """A zip of CSV members: (lower-case name pattern, rule) pairs, the data member first."""
+    members: tuple[tuple[str, Csv], ...]
     label: str
 
 
@@ -195,6 +208,17 @@ def _dictionary(p: Perimetre, vals: list[str]) -> bool:
     return vals[0] != "CODGEO" or vals[1] in p.toutes_communes
 
 
+def _dictionary_departement(p: Perimetre, vals: list[str]) -> bool:
+    # The comparateur's dictionary: every variable, and the CODGEO modalities of the département and arrondissements.
+    return vals[0] != "CODGEO" or LEVELS["commune_du_departement"](p, vals[1])
+
+
+COMPARATEUR = Zip((
+    ("base*.csv", by(";", CODGEO="commune_du_departement")),
+    ("meta_*.csv", Csv(";", ("COD_VAR", "COD_MOD"), _dictionary_departement, "variables, modalités CODGEO du département")),
+), "zip : lignes du département et des arrondissements municipaux")
+
+
 RULES: list[tuple[str, object]] = [
     ("insee-filosofi-2014-2019-disp/communes/*.csv", by(";", CODGEO="commune")),
     ("insee-filosofi-2014-2019-disp/epci/*.csv", by(";", CODGEO="epci")),
@@ -206,6 +230,9 @@ RULES: list[tuple[str, object]] = [
     ("insee-filosofi-2015-2016/filosofi_epci_*.csv", by(";", CODGEO="epci")),
     ("insee-filosofi-2018-communes/meta_*.csv", Csv(";", ("COD_VAR", "COD_MOD"), _dictionary, "modalités CODGEO∈commune")),
     ("insee-filosofi-2018-communes/*.csv", by(";", CODGEO="commune")),
+    ("insee-comparateur-territoires-rp*/*.zip", COMPARATEUR),
+    ("insee-filosofi-2021-communes/*.csv", by(";", CODGEO="commune_du_departement")),
+    ("insee-filosofi-2020-departements/*.csv", Copy("copie (départements)")),
     ("insee-rp-2016-iris/*.csv", by(",", IRIS="iris")),
     ("insee-bpe-2019-france/*.csv.gz", by(",", DEPCOM="commune_du_departement")),
     ("menj-ips-2021-2022/*.csv", by(";", **{"Code INSEE de la commune": "commune_du_departement"})),
@@ -260,12 +287,8 @@ def rule_for(source_id: str, chemin: str, size: int):
 
 # --- CSV ---------------------------------------------------------------------------------------
 
-def cut_csv(src: Path, dst: Path, rule: Csv, p: Perimetre, header_lines: int = 1) -> tuple[int, int]:
-    """Keep the header and the matching lines, byte for byte (of the uncompressed text for a `.gz`, written
-    back with gzip)."""
-    data = src.read_bytes()
-    if src.suffix == ".gz":
-        data = gzip.decompress(data)
+def cut_csv_bytes(data: bytes, rule: Csv, p: Perimetre, header_lines: int = 1) -> tuple[bytes, int, int]:
+    """The header and the matching lines of a delimited text, byte for byte: (kept bytes, lines read, lines kept)."""
     lines = data.splitlines(keepends=True)
     header = lines[header_lines - 1].decode("utf-8-sig").rstrip("\r\n")
     names = [c.strip().lower() for c in next(csv.reader([header], delimiter=rule.sep))]
@@ -289,9 +312,38 @@ def cut_csv(src: Path, dst: Path, rule: Csv, p: Perimetre, header_lines: int = 1
             kept_last = n == len(lines) - 1
     if data and not data.endswith((b"\n", b"\r")) and not kept_last:
         out[-1] = out[-1].rstrip(b"\r\n")  # the producer's file has no final newline
-    body = b"".join(out)
+    return b"".join(out), read, len(out) - header_lines
+
+
+def cut_csv(src: Path, dst: Path, rule: Csv, p: Perimetre, header_lines: int = 1) -> tuple[int, int]:
+    """Keep the header and the matching lines, byte for byte (of the uncompressed text for a `.gz`, written
+    back with gzip)."""
+    data = src.read_bytes()
+    if src.suffix == ".gz":
+        data = gzip.decompress(data)
+    body, read, kept = cut_csv_bytes(data, rule, p, header_lines)
     dst.write_bytes(gzip.compress(body, compresslevel=9, mtime=0) if src.suffix == ".gz" else body)
-    return read, len(out) - header_lines
+    return read, kept
+
+
+# --- zip archives ------------------------------------------------------------------------------
+
+def cut_zip(src: Path, dst: Path, rule: Zip, p: Perimetre) -> tuple[int, int]:
+    """Rewrite a producer's zip with each CSV member cut by its rule (lines copied byte for byte; member names,
+    dates and compression kept). Returns the lines read and kept of the data member (the reader's count)."""
+    read = kept = 0
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            name = info.filename.rsplit("/", 1)[-1]
+            member_rule = next((r for pattern, r in rule.members if fnmatch.fnmatchcase(name.lower(), pattern)), None)
+            if member_rule is None:
+                raise ValueError(f"aucune règle de découpe pour le membre {info.filename} de {src.name}")
+            cut, r, k = cut_csv_bytes(data, member_rule, p)
+            if member_rule is rule.members[0][1]:
+                read, kept = r, k
+            zout.writestr(info, cut)
+    return read, kept
 
 
 # --- GeoJSON -----------------------------------------------------------------------------------
@@ -439,6 +491,9 @@ def decouper_capso(miroir: Path, dest: Path, catalogue: dict | None = None) -> d
                 entry.update(regle=rule.label)
             elif isinstance(rule, Csv):
                 read, kept = cut_csv(src, dst, rule, p)
+                entry.update(regle=rule.label, lues=read, gardees=kept)
+            elif isinstance(rule, Zip):
+                read, kept = cut_zip(src, dst, rule, p)
                 entry.update(regle=rule.label, lues=read, gardees=kept)
             elif isinstance(rule, GeoJson):
                 read, kept, witness = cut_geojson(src, dst, rule, p)

@@ -54,8 +54,10 @@ class Indicateur:
     sens: str
     seuil_secret: dict = field(hash=False, compare=False, default_factory=dict)
     decimales: int = 1
-    # False for a rate or share its producer publishes without its numerator: never derived at other levels.
+    # False for a figure that must never be derived at another level (a rate published without its numerator):
+    # only the producer's own figure at each level is shown; raison_non_agregeable says why.
     agregeable: bool = True
+    raison_non_agregeable: str | None = None
     # Levels at which the producer publishes the figure, whether or not the observatory's sources hold them
     # (default: `niveaux`, the levels stored).
     niveaux_producteur: tuple[str, ...] = ()
@@ -158,9 +160,19 @@ def _load_cached(path: str, _mtime: int) -> Glossaire:
         if entry["sens"] not in SENS:
             raise doc.erreur(f"sens « {entry['sens']} » inconnu pour {entry['code']}", *where, "sens",
                              correction=f"sens possibles : {', '.join(SENS)}.")
-        if not isinstance(entry.get("agregeable", True), bool):
+        agregeable = entry.get("agregeable", True)
+        if not isinstance(agregeable, bool):
             raise doc.erreur(f"« agregeable » de {entry['code']} doit valoir true ou false", *where, "agregeable",
-                             correction="écrivez « agregeable: false » pour un taux publié sans son numérateur.")
+                             correction="écrivez « agregeable: false » (avec sa raison) ou supprimez la ligne.")
+        raison = entry.get("raison_non_agregeable")
+        if not agregeable and not (isinstance(raison, str) and raison.strip()):
+            raise doc.erreur(f"{entry['code']} est déclaré non agrégeable sans raison", *where, "agregeable",
+                             correction="ajoutez « raison_non_agregeable: \"…\" » (une ligne : pourquoi ne pas le calculer "
+                             "pour un regroupement de territoires).")
+        if agregeable and raison is not None:
+            raise doc.erreur(f"{entry['code']} a une « raison_non_agregeable » mais n'est pas déclaré non agrégeable",
+                             *where, "raison_non_agregeable",
+                             correction="ajoutez « agregeable: false » ou supprimez la raison.")
         for key in ("niveaux", "niveaux_producteur"):
             if not isinstance(entry.get(key) or [], list):
                 raise doc.erreur(f"« {key} » de {entry['code']} doit être une liste", *where, key,
@@ -174,7 +186,8 @@ def _load_cached(path: str, _mtime: int) -> Glossaire:
             unite=entry["unite"] or "", type=entry["type"], numerateur=entry["numerateur"],
             denominateur=entry["denominateur"], sources=tuple(entry["sources"]), niveaux=tuple(entry["niveaux"]),
             annees=tuple(int(a) for a in entry["annees"]), sens=entry["sens"], seuil_secret=entry["seuil_secret"] or {},
-            decimales=int(entry.get("decimales", 1)), agregeable=entry.get("agregeable", True),
+            decimales=int(entry.get("decimales", 1)), agregeable=agregeable,
+            raison_non_agregeable=raison.strip() if isinstance(raison, str) else None,
             niveaux_producteur=tuple(entry.get("niveaux_producteur") or ()),
             calcul=_calcul(doc, entry, where),
         )

@@ -9,6 +9,7 @@ from osq_utils import store
 from osq_utils.catalogues.sources import Source, load_catalogue
 from osq_utils.catalogues.sources import source as source_du_catalogue
 from osq_utils.ingest import (
+    comparateur,
     contours,
     delinquance,
     education,
@@ -28,6 +29,9 @@ READERS: dict[str, Reader] = {
     "filosofi_disp": filosofi.read_filosofi_disp,
     "filosofi_doremifasol": filosofi.read_filosofi_doremifasol,
     "filosofi_pauvrete_2018": filosofi.read_filosofi_pauvrete_2018,
+    "filosofi_communes": filosofi.read_filosofi_communes,
+    "filosofi_supra": filosofi.read_filosofi_supra,
+    "comparateur_territoires": comparateur.read_comparateur,
     "rp_iris": iris_data.read_rp_iris,
     "bpe": iris_data.read_bpe,
     "caf_iris": iris_data.read_caf_iris,

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from osq_utils.ingest.tabular import Rejets
+from osq_utils.ingest.tabular import CODE_PATTERNS, Rejets
 
 # path_of(source_id, chemin) -> Path of a fetched file (may read another source's file).
 PathOf = Callable[[str, str], Path]
@@ -57,15 +57,22 @@ def observations(
     denominateur: pd.Series | None = None,
     cog: int | None = None,
     decimales: int | None = None,
+    absent: pd.Series | np.ndarray | bool | None = None,
 ) -> pd.DataFrame:
     """One indicator as tidy rows. A missing value is 'secret' (the producer's blank), never 0.
 
     decimales: the precision the producer published for valeur (tabular.published_decimals); None for a
     value the reader computes, whose precision is the glossary's.
+    absent: where true, a missing value is 'absent' (not available, e.g. a census figure of a commune that
+    did not exist, or Filosofi's « nd ») rather than 'secret'.
     """
     values = np.asarray(valeur, dtype="float64")
     secret = np.isnan(values)
-    # No numerator may survive next to a secret value (it would reveal it); the
+    statut = np.where(secret, "secret", "ok")
+    if absent is not None:
+        not_there = np.broadcast_to(np.asarray(absent, dtype=bool), (len(codes),))
+        statut = np.where(secret & not_there, "absent", statut)
+    # No numerator may survive next to a missing value (it would reveal it); the
     # denominator (households, persons) is itself published and stays.
     num = np.full(len(values), np.nan) if numerateur is None else np.where(secret, np.nan, np.asarray(numerateur, dtype="float64"))
     return pd.DataFrame(
@@ -77,16 +84,37 @@ def observations(
             "valeur": values,
             "numerateur": num,
             "denominateur": np.nan if denominateur is None else np.asarray(denominateur, dtype="float64"),
-            "statut": np.where(secret, "secret", "ok"),
+            "statut": statut,
             "cog": cog,
             "decimales": pd.array([decimales] * len(codes), dtype="Int16"),
         }
     )
 
 
+def absent_of(df: pd.DataFrame, column: str) -> pd.Series | None:
+    """Cells a producer marked « not available » in a column read with marqueurs (tabular.read_validated)."""
+    statuts = df.attrs.get("statuts", {}).get(column)
+    return None if statuts is None else statuts.reindex(df.index) == "absent"
+
+
 def decimales_of(df: pd.DataFrame, column: str) -> int | None:
-    """The published precision of a column read by tabular.read_validated (None if unknown)."""
-    return df.attrs.get("decimales", {}).get(column)
+    """The published precision of a column read by tabular.read_validated (None if unknown): the most digits
+    after the decimal separator over the rows of df, so that a subset (one level of a file whose levels are
+    published with different precisions) gets its own."""
+    chiffres = df.attrs.get("chiffres", {}).get(column)
+    if chiffres is None:
+        return df.attrs.get("decimales", {}).get(column)
+    digits = chiffres.reindex(df.index)
+    return int(digits.max()) if digits.notna().any() else None
+
+
+def communes_and_arm(df: pd.DataFrame, column: str) -> list[tuple[str, pd.DataFrame]]:
+    """Split the rows of a commune file into communes and municipal arrondissements (level 'arm').
+
+    INSEE's commune files list the 45 arrondissements of Paris, Lyon and Marseille after the communes: they are
+    territories of their own, never communes (the three PLM communes have their own rows)."""
+    arm = df[column].str.fullmatch(CODE_PATTERNS["arm"]).fillna(False).astype(bool)
+    return [("commune", df[~arm]), ("arm", df[arm])]
 
 
 def rate(numerator: pd.Series, denominator: pd.Series, factor: float = 100.0) -> pd.Series:

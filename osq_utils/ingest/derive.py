@@ -125,7 +125,10 @@ def _population(con, cible: int) -> pd.DataFrame:
                       "WHERE cog <= ?", [niveaux.NATIONAL_MIN_COMMUNES, cible]).fetchone()
     if not row or row[0] is None:
         return pd.DataFrame(columns=["code", "population"])
-    pop = con.execute("SELECT code, population AS valeur FROM populations WHERE cog = ?", [int(row[0])]).df()
+    # Several sources may give one COG year (COGugaison, comparateur de territoires): they agree where they
+    # overlap (tests/complet/test_comparateur.py), one row per commune.
+    pop = con.execute("SELECT code, arg_min(population, source) AS valeur FROM populations WHERE cog = ? GROUP BY code",
+                      [int(row[0])]).df()
     obs = pop.assign(indicateur="population", annee=int(row[0]), numerateur=pop["valeur"], denominateur=np.nan,
                      statut=np.where(pop["valeur"].notna(), "ok", "absent"), cog=int(row[0]))
     passages = con.execute("SELECT * FROM passages_cog").df()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import difflib
 import gzip
+import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +38,14 @@ _SPACES = re.compile(r"[\s\u00a0\u202f]")
 _SEPARATORS = {";": "point-virgule « ; »", ",": "virgule « , »", "\t": "tabulation", "|": "barre « | »"}
 
 
+class ParCellule(dict):
+    """Per-cell facts about the columns of a file (digits published, producer's marks), kept in a frame's
+    attrs. Read-only once built: pandas deep-copies attrs at every operation, this one is shared instead."""
+
+    def __deepcopy__(self, memo: dict) -> ParCellule:
+        return self
+
+
 @dataclass
 class Rejets:
     """Rows a reader skipped on purpose, with the reason (for the load report)."""
@@ -51,7 +61,7 @@ class Rejets:
         return sum(self.raisons.values())
 
 
-def _check_separator(path: Path, header: str, sep: str) -> None:
+def _check_separator(path: Path | str, header: str, sep: str) -> None:
     if sep in header:
         return
     found = max(_SEPARATORS, key=header.count)
@@ -66,23 +76,65 @@ def _check_separator(path: Path, header: str, sep: str) -> None:
     )
 
 
-def read_csv_text(path: Path, sep: str, encoding: str = "utf-8-sig") -> pd.DataFrame:
-    """Read a delimited file (or its gzip, `.gz`) with every cell as text; blank cells become ''."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open  # pandas infers the compression from the name too
+def member_label(path: Path, membre: str | None) -> Path | str:
+    """How errors name a file: the path, or « archive.zip › member.csv » for a member of a zip."""
+    return f"{path} › {membre}" if membre else path
+
+
+def _open_text(path: Path, encoding: str, membre: str | None):
+    """A text stream of the file (or its gzip, `.gz`), or of one member of a zip archive (read in memory)."""
+    if membre is None:
+        opener = gzip.open if Path(path).suffix == ".gz" else open  # pandas infers the compression from the name too
+        return opener(path, "rt", encoding=encoding, newline="")
     try:
-        with opener(path, "rt", encoding=encoding, newline="") as fh:
+        with zipfile.ZipFile(path) as zf:
+            data = zf.read(membre)
+    except KeyError:
+        raise OsqError(f"membre « {membre} » absent de l'archive", fichier=path,
+                       correction="reprenez l'archive d'origine du producteur, ou corrigez le nom du membre attendu.") from None
+    except zipfile.BadZipFile as exc:
+        raise OsqError(f"archive zip illisible ({exc})", fichier=path,
+                       correction="reprenez l'archive d'origine du producteur.") from exc
+    return io.StringIO(data.decode(encoding), newline="")
+
+
+def zip_members(path: Path) -> list[str]:
+    """Names of the members of a zip archive (a located French error if it is not one)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.namelist()
+    except zipfile.BadZipFile as exc:
+        raise OsqError(f"archive zip illisible ({exc})", fichier=path,
+                       correction="reprenez l'archive d'origine du producteur.") from exc
+
+
+def read_header(path: Path, sep: str, encoding: str = "utf-8-sig", membre: str | None = None) -> list[str]:
+    """The column names of a delimited file (or zip member), without reading its rows."""
+    with _open_text(Path(path), encoding, membre) as fh:
+        header = fh.readline()
+    _check_separator(member_label(Path(path), membre), header, sep)
+    return [c.strip() for c in header.rstrip("\r\n").split(sep)]
+
+
+def read_csv_text(path: Path, sep: str, encoding: str = "utf-8-sig", membre: str | None = None) -> pd.DataFrame:
+    """Read a delimited file (its gzip, or a member of a zip archive) with every cell as text; blank cells
+    become ''."""
+    path = Path(path)
+    label = member_label(path, membre)
+    try:
+        with _open_text(path, encoding, membre) as fh:
             header = fh.readline()
+            text = fh.read() if membre else None
     except UnicodeDecodeError as exc:
         raise OsqError(
             f"encodage illisible ({exc.reason}) : le fichier n'est pas en {encoding}",
-            fichier=path,
+            fichier=label,
             ligne=1,
             correction="réenregistrez le fichier en UTF-8, ou déclarez son encodage (par exemple latin-1).",
         ) from exc
-    _check_separator(path, header, sep)
+    _check_separator(label, header, sep)
     df = pd.read_csv(
-        path,
+        io.StringIO(header + text) if text is not None else path,
         sep=sep,
         dtype=str,
         keep_default_na=False,
@@ -98,7 +150,7 @@ def read_csv_text(path: Path, sep: str, encoding: str = "utf-8-sig") -> pd.DataF
     return df[(df != "").any(axis=1)]
 
 
-def require_columns(df: pd.DataFrame, path: Path, columns: list[str]) -> None:
+def require_columns(df: pd.DataFrame, path: Path | str, columns: list[str]) -> None:
     """Fail with the first missing column and the closest names present."""
     for col in columns:
         if col not in df.columns:
@@ -166,7 +218,7 @@ def _example(niveau: str) -> str:
     }[niveau]
 
 
-def validate_unique(df: pd.DataFrame, path: Path, columns: list[str]) -> None:
+def validate_unique(df: pd.DataFrame, path: Path | str, columns: list[str]) -> None:
     """Fail on the first duplicated key, naming both lines."""
     dup = df.duplicated(subset=columns, keep=False)
     if not dup.any():
@@ -184,29 +236,41 @@ def validate_unique(df: pd.DataFrame, path: Path, columns: list[str]) -> None:
     )
 
 
+def cell_decimals(cleaned: pd.Series) -> pd.Series:
+    """Digits after the decimal separator in each cell holding a number (NaN elsewhere).
+
+    cleaned: the cells as text with '.' as decimal separator.
+    """
+    numbers = cleaned.str.fullmatch(r"[-+]?\d+(?:\.\d*)?").fillna(False).astype(bool)
+    dot = cleaned.str.find(".")
+    digits = (cleaned.str.len() - dot - 1).where(dot >= 0, 0)
+    return digits.where(numbers).astype("float64")
+
+
 def published_decimals(cleaned: pd.Series) -> int | None:
     """The precision a producer published in a column: the most digits after the decimal separator.
 
     cleaned: the cells as text with '.' as decimal separator. None when no cell holds a number.
     """
-    numbers = cleaned[cleaned.str.fullmatch(r"[-+]?\d+(?:\.\d*)?")]
-    if numbers.empty:
-        return None
-    digits = numbers.str.extract(r"\.(\d*)$", expand=False).str.len()
-    return int(digits.max()) if digits.notna().any() else 0
+    digits = cell_decimals(cleaned)
+    return int(digits.max()) if digits.notna().any() else None
 
 
-def parse_numbers(df: pd.DataFrame, path: Path, columns: list[str]) -> pd.DataFrame:
+def parse_numbers(df: pd.DataFrame, path: Path | str, columns: list[str]) -> pd.DataFrame:
     """Parse French-formatted numbers; '' stays NaN; any other text is a located error.
 
-    The result's attrs["decimales"] maps each column to the precision the file publishes (published_decimals).
+    The result's attrs["decimales"] maps each column to the precision the file publishes (published_decimals);
+    attrs["chiffres"] gives, for each column, the digits after the separator of each cell (cell_decimals), so
+    that the precision of a subset of rows (one level of a file) can be read with ingest.base.decimales_of.
     """
     out = {}
     decimales: dict[str, int | None] = {}
+    chiffres = ParCellule()
     for col in columns:
         raw = df[col].astype(str).str.strip()
         cleaned = raw.str.replace(_SPACES, "", regex=True).str.replace(",", ".", regex=False)
-        decimales[col] = published_decimals(cleaned)
+        chiffres[col] = cell_decimals(cleaned)
+        decimales[col] = int(chiffres[col].max()) if chiffres[col].notna().any() else None
         num = pd.to_numeric(cleaned.replace("", np.nan), errors="coerce")
         bad = num.isna() & (raw != "")
         if bad.any():
@@ -222,6 +286,7 @@ def parse_numbers(df: pd.DataFrame, path: Path, columns: list[str]) -> pd.DataFr
         out[col] = num.astype("float64")
     frame = pd.DataFrame(out, index=df.index)
     frame.attrs["decimales"] = decimales
+    frame.attrs["chiffres"] = chiffres
     return frame
 
 
@@ -236,16 +301,23 @@ def read_validated(
     encoding: str = "utf-8-sig",
     drop_codes: dict[str, str] | None = None,
     rejets: Rejets | None = None,
+    membre: str | None = None,
+    marqueurs: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Read, check separator, columns, codes, uniqueness and numbers.
 
     drop_codes maps code values to a reason: those rows (e.g. the 'Ensemble'
     total row of ANCT files) are rejected before validation and counted.
+    membre: read that member of the zip archive at path.
+    marqueurs maps a producer's text mark of a missing cell to its statut (e.g. {"s": "secret",
+    "nd": "absent"} for Filosofi 2021): marked cells are read as missing, and
+    attrs["statuts"][col] holds, for each numeric column, the statut of each marked cell ('' elsewhere).
     Returns code column (str) + numeric columns (float) + keep columns (str).
     """
-    df = read_csv_text(path, sep=sep, encoding=encoding)
+    df = read_csv_text(path, sep=sep, encoding=encoding, membre=membre)
+    label = member_label(Path(path), membre)
     keep = keep or []
-    require_columns(df, path, [code_column, *numeric, *keep])
+    require_columns(df, label, [code_column, *numeric, *keep])
     df[code_column] = df[code_column].str.strip()
     if drop_codes:
         mask = df[code_column].isin(list(drop_codes))
@@ -253,9 +325,18 @@ def read_validated(
             if rejets is not None:
                 rejets.add(raison, int((df[code_column] == code).sum()))
         df = df[~mask]
-    validate_codes(df, path, code_column, niveau)
-    validate_unique(df, path, [code_column])
-    nums = parse_numbers(df, path, numeric)
+    validate_codes(df, label, code_column, niveau)
+    validate_unique(df, label, [code_column])
+    statuts = ParCellule()
+    if marqueurs:
+        df = df.copy()
+        for col in numeric:
+            cells = df[col].str.strip()
+            statuts[col] = cells.map(marqueurs).fillna("")
+            df[col] = cells.where(~cells.isin(list(marqueurs)), "")
+    nums = parse_numbers(df, label, numeric)
     out = pd.concat([df[[code_column, *keep]], nums], axis=1)
     out.attrs["decimales"] = nums.attrs["decimales"]
+    out.attrs["chiffres"] = nums.attrs["chiffres"]
+    out.attrs["statuts"] = statuts
     return out

@@ -401,7 +401,8 @@ def manquants_comparaison(comp: pd.DataFrame, quartier_: Quartier, glossaire: Gl
         if t.niveau == "groupement":
             lines.append(f"- {t.libelle} : les médianes, déciles, indices de Gini et parts du revenu ne "
                          "s'additionnent pas ; ils sont comparés commune par commune (« nd »). Seuls les taux "
-                         "publiés avec leur numérateur et leur dénominateur sont recalculés pour l'ensemble.")
+                         "publiés avec leur numérateur et leur dénominateur sont recalculés pour l'ensemble (pas le taux "
+                         "de pauvreté, publié sans le nombre de personnes pauvres).")
             continue
         secret = [n for n, s in zip(names, part["statut"]) if s == "secret"]
         absent = [n for n, s in zip(names, part["statut"]) if s != "secret"]

@@ -25,9 +25,10 @@ NNBSP, NBSP = "\u202f", "\u00a0"
 
 PAGE = "notes/communale-62040.html"  # Arques
 # Real cells of the Arques note, with their published values:
-# Insee, FILO2019_DISP_COM.csv, row 62040: PCHO19 = 3,0 (part of unemployment benefits, %), Q219 = 18520 (€).
-CHOMAGE = ("commune", "62040", "part_indemnites_chomage", 2019)
-MEDIAN = ("commune", "62040", "revenu_median", 2019)
+# Insee, comparateur de territoires RP2018, row 62040: P18_ACT1564 / P18_POP1564 = 4 215 / 5 967 (activity rate of the
+# 15-64, 70,6 %); Insee, cc_filosofi_2021_COM.csv, row 62040: MED21 = 19590 (€).
+ACTIVITE = ("commune", "62040", "taux_activite_15_64", 2018)
+MEDIAN = ("commune", "62040", "revenu_median", 2021)
 # Insee, base permanente des équipements 2019: 7 general practitioners in Arques (D201).
 MEDECINS = ("commune", "62040", "medecins_generalistes", 2019)
 
@@ -102,15 +103,15 @@ def _set_export(site: Path, key, valeur: str, statut: str) -> int:
 
 @pytest.fixture
 def masked(built_site, tmp_path):
-    """A copy of the real site where Arques' unemployment share, median income and GP count are masked."""
+    """A copy of the real site where Arques' activity rate, median income and GP count are masked."""
     site = tmp_path / "essai" / "site"
     shutil.copytree(built_site / "site", site)
-    keys = [CHOMAGE, MEDIAN, MEDECINS]
+    keys = [ACTIVITE, MEDIAN, MEDECINS]
     ledger = _ledger_rows(site, keys)
     ledger.to_csv(site.parent / "masques-public.csv", sep=";", index=False, encoding="utf-8")
 
     def mask(soup):
-        for ind in ("part_indemnites_chomage", "revenu_median", "medecins_generalistes"):
+        for ind in ("taux_activite_15_64", "revenu_median", "medecins_generalistes"):
             _table_cell(soup, ind, "Arques").string = "s"
         _kpi_value(soup, "revenu_median").string = "s"
 
@@ -123,8 +124,8 @@ def masked(built_site, tmp_path):
 def test_ledger_holds_the_real_published_values(masked):
     site, ledger = masked
     values = {(r.code, r.indicateur, r.annee): r.valeur for r in ledger.itertuples()}
-    assert values[("62040", "part_indemnites_chomage", 2019)] == pytest.approx(3.0)  # PCHO19
-    assert values[("62040", "revenu_median", 2019)] == pytest.approx(18520)  # Q219
+    assert values[("62040", "taux_activite_15_64", 2018)] == pytest.approx(4215 / 5967 * 100)  # P18_ACT1564 / P18_POP1564
+    assert values[("62040", "revenu_median", 2021)] == pytest.approx(19590)  # MED21
     assert values[("62040", "medecins_generalistes", 2019)] == pytest.approx(7)
 
 
@@ -138,10 +139,10 @@ def test_masked_site_passes(masked, capsys):
 def test_same_number_elsewhere_is_not_a_leak(masked):
     site, ledger = masked
     soup = BeautifulSoup((site / PAGE).read_text(encoding="utf-8"), "html.parser")
-    # Insee, FILO2019_DISP_COM.csv: PCHO19 = 3,0 for Pas-de-Calais too: the masked 3,0 % of Arques
-    # is printed in the same row, in another territory's column.
-    assert _table_cell(soup, "part_indemnites_chomage", "Arques").get_text() == "s"
-    assert _table_cell(soup, "part_indemnites_chomage", "Pas-de-Calais").get_text() == f"3,0{NBSP}%"
+    # Census 2018: the CAPSO's activity rate of the 15-64 (sum of its communes) is 70,6 % too: the masked
+    # 70,6 % of Arques is printed in the same row, in another territory's column.
+    assert _table_cell(soup, "taux_activite_15_64", "Arques").get_text() == "s"
+    assert _table_cell(soup, "taux_activite_15_64", "CA du Pays de Saint-Omer").get_text() == f"70,6{NBSP}%"
     # A masked count equal to the year printed in its own row (value made up for the test: the year
     # column must never be read as a value).
     year_trap = _ledger_rows(site, [("commune", "62040", "pharmacies", 2019)],
@@ -161,29 +162,29 @@ def test_same_number_elsewhere_is_not_a_leak(masked):
 
 def test_planted_leaks_are_reported(masked, capsys):
     site, ledger = masked
-    _edit_page(site, lambda s: setattr(_table_cell(s, "part_indemnites_chomage", "Arques"), "string",
-                                       f"3,0{NBSP}%"))
-    _edit_page(site, lambda s: setattr(_kpi_value(s, "revenu_median"), "string", f"18{NNBSP}520{NBSP}€"))
+    _edit_page(site, lambda s: setattr(_table_cell(s, "taux_activite_15_64", "Arques"), "string",
+                                       f"70,6{NBSP}%"))
+    _edit_page(site, lambda s: setattr(_kpi_value(s, "revenu_median"), "string", f"19{NNBSP}590{NBSP}€"))
     _edit_page(site, lambda s: setattr(_table_cell(s, "medecins_generalistes", "Arques"), "string", "7"))
-    line = _set_export(site, MEDIAN, "18520,0", "ok")
+    line = _set_export(site, MEDIAN, "19590,0", "ok")
 
     fuites = A.audit(site, ledger)
     found = {(f.fichier, f.indicateur, f.valeur, f.emplacement.split(" «")[0]) for f in fuites}
     assert found == {
-        (PAGE, "part_indemnites_chomage", f"3,0{NBSP}%", "tableau"),
-        (PAGE, "revenu_median", f"18{NNBSP}520{NBSP}€", "chiffre clé"),
+        (PAGE, "taux_activite_15_64", f"70,6{NBSP}%", "tableau"),
+        (PAGE, "revenu_median", f"19{NNBSP}590{NBSP}€", "chiffre clé"),
         (PAGE, "medecins_generalistes", "7", "tableau"),
-        ("donnees/chiffres.csv", "revenu_median", f"18{NNBSP}520{NBSP}€", f"export CSV ligne {line}, colonne(s) valeur"),
-        ("donnees/chiffres.xlsx", "revenu_median", f"18{NNBSP}520{NBSP}€", f"export Excel ligne {line}, colonne(s) valeur"),
+        ("donnees/chiffres.csv", "revenu_median", f"19{NNBSP}590{NBSP}€", f"export CSV ligne {line}, colonne(s) valeur"),
+        ("donnees/chiffres.xlsx", "revenu_median", f"19{NNBSP}590{NBSP}€", f"export Excel ligne {line}, colonne(s) valeur"),
     }
-    table_leak = next(f for f in fuites if f.indicateur == "part_indemnites_chomage")
-    assert "ligne « Part des indemnités de chômage dans le revenu disponible »" in table_leak.emplacement
+    table_leak = next(f for f in fuites if f.indicateur == "taux_activite_15_64")
+    assert "ligne « Taux d'activité des 15-64 ans »" in table_leak.emplacement
     assert "colonne « Arques »" in table_leak.emplacement
-    assert table_leak.territoire == "Arques" and table_leak.annee == 2019
+    assert table_leak.territoire == "Arques" and table_leak.annee == 2018
 
     assert A.main(site) == 1
     err = capsys.readouterr().err
-    assert PAGE in err and "18" in err and "Échec de l'audit" in err
+    assert PAGE in err and "19" in err and "Échec de l'audit" in err
 
 
 def test_search_index_and_shipped_notebook(masked, built_site):
@@ -198,7 +199,7 @@ def test_search_index_and_shipped_notebook(masked, built_site):
     (site / "search.json").write_text(json.dumps([entry(built_site / "site" / PAGE)], ensure_ascii=False),
                                       encoding="utf-8")
     leaks = {(f.fichier, f.indicateur) for f in A.audit(site, ledger)}
-    assert leaks == {("search.json", "part_indemnites_chomage"), ("search.json", "revenu_median"),
+    assert leaks == {("search.json", "taux_activite_15_64"), ("search.json", "revenu_median"),
                      ("search.json", "medecins_generalistes")}
     (site / "search.json").unlink()
 
@@ -207,5 +208,5 @@ def test_search_index_and_shipped_notebook(masked, built_site):
     shutil.copy(notebook, site / "notes" / "communale-62040.ipynb")
     fuites = A.audit(site, ledger)
     assert {f.indicateur for f in fuites if f.fichier == "notes/communale-62040.ipynb"} == {
-        "part_indemnites_chomage", "revenu_median", "medecins_generalistes"}
-    assert any("chiffre clé" in f.emplacement and f.valeur == f"18{NNBSP}520{NBSP}€" for f in fuites)
+        "taux_activite_15_64", "revenu_median", "medecins_generalistes"}
+    assert any("chiffre clé" in f.emplacement and f.valeur == f"19{NNBSP}590{NBSP}€" for f in fuites)

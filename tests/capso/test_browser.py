@@ -58,7 +58,7 @@ def test_filter_open_note_and_links(server, browser):
     assert carte.is_visible()
     assert page.evaluate("() => document.querySelector(\"img[src*='fig-carte']\").naturalWidth") > 500
     assert page.locator("table").first.is_visible()
-    assert page.get_by_text("21,0\u00a0%").first.is_visible()
+    assert page.get_by_text("20,0\u00a0%").first.is_visible()  # poverty rate 2021 (cc_filosofi_2021_COM.csv, TP6021)
     links |= _local_links(page, server)
 
     for extra in ("glossaire.html", "sources.html"):

@@ -23,7 +23,7 @@ def test_index_links_every_note(built_site):
 def test_arques_note_shows_real_figures_in_french(built_site):
     page = (built_site / "site" / "notes" / "communale-62040.html").read_text(encoding="utf-8")
     assert "Arques" in page
-    assert "21,0\u00a0%" in page  # Filosofi 2018 poverty rate
+    assert "20,0\u00a0%" in page  # Filosofi 2021 poverty rate (cc_filosofi_2021_COM.csv, TP6021 = 20,0)
     assert "CA du Pays de Saint-Omer" in page
     assert "Source : Insee, Filosofi" in page
     assert "Traceback" not in page and "code_commune" not in page
@@ -35,7 +35,7 @@ def test_arques_note_shows_real_figures_in_french(built_site):
 
 def test_saint_omer_note_marks_missing_values_nd_never_zero(built_site):
     page = (built_site / "site" / "notes" / "communale-62765.html").read_text(encoding="utf-8")
-    assert "31,0\u00a0%" in page  # Filosofi 2018 poverty rate of Saint-Omer
+    assert "29,0\u00a0%" in page  # Filosofi 2021 poverty rate of Saint-Omer (cc_filosofi_2021_COM.csv, TP6021 = 29,0)
     assert ">nd<" in page  # e.g. départemental poverty rate: not published in the mirror
     assert "CNAF, allocataires par IRIS 2020 (calcul OSQ)" in page  # figures OSQ computes cite their origin
 

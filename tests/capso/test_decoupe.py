@@ -11,6 +11,7 @@ import gzip
 import json
 import math
 import re
+import zipfile
 
 import decoupe
 import pytest
@@ -112,6 +113,32 @@ def test_csv_lines_are_copied_byte_for_byte(cut):
         assert len(c_lines) - 1 == entry["gardees"], key
         checked += 1
     assert checked
+
+
+def test_zip_members_are_cut_line_by_line(cut):
+    """The comparateur's zips: same members (names, dates), header and kept lines byte for byte; the data member
+    keeps exactly the lines of département 62 and of the municipal arrondissements, in the producer's order."""
+    dest, report = cut
+    checked = 0
+    for key, entry in report["fichiers"].items():
+        if not key.endswith(".zip"):
+            continue
+        with zipfile.ZipFile(MIRROR / key) as original, zipfile.ZipFile(dest / key) as copy:
+            assert [(i.filename, i.date_time) for i in copy.infolist()] == [
+                (i.filename, i.date_time) for i in original.infolist()], key
+            for o_info, c_info in zip(original.infolist(), copy.infolist(), strict=True):
+                o_lines = original.read(o_info).splitlines(keepends=True)
+                c_lines = copy.read(c_info).splitlines(keepends=True)
+                assert c_lines[0] == o_lines[0], (key, o_info.filename)
+                body = iter(o_lines[1:])
+                assert all(any(line == o for o in body) for line in c_lines[1:]), (key, o_info.filename)
+                if o_info.filename.lower().startswith("base"):
+                    expected = [line for line in o_lines[1:]
+                                if line.startswith(b"62") or decoupe.ARM.fullmatch(line.split(b";", 1)[0].decode())]
+                    assert c_lines[1:] == expected, key
+                    assert len(expected) == entry["gardees"] and len(o_lines) - 1 == entry["lues"], key
+                    checked += 1
+    assert checked == 2
 
 
 def test_geojson_features_are_a_subset(cut):

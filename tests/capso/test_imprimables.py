@@ -66,14 +66,14 @@ def test_pdf_has_key_figures_table_sources_and_page_numbers(pdf, note):
     reader = pypdf.PdfReader(str(pdf))
     pages = [_plain(page.extract_text()) for page in reader.pages]
     text = "\n".join(pages)
-    # Insee, FILO2019_DISP_COM.csv: Q219 = 18520 for 62040 (median income 2019).
-    assert "18 520 €" in text
-    # Insee, FILO2018_DISP_Pauvres_COM.csv: TP6018 = 21 for 62040 (poverty rate 2018).
-    assert "21,0 %" in text
+    # Insee, cc_filosofi_2021_COM.csv: MED21 = 19590 for 62040 (median income 2021).
+    assert "19 590 €" in text
+    # Insee, cc_filosofi_2021_COM.csv: TP6021 = 20,0 for 62040 (poverty rate 2021).
+    assert "20,0 %" in text
     assert "Arques et ses territoires de référence" in text  # GT title -> table caption
     assert "Indicateur" in text and "France métropolitaine" in text  # table header
     assert "Sources et définitions" in text
-    assert "Source : Insee, Filosofi 2019." in text  # key-figure card source
+    assert "Source : Insee, Filosofi 2021." in text  # key-figure card source
     assert "« s » : secret statistique" in text  # the legend of the secret mark
     assert "Figure 1" in text and "Figure 2" in text  # chart and map, numbered
     assert "<table" not in text and "gt_row" not in text and "{=html}" not in text
@@ -93,8 +93,8 @@ def test_docx_has_key_figures_secret_marks_and_layout(word, note):
     markdown = note[0]
     document = docx.Document(str(word))
     text = _docx_text(document)
-    assert "18 520 €" in text  # Insee, FILO2019_DISP_COM.csv: Q219 = 18520 for 62040
-    assert "21,0 %" in text  # Insee, FILO2018_DISP_Pauvres_COM.csv: TP6018 = 21 for 62040
+    assert "19 590 €" in text  # Insee, cc_filosofi_2021_COM.csv: MED21 = 19590 for 62040
+    assert "20,0 %" in text  # Insee, cc_filosofi_2021_COM.csv: TP6021 = 20,0 for 62040
     assert "Sources et définitions" in text
     assert "Arques et ses territoires de référence" in text
     assert "<table" not in text and "{=html}" not in text
@@ -114,7 +114,7 @@ def test_docx_has_key_figures_secret_marks_and_layout(word, note):
         assert in_docx == _marked_cells_in_html(markdown, mark), mark
     # Key-figure cards: a table of cards, no empty header row.
     cards = [t for t in document.tables if "Niveau de vie médian" in t.rows[0].cells[1].text]
-    assert cards and _plain(cards[0].rows[0].cells[1].text).startswith("18 520 €")
+    assert cards and _plain(cards[0].rows[0].cells[1].text).startswith("19 590 €")
     # Layout: A4, observatory in the header, page numbers in the footer, two figures.
     section = document.sections[0]
     assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7

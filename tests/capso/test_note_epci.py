@@ -111,6 +111,7 @@ def test_tables_show_marks_and_ranks(cote_capso, glossaire):
 
 def test_evolutions_keep_missing_years_missing(vue, con, glossaire):
     evo = ag.evolutions_communes(vue, ["62040", "62765"], "revenu_median").set_index(["code", "annee"])
-    # FILO2016_DISP_COM.csv: Q216 = 17428 for Arques; no commune file was published for 2017.
-    assert evo.loc[("62040", 2016), "valeur"] == 17428.0
-    assert evo.loc[("62040", 2017), "statut"] == "absent" and math.isnan(evo.loc[("62040", 2017), "valeur"])
+    # FILO2016_DISP_COM.csv: Q216 = 17428 for Arques; comparateur de territoires RP2017: MED17 = 17570; Filosofi 2020
+    # is published for départements only: no commune median that year.
+    assert evo.loc[("62040", 2016), "valeur"] == 17428.0 and evo.loc[("62040", 2017), "valeur"] == 17570.0
+    assert evo.loc[("62040", 2020), "statut"] == "absent" and math.isnan(evo.loc[("62040", 2020), "valeur"])

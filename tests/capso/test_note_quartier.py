@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
+import zipfile
 
 import numpy as np
 import pytest
@@ -82,20 +84,14 @@ def test_qpv_figures_are_the_published_filosofi_qpv_values(saint_exupery, mirror
     assert secret["statut"] == "secret" and math.isnan(secret["valeur"])
 
 
-def test_communes_aggregate_recomputes_the_poverty_rate_and_never_a_median(saint_exupery, mirror):
+def test_communes_aggregate_makes_up_no_poverty_rate_and_never_a_median(saint_exupery, glossaire):
     _, _, obs = saint_exupery
     rank = 4  # Ensemble des 3 communes
-    pauvres, personnes = 0.0, 0.0
-    for code in ("62040", "62525", "62765"):
-        # FILO2018_DISP_Pauvres_COM.csv: TP6018 (21, 25, 31); FILO2018_DISP_COM.csv: NBPERS18 (9614, 9657, 13521)
-        tp = _num(_row(mirror / "insee-filosofi-2018-communes" / "FILO2018_DISP_Pauvres_COM.csv", code)["TP6018"])
-        n = _num(_row(mirror / "insee-filosofi-2014-2019-disp" / "communes" / "FILO2018_DISP_COM.csv", code)["NBPERS18"])
-        pauvres += tp / 100 * n
-        personnes += n
+    # INSEE publishes the communes' poverty rates (FILO2018_DISP_Pauvres_COM.csv: 21, 25, 31) without the count of
+    # poor persons: the three communes together have no poverty rate (neither a mean of rates nor a made-up count).
     row = _value(obs, rank, "taux_pauvrete", 2018)
-    assert row["statut"] == "ok"
-    assert row["valeur"] == pytest.approx(100 * pauvres / personnes)  # 26,3 %, not the mean of 21, 25, 31 (25,7)
-    assert fr.pourcent(row["valeur"]) == "26,3\u00a0%"
+    assert row is None or row["statut"] != "ok"
+    assert not glossaire["taux_pauvrete"].agregeable
     median = _value(obs, rank, "revenu_median", 2019)
     assert median is None or median["statut"] != "ok"
 
@@ -104,9 +100,9 @@ def test_comparison_year_is_the_latest_with_the_communes(saint_exupery, mirror):
     _, q, obs = saint_exupery
     comp = qq.comparison(obs, q.references, qq.COMPARABLES, len(q.communes))
     pauvrete = comp[comp["indicateur"] == "taux_pauvrete"].set_index("code")
-    # The QPV runs to 2019, the communes' poverty rate stops in 2018 (FILO2018_DISP_Pauvres_COM.csv).
-    assert set(pauvrete["annee"]) == {2018}
-    assert pauvrete.at["62040", "valeur"] == 21.0
+    # The QPV runs to 2019, and so do the communes' poverty rates (comparateur de territoires RP2018: TP6019).
+    assert set(pauvrete["annee"]) == {2019}
+    assert pauvrete.at["62040", "valeur"] == _comparateur_cell(mirror, "62040", "TP6019") == 20.0
     assert pauvrete.at["200069037", "statut"] == "absent" and math.isnan(pauvrete.at["200069037", "valeur"])
     median = comp[comp["indicateur"] == "revenu_median"].set_index("code")
     assert set(median["annee"]) == {2019}
@@ -115,6 +111,13 @@ def test_comparison_year_is_the_latest_with_the_communes(saint_exupery, mirror):
     assert median.at["FRM", "valeur"] == _num(france["Q219"]) == 21930  # FILO2019_DISP_METROPOLE.csv: Q219
     assert median.at["62765", "valeur"] == 17230  # FILO2019_DISP_COM.csv: Q219 for Saint-Omer
     assert median.at["communes-QP062036", "statut"] == "absent"
+
+
+def _comparateur_cell(mirror, code: str, column: str) -> float:
+    path = mirror / "insee-comparateur-territoires-rp2018" / "base_cc_comparateur_csv.zip"
+    with zipfile.ZipFile(path) as zf:
+        rows = csv.DictReader(io.StringIO(zf.read("base_cc_comparateur.CSV").decode("ascii")), delimiter=";")
+        return float(next(r for r in rows if r["CODGEO"] == code)[column])
 
 
 # --- Gaps ----------------------------------------------------------------------------------------
@@ -126,8 +129,11 @@ def test_gaps_in_points_for_rates_and_ratio_for_medians(saint_exupery, glossaire
     arques = pauvrete[pauvrete["territoire"] == "Arques"].set_index("annee")
     # 60,0 (data_filo18_qp_revdis.csv, tp60) - 21 (FILO2018_DISP_Pauvres_COM.csv, TP6018 for 62040)
     assert arques.at[2018, "ecart"] == pytest.approx(39.0)
-    # No commune file for 2017: a hole, never a gap of 0.
-    assert arques.at[2017, "statut_ecart"] == "absent" and np.isnan(arques.at[2017, "ecart"])
+    # 58,2 (data_filo17_qp_revdis.csv, tp60_a17) - 21 (comparateur de territoires RP2017, TP6017 for 62040)
+    assert arques.at[2017, "ecart"] == pytest.approx(37.2)
+    # The CAPSO's poverty rate is published for 2016 only: its other years are holes, never a gap of 0.
+    capso = pauvrete[pauvrete["territoire"] == "CA du Pays de Saint-Omer"].set_index("annee")
+    assert capso.at[2017, "statut_ecart"] == "absent" and np.isnan(capso.at[2017, "ecart"])
     median = qq.ecarts_par_annee(obs, glossaire["revenu_median"])
     france = median[median["niveau"] == "france"].set_index("annee")
     # 12 650 (data_filo19_qp_revdis.csv DISP_MED_A19) / 21 930 (FILO2019_DISP_METROPOLE.csv Q219)
@@ -139,16 +145,16 @@ def test_gap_evolution_in_plain_words(saint_exupery, glossaire):
     _, _, obs = saint_exupery
     ind = glossaire["taux_pauvrete"]
     evo = {ref["territoire"]: (ref, e) for ref, e in qq.evolution_ecarts(qq.ecarts_par_annee(obs, ind), ind)}
-    # Arques: 58,9 - 23 = 35,9 points in 2015 (REVN_2019 TP60, revenus 2015; filosofi_com_2015.csv TP6015),
-    # 59,8 - 22 = 37,8 in 2016 (filo16 tp60, TP6016), 60,0 - 21 = 39,0 in 2018: every year of the QPV is used.
+    # Arques: 59,8 - 22 = 37,8 points in 2016 (filo16 tp60, TP6016), 56,0 - 20 = 36,0 in 2019 (filo19 DISP_TP60_A19,
+    # comparateur de territoires RP2018 TP6019).
     ref, arques = evo["Arques"]
-    assert (arques.annee_debut, arques.annee_fin) == (2015, 2018)
-    assert arques.variation == pytest.approx(3.1) and arques.tendance == "creuse"
+    assert (arques.annee_debut, arques.annee_fin) == (2016, 2019)
+    assert arques.variation == pytest.approx(-1.8) and arques.tendance == "reduit"
     text = qq.phrase_reference(ref, arques, ind)
-    assert text.startswith("Face à Arques, l'écart s'est creusé de 3,1\u00a0points entre 2015 et 2018")
-    assert "Pas d'écart calculable en 2017" in text
-    # Saint-Omer: 58,9 - 32 = 26,9 points in 2015 -> 29,0 in 2018.
-    assert "l'écart s'est creusé de 2,1\u00a0points" in qq.phrase_reference(*evo["Saint-Omer"], ind)
+    assert text.startswith("Face à Arques, l'écart s'est réduit de 1,8\u00a0point entre 2016 et 2019")
+    assert "Pas d'écart calculable" not in text  # every year 2016-2019 has both figures
+    # Saint-Omer: 59,8 - 30 = 29,8 -> 56,0 - 29 = 27,0 points.
+    assert "l'écart s'est réduit de 2,8\u00a0points" in qq.phrase_reference(*evo["Saint-Omer"], ind)
     # The CAPSO's poverty rate exists for 2016 only in the sources: no evolution, said so.
     capso = qq.phrase_reference(*evo["CA du Pays de Saint-Omer"], ind)
     assert capso.startswith("Face à la CA du Pays de Saint-Omer, l'écart n'est connu que pour 2016")
@@ -173,9 +179,9 @@ def test_gap_table_and_chart_keep_holes_as_nd(saint_exupery, glossaire):
     ind = glossaire["taux_pauvrete"]
     ecarts = qq.ecarts_par_annee(obs, ind)
     table = qq.ecarts_table_markdown(ecarts, ind, "Source : essai.")
-    # 2013 to 2019, every year the QPV is published; 2013, 2014 (no commune poverty rate), 2017 and 2019 are holes.
-    assert table.splitlines()[0] == "| Écart du quartier avec | 2013 | 2014 | 2015 | 2016 | 2017 | 2018 | 2019 |"
-    assert "| Arques | nd | nd | +35,9\u00a0points | +37,8\u00a0points | nd | +39,0\u00a0points | nd |" in table
+    assert "| Arques | +37,8\u00a0points | +37,2\u00a0points | +39,0\u00a0points | +36,0\u00a0points |" in table
+    assert "| CA du Pays de Saint-Omer | +" in table and table.split("| CA du Pays de Saint-Omer |")[1].split("\n")[0].count(
+        "| nd") == 3  # published for 2016 only
     shown, evo = qq.ecarts_for_chart(ecarts, ind)
     assert shown.unite == "points" and evo["valeur"].isna().sum() == (evo["statut"] != "ok").sum() > 0
 

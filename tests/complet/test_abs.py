@@ -49,27 +49,41 @@ def test_sum_of_strata_reproduces_the_national_figure(con, vue, glossaire):
     assert num / den == pytest.approx(62_973_019 / 27_937_964, abs=0.005)
 
 
-def test_poverty_rate_of_a_stratum_is_a_ratio_of_sums(con, vue, glossaire):
+def test_rate_of_a_stratum_is_a_ratio_of_sums(con, vue, glossaire):
     refs = indicateurs.references_of_commune(vue, "62040")
-    comp = indicateurs.comparison(vue, refs, ["taux_pauvrete", "revenu_median", "allocataires_caf"])
-    own = comp[(comp["code"] == "62040") & (comp["indicateur"] == "taux_pauvrete")].iloc[0]
-    # Insee, FILO2018_DISP_Pauvres_COM.csv: TP6018 = 21 for 62040 (Arques)
-    assert (int(own["annee"]), own["valeur"]) == (2018, 21.0)
+    comp = indicateurs.comparison(vue, refs, ["taux_chomage_15_64", "revenu_median", "allocataires_caf"])
+    own = comp[(comp["code"] == "62040") & (comp["indicateur"] == "taux_chomage_15_64")].iloc[0]
+    # Insee, comparateur de territoires RP2018: P18_CHOM1564 / P18_ACT1564 = 741 / 4 215 for 62040 (Arques)
+    assert int(own["annee"]) == 2018 and own["valeur"] == pytest.approx(741 / 4215 * 100)
     aggs = {a.indicateur: a for a in abs_ccas.comparaison_strate(vue, "62040", comp)}
-    pauvrete = aggs["taux_pauvrete"]
-    assert pauvrete.statut == "ok" and pauvrete.strate.code == "5000-9999"
-    # Independent recomputation in SQL: persons under the poverty line over persons, stratum 5 000-9 999.
+    chomage = aggs["taux_chomage_15_64"]
+    assert chomage.statut == "ok" and chomage.strate.code == "5000-9999"
+    # Independent recomputation in SQL: unemployed over active people aged 15-64, stratum 5 000-9 999.
     num, den = con.execute("""
         SELECT sum(o.numerateur), sum(o.denominateur) FROM observations o JOIN observations p
           ON p.code = o.code AND p.niveau = 'commune' AND p.indicateur = 'nb_personnes_menages_fiscaux'
          AND p.annee = 2019 AND p.statut = 'ok' AND p.valeur >= 5000 AND p.valeur < 10000
-        WHERE o.niveau = 'commune' AND o.indicateur = 'taux_pauvrete' AND o.annee = 2018 AND o.statut = 'ok'
+        WHERE o.niveau = 'commune' AND o.indicateur = 'taux_chomage_15_64' AND o.annee = 2018 AND o.statut = 'ok'
           AND o.code NOT LIKE '97%'""").fetchone()
-    assert pauvrete.valeur == pytest.approx(num / den * 100)
-    assert pauvrete.valeur != pytest.approx(own["valeur"])
-    assert 0 < pauvrete.exclues < 20 and pauvrete.retenues + pauvrete.exclues == pauvrete.communes
+    assert chomage.valeur == pytest.approx(num / den * 100)
+    assert chomage.valeur != pytest.approx(own["valeur"])
+    assert chomage.retenues + chomage.exclues == chomage.communes and chomage.exclues < 20
     assert aggs["revenu_median"].statut == "non_calculable" and "ne s'agrège pas" in aggs["revenu_median"].raison
     assert aggs["allocataires_caf"].statut == "sans_objet"
+
+
+def test_poverty_rate_of_a_stratum_is_never_made_up(mirror, vue, glossaire):
+    """INSEE publishes poverty rates without the count of poor persons: no stratum figure (never a mean of rates)."""
+    refs = indicateurs.references_of_commune(vue, "62040")
+    comp = indicateurs.comparison(vue, refs, ["taux_pauvrete"])
+    own = comp[(comp["code"] == "62040") & (comp["indicateur"] == "taux_pauvrete")].iloc[0]
+    with open(mirror / "insee-filosofi-2021-communes" / "cc_filosofi_2021_COM.csv", encoding="utf-8") as fh:
+        header, *rows = (line.rstrip("\n").split(";") for line in fh)
+    arques = dict(zip(header, next(r for r in rows if r[0] == "62040")))
+    assert (int(own["annee"]), own["valeur"]) == (2021, float(arques["TP6021"].replace(",", ".")))
+    (agg,) = abs_ccas.comparaison_strate(vue, "62040", comp)
+    assert agg.statut == "non_calculable" and agg.valeur is None
+    assert not glossaire["taux_pauvrete"].agregeable
 
 
 def test_stratum_figure_not_computed_when_the_source_covers_few_communes(vue, glossaire):

@@ -19,6 +19,7 @@ from osq_utils.agregation import aggregate, aggregate_parts
 
 DISP = "insee-filosofi-2014-2019-disp"
 DOREMI = "insee-filosofi-2015-2016"
+COMPARATEUR = "insee-comparateur-territoires-rp2018"
 CAPSO = "200069037"
 POLE = ["62040", "62525", "62765"]  # Arques, Longuenesse, Saint-Omer
 COLS = "code, indicateur, annee, valeur, numerateur, denominateur, statut"
@@ -69,8 +70,9 @@ def test_parts_counts_are_summed(con):
 
 
 def test_parts_rates_are_recomputed_not_averaged(con):
-    obs = _obs(con, POLE, 2016, ["taux_pauvrete"], DOREMI)
-    assert (obs["statut"] == "ok").all()
+    # Vacancy rate, census 2018: vacant dwellings over dwellings, both published (comparateur de territoires).
+    obs = _obs(con, POLE, 2018, ["taux_vacance"], COMPARATEUR)
+    assert (obs["statut"] == "ok").all() and len(obs) == 3
     whole = aggregate_parts(obs, "taux")
     expected = obs["numerateur"].sum() / obs["denominateur"].sum() * 100
     assert whole["statut"] == "ok"
@@ -89,12 +91,15 @@ def test_parts_non_additive_are_never_combined(con):
         assert whole["statut"] == "absent" and np.isnan(whole["valeur"])
 
 
-def test_parts_rate_without_numerator_is_absent(con):
-    # taux_pauvrete_moins_30 has no published denominator: it cannot be aggregated.
-    obs = _obs(con, POLE, 2016, ["taux_pauvrete_moins_30"], DOREMI)
+@pytest.mark.parametrize("indicateur", ["taux_pauvrete_moins_30", "taux_pauvrete"])
+def test_parts_rate_without_numerator_is_absent(con, glossaire, indicateur):
+    # INSEE publishes poverty rates without the count of poor persons (taux_pauvrete keeps its published
+    # denominator, the persons): no made-up numerator, so no aggregate, and the glossary says so.
+    obs = _obs(con, POLE, 2016, [indicateur], DOREMI)
     assert (obs["statut"] == "ok").all() and obs["numerateur"].isna().all()
     whole = aggregate_parts(obs, "taux")
     assert whole["statut"] == "absent" and np.isnan(whole["valeur"])
+    assert not glossaire[indicateur].agregeable
 
 
 def test_parts_secret_propagates(con):

@@ -39,13 +39,13 @@ def test_france_2019_median(con):
     assert value(con, "france", "FRM", "revenu_median", 2019)[0] == 21930.0
 
 
-def test_poverty_numerator_and_denominator_are_kept(con):
+def test_poverty_rate_keeps_its_published_denominator_and_no_made_up_numerator(con):
     row = con.execute(
         "SELECT valeur, numerateur, denominateur FROM observations WHERE code = '62765' AND indicateur = 'taux_pauvrete' AND annee = 2016"
     ).fetchone()
     valeur, num, den = row
     assert den == 13746.0  # NBPERSMENFISC16 of Saint-Omer
-    assert math.isclose(num / den * 100, valeur)
+    assert valeur == 30.0 and num is None  # TP6016 of Saint-Omer; INSEE does not publish the count of poor persons
 
 
 def test_blank_insee_cell_is_secret_never_zero(con):
@@ -81,8 +81,9 @@ def test_comparison_table_rows(vue, con, glossaire):
     assert refs[1].code == "200069037"
     comp = indicateurs.comparison(vue, refs, ["revenu_median", "taux_pauvrete"])
     pov = comp[comp["indicateur"] == "taux_pauvrete"].set_index("niveau")
-    assert pov.loc["commune", "valeur"] == 21.0 and pov.loc["commune", "annee"] == 2018
-    # No poverty rate is published for départements and France in the mirror: 'absent', never 0.
+    # Insee, Filosofi 2021, cc_filosofi_2021_COM.csv: TP6021 = 20,0 for 62040 (the latest year).
+    assert pov.loc["commune", "valeur"] == 20.0 and pov.loc["commune", "annee"] == 2021
+    # No poverty rate of 2021 is published for départements and France in the mirror: 'absent', never 0.
     assert pov.loc["departement", "statut"] == "absent" and math.isnan(pov.loc["departement", "valeur"])
 
 

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
+import zipfile
 
 import nbformat
 import papermill as pm
@@ -19,17 +21,17 @@ CAPSO, SEM, BETHUNE, GPS = "200069037", "244200770", "200072460", "200059228"
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "note_epci.ipynb"
 def test_epci_over_two_departements_takes_the_most_populated(vue, con, glossaire, mirror_path_of):
-    # CA Grand Paris Sud spans Essonne and Seine-et-Marne; census populations exist for 77 only,
-    # so the weight is Filosofi's persons of fiscal households (FILO2019_DISP_COM.csv, NBPERS19).
+    # CA Grand Paris Sud spans Essonne and Seine-et-Marne; the weight is the latest population every commune has:
+    # the legal population of COG 2020, i.e. census 2018 (comparateur de territoires RP2018, P18_POP).
     deps = ag.departements_of_epci(vue, GPS)
-    assert [d.code for d in deps] == ["91", "77"] and deps[0].poids == "nb_personnes_menages_fiscaux"
+    assert [d.code for d in deps] == ["91", "77"] and deps[0].poids == "population"
     communes = set(ag.communes_of_epci(con, GPS))
-    path = mirror_path_of("insee-filosofi-2014-2019-disp", "communes/FILO2019_DISP_COM.csv")
-    with open(path, encoding="utf-8-sig") as fh:
-        pers = {r["CODGEO"]: float(r["NBPERS19"].replace(",", ".")) for r in csv.DictReader(fh, delimiter=";")
-                if r["CODGEO"] in communes}
-    assert set(pers) == communes
-    share_91 = sum(v for c, v in pers.items() if c.startswith("91")) / sum(pers.values())
+    with zipfile.ZipFile(mirror_path_of("insee-comparateur-territoires-rp2018", "base_cc_comparateur_csv.zip")) as zf:
+        text = zf.read("base_cc_comparateur.CSV").decode("ascii")
+    pop = {r["CODGEO"]: float(r["P18_POP"]) for r in csv.DictReader(io.StringIO(text), delimiter=";")
+           if r["CODGEO"] in communes}
+    assert set(pop) == communes
+    share_91 = sum(v for c, v in pop.items() if c.startswith("91")) / sum(pop.values())
     assert math.isclose(deps[0].part, share_91, rel_tol=1e-9)
     assert ag.references_of_epci(vue, GPS)[1].code == "91"
     text = ag.texte_departements(deps, ag.references_of_epci(vue, GPS)[0])
@@ -63,12 +65,13 @@ def test_small_multiples_keep_the_largest_communes(vue, con, glossaire):
     plot = charts.small_multiples(series, ref, glossaire["revenu_median"], nom_reference=epci.libelle,
                                   source_note="Source : Insee, Filosofi.", communes_total=len(codes))
     assert "Les 24 communes les plus peuplées sur les 100" in plot.labels.caption
-    assert "2017" in plot.labels.caption
+    # Filosofi 2020 is published for départements only: no commune median that year.
+    assert "Aucune valeur communale publiée en 2020" in plot.labels.caption
     fig = plot.draw()
     assert len([ax for ax in fig.axes if ax.get_lines() or ax.collections]) == 24
-    # No line ever crosses 2017: every drawn segment holds consecutive published years only.
+    # No line ever crosses 2020: every drawn segment holds consecutive published years only.
     data = charts.line_segments(series.assign(panneau="x"))
-    assert not data.groupby("segment")["annee"].apply(lambda s: 2016 in s.values and 2018 in s.values).any()
+    assert not data.groupby("segment")["annee"].apply(lambda s: 2019 in s.values and 2021 in s.values).any()
 
 
 # --- The note -----------------------------------------------------------------------------

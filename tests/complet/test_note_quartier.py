@@ -32,11 +32,13 @@ def test_map_of_the_qpv_in_its_communes(store_file):
 
 
 @pytest.mark.parametrize("code, attendus", [
-    # Arques: 58,9 - 23 = +35,9 points in 2015 (REVN_2019 TP60, filosofi_com_2015.csv TP6015) -> +39,0 in 2018.
-    ("QP062036", ["Saint-Exupéry - Léon Blum", "12\u202f650\u00a0€", "60,0\u00a0%", "26,3\u00a0%", "QN06237M",
-                  "l'écart s'est creusé de 3,1\u00a0points entre 2015 et 2018"]),
-    # Montreynaud, Saint-Étienne: data_filo18_qp_revdis.csv tp60 = 48,3 ; TP6018 = 26 for 42218.
-    ("QP042013", ["Montreynaud", "48,3\u00a0%", "26,0\u00a0%", "Saint-Étienne Métropole", "QN04213M"]),
+    # data_filo19_qp_revdis.csv: DISP_MED_A19 = 12 650, DISP_TP60_A19 = 56,0 (the latest year of the QPV and of its
+    # communes: comparateur de territoires RP2018, TP6019 published as a whole number).
+    ("QP062036", ["Saint-Exupéry - Léon Blum", "12\u202f650\u00a0€", "56,0\u00a0%", "QN06237M",
+                  "le taux de pauvreté, que l'Insee publie sans le nombre de personnes pauvres, ne l'est pas"]),
+    # Montreynaud, Saint-Étienne: data_filo19_qp_revdis.csv DISP_TP60_A19 = 47,3 ; comparateur RP2018 TP6019 = 26
+    # for 42218 (the table's row shows one decimal, that of the quartier's figure).
+    ("QP042013", ["Montreynaud", "47,3\u00a0%", "26,0\u00a0%", "Saint-Étienne Métropole", "QN04213M"]),
 ])
 def test_notebook_executes_and_renders(store_file, tmp_path, code, attendus):
     from osq_utils.batch.notebook_md import executed_notebook_to_markdown

@@ -11,9 +11,13 @@ def test_fused_commune_population_sums_its_predecessors(vue, con, glossaire):
     assert indicateurs.predecessors(con, "62154") == ["62210"]
     series = indicateurs.commune_series(vue, "62154", ["population"]).set_index("annee")
     raw = con.execute(
-        "SELECT code, valeur FROM observations WHERE indicateur = 'population' AND annee = 2014 AND code IN ('62154', '62210')"
-    ).df().set_index("code")["valeur"]
+        "SELECT code, valeur FROM observations WHERE indicateur = 'population' AND annee = 2014 AND code IN ('62154', '62210') "
+        "AND source = 'cogugaison-2014-2024'").df().set_index("code")["valeur"]
     assert series.loc[2014, "valeur"] == raw["62154"] + raw["62210"]
+    # The comparateur RP2017 gives census 2012 in the geography of 2020: the merged commune, the same sum.
+    assert con.execute(
+        "SELECT valeur FROM observations WHERE indicateur = 'population' AND annee = 2014 AND code = '62154' "
+        "AND source = 'insee-comparateur-territoires-rp2017'").fetchone()[0] == raw["62154"] + raw["62210"]
     own_2024 = con.execute(
         "SELECT valeur FROM observations WHERE indicateur = 'population' AND annee = 2024 AND code = '62154'").fetchone()[0]
     assert series.loc[2024, "valeur"] == own_2024
@@ -21,5 +25,7 @@ def test_fused_commune_population_sums_its_predecessors(vue, con, glossaire):
 
 def test_unchanged_commune_series_is_its_own(vue, con, glossaire):
     series = indicateurs.commune_series(vue, "62040", ["revenu_median"])
-    assert list(series["annee"]) == [2014, 2015, 2016, 2018, 2019]
+    # Filosofi DISP 2014-2019 (no 2017 commune file), 2017 from the comparateur RP2017, 2021 from the base
+    # communale; 2020 is published for départements only.
+    assert list(series["annee"]) == [2014, 2015, 2016, 2017, 2018, 2019, 2021]
     assert set(series["code"]) == {"62040"}

@@ -14,12 +14,6 @@ import pytest
 from osq_utils.errors import OsqError
 from osq_utils.sources import fetch_file, local_path, sha256_of, source_file
 
-# Mirror folders added with the national reference data (each has its PROVENANCE.md): the catalogue, and
-# their readers, come with the national data issue. Listed here so that a new folder never goes unnoticed.
-PAS_ENCORE_CATALOGUES = {
-    "insee-comparateur-territoires-rp2017", "insee-comparateur-territoires-rp2018", "insee-filosofi-2020-departements",
-    "insee-filosofi-2021-communes",
-}
 # Mirror folders superseded by another one that holds the same rows (not catalogued, so as not to store the same
 # observations twice): folder -> the source that replaces it (see the comment in data/sources.yml).
 REMPLACES = {"insee-bpe-2019-iris": "insee-bpe-2019-france"}
@@ -27,7 +21,7 @@ REMPLACES = {"insee-bpe-2019-iris": "insee-bpe-2019-france"}
 
 def test_catalogue_lists_every_mirror_file_with_its_checksum(mirror, catalogue):
     folders = {p.name for p in mirror.iterdir() if p.is_dir()}
-    assert folders - set(catalogue) == PAS_ENCORE_CATALOGUES | set(REMPLACES)
+    assert folders - set(catalogue) == set(REMPLACES)
     assert set(REMPLACES.values()) <= set(catalogue)
     on_disk = {p.relative_to(mirror).as_posix() for p in mirror.rglob("*")
                if p.is_file() and p.name != "MANIFEST.md" and p.relative_to(mirror).parts[0] in catalogue}

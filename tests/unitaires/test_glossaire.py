@@ -46,6 +46,8 @@ def test_agregeable_must_be_a_boolean(tmp_path):
     with pytest.raises(OsqError, match="agregeable") as err:
         load_glossaire(path)
     assert err.value.ligne == 16
+
+
 def _glossary(tmp_path, extra: str):
     # Illustrative entries, written for the test.
     entry = ("  - {code: %s, libelle: X, theme: sante, definition: d, unite: u, type: %s, numerateur: n, "
@@ -57,7 +59,8 @@ def _glossary(tmp_path, extra: str):
 
 
 def test_rate_per_thousand_and_computed_ratio(tmp_path):
-    g = _glossary(tmp_path, ", calcul: {numerateur: effectif, denominateur: population}, agregeable: false")
+    g = _glossary(tmp_path, ", calcul: {numerateur: effectif, denominateur: population}, agregeable: false, "
+                  "raison_non_agregeable: r")
     ind = g["taux_x"]
     assert ind.type == "taux_pour_mille" and FACTEURS[ind.type] == 1000.0
     assert ind.calcul == Calcul("effectif", "population") and ind.agregeable is False
@@ -82,3 +85,52 @@ def test_every_calcul_of_the_glossary_names_counts(glossaire):
     for ind in computed:
         assert glossaire[ind.calcul.numerateur].type == "compte", ind.code
         assert ind.calcul.denominateur == "population" or glossaire[ind.calcul.denominateur].type == "compte", ind.code
+_ENTREE = """themes: {revenus: Revenus}
+indicateurs:
+  - code: taux_x
+    libelle: Taux X
+    theme: revenus
+    definition: "Taux illustratif."
+    unite: "%"
+    type: taux
+    numerateur: null
+    denominateur: Personnes
+    sources: []
+    niveaux: [commune]
+    annees: [2021]
+    sens: neutre
+    seuil_secret: {}
+"""
+
+
+def test_a_rate_published_without_numerator_is_declared_not_aggregable(tmp_path):
+    path = tmp_path / "glossaire.yml"
+    path.write_text(_ENTREE + '    agregeable: false\n    raison_non_agregeable: "publié sans numérateur"\n',
+                    encoding="utf-8")
+    ind = load_glossaire(path)["taux_x"]
+    assert (ind.agregeable, ind.raison_non_agregeable, ind.derivable) == (False, "publié sans numérateur", False)
+    path.write_text(_ENTREE, encoding="utf-8")
+    ind = load_glossaire(path)["taux_x"]
+    assert (ind.agregeable, ind.raison_non_agregeable, ind.derivable) == (True, None, True)
+
+
+@pytest.mark.parametrize(("lignes", "message"), [
+    ("    agregeable: false\n", "non agrégeable sans raison"),
+    ("    agregeable: non\n", "doit valoir true ou false"),
+    ('    raison_non_agregeable: "x"\n', "n'est pas déclaré non agrégeable"),
+])
+def test_the_aggregable_flag_is_checked(tmp_path, lignes, message):
+    path = tmp_path / "glossaire.yml"
+    path.write_text(_ENTREE + lignes, encoding="utf-8")
+    with pytest.raises(OsqError, match=message) as err:
+        load_glossaire(path)
+    assert err.value.ligne is not None
+
+
+def test_rates_published_without_numerator_are_not_aggregable(glossaire):
+    # A rate whose numerator the producer does not publish must never be derived at another level.
+    for ind in glossaire:
+        if ind.type in ("taux", "moyenne", "densite") and not ind.numerateur and ind.sources and all(
+                s.startswith(("insee-filosofi", "insee-comparateur")) for s in ind.sources):
+            assert not ind.agregeable and ind.raison_non_agregeable, ind.code
+    assert not glossaire["taux_pauvrete"].agregeable and not glossaire["part_menages_imposes"].agregeable
