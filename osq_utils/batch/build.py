@@ -254,7 +254,7 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
                                    *sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results))
             if state.get("pages_signature") != fixed_sig or not (site_root / "index.html").exists():
                 donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex, imprimables=imprimables)
-                site.render_fixed_pages(donnees, site_root, state.setdefault("pages", {}))
+                site.render_fixed_pages(donnees, site_root, state.setdefault("pages", {}), code_fp)
                 state["pages_signature"] = fixed_sig
     except BaseException:
         if continu is not None:

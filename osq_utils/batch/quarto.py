@@ -41,10 +41,14 @@ CONFIG_BASE = TEMPLATES_DIR / "quarto.yml"
 FICHIERS_PROJET = ("osq.css", "osq-quarto.scss", "osq_quarto.lua", "osq_commun.lua")
 RENDU = "_rendu"  # Quarto's output folder, inside the project
 INDEX = "search.json"
+# The skip link, first Tab stop of the page as in the pandoc template: Quarto writes what a page includes
+# before its body at the top of <main>, so a script at the end of the page moves it before the navigation
+# bar (without scripts it stays, still working, at the top of the content); its target takes the focus.
 SKIP_LINK = '<a class="skip-link" href="#quarto-document-content">Aller au contenu</a>'
-# The skip link's target takes the focus, as in the pandoc template.
-FOCUS_MAIN = ("<script>document.getElementById('quarto-document-content')"
-              "?.setAttribute('tabindex', '-1');</script>")
+SKIP_LINK_SCRIPT = ("<script>(function () { var l = document.querySelector('main .skip-link'), "
+                    "m = document.getElementById('quarto-document-content'); "
+                    "if (l) { document.body.insertBefore(l, document.body.firstChild); } "
+                    "if (m) { m.setAttribute('tabindex', '-1'); } })();</script>")
 NOINDEX = '<meta name="robots" content="noindex, nofollow">'
 
 
@@ -85,7 +89,7 @@ def config(plan: Plan, noindex: bool = False) -> dict:
     html = dict((base.get("format") or {}).get("html") or {})
     html["css"] = "osq.css"
     html["include-before-body"] = {"text": SKIP_LINK}
-    html["include-after-body"] = {"text": FOCUS_MAIN}
+    html["include-after-body"] = {"text": SKIP_LINK_SCRIPT}
     if noindex:  # a restricted (partenaires) site: search engines must not index it
         html["include-in-header"] = {"text": NOINDEX}
     out["format"] = {"html": html}

@@ -107,14 +107,11 @@ def render_page(
         "--mathml",
         "--wrap=none",
         "--metadata=lang=fr",
-        f"--metadata=title={title}",
         f"--variable=site-title={html.escape(site_title)}",
         f"--variable=root-href={html.escape(root)}",
         *(f"--variable=css={html.escape(_join(root, href))}" for href in STYLESHEETS),
         f"--variable=toc-title={TOC_TITLE}",
     ]
-    if subtitle:
-        args.append(f"--metadata=subtitle={subtitle}")
     if nav:
         args.append(f"--variable=osq-nav={_nav_html(nav, root, current)}")
     if toc:
@@ -129,14 +126,15 @@ def render_page(
     )
     os.close(fd)
     tmp = Path(tmp_name)
-    meta_file: Path | None = None
+    # Title and subtitle are read as markdown, as Quarto reads a page's front matter (typographic
+    # apostrophes: « Note d’agglomération »).
+    meta = {"title": title, **({"subtitle": subtitle} if subtitle else {}), **(extra_meta or {})}
+    fd, meta_name = tempfile.mkstemp(prefix="osq-meta-", suffix=".json")
+    meta_file = Path(meta_name)
     try:
-        if extra_meta:
-            fd, meta_name = tempfile.mkstemp(prefix="osq-meta-", suffix=".json")
-            meta_file = Path(meta_name)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(_jsonable(extra_meta), handle, ensure_ascii=False)
-            args.append(f"--metadata-file={meta_file}")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(_jsonable(meta), handle, ensure_ascii=False)
+        args.append(f"--metadata-file={meta_file}")
         pypandoc.convert_text(
             markdown,
             to="html5",
@@ -148,8 +146,7 @@ def render_page(
         os.replace(tmp, out_html)
     finally:
         tmp.unlink(missing_ok=True)
-        if meta_file is not None:
-            meta_file.unlink(missing_ok=True)
+        meta_file.unlink(missing_ok=True)
     return out_html
 
 

@@ -38,14 +38,16 @@ def unpublish_failed(results: list[JobResult], site: Path) -> None:
             note_page(site, r.job).unlink(missing_ok=True)
 
 
-def render_fixed_pages(donnees: pages.Donnees, site: Path, page_state: dict | None = None) -> list[Path]:
-    """The fixed pages (batch.pages.PAGES and the guides), re-rendered only when their content changed."""
+def render_fixed_pages(donnees: pages.Donnees, site: Path, page_state: dict | None = None,
+                       code_fp: str = "") -> list[Path]:
+    """The fixed pages (batch.pages.PAGES and the guides), re-rendered only when their content or the
+    code (template, filters, stylesheets: `code_fp`) changed."""
     page_state = {} if page_state is None else page_state
     install_assets(site)
     titre = donnees.plan.titre
     todo = {}
     for name, (md, title, toc) in pages.contenus(donnees).items():
-        digest = hashlib.sha256(f"{titre}\0{donnees.noindex}\0{md}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{code_fp}\0{titre}\0{donnees.noindex}\0{md}".encode()).hexdigest()
         if page_state.get(name) != digest or not (site / name).exists():
             todo[name] = (md, title, toc, digest)
 

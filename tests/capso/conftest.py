@@ -31,3 +31,60 @@ def built_site(store_file, tmp_path_factory) -> Path:
     build_site(store_file, out, "observatoire:\n  id: essai\n  titre: Observatoire d'essai\nnotes:\n"
                '  - modele: note_communale\n    territoires:\n      communes: ["62040", "62765"]\n')
     return out / "essai"
+
+
+# One note of each kind, in both profiles, with their printable versions: the pages that the snapshot,
+# accessibility, parity, browser and audit tests read, built once with pandoc and once with Quarto.
+# CAPSO: Arques 62040, QPV Saint-Exupéry - Léon Blum QP062036 (and Saint-Omer's QP062037 in the
+# evaluation), CA du Pays de Saint-Omer 200069037.
+PARAMS_CINQ_NOTES = """\
+observatoire:
+  id: cinq
+  titre: Observatoire d'essai
+  profils: [public, partenaires]
+notes:
+  - modele: note_communale
+    territoires: {communes: ["62040"]}
+  - modele: note_quartier
+    territoires: {qpv: ["QP062036"]}
+  - modele: note_epci
+    territoires: {epci: "200069037"}
+  - modele: abs_ccas
+    territoires: {communes: ["62040"]}
+    themes: [sante]
+  - modele: evaluation_cdv
+    territoires: {epci: "200069037"}
+    parametres:
+      qpv: ["QP062036", "QP062037"]
+"""
+NOTES_CINQ = {"note_communale": "communale-62040", "note_quartier": "quartier-QP062036",
+              "note_epci": "epci-200069037", "abs_ccas": "abs-62040-sante", "evaluation_cdv": "evaluation-200069037"}
+PROFILS = {"public": "site", "partenaires": "site-partenaires"}
+
+
+@pytest.fixture(scope="session")
+def cinq_notes_pandoc(store_file, tmp_path_factory) -> Path:
+    """`osq build --imprimables` with pandoc: rapports/cinq/ (site/, site-partenaires/, journaux…)."""
+    out = tmp_path_factory.mktemp("cinq-pandoc")
+    build_site(store_file, out, PARAMS_CINQ_NOTES, "--imprimables")
+    return out / "cinq"
+
+
+@pytest.fixture(scope="session")
+def cinq_notes_quarto(store_file, tmp_path_factory, quarto_exe) -> Path:
+    """The same build with Quarto (the one on the PATH, else the project's .outils/quarto)."""
+    out = tmp_path_factory.mktemp("cinq-quarto")
+    build_site(store_file, out, PARAMS_CINQ_NOTES, "--imprimables", quarto=quarto_exe)
+    return out / "cinq"
+
+
+@pytest.fixture(scope="session", params=["pandoc", "quarto"])
+def rendu(request) -> str:
+    """Each renderer in turn."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def cinq_notes(rendu, request) -> Path:
+    """The five-note build of this renderer."""
+    return request.getfixturevalue(f"cinq_notes_{rendu}")
