@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 import pytest
+from outils import quarto_pour_tests
 
 from osq_utils import store
 from osq_utils.catalogues.glossaire import load_glossaire
@@ -23,7 +24,6 @@ from osq_utils.catalogues.racine import PROJECT_ROOT
 from osq_utils.catalogues.sources import load_catalogue
 from osq_utils.secret.vue import Vue
 from osq_utils.sources import mirror_dir
-from outils import quarto_pour_tests
 
 QUARTO_ABSENT = "Quarto absent"
 
