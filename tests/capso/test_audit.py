@@ -1,10 +1,11 @@
 
 """`osq audit`: a masked value never reaches a published page, export, search index or notebook.
 
-The `built_site` fixture is a real build (papermill + pandoc) of the notes of Arques (62040) and
-Saint-Omer (62765). Its pages show no secret cell, so each test masks real cells in a copy of the
-site as the build would (`s` on the pages, empty export rows), writes the ledger of their true
-values next to it, then plants leaks and checks that the audit names the page and the value.
+Each test runs on two real builds: `built_site` (papermill + pandoc: the notes of Arques 62040 and
+Saint-Omer 62765) and the five-note build with Quarto (`cinq_notes_quarto`, Arques' note among them).
+Their pages show no secret cell, so each test masks real cells in a copy of the site as the build would
+(`s` on the pages, empty export rows, and the page's entries of Quarto's search index), writes the ledger
+of their true values next to it, then plants leaks and checks that the audit names the page and the value.
 """
 
 from __future__ import annotations
@@ -100,11 +101,22 @@ def _set_export(site: Path, key, valeur: str, statut: str) -> int:
     return int(i) + 2
 
 
+@pytest.fixture(params=["pandoc", "quarto"])
+def construit(request) -> Path:
+    """The build folder (site/, notebooks/) of each renderer."""
+    return request.getfixturevalue("built_site" if request.param == "pandoc" else "cinq_notes_quarto")
+
+
+def _search_entry(page: Path) -> dict:
+    main = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find("main")
+    return {"href": PAGE, "title": "Arques", "section": "", "text": main.get_text(" ", strip=True)}
+
+
 @pytest.fixture
-def masked(built_site, tmp_path):
+def masked(construit, tmp_path):
     """A copy of the real site where Arques' unemployment share, median income and GP count are masked."""
     site = tmp_path / "essai" / "site"
-    shutil.copytree(built_site / "site", site)
+    shutil.copytree(construit / "site", site)
     keys = [CHOMAGE, MEDIAN, MEDECINS]
     ledger = _ledger_rows(site, keys)
     ledger.to_csv(site.parent / "masques-public.csv", sep=";", index=False, encoding="utf-8")
@@ -117,6 +129,11 @@ def masked(built_site, tmp_path):
     _edit_page(site, mask)
     for key in keys:
         _set_export(site, key, "", "secret")
+    if (site / "search.json").exists():  # Quarto's index: the masked page's text, as Quarto would index it
+        docs = [d for d in json.loads((site / "search.json").read_text(encoding="utf-8"))
+                if d["href"].split("#")[0] != PAGE]
+        (site / "search.json").write_text(json.dumps([*docs, _search_entry(site / PAGE)], ensure_ascii=False),
+                                          encoding="utf-8")
     return site, registre.lire(site.parent / "masques-public.csv")
 
 
@@ -186,16 +203,12 @@ def test_planted_leaks_are_reported(masked, capsys):
     assert PAGE in err and "18" in err and "Échec de l'audit" in err
 
 
-def test_search_index_and_shipped_notebook(masked, built_site):
+def test_search_index_and_shipped_notebook(masked, construit):
     site, ledger = masked
     # Quarto's search index of the masked page: no leak; of the original page: the values leak.
-    def entry(page: Path) -> dict:
-        main = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find("main")
-        return {"href": PAGE, "title": "Arques", "section": "", "text": main.get_text(" ", strip=True)}
-
-    (site / "search.json").write_text(json.dumps([entry(site / PAGE)], ensure_ascii=False), encoding="utf-8")
+    (site / "search.json").write_text(json.dumps([_search_entry(site / PAGE)], ensure_ascii=False), encoding="utf-8")
     assert A.audit(site, ledger) == []
-    (site / "search.json").write_text(json.dumps([entry(built_site / "site" / PAGE)], ensure_ascii=False),
+    (site / "search.json").write_text(json.dumps([_search_entry(construit / "site" / PAGE)], ensure_ascii=False),
                                       encoding="utf-8")
     leaks = {(f.fichier, f.indicateur) for f in A.audit(site, ledger)}
     assert leaks == {("search.json", "part_indemnites_chomage"), ("search.json", "revenu_median"),
@@ -203,7 +216,7 @@ def test_search_index_and_shipped_notebook(masked, built_site):
     (site / "search.json").unlink()
 
     # The executed notebook holds the unmasked outputs: shipping it leaks every masked value.
-    notebook = next((built_site / "notebooks").rglob("communale-62040.ipynb"))
+    notebook = next((construit / "notebooks").rglob("communale-62040.ipynb"))
     shutil.copy(notebook, site / "notes" / "communale-62040.ipynb")
     fuites = A.audit(site, ledger)
     assert {f.indicateur for f in fuites if f.fichier == "notes/communale-62040.ipynb"} == {
