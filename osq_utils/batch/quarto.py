@@ -43,12 +43,16 @@ RENDU = "_rendu"  # Quarto's output folder, inside the project
 INDEX = "search.json"
 # The skip link, first Tab stop of the page as in the pandoc template: Quarto writes what a page includes
 # before its body at the top of <main>, so a script at the end of the page moves it before the navigation
-# bar (without scripts it stays, still working, at the top of the content); its target takes the focus.
+# bar (without scripts it stays, still working, at the top of the content). Its target takes the focus
+# without reloading the page (Quarto's navigation script rewrites `index.html#…` links to `/#…`).
 SKIP_LINK = '<a class="skip-link" href="#quarto-document-content">Aller au contenu</a>'
-SKIP_LINK_SCRIPT = ("<script>(function () { var l = document.querySelector('main .skip-link'), "
-                    "m = document.getElementById('quarto-document-content'); "
-                    "if (l) { document.body.insertBefore(l, document.body.firstChild); } "
-                    "if (m) { m.setAttribute('tabindex', '-1'); } })();</script>")
+SKIP_LINK_SCRIPT = """<script>(function () {
+  var l = document.querySelector('main .skip-link'), m = document.getElementById('quarto-document-content');
+  if (!l || !m) return;
+  document.body.insertBefore(l, document.body.firstChild);
+  m.setAttribute('tabindex', '-1');
+  l.addEventListener('click', function (e) { e.preventDefault(); m.focus(); m.scrollIntoView(); });
+})();</script>"""
 NOINDEX = '<meta name="robots" content="noindex, nofollow">'
 
 

@@ -1,8 +1,8 @@
 
 """`osq audit`: a masked value never reaches a published page, export, search index or notebook.
 
-Each test runs on two real builds: `built_site` (papermill + pandoc: the notes of Arques 62040 and
-Saint-Omer 62765) and the five-note build with Quarto (`cinq_notes_quarto`, Arques' note among them).
+Each test runs on two real builds: the five-note builds (tests/capso/conftest.py, printable versions
+included, Arques' note 62040 among them) with pandoc and with Quarto.
 Their pages show no secret cell, so each test masks real cells in a copy of the site as the build would
 (`s` on the pages, empty export rows, and the page's entries of Quarto's search index), writes the ledger
 of their true values next to it, then plants leaks and checks that the audit names the page and the value.
@@ -104,7 +104,7 @@ def _set_export(site: Path, key, valeur: str, statut: str) -> int:
 @pytest.fixture(params=["pandoc", "quarto"])
 def construit(request) -> Path:
     """The build folder (site/, notebooks/) of each renderer."""
-    return request.getfixturevalue("built_site" if request.param == "pandoc" else "cinq_notes_quarto")
+    return request.getfixturevalue(f"cinq_notes_{request.param}")
 
 
 def _search_entry(page: Path) -> dict:
@@ -117,6 +117,11 @@ def masked(construit, tmp_path):
     """A copy of the real site where Arques' unemployment share, median income and GP count are masked."""
     site = tmp_path / "essai" / "site"
     shutil.copytree(construit / "site", site)
+    # Arques' note alone: the other notes and the printable versions show the same cells (the audit reports
+    # them, rightly: test_printed_versions_and_other_notes_are_read).
+    for other in (site / "notes").iterdir():
+        if other.name not in (PAGE.removeprefix("notes/"), "communale-62040_files"):
+            shutil.rmtree(other) if other.is_dir() else other.unlink()
     keys = [CHOMAGE, MEDIAN, MEDECINS]
     ledger = _ledger_rows(site, keys)
     ledger.to_csv(site.parent / "masques-public.csv", sep=";", index=False, encoding="utf-8")
@@ -131,7 +136,7 @@ def masked(construit, tmp_path):
         _set_export(site, key, "", "secret")
     if (site / "search.json").exists():  # Quarto's index: the masked page's text, as Quarto would index it
         docs = [d for d in json.loads((site / "search.json").read_text(encoding="utf-8"))
-                if d["href"].split("#")[0] != PAGE]
+                if not d["href"].startswith("notes/")]
         (site / "search.json").write_text(json.dumps([*docs, _search_entry(site / PAGE)], ensure_ascii=False),
                                           encoding="utf-8")
     return site, registre.lire(site.parent / "masques-public.csv")
@@ -222,3 +227,14 @@ def test_search_index_and_shipped_notebook(masked, construit):
     assert {f.indicateur for f in fuites if f.fichier == "notes/communale-62040.ipynb"} == {
         "part_indemnites_chomage", "revenu_median", "medecins_generalistes"}
     assert any("chiffre clé" in f.emplacement and f.valeur == f"18{NNBSP}520{NBSP}€" for f in fuites)
+
+
+def test_printed_versions_and_other_notes_are_read(masked, construit):
+    """Put back the rest of the build (other notes, PDF and Word versions): every artefact showing the
+    masked cells is reported, whatever the renderer that published it."""
+    site, ledger = masked
+    for path in (construit / "site" / "notes").iterdir():
+        if not (site / "notes" / path.name).exists():
+            shutil.copytree(path, site / "notes" / path.name) if path.is_dir() else shutil.copy(path, site / "notes")
+    found = {f.fichier for f in A.audit(site, ledger)}
+    assert {"notes/communale-62040.pdf", "notes/communale-62040.docx", "notes/abs-62040-sante.html"} <= found
