@@ -26,4 +26,4 @@ notes:
 """
 NOTES_CINQ = {"note_communale": "communale-62040", "note_quartier": "quartier-QP062036",
               "note_epci": "epci-200069037", "abs_ccas": "abs-62040-sante", "evaluation_cdv": "evaluation-200069037"}
-PROFILS = {"public": "site", "partenaires": "site-partenaires"}
+DOSSIERS_PROFILS = {"public": "site", "partenaires": "site-partenaires"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 import pytest
-from sites_essai import NOTES_CINQ, PROFILS
+from sites_essai import DOSSIERS_PROFILS, NOTES_CINQ
 from structure import navigation, structure
 
 pytestmark = pytest.mark.slow
@@ -19,8 +19,8 @@ MENU = [("Accueil", "index.html"), ("Glossaire", "glossaire.html"), ("Sources", 
 
 
 def _pair(pandoc, quarto, profil: str, page: str):
-    a = (pandoc / PROFILS[profil] / page).read_text(encoding="utf-8")
-    b = (quarto / PROFILS[profil] / page).read_text(encoding="utf-8")
+    a = (pandoc / DOSSIERS_PROFILS[profil] / page).read_text(encoding="utf-8")
+    b = (quarto / DOSSIERS_PROFILS[profil] / page).read_text(encoding="utf-8")
     return a, b
 
 
@@ -35,7 +35,7 @@ def _differences(a, b) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("profil", PROFILS)
+@pytest.mark.parametrize("profil", DOSSIERS_PROFILS)
 @pytest.mark.parametrize("modele", NOTES_CINQ)
 def test_note_shows_the_same_in_both_renderers(cinq_notes_pandoc, cinq_notes_quarto, modele, profil):
     page = f"notes/{NOTES_CINQ[modele]}.html"
@@ -46,7 +46,7 @@ def test_note_shows_the_same_in_both_renderers(cinq_notes_pandoc, cinq_notes_qua
     assert _differences(a, b) == []
 
 
-@pytest.mark.parametrize("profil", PROFILS)
+@pytest.mark.parametrize("profil", DOSSIERS_PROFILS)
 @pytest.mark.parametrize("page", FIXED)
 def test_fixed_page_shows_the_same_in_both_renderers(cinq_notes_pandoc, cinq_notes_quarto, page, profil):
     a, b = (structure(html) for html in _pair(cinq_notes_pandoc, cinq_notes_quarto, profil, page))
@@ -54,11 +54,11 @@ def test_fixed_page_shows_the_same_in_both_renderers(cinq_notes_pandoc, cinq_not
     assert _differences(a, b) == []
 
 
-@pytest.mark.parametrize("profil", PROFILS)
+@pytest.mark.parametrize("profil", DOSSIERS_PROFILS)
 def test_one_navigation_for_every_page(cinq_notes_pandoc, cinq_notes_quarto, profil):
     """Every page of both sites has the five entries of batch.pages.NAV, in order."""
     for root in (cinq_notes_pandoc, cinq_notes_quarto):
-        site = root / PROFILS[profil]
+        site = root / DOSSIERS_PROFILS[profil]
         pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
         assert len(pages) == len(FIXED) + 4 + len(NOTES_CINQ)  # the four guides
         for page in pages:

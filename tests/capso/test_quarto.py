@@ -19,7 +19,7 @@ import pytest
 import yaml
 from outils import osq_build
 from pypdf import PdfReader
-from sites_essai import NOTES_CINQ, PROFILS
+from sites_essai import DOSSIERS_PROFILS, NOTES_CINQ
 
 from osq_utils.catalogues.racine import PROJECT_ROOT
 
@@ -39,11 +39,11 @@ def _docx_text(path: Path) -> str:
     return "\n".join([p.text for p in document.paragraphs] + cells)
 
 
-@pytest.mark.parametrize("profil", PROFILS)
+@pytest.mark.parametrize("profil", DOSSIERS_PROFILS)
 def test_build_with_printables_publishes_every_page(cinq_notes_quarto, profil):
     """`make site` runs `osq build --imprimables`: with Quarto it failed on its own configuration
     (`section-numbering: null`) after executing every note. Every page and both printable versions are here."""
-    site = cinq_notes_quarto / PROFILS[profil]
+    site = cinq_notes_quarto / DOSSIERS_PROFILS[profil]
     for page in [*FIXED, *NOTES]:
         assert (site / page).is_file(), page
     for slug in NOTES_CINQ.values():
@@ -64,11 +64,11 @@ def test_build_with_printables_publishes_every_page(cinq_notes_quarto, profil):
     assert nulls(config) == []  # Quarto refuses a null value
 
 
-@pytest.mark.parametrize("profil", PROFILS)
+@pytest.mark.parametrize("profil", DOSSIERS_PROFILS)
 def test_images_are_files(cinq_notes, profil):
     """The evaluation note drew its figures as data URIs, which typst could not find (with Quarto, the
     whole render stopped at that note). Every image of every page is now a file beside its page."""
-    site = cinq_notes / PROFILS[profil]
+    site = cinq_notes / DOSSIERS_PROFILS[profil]
     for page in site.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         assert "data:image" not in html, page.relative_to(site)
@@ -78,12 +78,12 @@ def test_images_are_files(cinq_notes, profil):
     assert figures == ["fig-question-1.png", "fig-question-2.png"]
 
 
-@pytest.mark.parametrize("profil", PROFILS)
+@pytest.mark.parametrize("profil", DOSSIERS_PROFILS)
 def test_printables_show_no_code_nor_server_path(cinq_notes_quarto, cinq_notes_pandoc, store_file, profil):
     """Quarto's PDF and Word versions showed every code cell, papermill's injected cell with the store's
     absolute path and the masks file among them, and the key figures as plain text (Arques: 9 pages against
     4). Both renderers now print the notes' outputs only, with the same pipeline: the same pages."""
-    site, reference = cinq_notes_quarto / PROFILS[profil], cinq_notes_pandoc / PROFILS[profil]
+    site, reference = cinq_notes_quarto / DOSSIERS_PROFILS[profil], cinq_notes_pandoc / DOSSIERS_PROFILS[profil]
     forbidden = [str(store_file), "osq.duckdb", "masques-", "injected-parameters", "import ", "display(",
                  "blocs.", "ctx = ", "store = "]
     for slug in NOTES_CINQ.values():
@@ -104,7 +104,7 @@ def test_printables_show_no_code_nor_server_path(cinq_notes_quarto, cinq_notes_p
 def test_quarto_output_stays_inside_its_project(cinq_notes_quarto):
     """`output-dir: ../site` lay outside the Quarto project: every render printed about 130 « Refusing to
     remove directory » warnings. Quarto now writes into its project; OSQ copies the pages into the site."""
-    for profil, folder in PROFILS.items():
+    for profil, folder in DOSSIERS_PROFILS.items():
         project = cinq_notes_quarto / f"_quarto{'' if profil == 'public' else '-' + profil}"
         config = yaml.safe_load((project / "_quarto.yml").read_text(encoding="utf-8"))
         out = (project / config["project"]["output-dir"]).resolve()
@@ -117,11 +117,11 @@ def test_quarto_output_stays_inside_its_project(cinq_notes_quarto):
         assert not list(site.rglob("*.qmd")) and not list(site.rglob("*.ipynb")) and not (site / "_quarto.yml").exists()
 
 
-@pytest.mark.parametrize("profil", PROFILS)
+@pytest.mark.parametrize("profil", DOSSIERS_PROFILS)
 def test_navigation_index_and_title_block(cinq_notes_quarto, profil):
     """The Quarto navigation had 3 entries where the pandoc site has 5; its index neither counted the notes
     nor linked the exports; every note repeated its listing description under its title."""
-    site = cinq_notes_quarto / PROFILS[profil]
+    site = cinq_notes_quarto / DOSSIERS_PROFILS[profil]
     index = (site / "index.html").read_text(encoding="utf-8")
     for href in ("glossaire.html", "sources.html", "etat-des-donnees.html", "guides.html"):
         assert f'href="./{href}"' in index or f'href="{href}"' in index, href
@@ -135,7 +135,7 @@ def test_navigation_index_and_title_block(cinq_notes_quarto, profil):
 
 def test_search_index_covers_every_page(cinq_notes_quarto):
     """Quarto's search works offline on every page, notes included, and only on published pages."""
-    for folder in PROFILS.values():
+    for folder in DOSSIERS_PROFILS.values():
         site = cinq_notes_quarto / folder
         docs = json.loads((site / "search.json").read_text(encoding="utf-8"))
         pages = {d["href"].split("#")[0] for d in docs}
