@@ -7,7 +7,7 @@ PARAMS ?= params/capso.yml
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 export OSQ_STORE ?= data/osq.duckdb
 
-.PHONY: site installer sources donnees navigateur verifier test test-rapide instantanes bench lab nettoyer aide
+.PHONY: site installer sources donnees navigateur quarto verifier test test-rapide instantanes bench bench-site lab nettoyer aide
 
 aide:  ## Liste les commandes
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -48,12 +48,26 @@ $(AXE): tests/package-lock.json
 	$(call paquet_debian,npm,npm,make test (axe-core, test d'accessibilité))
 	npm ci --prefix tests --silent --no-audit --no-fund
 
+# Quarto: the one on the PATH is used as it is; else make test installs it into .outils/quarto (ignored by
+# git) from ../shared/tools/quarto (quarto-cli's runtime, completed from the npm registry and PyPI).
+QUARTO_SOURCE ?= ../shared/tools/quarto
+QUARTO_DEST    = .outils/quarto
+quarto:  ## Installe Quarto dans .outils/quarto depuis ../shared/tools/quarto, s'il n'est pas déjà sur le PATH
+	@if command -v quarto >/dev/null 2>&1; then \
+	  echo "Quarto : $$(command -v quarto) ($$(quarto --version))"; \
+	elif [ -f "$(QUARTO_SOURCE)/install.sh" ]; then \
+	  bash "$(QUARTO_SOURCE)/install.sh" $(QUARTO_DEST) >/dev/null && \
+	  echo "Quarto : $(QUARTO_DEST)/bin/quarto ($$($(QUARTO_DEST)/bin/quarto --version))"; \
+	else \
+	  echo "Quarto absent (ni sur le PATH, ni $(QUARTO_SOURCE)) : les tests du rendu Quarto ne seront pas exécutés."; \
+	fi
+
 verifier: $(STAMP)  ## Vérifie le code : ruff, mypy et le contrat des couches (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: $(STAMP) navigateur $(AXE) verifier  ## Lance toute la suite (3 niveaux), aucun test ne peut être sauté
+test: $(STAMP) navigateur $(AXE) quarto verifier  ## Lance toute la suite (3 niveaux, rendus pandoc et Quarto), aucun test ne peut être sauté
 	OSQ_AUCUN_SAUT=1 $(BIN)/python -m pytest -q
 
 test-rapide: $(STAMP)  ## Les tests unitaires seuls (sans miroir ni base), en moins d'une minute
@@ -64,6 +78,9 @@ instantanes: $(STAMP)  ## Met à jour les instantanés des pages (à relire dans
 
 bench: donnees  ## Mesure le temps de chargement de tout le miroir
 	$(BIN)/python bench/bench_ingest.py
+
+bench-site: donnees quarto  ## Mesure la construction du site CAPSO avec pandoc et avec Quarto (complète, une note modifiée, sans changement)
+	PATH="$(CURDIR)/$(QUARTO_DEST)/bin:$$PATH" $(BIN)/python bench/bench_site.py
 
 lab: donnees  ## Ouvre JupyterLab sur les modèles de notes (appariés à leur version texte par jupytext)
 	$(BIN)/osq lab

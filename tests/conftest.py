@@ -5,7 +5,9 @@
 - tests/complet/: the whole mirror ingested (tests/complet/conftest.py).
 
 Each tier defines its own `store_file`; `con` and `vue` read it. With OSQ_AUCUN_SAUT=1 (set by
-`make test` and the CI), a skipped test fails the run: nothing is skipped silently.
+`make test` and the CI), a skipped test fails the run: nothing is skipped silently. The one exception:
+without any Quarto (none on the PATH and no ../shared/tools/quarto for `make test` to install), the
+Quarto tests are skipped and the run says so in one line.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 from pathlib import Path
 
 import pytest
+from outils import quarto_pour_tests
 
 from osq_utils import store
 from osq_utils.catalogues.glossaire import load_glossaire
@@ -21,6 +24,8 @@ from osq_utils.catalogues.racine import PROJECT_ROOT
 from osq_utils.catalogues.sources import load_catalogue
 from osq_utils.secret.vue import Vue
 from osq_utils.sources import mirror_dir
+
+QUARTO_ABSENT = "Quarto absent"
 
 TIERS = {"unitaires": "rapide", "capso": "capso", "complet": "complet"}
 
@@ -34,9 +39,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(getattr(pytest.mark, tier))
 
 
-def _skipped(config) -> list:
+def _all_skipped(config) -> list:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     return reporter.stats.get("skipped", []) if reporter else []
+
+
+def _quarto_absent(report) -> bool:
+    return QUARTO_ABSENT in str(report.longrepr) and quarto_pour_tests() is None
+
+
+def _skipped(config) -> list:
+    """Skipped tests that fail the run with OSQ_AUCUN_SAUT=1: all but the Quarto tests when no Quarto exists."""
+    return [r for r in _all_skipped(config) if not _quarto_absent(r)]
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -46,6 +60,10 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    sans_quarto = [r for r in _all_skipped(config) if _quarto_absent(r)]
+    if sans_quarto:
+        terminalreporter.write_line(f"{QUARTO_ABSENT} : {len(sans_quarto)} test(s) du rendu Quarto non exécuté(s) "
+                                    "(ni « quarto » sur le PATH, ni ../shared/tools/quarto pour « make test »).", yellow=True)
     skipped = _skipped(config)
     if os.environ.get("OSQ_AUCUN_SAUT") == "1" and skipped:
         terminalreporter.write_line(f"ÉCHEC : {len(skipped)} test(s) sauté(s) alors que OSQ_AUCUN_SAUT=1 ; la suite doit "
@@ -58,6 +76,16 @@ def mirror() -> Path:
     if path is None or not path.is_dir():
         pytest.skip("miroir des sources absent (OSQ_MIRROR ou ../shared/sources)")
     return path
+
+
+@pytest.fixture(scope="session")
+def quarto_exe() -> str:
+    """The Quarto of the tests (PATH, else .outils/quarto installed by make test)."""
+    exe = quarto_pour_tests()
+    if exe is None:
+        pytest.skip(f"{QUARTO_ABSENT} (ni sur le PATH, ni dans .outils/quarto : « make test » l'installe depuis "
+                    "../shared/tools/quarto)")
+    return exe
 
 
 @pytest.fixture(scope="session")

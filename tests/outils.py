@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,14 +24,29 @@ def ingest_all(path: Path, catalogue, path_of) -> Path:
     return path
 
 
-def build_site(store_file: Path, out: Path, params_text: str, *extra: str) -> Path:
-    """The real `osq build` command (papermill kernels, pandoc) on a params file written here."""
+# Where `make test` installs Quarto (from ../shared/tools/quarto) when none is on the PATH.
+QUARTO_DU_PROJET = PROJECT_ROOT / ".outils" / "quarto" / "bin" / "quarto"
+
+
+def quarto_pour_tests() -> str | None:
+    """The Quarto of the tests: the one on the PATH, else the project's (make test), else None."""
+    return shutil.which("quarto") or (str(QUARTO_DU_PROJET) if QUARTO_DU_PROJET.is_file() else None)
+
+
+def osq_build(store_file: Path, params: Path, out: Path, *extra: str, quarto: str | None = None,
+              jobs: int = 2) -> subprocess.CompletedProcess:
+    """The real `osq build` command, with pandoc (quarto=None) or with this Quarto executable."""
+    env = {**os.environ, "OSQ_STORE": str(store_file), "OSQ_QUARTO": quarto or "non"}
+    return subprocess.run(
+        [sys.executable, "-m", "osq_utils.cli", "build", str(params), "--jobs", str(jobs), "--sortie", str(out), *extra],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=1200,
+    )
+
+
+def build_site(store_file: Path, out: Path, params_text: str, *extra: str, quarto: str | None = None) -> Path:
+    """The real `osq build` command (papermill kernels, pandoc or Quarto) on a params file written here."""
     params = out / "test.yml"
     params.write_text(params_text, encoding="utf-8")
-    env = {**os.environ, "OSQ_STORE": str(store_file), "OSQ_QUARTO": "non"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "osq_utils.cli", "build", str(params), "--jobs", "2", "--sortie", str(out), *extra],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900,
-    )
+    proc = osq_build(store_file, params, out, *extra, quarto=quarto)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import shutil
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -131,6 +132,15 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     jobs = [replace(j, parametres={**j.parametres, "profil": profil, "masques": str(ledger)}) for j in jobs]
     state_file = root / f"etat{suffix}.json"
     state = fp.load_state(state_file)
+    nb_dir, log_dir, site_root = root / f"notebooks{suffix}", root / f"journaux{suffix}", root / f"site{suffix}"
+    quarto_exe = quarto.quarto_executable()
+    renderer = "quarto" if quarto_exe else "pandoc"
+    if state.get("rendu", renderer) != renderer:
+        # Another renderer published this site: it is published again whole, by this one.
+        shutil.rmtree(site_root, ignore_errors=True)
+        for key in ("publies", "pages", "pages_signature", "exports", "audit", "quarto"):
+            state.pop(key, None)
+    state["rendu"] = renderer
     executed, published = state.setdefault("executes", {}), state.setdefault("publies", {})
     code_fp = fp.code_fingerprint()
     data_fp = fp.combine(data_fp, fp.file_hash(ledger))
@@ -139,12 +149,10 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     # A page is re-rendered (not re-executed) when the printable versions are switched on or off.
     page_prints = {slug: f"{p}+pdf-docx" if imprimables else p for slug, p in prints.items()}
 
-    # 1. Execute the notes whose executed notebook is missing or stale; with pandoc, render each
-    #    page as soon as its note is executed (the main process is idle meanwhile).
-    nb_dir, log_dir, site_root = root / f"notebooks{suffix}", root / f"journaux{suffix}", root / f"site{suffix}"
+    # 1. Execute the notes whose executed notebook is missing or stale, and publish each page as soon as
+    #    its note is executed (the main process is idle meanwhile): pandoc renders it at once; with
+    #    Quarto, its markdown is written into the project and Quarto renders the notes in batches.
     noindex = profil_de(profil).noindex
-    quarto_exe = quarto.quarto_executable()
-    renderer = "quarto" if quarto_exe else "pandoc"
     to_run = [j for j in jobs if force or executed.get(j.slug) != prints[j.slug] or not (nb_dir / f"{j.slug}.ipynb").exists()]
     t = time.perf_counter()
     label = "Exécution et publication des notes" + (f" ({profil})" if suffix else "")
@@ -155,6 +163,13 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     rendering: list[Future] = []
     lock = threading.Lock()
     last_save = [0.0]
+    projet: quarto.ProjetQuarto | None = None
+    continu: quarto.RenduContinu | None = None
+    if quarto_exe:
+        projet = quarto.ProjetQuarto(root / f"_quarto{suffix}", site_root, quarto_exe, log_dir / "quarto.log",
+                                     state.setdefault("quarto", {}))
+        projet.preparer(the_plan, noindex)
+        continu = quarto.RenduContinu(projet)
 
     def save(now: bool = False) -> None:
         # Throttled: a national build has tens of thousands of notes; at most one write every 2 s.
@@ -162,11 +177,18 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
             fp.save_state(state_file, state)
             last_save[0] = time.monotonic()
 
-    def publish(res: ex.JobResult) -> None:
-        site.render_note(the_plan, res, site_root, noindex=noindex, imprimables=imprimables)
+    def published_now(slug: str) -> None:
         with lock:
-            published[res.job.slug] = page_prints[res.job.slug]
+            published[slug] = page_prints[slug]
             save()
+
+    def publish(res: ex.JobResult) -> None:
+        if projet is None or continu is None:
+            site.render_note(the_plan, res, site_root, noindex=noindex, imprimables=imprimables)
+            published_now(res.job.slug)
+        else:
+            source = projet.ecrire_note(the_plan, res, imprimables=imprimables)
+            continu.ajouter(source, lambda: published_now(res.job.slug))
 
     def on_result(res: ex.JobResult) -> None:
         with lock:
@@ -176,51 +198,69 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
                 executed.pop(res.job.slug, None)
                 published.pop(res.job.slug, None)
             save()  # an interrupted build resumes from here
-        if res.statut == "ok" and renderer == "pandoc":
+        if res.statut == "ok":
             rendering.append(rendus.submit(publish, res))
         if advance:
             advance()
 
-    if renderer == "pandoc":
+    if projet is None:
         install_assets(site_root)
     try:
-        ran = {r.job.slug: r for r in ex.execute(to_run, nb_dir, log_dir, store_file.resolve(), n_jobs,
-                                                 progress=on_result, engine=engine, cluster=cluster)}
-        results = [ran.get(j.slug) or ex.JobResult(j, "à jour", 0.0, nb_dir / f"{j.slug}.ipynb", log_dir / f"{j.slug}.log")
-                   for j in jobs]
-        # Notes executed earlier but not yet published (an interrupted build) are rendered too.
-        for r in results:
-            if r.statut == "à jour" and renderer == "pandoc" and (
-                    force or published.get(r.job.slug) != page_prints[r.job.slug] or not site.note_page(site_root, r.job).exists()):
-                rendering.append(rendus.submit(publish, r))
-        for fut in rendering:
-            fut.result()
-    finally:
-        rendus.shutdown(wait=True)
-        with lock:
-            save(now=True)
-    phases["exécution"] = time.perf_counter() - t
+        try:
+            ran = {r.job.slug: r for r in ex.execute(to_run, nb_dir, log_dir, store_file.resolve(), n_jobs,
+                                                     progress=on_result, engine=engine, cluster=cluster)}
+            results = [ran.get(j.slug) or ex.JobResult(j, "à jour", 0.0, nb_dir / f"{j.slug}.ipynb", log_dir / f"{j.slug}.log")
+                       for j in jobs]
+            # Notes executed earlier but not yet published (an interrupted build) are rendered too; with
+            # Quarto, every page is rendered again after a change of its configuration.
+            for r in results:
+                if r.statut != "à jour":
+                    continue
+                slug = r.job.slug
+                stale = force or published.get(slug) != page_prints[slug] or not site.note_page(site_root, r.job).exists()
+                if projet is not None and continu is not None and not stale and projet.complet:
+                    if (projet.dossier / projet.note_source(slug)).exists():
+                        continu.ajouter(projet.note_source(slug), lambda: None)
+                    else:
+                        stale = True
+                if stale:
+                    rendering.append(rendus.submit(publish, r))
+            for fut in rendering:
+                fut.result()
+        finally:
+            rendus.shutdown(wait=True)
+            with lock:
+                save(now=True)
+        phases["exécution"] = time.perf_counter() - t
 
-    # 2. Publish the rest of the site, then audit it.
-    t = time.perf_counter()
-    if quarto_exe:
-        staging = quarto.quarto_project(the_plan, results, root / f"_quarto{suffix}", site_root, chargements,
-                                        profil=profil, imprimables=imprimables, millesimes=millesimes)
-        quarto.render_quarto_site(quarto_exe, staging, log_dir / "quarto.log", profil=profil)
-        for r in results:
-            if r.statut != "échec":
-                published[r.job.slug] = prints[r.job.slug]
-    else:
-        site.unpublish_failed(results, site_root)
-        # The fixed pages depend on the code and reference files, the store, the published notes and the
-        # day (the freshness page is dated): nothing to compute when none of them changed.
-        fixed_sig = fp.combine(code_fp, data_fp, the_plan.titre, the_plan.description, str(noindex), str(imprimables),
-                               datetime.date.today().isoformat(),
-                               *sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results))
-        if state.get("pages_signature") != fixed_sig or not (site_root / "index.html").exists():
+        # 2. Publish the rest of the site, then audit it.
+        t = time.perf_counter()
+        if projet is not None and continu is not None:
+            projet.retirer_notes(projet.notes_ecrites() - {r.job.slug for r in results if r.statut != "échec"})
             donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex, imprimables=imprimables)
-            site.render_fixed_pages(donnees, site_root, state.setdefault("pages", {}))
-            state["pages_signature"] = fixed_sig
+            fixed = projet.ecrire_pages(donnees)
+            for source in fixed:
+                continu.ajouter(source, lambda: None)
+            continu.terminer()
+            projet.valider_pages(fixed)
+            projet.terminer()
+        else:
+            site.unpublish_failed(results, site_root)
+            # The fixed pages depend on the code and reference files, the store, the published notes and the
+            # day (the freshness page is dated): nothing to compute when none of them changed.
+            fixed_sig = fp.combine(code_fp, data_fp, the_plan.titre, the_plan.description, str(noindex), str(imprimables),
+                                   datetime.date.today().isoformat(),
+                                   *sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results))
+            if state.get("pages_signature") != fixed_sig or not (site_root / "index.html").exists():
+                donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex, imprimables=imprimables)
+                site.render_fixed_pages(donnees, site_root, state.setdefault("pages", {}), code_fp)
+                state["pages_signature"] = fixed_sig
+    except BaseException:
+        if continu is not None:
+            continu.annuler()  # an interrupted build: the pages already rendered stay published
+        raise
+    finally:
+        fp.save_state(state_file, state)
     if noindex:
         atomic.write_text(site_root / "robots.txt", "User-agent: *\nDisallow: /\n")
     # The exports read the store through this profile's masked view: the statut of a masked figure, never its value.

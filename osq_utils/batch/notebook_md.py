@@ -9,7 +9,9 @@ Rules (mirroring Quarto's Jupyter engine):
 - code source is never shown; cell options come from leading `#| key: value` lines;
 - `parameters` / `injected-parameters` (papermill) and `remove-cell` cells produce nothing;
 - an `error` output (or a papermill error cell) raises `ValueError`: a failed note is
-  never rendered.
+  never rendered;
+- every image is written as a file in the note's media folder, including images a cell
+  writes into markdown as `data:` URIs (typst and Quarto's resource handling need files).
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ IMAGE_EXTENSIONS = {
     "image/gif": "gif",
 }
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# A markdown image whose target is a data URI, with its optional `{#id ...}` attributes.
+_DATA_IMAGE = re.compile(r"(?P<debut>!\[[^\]]*\]\()data:(?P<mime>image/[a-z+]+);base64,(?P<data>[A-Za-z0-9+/=\s]+)\)"
+                         r"(?P<attrs>\{#(?P<id>[A-Za-z0-9_-]+)[^}]*\})?")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -147,6 +152,23 @@ class _Media:
         atomic.write_bytes(self.dir / name, data, skip_unchanged=True)
         href = f"{self.href}/{name}" if self.href else name
         return f"<{href}>" if " " in href else href
+
+    def inline_images(self, markdown: str, stem: str) -> str:
+        """Markdown images given as `data:` URIs, written as files and linked by their href."""
+        count = 0
+
+        def to_file(m: re.Match) -> str:
+            nonlocal count
+            mime = m.group("mime")
+            if mime not in IMAGE_EXTENSIONS:
+                return m.group(0)
+            count += 1
+            name = _UNSAFE_NAME.sub("-", m.group("id")) if m.group("id") else f"{stem}-image-{count}"
+            href = self.save(f"{name}.{IMAGE_EXTENSIONS[mime]}",
+                             _image_bytes(mime, "".join(m.group("data").split())))
+            return f"{m.group('debut')}{href}){m.group('attrs') or ''}"
+
+        return _DATA_IMAGE.sub(to_file, markdown) if "data:image/" in markdown else markdown
 
 
 def _image_bytes(mime: str, payload: Any) -> bytes:
@@ -302,7 +324,7 @@ def _code_cell_markdown(cell: nbformat.NotebookNode, index: int, options: dict,
                 blocks.append(_image_markdown(href, caption=caption, alt=alt, meta=meta,
                                               align=align))
         elif item_kind in ("md", "raw"):
-            blocks.append(payload.strip("\n"))
+            blocks.append(media.inline_images(payload.strip("\n"), stem))
         elif item_kind == "html":
             raw = _fenced(payload, "{=html}")
             blocks.append(raw if asis else _div([raw], classes=["cell-output-display"]))
@@ -350,7 +372,7 @@ def _markdown_cell(cell: nbformat.NotebookNode, index: int, media: _Media) -> st
         href = media.save(f"cellule-{index:03d}-{stem}.{IMAGE_EXTENSIONS[mime]}",
                           _image_bytes(mime, bundle[mime]))
         source = source.replace(f"attachment:{name}", href)
-    return source.strip("\n")
+    return media.inline_images(source.strip("\n"), f"cellule-{index:03d}")
 
 
 def _raw_cell(cell: nbformat.NotebookNode) -> str:

@@ -64,7 +64,12 @@ PAGES = [
     Page("etat-des-donnees.html", "État des données", True, "État des données"),
     Page("guides.html", "Guides", True, "Guides"),
 ]
-NAV = [(p.menu, p.fichier) for p in PAGES if p.menu]
+NAV = [(p.menu, p.fichier) for p in PAGES if p.menu]  # the navigation of both renderers
+
+
+def pied_de_page(titre: str) -> str:
+    """The footer line of every page, in both renderers."""
+    return f"{titre} · Note produite avec OSQ, classeur ouvert des observatoires sociaux."
 
 
 def contenus(d: Donnees) -> dict[str, tuple[str, str, bool]]:

@@ -3,8 +3,9 @@
 Used when no `quarto` executable exists. The Lua filter `templates/quarto.lua` gives
 Quarto's treatment of callouts, figures, tables, layouts and cross-references; the
 template `templates/page.html` gives the site header, navigation, table of contents
-and footer; the stylesheet `templates/osq.css` is installed once per site by
-`install_assets`.
+and footer; the stylesheets `templates/osq-page.css` (this template's page) and
+`templates/osq.css` (OSQ's components, shared with the Quarto site) are installed once per
+site by `install_assets`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ __all__ = ["TEMPLATES_DIR", "MARKDOWN_FORMAT", "install_assets", "render_page"]
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE = TEMPLATES_DIR / "page.html"
 LUA_FILTER = TEMPLATES_DIR / "quarto.lua"
-STYLESHEET = TEMPLATES_DIR / "osq.css"
-ASSET_PATH = "assets/osq.css"  # relative to the site root
+STYLESHEETS = {"assets/osq-page.css": TEMPLATES_DIR / "osq-page.css",  # relative to the site root
+               "assets/osq.css": TEMPLATES_DIR / "osq.css"}
 
 # Pandoc markdown already has fenced_divs, bracketed_spans, citations (@fig-x),
 # implicit_figures, pipe_tables, raw_attribute, yaml_metadata_block and tex_math_dollars.
@@ -34,11 +35,10 @@ MARKDOWN_FORMAT = "markdown+emoji"
 TOC_TITLE = "Sur cette page"
 
 
-def install_assets(site_root: Path) -> Path:
-    """Copy the stylesheet to `<site_root>/assets/osq.css` (atomic, skipped if unchanged)."""
-    dest = Path(site_root) / ASSET_PATH
-    atomic.write_bytes(dest, STYLESHEET.read_bytes(), skip_unchanged=True)
-    return dest
+def install_assets(site_root: Path) -> list[Path]:
+    """Copy the stylesheets to `<site_root>/assets/` (atomic, skipped if unchanged)."""
+    return [atomic.write_bytes(Path(site_root) / href, source.read_bytes(), skip_unchanged=True)
+            for href, source in STYLESHEETS.items()]
 
 
 def _root(root_href: str) -> str:
@@ -86,6 +86,7 @@ def render_page(
     extra_meta: dict | None = None,
     toc: bool = True,
     noindex: bool = False,
+    pied: str | None = None,
 ) -> Path:
     """Render Quarto markdown to `out_html` with pandoc, atomically; returns `out_html`.
 
@@ -106,34 +107,34 @@ def render_page(
         "--mathml",
         "--wrap=none",
         "--metadata=lang=fr",
-        f"--metadata=title={title}",
         f"--variable=site-title={html.escape(site_title)}",
         f"--variable=root-href={html.escape(root)}",
-        f"--variable=css-href={html.escape(_join(root, ASSET_PATH))}",
+        *(f"--variable=css={html.escape(_join(root, href))}" for href in STYLESHEETS),
         f"--variable=toc-title={TOC_TITLE}",
     ]
-    if subtitle:
-        args.append(f"--metadata=subtitle={subtitle}")
     if nav:
         args.append(f"--variable=osq-nav={_nav_html(nav, root, current)}")
     if toc:
         args += ["--toc", "--toc-depth=3"]
     if noindex:  # a restricted (partenaires) site: search engines must not index it
         args.append("--variable=noindex=true")
+    if pied:
+        args.append(f"--variable=pied={html.escape(pied)}")
 
     fd, tmp_name = tempfile.mkstemp(
         dir=out_html.parent, prefix=f".{out_html.name}.", suffix=".tmp"
     )
     os.close(fd)
     tmp = Path(tmp_name)
-    meta_file: Path | None = None
+    # Title and subtitle are read as markdown, as Quarto reads a page's front matter (typographic
+    # apostrophes: « Note d’agglomération »).
+    meta = {"title": title, **({"subtitle": subtitle} if subtitle else {}), **(extra_meta or {})}
+    fd, meta_name = tempfile.mkstemp(prefix="osq-meta-", suffix=".json")
+    meta_file = Path(meta_name)
     try:
-        if extra_meta:
-            fd, meta_name = tempfile.mkstemp(prefix="osq-meta-", suffix=".json")
-            meta_file = Path(meta_name)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(_jsonable(extra_meta), handle, ensure_ascii=False)
-            args.append(f"--metadata-file={meta_file}")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(_jsonable(meta), handle, ensure_ascii=False)
+        args.append(f"--metadata-file={meta_file}")
         pypandoc.convert_text(
             markdown,
             to="html5",
@@ -145,8 +146,7 @@ def render_page(
         os.replace(tmp, out_html)
     finally:
         tmp.unlink(missing_ok=True)
-        if meta_file is not None:
-            meta_file.unlink(missing_ok=True)
+        meta_file.unlink(missing_ok=True)
     return out_html
 
 

@@ -3,35 +3,20 @@ its note finishes, then the fixed pages (batch.pages). Quarto's path is batch.qu
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypedDict
 
 from osq_utils.batch import pages
 from osq_utils.batch.execute import JobResult
 from osq_utils.batch.plan import Plan
+from osq_utils.batch.publication import note_markdown
 from osq_utils.batch.render_pandoc import install_assets, render_page
-from osq_utils.notes import TYPES
-from osq_utils.territoires import LIBELLES_NIVEAUX
-
-
-def note_subtitle(job) -> str:
-    return f"{TYPES[job.modele].libelle} · {LIBELLES_NIVEAUX.get(job.niveau, job.niveau)} {job.code}"
 
 
 def note_page(site_root: Path, job) -> Path:
     return site_root / "notes" / f"{job.slug}.html"
-
-
-class _MetaImprimable(TypedDict):
-    """Keyword arguments shared by imprimables.render_pdf and render_docx."""
-    title: str
-    subtitle: str
-    site_title: str
-    date: datetime.date
 
 
 def render_note(plan: Plan, r: JobResult, site: Path, noindex: bool = False, imprimables: bool = False) -> Path:
@@ -40,28 +25,10 @@ def render_note(plan: Plan, r: JobResult, site: Path, noindex: bool = False, imp
     With imprimables, the note's PDF and Word versions are written beside its page, from the
     same markdown, and the page links to them.
     """
-    # Notebook reading (nbformat, jsonschema) and printables (typst, python-docx) load when a note is
-    # rendered: a build that finds every page up to date never pays their ~2 s of imports.
-    from osq_utils.batch import imprimables as imp  # noqa: PLC0415
-    from osq_utils.batch import notebook_md  # noqa: PLC0415
-
-    notes_dir = site / "notes"
-    media = notes_dir / f"{r.job.slug}_files"
-    md = notebook_md.executed_notebook_to_markdown(notebook_md.lire_carnet(r.notebook), media, f"{r.job.slug}_files")
-    if imprimables:
-        meta = _MetaImprimable(title=r.job.titre, subtitle=note_subtitle(r.job), site_title=plan.titre,
-                               date=datetime.date.today())
-        try:
-            imp.render_pdf(md, media, notes_dir / f"{r.job.slug}.pdf", **meta)
-            imp.render_docx(md, media, notes_dir / f"{r.job.slug}.docx", **meta)
-            md = (f"[Version imprimable : [PDF]({r.job.slug}.pdf) · [Word]({r.job.slug}.docx)]{{.telechargements}}"
-                  "\n\n" + md)
-        except Exception as exc:  # the HTML page is still published; the reader is told why there is no PDF
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            md = ('::: {.callout-warning title="Version imprimable indisponible"}\n'
-                  f"La version PDF ou Word de cette note n'a pas pu être produite : {first}\n:::\n\n" + md)
-    return render_page(md, note_page(site, r.job), title=r.job.titre, subtitle=note_subtitle(r.job),
-                       site_title=plan.titre, nav=pages.NAV, root_href="..", noindex=noindex)
+    note = note_markdown(plan, r, site / "notes", imprimables=imprimables)
+    return render_page(note.markdown, note_page(site, r.job), title=note.titre, subtitle=note.sous_titre,
+                       site_title=plan.titre, nav=pages.NAV, root_href="..", noindex=noindex,
+                       pied=pages.pied_de_page(plan.titre))
 
 
 def unpublish_failed(results: list[JobResult], site: Path) -> None:
@@ -71,21 +38,23 @@ def unpublish_failed(results: list[JobResult], site: Path) -> None:
             note_page(site, r.job).unlink(missing_ok=True)
 
 
-def render_fixed_pages(donnees: pages.Donnees, site: Path, page_state: dict | None = None) -> list[Path]:
-    """The fixed pages (batch.pages.PAGES and the guides), re-rendered only when their content changed."""
+def render_fixed_pages(donnees: pages.Donnees, site: Path, page_state: dict | None = None,
+                       code_fp: str = "") -> list[Path]:
+    """The fixed pages (batch.pages.PAGES and the guides), re-rendered only when their content or the
+    code (template, filters, stylesheets: `code_fp`) changed."""
     page_state = {} if page_state is None else page_state
     install_assets(site)
     titre = donnees.plan.titre
     todo = {}
     for name, (md, title, toc) in pages.contenus(donnees).items():
-        digest = hashlib.sha256(f"{titre}\0{donnees.noindex}\0{md}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{code_fp}\0{titre}\0{donnees.noindex}\0{md}".encode()).hexdigest()
         if page_state.get(name) != digest or not (site / name).exists():
             todo[name] = (md, title, toc, digest)
 
     def render(name: str) -> Path:
         md, title, toc, _ = todo[name]
         return render_page(md, site / name, title=title, site_title=titre, nav=pages.NAV, root_href=".", toc=toc,
-                           noindex=donnees.noindex)
+                           noindex=donnees.noindex, pied=pages.pied_de_page(titre))
 
     # One pandoc process per page, side by side: the notes are done, every core is free.
     with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 2))) as pool:

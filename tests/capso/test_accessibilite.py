@@ -4,18 +4,17 @@
 axe-core (npm, pinned in tests/package.json: `npm ci --prefix tests`) is injected into each page by
 Playwright; any violation of impact "serious" or "critical" fails. Then what axe cannot judge: keyboard
 use of the listing filter, skip link and focus ring, names of tables and figures, the print stylesheet.
-The site is a real `osq build` (pandoc) of one note of each kind on the store built from the mirror.
+The sites are the real five-note builds (one note of each kind) of tests/capso/conftest.py, with pandoc
+and with Quarto, on the store built from the mirror.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from navigateur import chromium, serve
+from sites_essai import NOTES_CINQ
 
 from osq_utils.catalogues.racine import PROJECT_ROOT
 
@@ -25,34 +24,11 @@ AXE = PROJECT_ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"serious", "critical"}
 
-# One note of each kind (CAPSO: Arques 62040, QPV Saint-Exupéry - Léon Blum QP062036, CA du Pays de Saint-Omer).
-PARAMS = """\
-observatoire:
-  id: a11y
-  titre: Observatoire d'essai
-notes:
-  - modele: note_communale
-    territoires:
-      communes: ["62040"]
-  - modele: note_quartier
-    territoires:
-      qpv: ["QP062036"]
-  - modele: note_epci
-    territoires:
-      epci: "200069037"
-  - modele: abs_ccas
-    territoires:
-      communes: ["62040"]
-    themes: [sante]
-  - modele: evaluation_cdv
-    territoires:
-      epci: "200069037"
-    parametres:
-      qpv: ["QP062036"]
-"""
-NOTES = ["notes/communale-62040.html", "notes/quartier-QP062036.html", "notes/epci-200069037.html",
-         "notes/abs-62040-sante.html", "notes/evaluation-200069037.html"]
+NOTES = [f"notes/{slug}.html" for slug in NOTES_CINQ.values()]
 PAGES = ["index.html", "glossaire.html", "sources.html", *NOTES]
+# What each renderer calls its main content and its navigation (the skip link's target; hidden in print).
+MAIN_ID = {"pandoc": "contenu", "quarto": "quarto-document-content"}
+PRINT_HIDDEN = {"pandoc": (".site-nav", "#TOC", ".skip-link"), "quarto": ("#quarto-header", "#TOC", ".skip-link")}
 
 
 @pytest.fixture(scope="module")
@@ -63,20 +39,11 @@ def axe_script() -> Path:
 
 
 @pytest.fixture(scope="module")
-def site_a11y(store_file, tmp_path_factory, axe_script) -> Path:
-    """The real `osq build` command on one note of each kind."""
-    out = tmp_path_factory.mktemp("a11y")
-    params = out / "a11y.yml"
-    params.write_text(PARAMS, encoding="utf-8")
-    env = {**os.environ, "OSQ_STORE": str(store_file), "OSQ_QUARTO": "non"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "osq_utils.cli", "build", str(params), "--jobs", "2", "--sortie", str(out)],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    site = out / "a11y" / "site"
+def site_a11y(cinq_notes, axe_script) -> Path:
+    """The public site of the five-note build (one note of each kind), with pandoc and with Quarto."""
+    site = cinq_notes / "site"
     missing = [p for p in PAGES if not (site / p).is_file()]
-    assert not missing, f"pages absentes : {missing}\n{proc.stdout}"
+    assert not missing, f"pages absentes : {missing}"
     return site
 
 
@@ -145,7 +112,7 @@ def _focused(page) -> dict:
     }""")
 
 
-def test_keyboard_skip_link_filter_and_focus_ring(server, browser):
+def test_keyboard_skip_link_filter_and_focus_ring(server, browser, rendu):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(server + "index.html")
 
@@ -155,7 +122,7 @@ def test_keyboard_skip_link_filter_and_focus_ring(server, browser):
     assert first["cls"] == "skip-link" and first["text"] == "Aller au contenu"
     assert first["left"] >= 0 and first["outline"] != "none" and first["outlineWidth"] >= 2
     page.keyboard.press("Enter")
-    assert _focused(page)["id"] == "contenu"
+    assert _focused(page)["id"] == MAIN_ID[rendu]
 
     # From the content, Tab reaches the listing filter (after the two download links of the intro).
     for _ in range(5):
@@ -174,7 +141,8 @@ def test_keyboard_skip_link_filter_and_focus_ring(server, browser):
     assert "QP062036" in visible.first.inner_text()
     page.keyboard.press("Tab")
     link = _focused(page)
-    assert link["tag"] == "a" and link["href"] == "notes/quartier-QP062036.html", link
+    # (Quarto's navigation script writes every href as an absolute URL)
+    assert link["tag"] == "a" and link["href"].endswith("notes/quartier-QP062036.html"), link
     assert link["outline"] != "none"
     with page.expect_navigation():
         page.keyboard.press("Enter")
@@ -214,11 +182,11 @@ def test_figures_and_tables_are_described(server, browser, name):
     page.close()
 
 
-def test_print_stylesheet(server, browser):
+def test_print_stylesheet(server, browser, rendu):
     page = browser.new_page()
     page.goto(server + "sources.html")
     page.emulate_media(media="print")
-    for selector in (".site-nav", "#TOC", ".skip-link"):
+    for selector in PRINT_HIDDEN[rendu]:
         assert not page.locator(selector).is_visible(), selector
     styles = page.evaluate("""() => {
         const ext = document.querySelector('main a[href^="http"]');

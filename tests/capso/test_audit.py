@@ -1,10 +1,11 @@
 
 """`osq audit`: a masked value never reaches a published page, export, search index or notebook.
 
-The `built_site` fixture is a real build (papermill + pandoc) of the notes of Arques (62040) and
-Saint-Omer (62765). Its pages show no secret cell, so each test masks real cells in a copy of the
-site as the build would (`s` on the pages, empty export rows), writes the ledger of their true
-values next to it, then plants leaks and checks that the audit names the page and the value.
+Each test runs on two real builds: the five-note builds (tests/capso/conftest.py, printable versions
+included, Arques' note 62040 among them) with pandoc and with Quarto.
+Their pages show no secret cell, so each test masks real cells in a copy of the site as the build would
+(`s` on the pages, empty export rows, and the page's entries of Quarto's search index), writes the ledger
+of their true values next to it, then plants leaks and checks that the audit names the page and the value.
 """
 
 from __future__ import annotations
@@ -101,11 +102,27 @@ def _set_export(site: Path, key, valeur: str, statut: str) -> int:
     return int(i) + 2
 
 
+@pytest.fixture(params=["pandoc", "quarto"])
+def construit(request) -> Path:
+    """The build folder (site/, notebooks/) of each renderer."""
+    return request.getfixturevalue(f"cinq_notes_{request.param}")
+
+
+def _search_entry(page: Path) -> dict:
+    main = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find("main")
+    return {"href": PAGE, "title": "Arques", "section": "", "text": main.get_text(" ", strip=True)}
+
+
 @pytest.fixture
-def masked(built_site, tmp_path):
+def masked(construit, tmp_path):
     """A copy of the real site where Arques' activity rate, median income and GP count are masked."""
     site = tmp_path / "essai" / "site"
-    shutil.copytree(built_site / "site", site)
+    shutil.copytree(construit / "site", site)
+    # Arques' note alone: the other notes and the printable versions show the same cells (the audit reports
+    # them, rightly: test_printed_versions_and_other_notes_are_read).
+    for other in (site / "notes").iterdir():
+        if other.name not in (PAGE.removeprefix("notes/"), "communale-62040_files"):
+            shutil.rmtree(other) if other.is_dir() else other.unlink()
     keys = [ACTIVITE, MEDIAN, MEDECINS]
     ledger = _ledger_rows(site, keys)
     ledger.to_csv(site.parent / "masques-public.csv", sep=";", index=False, encoding="utf-8")
@@ -118,6 +135,11 @@ def masked(built_site, tmp_path):
     _edit_page(site, mask)
     for key in keys:
         _set_export(site, key, "", "secret")
+    if (site / "search.json").exists():  # Quarto's index: the masked page's text, as Quarto would index it
+        docs = [d for d in json.loads((site / "search.json").read_text(encoding="utf-8"))
+                if not d["href"].startswith("notes/")]
+        (site / "search.json").write_text(json.dumps([*docs, _search_entry(site / PAGE)], ensure_ascii=False),
+                                          encoding="utf-8")
     return site, registre.lire(site.parent / "masques-public.csv")
 
 
@@ -187,16 +209,12 @@ def test_planted_leaks_are_reported(masked, capsys):
     assert PAGE in err and "19" in err and "Échec de l'audit" in err
 
 
-def test_search_index_and_shipped_notebook(masked, built_site):
+def test_search_index_and_shipped_notebook(masked, construit):
     site, ledger = masked
     # Quarto's search index of the masked page: no leak; of the original page: the values leak.
-    def entry(page: Path) -> dict:
-        main = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find("main")
-        return {"href": PAGE, "title": "Arques", "section": "", "text": main.get_text(" ", strip=True)}
-
-    (site / "search.json").write_text(json.dumps([entry(site / PAGE)], ensure_ascii=False), encoding="utf-8")
+    (site / "search.json").write_text(json.dumps([_search_entry(site / PAGE)], ensure_ascii=False), encoding="utf-8")
     assert A.audit(site, ledger) == []
-    (site / "search.json").write_text(json.dumps([entry(built_site / "site" / PAGE)], ensure_ascii=False),
+    (site / "search.json").write_text(json.dumps([_search_entry(construit / "site" / PAGE)], ensure_ascii=False),
                                       encoding="utf-8")
     leaks = {(f.fichier, f.indicateur) for f in A.audit(site, ledger)}
     assert leaks == {("search.json", "taux_activite_15_64"), ("search.json", "revenu_median"),
@@ -204,9 +222,20 @@ def test_search_index_and_shipped_notebook(masked, built_site):
     (site / "search.json").unlink()
 
     # The executed notebook holds the unmasked outputs: shipping it leaks every masked value.
-    notebook = next((built_site / "notebooks").rglob("communale-62040.ipynb"))
+    notebook = next((construit / "notebooks").rglob("communale-62040.ipynb"))
     shutil.copy(notebook, site / "notes" / "communale-62040.ipynb")
     fuites = A.audit(site, ledger)
     assert {f.indicateur for f in fuites if f.fichier == "notes/communale-62040.ipynb"} == {
         "taux_activite_15_64", "revenu_median", "medecins_generalistes"}
     assert any("chiffre clé" in f.emplacement and f.valeur == f"19{NNBSP}590{NBSP}€" for f in fuites)
+
+
+def test_printed_versions_and_other_notes_are_read(masked, construit):
+    """Put back the rest of the build (other notes, PDF and Word versions): every artefact showing the
+    masked cells is reported, whatever the renderer that published it."""
+    site, ledger = masked
+    for path in (construit / "site" / "notes").iterdir():
+        if not (site / "notes" / path.name).exists():
+            shutil.copytree(path, site / "notes" / path.name) if path.is_dir() else shutil.copy(path, site / "notes")
+    found = {f.fichier for f in A.audit(site, ledger)}
+    assert {"notes/communale-62040.pdf", "notes/communale-62040.docx", "notes/abs-62040-sante.html"} <= found

@@ -1,6 +1,7 @@
 """Snapshots of the rendered page of one note of each kind: every change to a page is a reviewed diff.
 
-The pages come from the real `osq build` (papermill kernels, pandoc) on the CAPSO store of this tier.
+The pages come from the real `osq build --imprimables` (papermill kernels, pandoc) of the five-note build
+(tests/capso/conftest.py) on the CAPSO store of this tier; test_parite.py checks that Quarto shows the same.
 Volatile parts are normalised: attribute order (the HTML filter builds some attributes from Lua tables,
 in no fixed order) and embedded images (their bytes belong to matplotlib's version, not to OSQ). After a
 wanted change, update them with `make instantanes` and review the diff of tests/capso/__snapshots__/.
@@ -12,32 +13,12 @@ import re
 
 import pytest
 from bs4 import BeautifulSoup
-from outils import build_site
+from sites_essai import NOTES_CINQ
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from osq_utils.notes import TYPES
 
-PARAMS = """\
-observatoire:
-  id: instantanes
-  titre: Observatoire d'essai
-notes:
-  - modele: note_communale
-    territoires: {communes: ["62040"]}
-  - modele: note_quartier
-    territoires: {qpv: ["QP062036"]}
-  - modele: note_epci
-    territoires: {epci: "200069037"}
-  - modele: abs_ccas
-    territoires: {communes: ["62040"]}
-    themes: [sante]
-  - modele: evaluation_cdv
-    territoires: {epci: "200069037"}
-    parametres:
-      qpv: ["QP062036", "QP062037"]
-"""
-PAGES = {"note_communale": "communale-62040", "note_quartier": "quartier-QP062036", "note_epci": "epci-200069037",
-         "abs_ccas": "abs-62040-sante", "evaluation_cdv": "evaluation-200069037"}
+PAGES = NOTES_CINQ
 _DATA_URI = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 
 
@@ -52,10 +33,8 @@ def snapshot_html(snapshot):
 
 
 @pytest.fixture(scope="session")
-def site_cinq_notes(store_file, tmp_path_factory):
-    out = tmp_path_factory.mktemp("instantanes")
-    build_site(store_file, out, PARAMS)
-    return out / "instantanes" / "site"
+def site_cinq_notes(cinq_notes_pandoc):
+    return cinq_notes_pandoc / "site"
 
 
 def normalise(html: str) -> str:

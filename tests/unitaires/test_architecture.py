@@ -94,8 +94,7 @@ LAZY_IMPORTS = {
     # papermill (with nbformat and jsonschema, ~2 s of imports) when a note runs, not for an up-to-date build
     ("osq_utils/batch/execute.py", "osq_utils.batch"): 1,
     # notebook reading and printables when a note is rendered, the audit's PDF/Word readers when it runs
-    ("osq_utils/batch/site.py", "osq_utils.batch"): 2,
-    ("osq_utils/batch/quarto.py", "nbformat"): 1,
+    ("osq_utils/batch/publication.py", "osq_utils.batch"): 2,
     ("osq_utils/batch/build.py", "osq_utils.batch"): 1,
 }
 

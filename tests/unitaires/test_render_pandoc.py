@@ -10,6 +10,7 @@ from nbformat import v4
 
 from osq_utils.batch.notebook_md import executed_notebook_to_markdown, parse_cell_options
 from osq_utils.batch.render_pandoc import render_page
+from osq_utils.present import images
 
 
 def test_error_output_raises_and_names_the_cell(tmp_path):
@@ -142,3 +143,19 @@ def test_papermill_error_cell_raises(tmp_path):
     nb.cells = [marker]
     with pytest.raises(ValueError, match="papermill"):
         executed_notebook_to_markdown(nb, tmp_path, "m")
+
+
+def test_images_written_as_data_uris_become_files(tmp_path):
+    """A cell that writes its figure into markdown as a data URI (present.images.figure_markdown): the image
+    is written beside the page, the markdown links the file (typst and Quarto need files)."""
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 32  # illustrative bytes: only their round trip is checked
+    figure = images.figure_markdown(png, "Question 1", "Deux courbes", "fig-question-1")
+    assert "data:image/png;base64," in figure
+    cell = _code("display(Markdown(figure))")
+    cell.outputs = [v4.new_output("display_data", data={"text/markdown": figure, "text/plain": "<Markdown>"})]
+    nb = v4.new_notebook()
+    nb.cells = [cell]
+    md = executed_notebook_to_markdown(nb, tmp_path / "media", "note_files")
+    assert "data:" not in md
+    assert '![Question 1](note_files/fig-question-1.png){#fig-question-1 fig-alt="Deux courbes"}' in md
+    assert (tmp_path / "media" / "fig-question-1.png").read_bytes() == png

@@ -1,7 +1,8 @@
 --[[
 osq_commun.lua: helpers shared by the pandoc Lua filters quarto.lua (HTML) and
-imprimable.lua (typst, docx). Loaded with `require("osq_commun")` from the folder of
-the running filter. Functions only, no state: each filter keeps its own.
+imprimable.lua (typst, docx), and by osq_quarto.lua (OSQ's components in a Quarto site).
+Loaded with `require("osq_commun")` from the folder of the running filter. Functions only,
+no state: each filter keeps its own.
 ]]
 
 local M = {}
@@ -111,6 +112,44 @@ function M.conditional(div, is_this)
     return pandoc.Blocks(div.content)
   end
   return pandoc.Blocks({})
+end
+
+-- A wide table scrolls inside its own box, never the page (WCAG 1.4.10), and that box
+-- takes the keyboard focus so that it can be scrolled without a mouse (WCAG 2.1.1).
+-- Its name is the caption, else the heading above it, unique within the page (a landmark).
+-- `etat` (from M.regions()) holds the last heading seen (`titre`) and the names given.
+function M.regions()
+  return { titre = nil, noms = {} }
+end
+
+function M.region_tableau(etat, tbl)
+  local label = pandoc.utils.stringify(tbl.caption.long)
+  if label == "" then
+    label = etat.titre and ("Tableau : " .. etat.titre) or "Tableau"
+  end
+  local seen = etat.noms[label] or 0
+  etat.noms[label] = seen + 1
+  if seen > 0 then label = label .. " (" .. (seen + 1) .. ")" end
+  return pandoc.Div({ tbl }, pandoc.Attr("", { "osq-defilement" },
+    { role = "region", tabindex = "0", ["aria-label"] = label }))
+end
+
+-- great-tables wraps its table in `<div id="osq-..." style="...overflow-x:auto...">`:
+-- the same focusable region, named by the table's title when it has one.
+function M.region_gt(raw)
+  local text = raw.text
+  if not text:find("gt_table", 1, true) then return nil end
+  local id = text:match('^%s*<div id="([%w_%-]+)" style="[^"]*overflow%-x:auto')
+  if not id or text:find('id="' .. id .. '" class="osq-defilement"', 1, true) then return nil end
+  local label
+  if text:find('id="' .. id .. '-title"', 1, true) then
+    label = 'aria-labelledby="' .. id .. '-title"'
+  else
+    label = 'aria-label="Tableau"'
+  end
+  local attrs = 'id="' .. id .. '" class="osq-defilement" role="region" tabindex="0" ' .. label .. ' '
+  raw.text = text:gsub('<div id="' .. id:gsub("%-", "%%-") .. '" ', function() return "<div " .. attrs end, 1)
+  return raw
 end
 
 return M

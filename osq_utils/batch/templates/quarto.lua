@@ -383,47 +383,13 @@ local function unlist_headers(blocks)
   })
 end
 
--- A wide table scrolls inside its own box, never the page (WCAG 1.4.10), and that box
--- takes the keyboard focus so that it can be scrolled without a mouse (WCAG 2.1.1).
--- Its name is the caption, else the heading above it, unique within the page (a landmark).
-local last_heading = nil
-local region_names = {}
-
-local function scroll_region(tbl)
-  if not FORMAT:match("html") then return tbl end -- PDF and Word (imprimables.py) print tables whole
-  local label = pandoc.utils.stringify(tbl.caption.long)
-  if label == "" then
-    label = last_heading and ("Tableau : " .. last_heading) or "Tableau"
-  end
-  local seen = region_names[label] or 0
-  region_names[label] = seen + 1
-  if seen > 0 then label = label .. " (" .. (seen + 1) .. ")" end
-  return pandoc.Div({ tbl }, pandoc.Attr("", { "osq-defilement" },
-    { role = "region", tabindex = "0", ["aria-label"] = label }))
-end
-
--- great-tables wraps its table in `<div id="osq-..." style="...overflow-x:auto...">`:
--- the same focusable region, named by the table's title when it has one.
-local function gt_scroll_region(raw)
-  local text = raw.text
-  if not text:find("gt_table", 1, true) then return nil end
-  local id = text:match('^%s*<div id="([%w_%-]+)" style="[^"]*overflow%-x:auto')
-  if not id or text:find('id="' .. id .. '" class="osq-defilement"', 1, true) then return nil end
-  local label
-  if text:find('id="' .. id .. '-title"', 1, true) then
-    label = 'aria-labelledby="' .. id .. '-title"'
-  else
-    label = 'aria-label="Tableau"'
-  end
-  local attrs = 'id="' .. id .. '" class="osq-defilement" role="region" tabindex="0" ' .. label .. ' '
-  raw.text = text:gsub('<div id="' .. id:gsub("%-", "%%-") .. '" ', function() return "<div " .. attrs end, 1)
-  return raw
-end
+-- Wide tables scroll in their own focusable, named box (osq_commun.lua: the same in a Quarto site).
+local regions = C.regions()
 
 local blocks_filter = {
   -- Blocks are visited in document order: remember the heading above the next table.
   Header = function(h)
-    last_heading = pandoc.utils.stringify(h.content)
+    regions.titre = pandoc.utils.stringify(h.content)
   end,
 
   Para = function(para)
@@ -461,11 +427,12 @@ local blocks_filter = {
       local inlines = (#long > 0) and pandoc.utils.blocks_to_inlines(long) or pandoc.Inlines({})
       tbl.caption.long = { pandoc.Plain(numbered_caption(tbl.identifier, inlines)) }
     end
-    return scroll_region(tbl)
+    if not FORMAT:match("html") then return tbl end -- PDF and Word (imprimables.py) print tables whole
+    return C.region_tableau(regions, tbl)
   end,
 
   RawBlock = function(raw)
-    if raw.format == "html" and FORMAT:match("html") then return gt_scroll_region(raw) end
+    if raw.format == "html" and FORMAT:match("html") then return C.region_gt(raw) end
   end,
 
   Div = function(div)
