@@ -821,7 +821,8 @@ class _Lecteur(LecteurEntrees):
                                       f"data/verbatims/themes.yml : {', '.join(themes)}.")
         diffusion = spec.get("diffusion")
         if diffusion not in PROFILS:
-            raise self.err(f"{quoi} : niveau de diffusion des réponses « {diffusion} » absent ou invalide", *at,
+            quel = "absent" if diffusion is None else f"« {diffusion} » invalide"
+            raise self.err(f"{quoi} : niveau de diffusion des réponses {quel}", *at,
                            correction="« diffusion: public » (réponses publiables) ou « diffusion: partenaires » "
                                       "(site des partenaires seulement).")
         return QuestionQuestionnaire(ident, texte, "ouverte", theme=str(theme), diffusion=str(diffusion))

@@ -56,21 +56,21 @@ def section_abs(plan: PlanActions | None, ccas: str, nom_commune: str, theme: st
                 "partie plan d'actions).\n:::\n")
     lien = f" La [note de synthèse du plan d'actions]({page}) les liste toutes." if page else ""
     if ccas not in plan.ccas:
-        return (f"Le CCAS de {nom_commune} ne figure pas dans le plan d'actions de l'observatoire "
+        return (f"Le CCAS {fr.de_nom(nom_commune)} ne figure pas dans le plan d'actions de l'observatoire "
                 f"({', '.join(plan.ccas.values())}).{lien}\n")
+    nom = plan.ccas[ccas]
     siennes = plan.pour(ccas=ccas, theme=theme)
     autres = [a for a in plan.pour(ccas=ccas) if a not in siennes]
     parts = []
     if siennes:
         n = len(siennes)
-        parts.append(f"Le plan d'actions construit avec les partenaires compte {n} action{'s' if n > 1 else ''} qui "
-                     f"répond{'ent' if n > 1 else ''} aux enjeux du thème « {libelle_theme} » pour le CCAS de "
-                     f"{nom_commune}. Chaque action est celle que l'analyste a déclarée ; ce qui n'est pas encore décidé "
+        parts.append(f"Le plan d'actions de l'analyse des besoins sociaux compte {n} action{'s' if n > 1 else ''} qui "
+                     f"répond{'ent' if n > 1 else ''} aux enjeux du thème « {libelle_theme} » pour le {nom}. "
+                     "Chaque action est celle que l'analyste a déclarée ; ce qui n'est pas encore décidé "
                      "est marqué « à préciser ».\n")
         parts += [fiche(a, plan) for a in siennes]
     else:
-        parts.append(f"Aucune action du plan ne répond encore aux enjeux du thème « {libelle_theme} » pour le CCAS de "
-                     f"{nom_commune}.\n")
+        parts.append(f"Aucune action du plan ne répond encore aux enjeux du thème « {libelle_theme} » pour le {nom}.\n")
     if autres:
         themes = sorted({plan.themes.get(t, t) for a in autres for t in a.themes if t != theme})
         parts.append(f"Le plan compte aussi {len(autres)} autre{'s' if len(autres) > 1 else ''} action"
