@@ -77,7 +77,7 @@ if bilan is not None:
 
 # %%
 #| label: fig-bilan
-#| fig-cap: "Nombre d'actions du contrat de ville par pilier"
+#| fig-cap: "Nombre d'actions par pilier, d'après le bilan des actions"
 #| fig-alt: "Diagramme en barres horizontales : une barre par pilier du contrat de ville, de longueur proportionnelle à son nombre d'actions, étiquetée de ce nombre et de sa part du total (les valeurs sont celles du tableau qui précède)."
 if bilan is not None:
     display(rendu.figure_bilan(bilan, source_note=volets.source(entrees.bilan.source)))

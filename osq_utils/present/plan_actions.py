@@ -75,7 +75,7 @@ def section_abs(plan: PlanActions | None, ccas: str, nom_commune: str, theme: st
         themes = sorted({plan.themes.get(t, t) for a in autres for t in a.themes if t != theme})
         parts.append(f"Le plan compte aussi {len(autres)} autre{'s' if len(autres) > 1 else ''} action"
                      f"{'s' if len(autres) > 1 else ''} pour ce CCAS, sur d'autres thèmes ({', '.join(themes)}) : "
-                     + "; ".join(f"« {markdown_text(a.action)} »" for a in autres) + f".{lien}\n")
+                     + " ; ".join(f"« {markdown_text(a.action)} »" for a in autres) + f".{lien}\n")
     elif lien:
         parts.append(lien.strip() + "\n")
     return "\n".join(parts)

@@ -356,7 +356,8 @@ def action_structurante(a: ActionStructurante, piliers: dict[str, str], dossier:
     if a.qpv:
         bits.append(f"quartier{'s' if len(a.qpv) > 1 else ''} : {', '.join(a.qpv)}")
     if bits:
-        parts.append("; ".join(bits).capitalize() + ".\n")
+        text = " ; ".join(bits)
+        parts.append(text[0].upper() + text[1:] + ".\n")
     if a.activite:
         lines = []
         for c in a.activite:

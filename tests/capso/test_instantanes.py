@@ -31,13 +31,19 @@ notes:
   - modele: abs_ccas
     territoires: {communes: ["62040"]}
     themes: [sante]
+    plan_actions: params/capso/plan-actions.yml
+  - modele: plan_actions
+    territoires: {communes: ["62040"]}
+    plan_actions: params/capso/plan-actions.yml
   - modele: evaluation_cdv
     territoires: {epci: "200069037"}
     parametres:
-      qpv: ["QP062036", "QP062037"]
+      qpv: ["QP062036", "QP062037", "QP062058"]
+    evaluation: params/capso/evaluation
 """
 PAGES = {"note_communale": "communale-62040", "note_quartier": "quartier-QP062036", "note_epci": "epci-200069037",
-         "abs_ccas": "abs-62040-sante", "evaluation_cdv": "evaluation-200069037"}
+         "abs_ccas": "abs-62040-sante", "evaluation_cdv": "evaluation-200069037",
+         "plan_actions": "plan-actions-200069037"}
 _DATA_URI = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 
 

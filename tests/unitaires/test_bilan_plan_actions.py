@@ -180,3 +180,34 @@ def test_an_evaluation_folder_counts_in_its_notes_fingerprint(tmp_path):
     first = fp.job_fingerprint("t", {"evaluation": str(dossier), "enjeux": "texte\nsur deux lignes"}, "c", "d")
     (dossier / "constats" / "observation-1.md").write_text("Un constat.\n", encoding="utf-8")
     assert fp.job_fingerprint("t", {"evaluation": str(dossier), "enjeux": "texte\nsur deux lignes"}, "c", "d") != first
+
+
+def test_an_action_structurante_shows_its_declared_activity_with_counts(tmp_path):
+    from osq_utils.catalogues.evaluation import load_evaluation
+
+    dossier = tmp_path / "e"
+    (dossier / "constats").mkdir(parents=True)
+    (dossier / "evaluation.yml").write_text(textwrap.dedent("""\
+        documents:
+          doc: {titre: "Document d'essai", editeur: "Observatoire d'essai", annee: 2023}
+        actions_structurantes:
+          actions:
+            - intitule: "Médiation d'essai"
+              piliers: [cohesion_sociale]
+              qpv: [QP062036]
+              source: {document: doc, page: "3"}
+              activite:
+                - {libelle: "personnes suivies", valeur: 120, unite: personnes, annee: 2021, source: {document: doc, page: "4"}}
+                - {libelle: "part orientée vers un emploi", valeur: 12.5, unite: "%", effectif: 120, source: {document: doc}}
+            - intitule: "Action seulement nommée"
+              source: {document: doc, page: "3"}
+        """), encoding="utf-8")
+    (dossier / "constats" / "actions_structurantes-1.md").write_text("# Bilan\n\nUn constat.\n", encoding="utf-8")
+    entrees = load_evaluation(dossier, {"QP062036": "Saint-Exupéry - Léon Blum"})
+    texte = volets.actions_structurantes(entrees, "params/essai/evaluation")
+    assert "### 1. Médiation d'essai" in texte and "Pilier : Cohésion sociale ; quartier : QP062036." in texte
+    assert f"- personnes suivies (2021) : **120 personnes** (Observatoire d'essai, 2023, p.{NBSP}4)" in texte
+    assert f"- part orientée vers un emploi : **12,5{NBSP}% (sur 120)**" in texte
+    assert "##### Bilan" in texte and "Un constat." in texte  # the analyst's heading under the note's own
+    assert "Les autres actions étudiées sont nommées par le document de l'observatoire" in texte
+    assert "- Action seulement nommée" in texte and "`constats/actions_structurantes-<n>.md` du dossier" in texte
