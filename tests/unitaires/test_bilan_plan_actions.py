@@ -211,3 +211,41 @@ def test_an_action_structurante_shows_its_declared_activity_with_counts(tmp_path
     assert "##### Bilan" in texte and "Un constat." in texte  # the analyst's heading under the note's own
     assert "Les autres actions étudiées sont nommées par le document de l'observatoire" in texte
     assert "- Action seulement nommée" in texte and "`constats/actions_structurantes-<n>.md` du dossier" in texte
+
+
+def test_a_questionnaires_results_show_counts_with_the_caveat_and_respect_the_site(tmp_path):
+    from great_tables import GT
+    from IPython.display import Markdown
+
+    from osq_utils.indicateurs import Territoire
+
+    q = _questionnaire(12)
+    epci = Territoire("epci", "200069037", "CA d'essai")
+    public = rendu.elements_questionnaire(q, "public", epci)
+    assert isinstance(public[1], Markdown) and "Peu de répondants" in public[1].data
+    table = [e for e in public if isinstance(e, GT)]
+    assert len(table) == 1
+    html = table[0].as_raw_html()
+    assert "n = 12 réponses" in html and ">12<" in html and f"100{NBSP}%" in html and "Sans réponse" in html
+    assert "Moins de 30 répondants (12)" in html
+    assert "réservées au site des partenaires" in public[-1].data
+    reserve = _questionnaire(12)
+    reserve = Questionnaire(**{**reserve.__dict__, "diffusion": "partenaires"})
+    assert len(rendu.elements_questionnaire(reserve, "public", epci)) == 1  # the respondents' count only
+    assert "réservés au site des partenaires" in rendu.elements_questionnaire(reserve, "public", epci)[0].data
+    assert len(rendu.elements_questionnaire(reserve, "partenaires", epci)) == 4
+
+
+def test_the_chart_never_bridges_a_missing_year_and_lists_it():
+    from osq_utils.catalogues.glossaire import load_glossaire
+
+    ind = load_glossaire()["taux_pauvrete"]
+    donnees = pd.DataFrame({
+        "qpv": ["QP062036"] * 4, "quartier": ["Quartier d'essai"] * 4, "annee": [2016, 2017, 2018, 2019],
+        "valeur": [40.0, math.nan, 42.0, 41.0], "statut": ["ok", "secret", "ok", "ok"],
+        "valeur_reference": [18.0, math.nan, math.nan, math.nan], "statut_reference": ["ok", "absent", "absent", "absent"]})
+    fig = rendu.graphique_quartiers(donnees, ind, agglomeration="CA d'essai", source_note="Source : essai.")
+    lines = fig.axes[0].get_lines()
+    assert [list(line.get_xdata()) for line in lines] == [[2016], [2018, 2019], [2016]]
+    caption = "\n".join(t.get_text() for t in fig.texts)
+    assert "Quartier d'essai : 2017" in caption and "CA d'essai : 2017 à 2019" in caption
