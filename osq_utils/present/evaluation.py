@@ -192,33 +192,35 @@ def graphique_quartiers(donnees: pd.DataFrame, ind: Indicateur, *, agglomeration
             manquants.append(f"{nom} : {fr.annees(absents)}" if len(absents) < len(part) else f"{nom} : aucune année")
     if manquants:
         caption += "\nSans chiffre (non publié ou secret, non tracé) : " + " ; ".join(manquants) + "."
-    caption = wrap_text(caption, 125)
+    caption = wrap_text(caption, 95)
+    # Narrow figure, large type: still legible on a phone, where the image is scaled to the screen's width.
     # Fixed heights in inches: the plot, then the legend rows and the caption lines under it.
-    plot_h, legend_h, caption_h = 2.7, 0.24 * math.ceil(len(series) / 2), 0.14 * (caption.count("\n") + 1)
-    bottom_h = 0.35 + legend_h + caption_h + 0.15
-    fig, ax = plt.subplots(figsize=(7.5, plot_h + bottom_h + 0.15))
+    plot_h, legend_h, caption_h = 2.8, 0.27 * math.ceil(len(series) / 2), 0.16 * (caption.count("\n") + 1)
+    bottom_h = 0.4 + legend_h + caption_h + 0.15
+    fig, ax = plt.subplots(figsize=(6.0, plot_h + bottom_h + 0.15))
     for _, part, style in series:
         part = part.sort_values("annee")
         ok = part["statut"] == "ok"
         run = (~ok).cumsum()
         for _, seg in part[ok].groupby(run[ok]):
-            ax.plot(seg["annee"], seg["valeur"], linewidth=1.8, markersize=5, **style)
+            ax.plot(seg["annee"], seg["valeur"], linewidth=2, markersize=6, **style)
     valeurs = pd.concat([p.loc[p["statut"] == "ok", "valeur"] for _, p, _ in series])
     etendue = float(valeurs.max() - valeurs.min()) if len(valeurs) else 0.0
     decimales = 1 if ind.unite == "%" and etendue < 5 else 0
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fr.valeur(v, ind.unite, decimales)))
     ax.set_xticks(years, [str(y) for y in years])
     ax.set_xlim(years[0] - 0.3, years[-1] + 0.3)
-    ax.tick_params(axis="both", labelsize=8.5, length=0)
+    ax.tick_params(axis="both", labelsize=10, length=0)
     ax.grid(True, color="#e5e5e5", linewidth=0.6)
     for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
     height = fig.get_figheight()
-    handles = [Line2D([0], [0], linewidth=1.8, markersize=5, **style, label=nom) for nom, _, style in series]
-    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 2), frameon=False, fontsize=8.5,
-               bbox_to_anchor=(0.5, (bottom_h - 0.3) / height))
-    fig.text(0.01, 0.08 / height, caption, fontsize=7, ha="left", va="bottom")
-    fig.subplots_adjust(left=0.11, right=0.98, top=1 - 0.15 / height, bottom=bottom_h / height)
+    handles = [Line2D([0], [0], linewidth=2, markersize=6, **style, label=textwrap.shorten(nom, 34, placeholder="…"))
+               for nom, _, style in series]
+    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 2), frameon=False, fontsize=10,
+               bbox_to_anchor=(0.5, (bottom_h - 0.33) / height), handlelength=2.2, columnspacing=1.2)
+    fig.text(0.01, 0.08 / height, caption, fontsize=8, ha="left", va="bottom")
+    fig.subplots_adjust(left=0.14, right=0.98, top=1 - 0.15 / height, bottom=bottom_h / height)
     return fig
 
 

@@ -247,5 +247,5 @@ def test_the_chart_never_bridges_a_missing_year_and_lists_it():
     fig = rendu.graphique_quartiers(donnees, ind, agglomeration="CA d'essai", source_note="Source : essai.")
     lines = fig.axes[0].get_lines()
     assert [list(line.get_xdata()) for line in lines] == [[2016], [2018, 2019], [2016]]
-    caption = "\n".join(t.get_text() for t in fig.texts)
+    caption = " ".join(" ".join(t.get_text() for t in fig.texts).split())  # the caption is wrapped
     assert "Quartier d'essai : 2017" in caption and "CA d'essai : 2017 à 2019" in caption
