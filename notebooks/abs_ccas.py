@@ -14,17 +14,21 @@
 
 # %% [markdown]
 # <!-- Analyse des besoins sociaux (ABS) d'un CCAS, une note par commune et par thème. Le titre est ajouté par « osq build » à partir du nom de la commune et du thème. -->
-# Cette note fait partie de l'analyse des besoins sociaux (ABS) du centre communal d'action sociale (CCAS). Elle rassemble, pour un thème, les chiffres clés de la commune, sa comparaison avec son intercommunalité, son département, la France et les communes de même taille, leur évolution, le détail par quartier (IRIS), les enjeux retenus par l'analyste et la parole des partenaires. Chaque chiffre renvoie à sa définition dans le [glossaire](../glossaire.html) et cite sa source.
+# Cette note fait partie de l'analyse des besoins sociaux (ABS) du centre communal d'action sociale (CCAS). Elle rassemble, pour un thème, les chiffres clés de la commune, sa comparaison avec son intercommunalité, son département, la France et les communes de même taille, leur évolution, le détail par quartier (IRIS), les enjeux retenus par l'analyste, les actions du plan d'actions qui y répondent et la parole des partenaires. Chaque chiffre renvoie à sa définition dans le [glossaire](../glossaire.html) et cite sa source.
 
 # %% tags=["parameters"]
 # Paramètres (papermill). Le code commune est une chaîne de caractères.
 # theme : un thème de data/abs/themes.yml ou du glossaire.
 # enjeux : texte Markdown des « enjeux à retenir » (osq build lit params/<observatoire>/enjeux/<code>-<theme>.md).
+# plan_actions : fichier du plan d'actions (clé « plan_actions » du fichier de paramètres), vide si aucun ;
+# plan_actions_page : page de la note de synthèse du plan, quand le site en a une.
 # store : chemin de la base DuckDB, vide pour data/osq.duckdb.
 code_commune = "62040"
 theme = "sante"
 enjeux = ""
 enjeux_fichier = ""  # where osq build looks for them
+plan_actions = ""
+plan_actions_page = ""
 store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
@@ -37,7 +41,9 @@ from IPython.display import Markdown, display
 from osq_utils import indicateurs
 from osq_utils.catalogues.themes import theme_abs
 from osq_utils.notes import abs_ccas
+from osq_utils.notes import plan_actions as pa
 from osq_utils.present import blocs, charts, maps, tables, verbatims
+from osq_utils.present import plan_actions as rendu_plan
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
 th = theme_abs(theme, ctx.glossaire)
@@ -121,6 +127,15 @@ if par_iris["code"].nunique() >= 2:
 
 # %%
 display(Markdown(abs_ccas.enjeux_markdown(enjeux, code_commune, theme, enjeux_fichier)))
+
+# %% [markdown]
+# ## Plan d'actions
+#
+# Les actions retenues avec les partenaires pour répondre aux enjeux de ce thème, communes aux CCAS ou propres à celui de la commune.
+
+# %%
+plan = pa.charger_plan(ctx.vue, plan_actions, ctx.glossaire) if plan_actions else None
+display(Markdown(rendu_plan.section_abs(plan, commune.code, commune.libelle, th.code, th.libelle, page=plan_actions_page)))
 
 # %% [markdown]
 # ## Paroles d'acteurs

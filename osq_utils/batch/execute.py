@@ -38,7 +38,7 @@ KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"
 # Imported once per warm kernel: what every template uses.
 WARMUP = """
 import pandas, geopandas, matplotlib, matplotlib.pyplot, plotnine, great_tables, duckdb, mapclassify
-import osq_utils.notes, osq_utils.present.charts, osq_utils.present.maps, osq_utils.present.sections
+import osq_utils.notes, osq_utils.present.charts, osq_utils.present.maps, osq_utils.present.evaluation
 """
 # A new session before every note: empty namespace, execution counter back to 1, figures closed.
 # IPython's reset ends with a full gc.collect() (0.1 s with the heavy libraries loaded, a tenth of a

@@ -63,9 +63,12 @@ def combine(*parts: str) -> str:
 
 
 def job_fingerprint(template_hash: str, parametres: dict, code_fp: str, data_fp: str) -> str:
-    """A note's fingerprint; a parameter naming a file (groupings) counts by the file's content."""
-    files = sorted(f"{v}:{file_hash(Path(v))}" for v in parametres.values()
-                   if isinstance(v, str) and v.endswith((".yml", ".yaml")) and Path(v).is_file())
+    """A note's fingerprint; a parameter naming a file (groupings) or a folder (the evaluation's inputs) counts by
+    the content of the files."""
+    named = [Path(v) for v in parametres.values() if isinstance(v, str) and v and "\n" not in v and len(v) < 1024]
+    paths = [p for p in named if p.suffix in (".yml", ".yaml") and p.is_file()]
+    paths += [f for p in named if p.is_dir() for f in sorted(p.rglob("*")) if f.is_file()]
+    files = sorted(f"{p}:{file_hash(p)}" for p in paths)
     return _sha(template_hash, json.dumps(parametres, sort_keys=True, ensure_ascii=False), code_fp, data_fp, *files)
 
 

@@ -16,6 +16,7 @@ from osq_utils import territoires
 from osq_utils.catalogues.glossaire import load_glossaire
 from osq_utils.catalogues.groupements import load_groupements
 from osq_utils.catalogues.lecture_yaml import Document, lire_yaml
+from osq_utils.catalogues.plan_actions import load_plan_actions
 from osq_utils.catalogues.profils import CORRECTION as CORRECTION_PROFILS
 from osq_utils.catalogues.profils import PROFILS
 from osq_utils.catalogues.themes import theme_labels
@@ -24,8 +25,11 @@ from osq_utils.notes import TYPES, ParametreInvalide, TypeNote
 
 # Keys of a note entry. Path keys name a project file or folder (relative to where osq runs); each is
 # accepted only by the kinds whose template takes it.
-CLES_NOTE = ("modele", "territoires", "themes", "groupements", "enjeux", "parametres")
-CLES_CHEMINS = {"groupements": ("note_communale",), "enjeux": ("abs_ccas",)}
+CLES_NOTE = ("modele", "territoires", "themes", "groupements", "enjeux", "evaluation", "plan_actions", "parametres")
+CLES_CHEMINS = {"groupements": ("note_communale",), "enjeux": ("abs_ccas",), "evaluation": ("evaluation_cdv",),
+                "plan_actions": ("abs_ccas", "plan_actions")}
+EXEMPLES_CHEMINS = {"groupements": "data/territoires/capso.yml", "enjeux": "params/capso/enjeux",
+                    "evaluation": "params/capso/evaluation", "plan_actions": "params/capso/plan-actions.yml"}
 CLES_TERRITOIRES = ("communes", "epci", "departements", "qpv")
 IDENTIFIANT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -146,7 +150,7 @@ def plan(con, params_file: Path | str) -> Plan:
                 if modele not in kinds:
                     raise doc.erreur(f"la clé « {key} » ne s'applique pas au modèle « {modele} »", *here, key, cle=True,
                                      correction=f"elle sert aux modèles : {', '.join(kinds)} ; retirez-la de cette note.")
-                extra[key] = str(_project_path(con, doc, note[key], i, key))
+                extra[key] = str(_project_path(con, doc, note[key], i, key, glossaire))
         themes: list[str | None] = [None]
         if kind.par_theme or "themes" in note:
             if not kind.par_theme:
@@ -181,6 +185,7 @@ def plan(con, params_file: Path | str) -> Plan:
                     params["enjeux"], params["enjeux_fichier"] = _enjeux(Path(extra["enjeux"]), code, theme)
                 jobs.append(Job(modele, niveaux[code], code, labels.get(code, code), kind.slug(code, theme), params, theme,
                                 labels_themes.get(theme) if theme and labels_themes else None))
+    _lier_plans_actions(jobs)
     return Plan(ident, obs.get("titre", ident), obs.get("description", ""), params_file, jobs, _profils(doc, obs))
 
 
@@ -210,17 +215,30 @@ def _profils(doc: Document, obs: dict) -> tuple[str, ...]:
     return tuple(sorted(dict.fromkeys(profils), key=PROFILS.index))
 
 
-def _project_path(con, doc: Document, value, i: int, key: str) -> Path:
+def _project_path(con, doc: Document, value, i: int, key: str, glossaire=None) -> Path:
     """A file or folder named in a params file, relative to the project folder (where osq runs)."""
     path = Path(str(value))
     path = path if path.is_absolute() else Path.cwd() / path
     if not path.exists():
         raise doc.erreur(f"« {key} » : {value} introuvable", "notes", i, key,
-                         correction="indiquez un chemin relatif au dossier du projet, par exemple "
-                                    + ("data/territoires/capso.yml." if key == "groupements" else "params/capso/enjeux."))
+                         correction=f"indiquez un chemin relatif au dossier du projet, par exemple {EXEMPLES_CHEMINS[key]}.")
     if key == "groupements":  # a located error now, rather than a failed note per commune
         load_groupements(path, territoires.communes_connues(con))
+    if key == "plan_actions":
+        if not path.is_file() or path.suffix not in (".yml", ".yaml"):
+            raise doc.erreur(f"« {key} » : {value} n'est pas un fichier YAML", "notes", i, key,
+                             correction=f"nommez le fichier du plan d'actions, par exemple {EXEMPLES_CHEMINS[key]}.")
+        load_plan_actions(path, theme_labels(glossaire), lambda code: territoires.existe(con, "commune", code))
     return path.resolve()
+
+
+def _lier_plans_actions(jobs: list[Job]) -> None:
+    """An ABS note links to the summary note of its plan d'actions when the params file builds one."""
+    pages = {j.parametres["plan_actions"]: f"{j.slug}.html" for j in jobs
+             if j.modele == "plan_actions" and j.parametres.get("plan_actions")}
+    for j in jobs:
+        if j.modele == "abs_ccas" and j.parametres.get("plan_actions") in pages:
+            j.parametres["plan_actions_page"] = pages[j.parametres["plan_actions"]]
 
 
 def _enjeux(folder: Path, code: str, theme: str | None) -> tuple[str, str]:

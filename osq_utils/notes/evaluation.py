@@ -17,8 +17,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from osq_utils import territoires
+from osq_utils.catalogues.evaluation import EntreesEvaluation, load_evaluation
 from osq_utils.catalogues.glossaire import Glossaire, Indicateur
+from osq_utils.catalogues.racine import affichable
 from osq_utils.indicateurs import Lecture, Territoire
+from osq_utils.indicateurs.bilan import colonnes_qpv, croisement, par_pilier_actions, par_pilier_totaux
 from osq_utils.indicateurs.ecarts import (
     COLONNES,
     SEUIL_STABILITE_POINTS,
@@ -29,7 +32,6 @@ from osq_utils.indicateurs.ecarts import (
 )
 from osq_utils.notes.base import ParametreInvalide, Territoires, TypeNote
 from osq_utils.present import blocs, fr, verbatims
-from osq_utils.present.blocs import Panneau, Section
 from osq_utils.present.ecarts import (
     evolution_courte,
     phrase_evolution,
@@ -38,10 +40,12 @@ from osq_utils.present.ecarts import (
     position,
     tendance_propre_courte,
 )
+from osq_utils.present.volets import EcartIndicateur, QuestionObservation, constats
 
 PARAMETRE_EPCI = "code_epci"
 PARAMETRE_QPV = "qpv"
 PARAMETRE_QUESTIONS = "questions"
+PARAMETRE_EVALUATION = "evaluation"  # a path key of the params file (batch.plan.CLES_CHEMINS): the inputs' folder
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class Evaluation:
     communes: tuple[Territoire, ...]
     questions: tuple[Question, ...]
     communes_qpv: tuple[tuple[str, tuple[str, ...]], ...] = ()  # QPV code -> its communes' codes
+    entrees: EntreesEvaluation | None = None  # the observatory's own inputs (catalogues.evaluation)
 
     @property
     def refs_verbatims(self) -> list[Territoire]:
@@ -156,16 +161,50 @@ def lire_qpv(con, code_epci: str, qpv) -> list[tuple[str, str, tuple[str, ...]]]
     return out
 
 
+def _questions_du_fichier(entrees: EntreesEvaluation, glossaire: Glossaire) -> tuple[Question, ...]:
+    """The observation questions written in evaluation.yml, errors located in that file."""
+    try:
+        return lire_questions(entrees.questions_observation, glossaire)
+    except ParametreInvalide as exc:
+        message = exc.message.replace(f"paramètre « {PARAMETRE_QUESTIONS} » : ", "observation, ")
+        raise entrees.document.erreur(message, "observation", "questions", *exc.chemin[2:],
+                                      correction=exc.correction) from None
+
+
+def charger_entrees(dossier: str, qpvs: dict[str, str], glossaire: Glossaire, questions=None) -> EntreesEvaluation:
+    """The evaluation folder, validated: its QPV must be the note's, its observation questions publishable by QPV.
+
+    questions: the params file's `questions` (the findings files are numbered after them when
+    evaluation.yml has none)."""
+    n = len(questions) if isinstance(questions, (list, tuple)) else 0
+    entrees = load_evaluation(dossier, qpvs, n)
+    if entrees.questions_observation is not None:
+        _questions_du_fichier(entrees, glossaire)
+    return entrees
+
+
 def valider(con, code_epci: str, parametres: dict, glossaire: Glossaire) -> None:
     """Plan-time check of an evaluation entry (also run by osq check): its QPV (required: the template's
-    default ones are the CAPSO's) and its questions (the template's default ones when not given)."""
-    lire_qpv(con, str(code_epci), parametres.get(PARAMETRE_QPV))
+    default ones are the CAPSO's), its questions (the template's default ones when not given) and the
+    folder of its inputs (`evaluation:`), whose errors name their own file."""
+    found = lire_qpv(con, str(code_epci), parametres.get(PARAMETRE_QPV))
     if PARAMETRE_QUESTIONS in parametres:
         lire_questions(parametres[PARAMETRE_QUESTIONS], glossaire)
+    if parametres.get(PARAMETRE_EVALUATION):
+        entrees = charger_entrees(parametres[PARAMETRE_EVALUATION], {c: n for c, n, _ in found}, glossaire,
+                                  parametres.get(PARAMETRE_QUESTIONS))
+        if entrees.questions_observation is not None and PARAMETRE_QUESTIONS in parametres:
+            raise _error(PARAMETRE_QUESTIONS, "les questions du volet observation sont écrites deux fois, ici et "
+                         f"dans {entrees.document.chemin}",
+                         "gardez-les à un seul endroit : sous « observation: questions: » du fichier de l'évaluation, "
+                         "ou ici.")
 
 
-def preparer(vue: Lecture, code_epci: str, qpv: list[str], questions) -> Evaluation:
-    """What the note is about, from its parameters (checked again: the template can be run by hand)."""
+def preparer(vue: Lecture, code_epci: str, qpv: list[str], questions, evaluation: str = "") -> Evaluation:
+    """What the note is about, from its parameters (checked again: the template can be run by hand).
+
+    evaluation: the folder of the observatory's inputs ('' when none: the note shows the observation
+    angle only); its observation questions, when it has some, replace `questions`."""
     code_epci = str(code_epci).strip()
     found = lire_qpv(vue, code_epci, qpv)
     qpvs, communes, par_qpv = [], [], []
@@ -174,12 +213,18 @@ def preparer(vue: Lecture, code_epci: str, qpv: list[str], questions) -> Evaluat
         par_qpv.append((code, tuple(its)))
         communes += [c for c in its if c not in communes]
     noms = territoires.libelles(vue, "commune", communes)
+    entrees = charger_entrees(evaluation, {c: n for c, n, _ in found}, vue.glossaire, questions) if evaluation else None
+    if entrees is not None and entrees.questions_observation is not None:
+        les_questions = _questions_du_fichier(entrees, vue.glossaire)
+    else:
+        les_questions = lire_questions(questions, vue.glossaire)
     return Evaluation(
         epci=Territoire("epci", code_epci, territoires.libelle(vue, "epci", code_epci) or code_epci),
         qpvs=tuple(qpvs),
         communes=tuple(Territoire("commune", c, noms.get(c, c)) for c in communes),
-        questions=lire_questions(questions, vue.glossaire),
+        questions=les_questions,
         communes_qpv=tuple(par_qpv),
+        entrees=entrees,
     )
 
 
@@ -327,6 +372,27 @@ def _enumeration(bits: list[str]) -> str:
 # --- Table and chart data --------------------------------------------------------------------
 
 
+def _cellule(r, ind: Indicateur, propre: bool, compacte: bool) -> str:
+    """One year of one QPV: its own value, or its gap ('+41,1' in a table titled in points when compacte)."""
+    if r is None:
+        return fr.MARQUE_SANS_OBJET
+    if propre:
+        return fr.valeur(r["valeur"], ind.unite, ind.decimales, r["statut"])
+    if r["statut_ecart"] != "ok":
+        return fr.MARQUE_SECRET if r["statut_ecart"] == "secret" else fr.MARQUE_ABSENT
+    if compacte and ind.unite == "%":
+        return fr.nombre(r["ecart"], ind.decimales, signe=True)
+    return fr.ecart(r["ecart"], ind.unite, ind.decimales)
+
+
+def _ligne(part: pd.DataFrame, ind: Indicateur, years: list[int], propre: bool, compacte: bool = False) -> dict:
+    by_year = {int(r["annee"]): r for _, r in part.iterrows()}
+    row = {str(y): _cellule(by_year.get(y), ind, propre, compacte) for y in years}
+    row["Évolution"] = (tendance_propre_courte(evolution_propre(part, ind)) if propre
+                        else evolution_courte(evolution_ecart(part, ind), ind))
+    return row
+
+
 def tableau_ecarts(question: Question, donnees: dict[str, pd.DataFrame], glossaire: Glossaire,
                    glossaire_href: str | None = None) -> pd.DataFrame:
     """Formatted cells: one row per QPV × indicator, one column per year, then the evolution.
@@ -343,77 +409,72 @@ def tableau_ecarts(question: Question, donnees: dict[str, pd.DataFrame], glossai
         label = _libelle_lien(ind, glossaire_href)
         label += " (valeur du quartier)" if propre else (" (écart en points)" if ind.unite == "%" else " (rapport)")
         for _, part in df.groupby("qpv", sort=False):
-            row = {"Quartier": part["quartier"].iloc[0], "Indicateur": label}
-            by_year = {int(r["annee"]): r for _, r in part.iterrows()}
-            for y in years:
-                r = by_year.get(y)
-                if r is None:
-                    row[str(y)] = fr.MARQUE_SANS_OBJET
-                elif propre:
-                    row[str(y)] = fr.valeur(r["valeur"], ind.unite, ind.decimales, r["statut"])
-                elif r["statut_ecart"] == "ok":
-                    row[str(y)] = fr.ecart(r["ecart"], ind.unite, ind.decimales)
-                else:
-                    row[str(y)] = fr.MARQUE_SECRET if r["statut_ecart"] == "secret" else fr.MARQUE_ABSENT
-            if propre:
-                row["Évolution"] = tendance_propre_courte(evolution_propre(part, ind))
-            else:
-                row["Évolution"] = evolution_courte(evolution_ecart(part, ind), ind)
-            rows.append(row)
+            rows.append({"Quartier": part["quartier"].iloc[0], "Indicateur": label, **_ligne(part, ind, years, propre)})
     return pd.DataFrame(rows, columns=["Quartier", "Indicateur", *map(str, years), "Évolution"])
 
 
-def panneaux_graphique(question: Question, donnees: dict[str, pd.DataFrame],
-                       glossaire: Glossaire) -> list[Panneau]:
-    """The gap by year for each QPV, one panel per indicator.
+def cellules_indicateur(df: pd.DataFrame, ind: Indicateur) -> pd.DataFrame:
+    """One indicator's table: one row per QPV, one column per year of its series, then the evolution. A gap
+    in points is written '+41,1' (the table's title gives the unit), a ratio '× 0,62'."""
+    years = sorted({int(y) for y in df["annee"]})
+    propre = sans_reference(ind)
+    rows = [{"Quartier": part["quartier"].iloc[0], **_ligne(part, ind, years, propre, compacte=True)}
+            for _, part in df.groupby("qpv", sort=False)]
+    return pd.DataFrame(rows, columns=["Quartier", *map(str, years), "Évolution"])
 
-    Rates: gap in points (agglomeration = 0). Ratios: index, agglomeration = 100. Indicators
-    without an agglomeration figure: the QPV's own values. Missing years keep their statut,
-    so the chart does not draw them and never bridges them.
-    """
-    panels = []
+
+def titre_indicateur(ind: Indicateur, evaluation: Evaluation) -> str:
+    if sans_reference(ind):
+        return f"{ind.libelle} : valeur de chaque quartier, par année"
+    quoi = "en points" if ind.unite == "%" else "rapport au chiffre de l'agglomération"
+    return f"{ind.libelle} : écart entre chaque quartier et {evaluation.epci.libelle}, par année ({quoi})"
+
+
+def legende_indicateur(ind: Indicateur) -> str:
+    legende = fr.LEGENDE_MARQUES + f" « {fr.MARQUE_SANS_OBJET} » : année hors de la série publiée pour ce quartier."
+    if sans_reference(ind):
+        return legende + " Pas de chiffre de l'agglomération : la valeur est celle du quartier."
+    if ind.unite == "%":
+        return legende + " Écart en points : taux du quartier moins taux de l'agglomération la même année."
+    return legende + (" Rapport : chiffre du quartier divisé par celui de l'agglomération la même année (× 0,62 : le "
+                      "quartier est à 62 % du niveau de l'agglomération).")
+
+
+def texte_alternatif_indicateur(ind: Indicateur, evaluation: Evaluation, df: pd.DataFrame) -> str:
+    """What the chart of one indicator shows, for readers who cannot see it."""
+    years = sorted({int(y) for y in df["annee"]})
+    periode = f", de {years[0]} à {years[-1]}" if years else ""
+    quartiers = ", ".join(dict.fromkeys(df["quartier"]))
+    text = (f"Graphique en courbes : {ind.libelle.lower()} de chaque quartier ({quartiers}), une couleur par "
+            f"quartier{periode}")
+    if not sans_reference(ind):
+        text += (f", et de l'agglomération {evaluation.epci.libelle} en gris foncé, trait pointillé : la distance "
+                 "entre les courbes est l'écart du tableau")
+    return text + ". Les années sans chiffre ne sont pas tracées."
+
+
+def question_observation(ctx, evaluation: Evaluation, question: Question,
+                         donnees: dict[str, pd.DataFrame]) -> QuestionObservation:
+    """What the note shows for one observation question: its heading, the analyst's findings, the answer drawn from
+    the figures, then each indicator's table of gaps and chart (present.evaluation.elements_question draws them)."""
+    g, href = ctx.glossaire, ctx.glossaire_href
+    texte = f"### Question {question.numero} : {question.texte}\n\n"
+    if evaluation.entrees is not None:
+        found, fichier = evaluation.entrees.constats("observation", question.numero)
+        texte += constats(found, fichier, affichable(evaluation.entrees.dossier)) + "\n"
+    texte += "#### Ce que montrent les chiffres\n\n" + reponse_question(question, donnees, g, href)
+    ecarts_ = []
     for code in question.indicateurs:
-        ind, df = glossaire[code], donnees[code]
+        ind, df = g[code], donnees[code]
         if df.empty:
             continue
-        if sans_reference(ind):
-            unit = {"%": "en %", "€": "en euros"}.get(ind.unite, ind.unite)
-            data = pd.DataFrame({"territoire": df["quartier"], "annee": df["annee"], "valeur": df["valeur"],
-                                 "statut": df["statut"]})
-            panels.append(Panneau(f"{ind.libelle}, valeur du quartier ({unit})", data, None, ind.libelle))
-        elif ind.unite == "%":
-            data = pd.DataFrame({"territoire": df["quartier"], "annee": df["annee"], "valeur": df["ecart"],
-                                 "statut": df["statut_ecart"]})
-            panels.append(Panneau(f"{ind.libelle} : écart avec l'agglomération (en points)", data, 0.0, ind.libelle))
-        else:
-            data = pd.DataFrame({"territoire": df["quartier"], "annee": df["annee"], "valeur": df["ecart"] * 100,
-                                 "statut": df["statut_ecart"]})
-            panels.append(Panneau(f"{ind.libelle} du quartier (agglomération = 100)", data, 100.0, ind.libelle))
-    return panels
-
-
-def _tout_sans_reference(question: Question, donnees: dict[str, pd.DataFrame], glossaire: Glossaire) -> bool:
-    return all(sans_reference(glossaire[c]) for c in question.indicateurs if not donnees[c].empty)
-
-
-def texte_alternatif(question: Question, evaluation: Evaluation, donnees: dict[str, pd.DataFrame],
-                     glossaire: Glossaire) -> str:
-    """What the chart shows, for readers who cannot see it."""
-    years = sorted({int(y) for df in donnees.values() for y in df["annee"]})
-    codes = [c for c in question.indicateurs if not donnees[c].empty]
-    quartiers = ", ".join(t.libelle for t in evaluation.qpvs)
-    periode = f", de {years[0]} à {years[-1]}" if years else ""
-    comparés = [glossaire[c].libelle.lower() for c in codes if not sans_reference(glossaire[c])]
-    propres = [glossaire[c].libelle.lower() for c in codes if sans_reference(glossaire[c])]
-    parts = [f"Graphique en courbes, un panneau par indicateur, une couleur par quartier ({quartiers}){periode}."]
-    if comparés:
-        parts.append(f"Pour {', '.join(comparés)} : l'écart de chaque quartier avec l'agglomération "
-                     f"{evaluation.epci.libelle}, en points pour les taux, en base 100 (agglomération = 100) pour les "
-                     "montants et l'indice de Gini ; une ligne grise pointillée marque le niveau de l'agglomération.")
-    if propres:
-        parts.append(f"Pour {', '.join(propres)}, sans chiffre de l'agglomération : la valeur du quartier elle-même.")
-    parts.append("Les années sans chiffre ne sont pas tracées.")
-    return " ".join(parts)
+        ecarts_.append(EcartIndicateur(
+            indicateur=ind, titre=titre_indicateur(ind, evaluation), cellules=cellules_indicateur(df, ind), donnees=df,
+            agglomeration=None if sans_reference(ind) else evaluation.epci.libelle,
+            source_note=blocs.source_note(ctx.catalogue, lignes_sources(df)), legende=legende_indicateur(ind),
+            texte_alternatif=texte_alternatif_indicateur(ind, evaluation, df),
+            ident=f"fig-question-{question.numero}-{code.replace('_', '-')}"))
+    return QuestionObservation(texte, ecarts_)
 
 
 # --- Blocks of the note ----------------------------------------------------------------------
@@ -480,25 +541,28 @@ def paroles_acteurs(ctx, evaluation: Evaluation) -> str:
     return verbatims.paroles_acteurs(ctx, evaluation.refs_verbatims, vide=vide)
 
 
-def section_question(ctx, evaluation: Evaluation, question: Question, donnees: dict[str, pd.DataFrame]) -> Section:
-    """What the note shows for one question: heading and answer, table of gaps, chart
-    (present.sections.elements draws it)."""
-    g, href = ctx.glossaire, ctx.glossaire_href
-    sources = pd.concat([lignes_sources(df) for df in donnees.values()], ignore_index=True)
-    note_source = blocs.source_note(ctx.catalogue, sources)
-    propre = _tout_sans_reference(question, donnees, g)
-    quoi = ("valeur de chaque quartier" if propre else
-            f"écart entre chaque quartier et l'agglomération {evaluation.epci.libelle}")
-    cells = tableau_ecarts(question, donnees, g, href)
-    titre = f"Question {question.numero} : {quoi}, par année"
-    return Section(
-        texte=(f"## Question {question.numero} : {question.texte}\n\n### Ce que montrent les chiffres\n\n"
-               + reponse_question(question, donnees, g, href)),
-        sous_titre_tableau="### " + ("Chiffres par année" if propre else "Écarts par année") + "\n",
-        tableau=None if cells.empty else cells, titre=titre, source_note=note_source,
-        panneaux=panneaux_graphique(question, donnees, g), legende=titre,
-        texte_alternatif=texte_alternatif(question, evaluation, donnees, g), ident=f"fig-question-{question.numero}",
-    )
+# --- Bilan des actions ---------------------------------------------------------------------------
+
+
+def bilan_par_pilier(evaluation: Evaluation) -> pd.DataFrame | None:
+    """Counts, shares and known sums of the contract's actions by pillar (indicateurs.bilan), or None."""
+    entrees = evaluation.entrees
+    if entrees is None or entrees.bilan is None:
+        return None
+    bilan = entrees.bilan
+    if bilan.actions is not None:
+        return par_pilier_actions(bilan.actions, entrees.piliers)
+    return par_pilier_totaux(bilan.totaux, entrees.piliers)
+
+
+def bilan_croise(evaluation: Evaluation, par: str) -> pd.DataFrame | None:
+    """Actions by pillar and by year (par='annee') or quartier (par='qpv'), when the bilan lists every action."""
+    entrees = evaluation.entrees
+    if entrees is None or entrees.bilan is None or entrees.bilan.actions is None:
+        return None
+    actions = entrees.bilan.actions
+    colonnes = colonnes_qpv(actions, [t.code for t in evaluation.qpvs]) if par == "qpv" else None
+    return croisement(actions, entrees.piliers, par, colonnes)
 
 
 # --- The kind ---------------------------------------------------------------------------------

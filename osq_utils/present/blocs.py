@@ -6,7 +6,7 @@ Notebooks call these and display the returned markdown; they hold no data logic.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -22,33 +22,6 @@ from osq_utils.secret.vue import Vue
 from osq_utils.store import DERIVED_SOURCE
 
 DERIVED_CITATION = "calculs OSQ"
-
-
-@dataclass(frozen=True)
-class Panneau:
-    """One panel of a gap chart: its title (with unit), its rows (territoire, annee, valeur, statut) and
-    the reference's level (0 for a gap in points, 100 for an index, None without reference)."""
-
-    titre: str
-    data: pd.DataFrame
-    reference: float | None
-    libelle: str = ""
-
-
-@dataclass(frozen=True)
-class Section:
-    """A section a note shows in a loop (an evaluative question): its text, then a table of formatted
-    cells and a chart of gap panels, each optional; present.sections.elements draws it."""
-
-    texte: str
-    sous_titre_tableau: str = ""
-    tableau: pd.DataFrame | None = None
-    titre: str = ""
-    source_note: str = ""
-    panneaux: list = field(default_factory=list)
-    legende: str = ""
-    texte_alternatif: str = ""
-    ident: str = ""
 
 
 @dataclass

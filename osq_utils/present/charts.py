@@ -15,7 +15,6 @@ from plotnine import (
     element_rect,
     element_text,
     facet_wrap,
-    geom_hline,
     geom_line,
     geom_point,
     ggplot,
@@ -30,7 +29,7 @@ from plotnine import (
 from osq_utils import indicateurs
 from osq_utils.catalogues.glossaire import Indicateur
 from osq_utils.present import fr, images
-from osq_utils.present.blocs import Panneau, source_note
+from osq_utils.present.blocs import source_note
 
 # Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -190,73 +189,6 @@ def small_multiples(communes: pd.DataFrame, reference: pd.DataFrame, ind: Indica
         + theme_osq()
         + theme(figure_size=(10, 1.75 * rows + 1.6), strip_text=element_text(size=7.5),
                 axis_text=element_text(size=6.5), strip_background=element_rect(fill="#f0f0f0", color="none"))
-    )
-
-
-# --- Gap panels (evaluation of the contrat de ville) -----------------------------------------
-
-
-def _annees_sans_valeur(panels: list[Panneau]) -> list[str]:
-    out = []
-    for p in panels:
-        for terr, part in p.data.groupby("territoire", sort=False):
-            bad = part[part["statut"] != "ok"]
-            if bad.empty:
-                continue
-            if len(bad) == len(part):
-                out.append(f"{p.libelle or p.titre}, {terr} : aucune année")
-                continue
-            secret = bad.loc[bad["statut"] == "secret", "annee"].tolist()
-            absent = bad.loc[bad["statut"] != "secret", "annee"].tolist()
-            bits = ([f"nd {fr.annees(absent)}"] if absent else []) + ([f"secret {fr.annees(secret)}"] if secret else [])
-            out.append(f"{p.libelle or p.titre}, {terr} : {', '.join(bits)}")
-    return out
-
-
-def graphique_ecarts(panels: list[Panneau], *, source_note: str):
-    """plotnine chart: one panel per indicator (stacked, free scales), one Okabe-Ito colour per QPV.
-
-    A grey line marks the agglomeration's level (gap 0, index 100). Years without a gap are
-    not drawn, never bridged (charts.line_segments), and listed in the caption.
-    """
-    titles = [textwrap.fill(p.titre, 100) for p in panels]
-    data = pd.concat([p.data.assign(panneau=t) for p, t in zip(panels, titles)], ignore_index=True)
-    order = list(dict.fromkeys(data["territoire"]))
-    years = sorted(int(y) for y in data["annee"].unique())
-    drawn = line_segments(data)
-    drawn["territoire"] = pd.Categorical(drawn["territoire"], categories=order)
-    drawn["panneau"] = pd.Categorical(drawn["panneau"], categories=titles)
-    refs = pd.DataFrame([{"panneau": t, "reference": p.reference} for p, t in zip(panels, titles)
-                         if p.reference is not None])
-    caption = source_note
-    if not refs.empty:
-        caption += ("\nLigne grise : niveau de l'agglomération (écart nul, ou 100 pour un rapport). Écart en points : "
-                    "taux du quartier moins taux de l'agglomération.")
-    missing = _annees_sans_valeur(panels)
-    if missing:
-        caption += "\nSans valeur (non tracé) : " + " ; ".join(missing)
-
-    def labels(values):
-        span = max(values) - min(values) if len(values) else 0
-        return [fr.nombre(v, 1 if span < 5 else 0) for v in values]
-
-    plot = ggplot(drawn, aes("annee", "valeur", color="territoire"))
-    if not refs.empty:
-        refs["panneau"] = pd.Categorical(refs["panneau"], categories=titles)
-        plot += geom_hline(aes(yintercept="reference"), data=refs, color="#7F7F7F", linetype="dashed", size=0.6)
-    lines = drawn[drawn["points_segment"] > 1]
-    if not lines.empty:
-        plot += geom_line(aes(group="segment"), data=lines, size=1)
-    return (
-        plot
-        + geom_point(size=2.2)
-        + facet_wrap("panneau", scales="free_y", ncol=1)
-        + scale_color_manual(values=OKABE_ITO[: len(order)], drop=False)
-        + scale_x_continuous(breaks=years, labels=[str(y) for y in years], limits=(years[0] - 0.2, years[-1] + 0.2))
-        + scale_y_continuous(labels=labels)
-        + labs(x="Année", y="", caption=wrap_text(caption, 120))
-        + theme_osq()
-        + theme(figure_size=(8, 1.2 + 2.4 * len(panels)), strip_text=element_text(size=10, ha="left"))
     )
 
 

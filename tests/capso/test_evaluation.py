@@ -146,15 +146,19 @@ def test_notebook_capso_defaults_renders(store_file, tmp_path):
     html = page.read_text(encoding="utf-8").replace("\xa0", " ").replace("&nbsp;", " ").replace("&#39;", "'").replace("\u2019", "'")
     for section in ("Les territoires comparés", "Ce que disent et ne disent pas ces chiffres",
                     "Question 1 : La politique de la ville a-t-elle permis de réduire les écarts",
-                    "Question 2 : L'accès à l'emploi", "Écarts par année", "Paroles d'acteurs",
-                    "Sources et définitions"):
+                    "Question 2 : L'accès à l'emploi", "Ce que montrent les chiffres", "Paroles d'acteurs",
+                    "Sources et définitions", "La coopération", "Les actions structurantes"):
         assert section in html, section
+    # Without the observatory's inputs, the note says where they go instead of inventing an angle.
+    assert "Entrées de l'évaluation : à renseigner" in html and "Aucun bilan des actions n'est déclaré" in html
     assert "ne mesurent pas l'effet de la politique de la ville" in html
     assert "59,8 % en 2016 contre 18,7 % dans l'agglomération" in html
-    assert "+41,1 points" in html and "× 0,62" in html and "creusé de 1,5 point" in html
+    assert "+41,1" in html and "× 0,62" in html and "creusé de 1,5 point" in html
     assert "de 39,7 % en 2013 à 35,9 % en 2018" in html
     assert "Il y a un vrai déficit d'image des quartiers" in html  # AUD Saint-Omer verbatim, EPCI 200069037
-    assert html.count('<img src="data:image/png;base64,') == 2
-    assert 'alt="Graphique en courbes, un panneau par indicateur' in html
+    # One table and one chart per indicator: 3 for question 1, 1 for question 2.
+    assert html.count('<img src="data:image/png;base64,') == 4
+    assert 'alt="Graphique en courbes : taux de pauvreté de chaque quartier' in html
+    assert "en gris foncé, trait pointillé : la distance entre les courbes est l'écart du tableau" in html
     assert "Source : " in html or "Sources : " in html
     assert "Traceback" not in html and "Error" not in html
