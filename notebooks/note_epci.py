@@ -56,11 +56,12 @@ display(Markdown(blocs.chiffres_cles(ctx, refs, agglomeration.CHIFFRES_CLES)))
 # %% [markdown]
 # ### Comparaison avec le département et la France
 #
-# Les taux sont recalculés à partir de leurs numérateurs et dénominateurs ; les médianes et les déciles sont ceux que publie l'Insee pour l'intercommunalité elle-même, jamais des moyennes de ses communes.
+# Chaque thème du glossaire est présenté avec les indicateurs connus à l'échelle de l'intercommunalité. Les taux sont recalculés à partir de leurs numérateurs et dénominateurs ; les médianes et les déciles sont ceux que publie l'Insee pour l'intercommunalité elle-même, jamais des moyennes de ses communes. Pour chaque indicateur, l'année est la plus récente où le plus de territoires ont une valeur.
 
 # %%
-comparaison = indicateurs.comparison(ctx.vue, refs, agglomeration.COMPARAISON)
-tables.tableau_comparaison(ctx, comparaison, titre=f"{epci.libelle} et ses territoires de référence (dernière année disponible)")
+comparaison = indicateurs.comparison(ctx.vue, refs, ctx.glossaire.comparables("epci"))
+tables.tableau_comparaison(ctx, comparaison, par_theme=True,
+                           titre=f"{epci.libelle} et ses territoires de référence")
 
 # %%
 display(Markdown(blocs.manquants(ctx, comparaison, epci)))
@@ -70,7 +71,7 @@ display(Markdown(blocs.manquants(ctx, comparaison, epci)))
 #
 # Chaque ligne est une commune, de la plus peuplée à la moins peuplée ; la première ligne est l'intercommunalité entière. Pour chaque indicateur, l'année est celle de la valeur la plus récente publiée à la fois pour les communes et pour l'intercommunalité, afin de les comparer à date égale. Le rang classe les communes de la valeur la plus élevée (rang 1) à la plus faible, parmi celles dont la valeur est publiée : une commune au secret statistique (« s ») ou sans valeur (« nd ») n'est pas classée.
 #
-# Les parts de logements HLM et les allocataires CAF ne sont connus que pour les communes découpées en IRIS (les plus grandes) : les autres sont marquées « nd ».
+# Le taux de chômage et la part des propriétaires sont ceux du recensement (comparateur de territoires de l'Insee), publiés pour toutes les communes. Le taux de pauvreté est soumis au secret statistique dans la plupart des petites communes (« s »).
 
 # %%
 tables.cote_a_cote_table(

@@ -33,6 +33,9 @@ def aggregate_parts(part: pd.DataFrame, kind: str | None) -> dict:
                 "statut": row["statut"], "estime": estime}
     if (part["statut"] == "secret").any():
         return {**empty, "statut": "secret"}
+    if kind in FACTEURS:  # a zero denominator adds 0/0 (see aggregate)
+        vide = (part["statut"] == "absent") & (part["denominateur"] == 0) & part["numerateur"].fillna(0).eq(0)
+        part = part.assign(statut=part["statut"].where(~vide, "ok"), numerateur=part["numerateur"].where(~vide, 0.0))
     if (part["statut"] != "ok").any() or kind not in FACTEURS and kind != "compte":
         return {**empty, "statut": "absent"}
     if kind == "compte":
@@ -52,8 +55,9 @@ def aggregate(obs: pd.DataFrame, groups: pd.DataFrame, types: dict[str, str],
     obs: code, indicateur, annee, valeur, numerateur, denominateur, statut[, estime].
     groups: code (child) -> code_parent. types: indicator -> glossary type. A parent whose
     children are not all observed is 'absent' for that indicator and year (or 'secret' when one
-    of the observed ones is): a partial sum is never shown. exhaustifs: count indicators whose source lists
-    every child that has any (a child absent from it holds none): their parents need no complete set.
+    of the observed ones is): a partial sum is never shown. exhaustifs: indicators whose source lists
+    every child that has any (a child absent from it holds none: a count of 0, a ratio of 0/0): their parents
+    need no complete set.
     """
     cols = ["code", "indicateur", "annee", "valeur", "numerateur", "denominateur", "statut", "estime"]
     groups = groups[["code", "code_parent"]].drop_duplicates()
@@ -62,7 +66,12 @@ def aggregate(obs: pd.DataFrame, groups: pd.DataFrame, types: dict[str, str],
     merged = obs.merge(groups, on="code")
     if merged.empty:
         return pd.DataFrame(columns=cols)
-    ok = merged["statut"] == "ok"
+    # A ratio of a published zero denominator (a commune without inhabitants) has no value of its own but adds
+    # 0/0 to its parent: it does not make the parent's ratio absent.
+    vide = (merged["statut"] == "absent") & (merged["denominateur"] == 0) & merged["indicateur"].map(types).isin(
+        list(FACTEURS)) & merged["numerateur"].fillna(0).eq(0)
+    merged = merged.assign(numerateur=merged["numerateur"].where(~vide, 0.0))
+    ok = (merged["statut"] == "ok") | vide
     work = pd.DataFrame({
         "code_parent": merged["code_parent"].to_numpy(), "indicateur": merged["indicateur"].to_numpy(),
         "annee": merged["annee"].to_numpy(),
@@ -83,7 +92,8 @@ def aggregate(obs: pd.DataFrame, groups: pd.DataFrame, types: dict[str, str],
     kind = g["indicateur"].map(types)
     factor = kind.map(FACTEURS).astype("float64")
     is_count = (kind == "compte").to_numpy()
-    exhaustive = g["indicateur"].isin(list(exhaustifs)).to_numpy() & is_count
+    # A child missing from an exhaustive source holds none: 0 for a count, 0/0 for a ratio of its own counts.
+    exhaustive = g["indicateur"].isin(list(exhaustifs)).to_numpy()
     complete = (g["n"] >= g["attendus"]).to_numpy() | exhaustive
     secret = (g["secret"] > 0).to_numpy()
     ratio_ok = ((g["num_manquant"] == 0) & (g["den_manquant"] == 0) & (g["denominateur"] > 0)).to_numpy()
@@ -150,6 +160,7 @@ def harmonise_cog(
     annee_depart: int,
     annee_arrivee: int,
     types: dict[str, str],
+    exhaustifs: frozenset[str] | set[str] = frozenset(),
 ) -> pd.DataFrame:
     """Convert commune observations from the COG of annee_depart to that of annee_arrivee.
 
@@ -159,7 +170,9 @@ def harmonise_cog(
     - a fusion with a part missing from `obs` gives no partial total ('secret' if an observed part
       is secret, else 'absent');
     - défusions split counts, numerators and denominators by the population ratio, and the
-      results are flagged estimated (estime = True).
+      results are flagged estimated (estime = True);
+    - exhaustifs: indicators whose source lists every commune holding any: a part missing from `obs` holds
+      none (0, or 0/0 for a ratio), so the fusion is complete.
     obs columns: code, indicateur, annee, valeur, numerateur, denominateur, statut[, estime]; one row
     per (code, indicateur, annee). types maps indicator -> glossary type (compte, taux, moyenne,
     densite, non_additif). Returns HARMONISED_COLUMNS: the rows of the codes the passages leave alone,
@@ -214,7 +227,8 @@ def harmonise_cog(
     g = sums.join(first).reset_index()
 
     n = g["n"].to_numpy()
-    incomplete = (g["code"].map(expected).fillna(0).to_numpy() > g["matched"].to_numpy())
+    incomplete = ((g["code"].map(expected).fillna(0).to_numpy() > g["matched"].to_numpy())
+                  & ~g["indicateur"].isin(list(exhaustifs)).to_numpy())
     single = ~incomplete & (n == 1)
     kinds = g["indicateur"].map(types)
     is_count = (kinds == "compte").to_numpy()

@@ -111,6 +111,11 @@ class Glossaire:
         """Every indicator published at this level, theme by theme (glossary order)."""
         return [i.code for theme in self.themes for i in self.par_theme(theme) if niveau in i.niveaux]
 
+    def comparables(self, niveau: str) -> list[str]:
+        """Every indicator that exists at this level, published or derived by OSQ (Indicateur.publie_a),
+        theme by theme (glossary order)."""
+        return [i.code for theme in self.themes for i in self.par_theme(theme) if i.publie_a(niveau)]
+
     def source_rank(self) -> dict[tuple[str, str], int]:
         """(indicator, source) -> rank of the source in the indicator's list: the first one wins."""
         return {(ind.code, src): i for ind in self for i, src in enumerate(ind.sources)}

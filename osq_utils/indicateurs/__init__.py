@@ -59,9 +59,12 @@ class Territoire:
 def groupement_observations(vue: Lecture, groupement: Groupement, codes: list[str]) -> pd.DataFrame:
     """Figures of a custom grouping of communes, summed from its communes.
 
-    Ratios are recomputed from numerators and denominators; non-additive figures are not
-    computed; one secret commune makes the grouping secret, one missing commune makes it absent.
+    Ratios are recomputed from numerators and denominators; non-additive figures (and rates published
+    without their numerator) are not computed; one secret commune makes the grouping secret, one missing commune makes it absent.
     """
+    # Only figures OSQ may derive: a median or a rate published without its numerator stays absent (shown
+    # « np », not published by the producer for a grouping), never a secret it is not.
+    codes = [c for c in codes if c in vue.glossaire.indicateurs and vue.glossaire[c].derivable]
     obs = vue.observations("commune", list(groupement.communes), codes)
     groups = pd.DataFrame({"code": list(groupement.communes), "code_parent": groupement.code})
     out = aggregate(obs, groups, vue.glossaire.types())
@@ -122,7 +125,7 @@ def intercommunalite_de(refs: list[Territoire]) -> Territoire | None:
 
 
 def comparison(vue: Lecture, refs: list[Territoire], indicateurs: list[str], annee: int | None = None) -> pd.DataFrame:
-    """One row per (indicator, territory) with the latest year available for the first territory.
+    """One row per (indicator, territory), at the year of comparison_years (or `annee`).
 
     Columns: indicateur, niveau, code, territoire, annee, valeur, statut, source, estime, decimales (published
     precision, see present.fr.precision).
@@ -131,15 +134,25 @@ def comparison(vue: Lecture, refs: list[Territoire], indicateurs: list[str], ann
     cols = ["indicateur", "annee", "valeur", "statut", "source", "estime", "decimales"]
     obs = pd.concat([territory_observations(vue, t, indicateurs).reindex(columns=cols).assign(_t=i)
                      for i, t in enumerate(refs)], ignore_index=True)
-    # The year shown: the latest 'ok' year of the first territory, else its latest year, else anyone's.
-    if annee is not None:
-        years = {ind: annee for ind in indicateurs}
-    else:
-        years = obs.groupby("indicateur")["annee"].max().to_dict()
-        first = obs[obs["_t"] == 0]
-        years.update(first.groupby("indicateur")["annee"].max().to_dict())
-        years.update(first[first["statut"] == "ok"].groupby("indicateur")["annee"].max().to_dict())
+    years = {ind: annee for ind in indicateurs} if annee is not None else comparison_years(obs)
     return comparison_at_years(obs, refs, indicateurs, years)
+
+
+def comparison_years(obs: pd.DataFrame) -> dict[str, int]:
+    """The year each indicator is compared at: among the years the first territory (`_t` 0) has a figure
+    (else any year it has, else anyone's), the one where the most territories have one; the latest on a tie.
+    One year for the whole row, so that no territory is compared with another year's figure."""
+    years = obs.groupby("indicateur")["annee"].max().to_dict()
+    first = obs[obs["_t"] == 0]
+    years.update(first.groupby("indicateur")["annee"].max().to_dict())
+    ok = obs[obs["statut"] == "ok"]
+    candidates = ok[ok["_t"] == 0][["indicateur", "annee"]].drop_duplicates()
+    if candidates.empty:
+        return years
+    filled = ok.groupby(["indicateur", "annee"])["_t"].nunique().rename("n").reset_index()
+    scored = candidates.merge(filled, on=["indicateur", "annee"]).sort_values(["indicateur", "n", "annee"])
+    years.update(scored.groupby("indicateur").tail(1).set_index("indicateur")["annee"].astype(int).to_dict())
+    return years
 
 
 def comparison_at_years(obs: pd.DataFrame, refs: list[Territoire], indicateurs: list[str],

@@ -59,7 +59,8 @@ def derive(con, glossaire: Glossaire | None = None) -> int:
         communes["niveau"] = "commune"
     cible = niveaux.cog_cible(con)
     population = _population(con, cible) if cible else pd.DataFrame(columns=["code", "population"])
-    out = pd.concat([communes, _niveaux(con, communes, glossaire, population)], ignore_index=True)
+    levels = _calculs_niveaux(_niveaux(con, communes, glossaire, population), glossaire)
+    out = pd.concat([communes, levels], ignore_index=True)
     strates = niveaux.membres_strates(con, population)
     tables = {"observations": out}
     if not strates.empty:
@@ -119,6 +120,32 @@ def _niveaux(con, derived: pd.DataFrame, glossaire: Glossaire, population: pd.Da
     return niveaux.sans_doublon_producteur(out, published)
 
 
+def _calculs_niveaux(levels: pd.DataFrame, glossaire: Glossaire) -> pd.DataFrame:
+    """Ratios declared by a `calcul` (densities), recomputed at each derived level from that level's own
+    numerator and denominator (the latest denominator year not after the numerator's), not summed from the
+    communes' ratios: a commune absent from an exhaustive count (no GP) still has inhabitants. Strata get
+    none (their counts are not derived)."""
+    computed = [i for i in glossaire if i.calcul]
+    if levels.empty or not computed:
+        return levels
+    keep = levels[~levels["indicateur"].isin([i.code for i in computed])]
+    ok = levels[(levels["statut"] == "ok") & (levels["niveau"] != "strate")]
+    frames = [keep]
+    for ind in computed:
+        num = ok[ok["indicateur"] == ind.calcul.numerateur]
+        den = ok[ok["indicateur"] == ind.calcul.denominateur][["niveau", "code", "annee", "valeur"]]
+        if num.empty or den.empty:
+            continue
+        pairs = pd.merge_asof(num.sort_values("annee"), den.rename(columns={"valeur": "den"}).sort_values("annee"),
+                              on="annee", by=["niveau", "code"], direction="backward").dropna(subset=["den"])
+        pairs = pairs[pairs["den"] > 0]
+        frames.append(pd.DataFrame({
+            "code": pairs["code"], "niveau": pairs["niveau"], "indicateur": ind.code, "annee": pairs["annee"],
+            "valeur": pairs["valeur"] / pairs["den"] * FACTEURS[ind.type], "numerateur": pairs["valeur"],
+            "denominateur": pairs["den"], "statut": "ok", "cog": pairs["cog"], "estime": pairs["estime"]}))
+    return pd.concat(frames, ignore_index=True)
+
+
 def _population(con, cible: int) -> pd.DataFrame:
     """Population municipale of every commune in the target COG, from the latest national year on record."""
     row = con.execute("SELECT max(cog) FROM (SELECT cog FROM populations GROUP BY cog HAVING count(*) >= ?) "
@@ -138,10 +165,12 @@ def _population(con, cible: int) -> pd.DataFrame:
 
 
 def _exhaustifs(glossaire: Glossaire) -> frozenset[str]:
-    """Count indicators whose every source lists each commune holding any (catalogue `exhaustif`)."""
+    """Indicators whose every source lists each commune holding any (catalogue `exhaustif`): counts, and ratios
+    whose numerator and denominator both come from such a file (a commune it does not list adds 0 to both);
+    not a ratio to another source's count (a density: a commune without GP still has inhabitants)."""
     catalogue = load_catalogue()
-    return frozenset(i.code for i in glossaire if i.type == "compte" and i.sources
-                     and all(s in catalogue and catalogue[s].exhaustif for s in i.sources))
+    return frozenset(i.code for i in glossaire if (i.type == "compte" or (i.derivable and i.calcul is None))
+                     and i.sources and all(s in catalogue and catalogue[s].exhaustif for s in i.sources))
 
 
 def _densities(con, glossaire: Glossaire | None = None) -> pd.DataFrame:

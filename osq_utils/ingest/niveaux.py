@@ -70,19 +70,21 @@ def strates(population: pd.DataFrame, communes_metro: set[str]) -> pd.DataFrame:
                          "population": pop["population"].to_numpy()}).dropna(subset=["code_parent"])
 
 
-def _dans_la_cible(obs: pd.DataFrame, passages: pd.DataFrame, cible: int, types: dict[str, str]) -> pd.DataFrame:
+def _dans_la_cible(obs: pd.DataFrame, passages: pd.DataFrame, cible: int, types: dict[str, str],
+                   exhaustifs: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Commune observations moved into the target COG (harmonise_cog, per COG year of the files)."""
     frames = []
     for cog, part in obs.groupby(obs["cog"].fillna(cible).astype(int), sort=False):
         if int(cog) == cible:
             frames.append(part)
         elif int(cog) < cible:
-            frames.append(harmonise_cog(part, passages, int(cog), cible, types))
+            frames.append(harmonise_cog(part, passages, int(cog), cible, types, exhaustifs))
         # A file in a later geography than the target stays out (no passage table goes backwards).
     return pd.concat(frames, ignore_index=True) if frames else obs.iloc[0:0]
 
 
-def _zeros_exhaustifs(con, obs: pd.DataFrame, exhaustifs: frozenset[str], cible: int) -> pd.DataFrame:
+def _zeros_exhaustifs(con, obs: pd.DataFrame, exhaustifs: frozenset[str], cible: int,
+                      types: dict[str, str]) -> pd.DataFrame:
     """For a count whose source lists every commune holding any, the communes of the file's COG that it does not
     list hold none: they enter the sums as 0 (this is never stored as a commune figure). The communes of a COG
     year come from the store's national list of that year, else from the target year's."""
@@ -92,7 +94,7 @@ def _zeros_exhaustifs(con, obs: pd.DataFrame, exhaustifs: frozenset[str], cible:
                         "HAVING count(DISTINCT code) >= ?", [NATIONAL_MIN_COMMUNES]).fetchall()
     communes = {int(cog): pd.Series(codes) for cog, codes in lists}
     frames = [obs]
-    part_obs = obs[obs["indicateur"].isin(list(exhaustifs))]
+    part_obs = obs[obs["indicateur"].isin(list(exhaustifs)) & (obs["indicateur"].map(types) == "compte")]
     for (ind, annee, cog), part in part_obs.groupby(["indicateur", "annee", part_obs["cog"].fillna(cible).astype(int)]):
         universe = communes.get(int(cog), communes.get(cible))
         if universe is None:
@@ -175,16 +177,19 @@ def derive_niveaux(con, communes: pd.DataFrame, glossaire: Glossaire, *, exhaust
     obs = communes[communes["indicateur"].isin(derivables)].copy()
     if "estime" not in obs:
         obs["estime"] = False
-    # One source per indicator and year, the first of the glossary's order that has it: its communes come in
-    # one geography, never mixed with another file's.
+    # One source per indicator and year, so that its communes come in one geography, never mixed with another
+    # file's: the one listing the most communes (a national file beats a file of a few départements), then the
+    # first of the glossary's order.
     rank = glossaire.source_rank()
     obs["_rang"] = [rank.get((i, s), 99) for i, s in zip(obs["indicateur"], obs["source"])]
-    best = obs.groupby(["indicateur", "annee"])["_rang"].transform("min")
-    obs = obs[obs["_rang"] == best].drop(columns="_rang")
+    n = obs.groupby(["indicateur", "annee", "source"])["code"].transform("nunique")
+    obs["_cle"] = -n * 1000 + obs["_rang"]
+    best = obs.groupby(["indicateur", "annee"])["_cle"].transform("min")
+    obs = obs[obs["_cle"] == best].drop(columns=["_rang", "_cle"])
     passages = con.execute("SELECT annee_depart, annee_arrivee, code_depart, code_arrivee, type_modif, ratio "
                            "FROM passages_cog").df()
-    obs = _zeros_exhaustifs(con, obs, exhaustifs, cible)
-    moved = _dans_la_cible(obs, passages, cible, types)
+    obs = _zeros_exhaustifs(con, obs, exhaustifs, cible, types)
+    moved = _dans_la_cible(obs, passages, cible, types, exhaustifs)
     members = appartenances(con, cible)
     frames = []
     for niveau in NIVEAUX_DERIVES:

@@ -20,10 +20,9 @@ from osq_utils.store import DERIVED_SOURCE
 
 CHIFFRES_CLES = ["population", "revenu_median", "taux_pauvrete", "rapport_interdecile", "part_prestations_sociales",
                  "densite_medecins_generalistes"]
-COMPARAISON = ["nb_menages_fiscaux", "taille_menages", "revenu_median", "decile_1", "decile_9", "rapport_interdecile",
-               "taux_pauvrete", "part_prestations_sociales", "part_revenus_activite", "part_indemnites_chomage",
-               "densite_medecins_generalistes"]
-COTE_A_COTE = ["population", "revenu_median", "taux_pauvrete", "part_logements_hlm", "allocataires_caf"]
+# The communes side by side: Filosofi and census figures (comparateur de territoires) published for every
+# commune; the poverty rate, secret in most small communes, is there for its ranking and its map.
+COTE_A_COTE = ["population", "revenu_median", "taux_pauvrete", "taux_chomage_15_64", "part_proprietaires"]
 CLASSEMENTS = ["revenu_median", "taux_pauvrete"]
 # Population weights used to choose an EPCI's département, best first: the census population
 # (four départements in the mirror), else Filosofi's persons of fiscal households (all France).

@@ -71,10 +71,24 @@ def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, so
 
 
 
+def lignes_du_territoire(comp: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a comparison grid whose first territory (the note's) has the figure, or has it secret."""
+    if comp.empty:
+        return comp
+    first = comp.iloc[0]
+    sujet = comp[(comp["niveau"] == first["niveau"]) & (comp["code"] == first["code"])]
+    return comp[comp["indicateur"].isin(sujet.loc[sujet["statut"] != "absent", "indicateur"])]
+
+
 def tableau_comparaison(ctx, comp: pd.DataFrame, *, titre: str, par_theme: bool = False,
                         strates: Sequence[Any] | None = None) -> GT:
     """The comparison block of a note: comparison_table() with the note's glossary links and the
-    sources of the figures it shows."""
+    sources of the figures it shows.
+
+    An indicator the note's territory (the first one of comp) does not have is left out of the table (a row
+    of marks compares nothing): blocs.manquants lists it below, with the reason. A secret figure stays (its
+    row still compares the other territories)."""
+    comp = lignes_du_territoire(comp)
     return comparison_table(comp, ctx.glossaire, titre=titre, source_note=source_note(ctx.catalogue, comp),
                             glossaire_href=ctx.glossaire_href, par_theme=par_theme, strates=strates)
 

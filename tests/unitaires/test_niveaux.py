@@ -23,6 +23,7 @@ def _ind(code: str, type_: str, **kw) -> Indicateur:
 GLOSSAIRE = Glossaire({i.code: i for i in [
     _ind("menages", "compte"), _ind("taux", "taux"), _ind("mediane", "non_additif"),
     _ind("taux_sans_numerateur", "taux", agregeable=False), _ind("logements_sociaux", "compte"),
+    _ind("ips", "moyenne"),
 ]}, {"t": "T"})
 
 
@@ -111,6 +112,33 @@ def test_an_exhaustive_source_needs_no_complete_set_of_communes(con):
     # None of its communes listed: they hold none, by the producer's own listing (a sum, never a commune's 0).
     assert _one(out, "departement", "02", "logements_sociaux")["valeur"] == 0
     assert not (out["niveau"] == "commune").any()
+
+
+def test_an_exhaustive_ratio_counts_an_unlisted_commune_as_0_over_0(con):
+    # Only A1 and A2 have schools (the file lists every school): E1 is their sum of IPS over their schools;
+    # E2 (B1, none) has no figure, never 0; the fusion of A2 and A3 (none listed for A3) is complete.
+    obs = _obs([("A1", "ips", 100, 300, 3, "ok"), ("A2", "ips", 90, 90, 1, "ok")], cog=2023)
+    out = niveaux.derive_niveaux(con, obs, GLOSSAIRE, exhaustifs=frozenset({"ips"}))
+    assert _one(out, "epci", "E1", "ips")["valeur"] == pytest.approx(390 / 4)
+    assert out.query("code == 'E2'").empty
+    assert niveaux.derive_niveaux(con, obs, GLOSSAIRE).query("code == 'E1'").empty  # not exhaustive: A3 missing
+
+
+def test_a_commune_without_inhabitants_adds_0_over_0_to_a_rate(con):
+    obs = _obs([("A1", "taux", 50, 5, 10, "ok"), ("A2", "taux", None, None, 0, "absent")])
+    out = niveaux.derive_niveaux(con, obs, GLOSSAIRE)
+    assert _one(out, "epci", "E1", "taux")["valeur"] == pytest.approx(50)
+    obs = _obs([("A1", "taux", 50, 5, 10, "ok"), ("A2", "taux", None, None, None, "absent")])  # unknown: no total
+    assert niveaux.derive_niveaux(con, obs, GLOSSAIRE).query("code == 'E1'").empty
+
+
+def test_the_source_listing_the_most_communes_is_summed(con):
+    # Two sources give the same year: a national file and one of a single département listed first in the
+    # glossary. The national one is summed, so that France gets a figure.
+    national = _obs([(c, "menages", 10, 10, None, "ok") for c in ("A1", "A2", "B1", "97101")]).assign(source="nat")
+    local = _obs([("A1", "menages", 10, 10, None, "ok")]).assign(source="src")
+    out = niveaux.derive_niveaux(con, pd.concat([local, national]), GLOSSAIRE)
+    assert _one(out, "france", "FR", "menages")["valeur"] == 40
 
 
 def test_strata_get_ratios_from_the_communes_that_publish_them(con):

@@ -43,7 +43,8 @@ def test_exhaustive_flag_defaults_to_false_and_is_validated(tmp_path, catalogue)
     with pytest.raises(OsqError, match="« exhaustif » doit valoir true ou false") as err:
         _catalogue(tmp_path / "c", "    exhaustif: oui\n")
     assert err.value.ligne == 10
-    assert {s.id for s in catalogue.values() if s.exhaustif} == {"insee-bpe-2019-france", "sdes-rpls-2024-communes"}
+    assert {s.id for s in catalogue.values() if s.exhaustif} == {"insee-bpe-2019-france", "menj-ips-2021-2022",
+                                                                  "sdes-rpls-2024-communes"}
     # The national BPE supersedes the four-département extract, no longer catalogued.
     assert catalogue["insee-bpe-2019-france"].remplace == ("insee-bpe-2019-iris",)
     assert "insee-bpe-2019-iris" not in catalogue
