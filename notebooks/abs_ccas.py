@@ -47,8 +47,9 @@ from osq_utils.present import plan_actions as rendu_plan
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
 th = theme_abs(theme, ctx.glossaire)
-refs = indicateurs.references_of_commune(ctx.vue, code_commune)
+refs = indicateurs.references_of_commune(ctx.vue, code_commune, strate=True)
 commune = refs[0]
+strate = next((t for t in refs if t.niveau == "strate"), None)
 
 # %%
 display(Markdown(f"Thème de la note : **{th.libelle}**. Commune : **{commune.libelle}** ({commune.code})."))
@@ -66,18 +67,14 @@ if th.donnees_absentes:
 # %% [markdown]
 # ## Comparaison avec les territoires de référence
 #
-# La commune est comparée à son intercommunalité, à son département, à la France métropolitaine et à la moyenne nationale des communes de la même strate de population. Les taux sont recalculés à partir de leurs numérateurs et dénominateurs ; les médianes et les déciles sont ceux que publie l'Insee pour chaque territoire, jamais des moyennes de communes.
+# La commune est comparée à son intercommunalité, à son département, à la France métropolitaine et à l'ensemble des communes de France métropolitaine de la même taille (sa strate de population). Les taux sont recalculés à partir de leurs numérateurs et dénominateurs ; les médianes et les déciles sont ceux que publie l'Insee pour chaque territoire, jamais des moyennes de communes.
 
 # %%
 comparaison = indicateurs.comparison(ctx.vue, refs, list(th.comparaison))
-strate = abs_ccas.comparaison_strate(ctx.vue, commune.code, comparaison)
-tables.tableau_comparaison(
-    ctx, comparaison, strates=strate,
-    titre=f"{commune.libelle}, ses territoires de référence et sa strate (dernière année disponible)",
-)
+tables.tableau_comparaison(ctx, comparaison, titre=f"{commune.libelle}, ses territoires de référence et sa strate")
 
 # %%
-display(Markdown(abs_ccas.note_strate(strate, ctx.glossaire, commune, abs_ccas.population_strate(ctx.vue, commune.code))))
+display(Markdown(abs_ccas.note_strate(ctx.vue, comparaison, commune, strate)))
 display(Markdown(blocs.manquants(ctx, comparaison, commune)))
 
 # %% [markdown]

@@ -81,9 +81,11 @@ def territory_observations(vue: Lecture, t: Territoire, indicateurs: list[str] |
     return out.assign(source=DERIVED_SOURCE, cog=None)
 
 
-def references_of_commune(vue: Lecture, commune: str, groupements: dict[str, Groupement] | None = None) -> list[Territoire]:
+def references_of_commune(vue: Lecture, commune: str, groupements: dict[str, Groupement] | None = None,
+                          strate: bool = False) -> list[Territoire]:
     """The commune and its reference territories: EPCI, EPT (Grand Paris), custom groupings holding it,
-    département, France (France métropolitaine; France entière for an overseas commune).
+    département, France (France métropolitaine; France entière for an overseas commune), and with strate
+    its population stratum (communes of France métropolitaine of its size, by population municipale).
 
     A municipal arrondissement (75112, 69383, 13205) is a territory of its own: its references are its
     commune (Paris, Lyon, Marseille), then the commune's EPCI, département and France.
@@ -108,6 +110,9 @@ def references_of_commune(vue: Lecture, commune: str, groupements: dict[str, Gro
         out.append(Territoire("departement", dep, territoires.libelle(vue, "departement", dep) or dep))
     france = territoires.france_of(niveau, commune)
     out.append(Territoire("france", france, territoires.LIBELLES_FRANCE[france]))
+    code_strate = territoires.parent(vue, niveau, commune, "strate") if strate else None
+    if code_strate:
+        out.append(Territoire("strate", code_strate, territoires.libelle(vue, "strate", code_strate) or code_strate))
     # Tables name their columns after the territories: Paris the commune and Paris the département differ.
     seen: set[str] = set()
     for i, t in enumerate(out):
@@ -139,18 +144,22 @@ def comparison(vue: Lecture, refs: list[Territoire], indicateurs: list[str], ann
 
 
 def comparison_years(obs: pd.DataFrame) -> dict[str, int]:
-    """The year each indicator is compared at: among the years the first territory (`_t` 0) has a figure
-    (else any year it has, else anyone's), the one where the most territories have one; the latest on a tie.
-    One year for the whole row, so that no territory is compared with another year's figure."""
+    """The year each indicator is compared at: among the years the first territory (`_t` 0) has a figure, or
+    has it secret, the one where it has a figure and the most territories have one; the latest on a tie (else
+    the first territory's latest year, else anyone's). One year for the whole row, so that no territory is
+    compared with another year's figure."""
     years = obs.groupby("indicateur")["annee"].max().to_dict()
     first = obs[obs["_t"] == 0]
     years.update(first.groupby("indicateur")["annee"].max().to_dict())
-    ok = obs[obs["statut"] == "ok"]
-    candidates = ok[ok["_t"] == 0][["indicateur", "annee"]].drop_duplicates()
+    candidates = first.loc[first["statut"].isin(["ok", "secret"]), ["indicateur", "annee", "statut"]]
     if candidates.empty:
         return years
+    ok = obs[obs["statut"] == "ok"]
     filled = ok.groupby(["indicateur", "annee"])["_t"].nunique().rename("n").reset_index()
-    scored = candidates.merge(filled, on=["indicateur", "annee"]).sort_values(["indicateur", "n", "annee"])
+    scored = (candidates.assign(propre=candidates["statut"] == "ok")
+              .drop_duplicates(["indicateur", "annee"])
+              .merge(filled, on=["indicateur", "annee"], how="left").fillna({"n": 0})
+              .sort_values(["indicateur", "propre", "n", "annee"]))
     years.update(scored.groupby("indicateur").tail(1).set_index("indicateur")["annee"].astype(int).to_dict())
     return years
 

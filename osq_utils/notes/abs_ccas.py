@@ -21,14 +21,11 @@ per-commune mean says nothing), medians and deciles none either (they do not agg
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TypedDict
 
 import pandas as pd
 
 from osq_utils import indicateurs, territoires
-from osq_utils.catalogues.glossaire import FACTEURS, Glossaire, Indicateur
-from osq_utils.catalogues.strates import STRATES, Strate, strate_of
+from osq_utils.catalogues.glossaire import Glossaire
 from osq_utils.catalogues.themes import ThemeAbs
 from osq_utils.indicateurs import Lecture, Territoire
 from osq_utils.notes import communale
@@ -37,141 +34,12 @@ from osq_utils.present import fr
 
 # --- Population strata --------------------------------------------------------------
 
-
-STRATE_POPULATION = ("nb_personnes_menages_fiscaux", 2019)  # indicator and year of a commune's size
-STRATE_POPULATION_TEXTE = ("le nombre de personnes des ménages fiscaux (Insee, Filosofi 2019, géographie au "
-                           "1er janvier 2020), seul décompte des habitants de toutes les communes de France dans la base "
-                           "(la population municipale n'y figure que pour quatre départements)")
-COUVERTURE_MIN = 0.8  # share of the stratum's inhabitants the kept communes must hold
 _ARRONDISSEMENTS = re.compile(r"^(751(0[1-9]|1\d|20)|6938[1-9]|132(0[1-9]|1[0-6]))$")
 
 
 def est_arrondissement_municipal(code: str) -> bool:
     """Paris 75101-75120, Lyon 69381-69389, Marseille 13201-13216."""
     return bool(_ARRONDISSEMENTS.match(str(code)))
-
-
-def est_metropole(code: str) -> bool:
-    return not str(code).startswith(("97", "98"))
-
-
-def populations_strates(vue) -> pd.DataFrame:
-    """Communes of metropolitan France with their size and stratum: code, population, strate.
-
-    vue: the note's masked view (secret.vue.Vue), which reads every commune's figure of one year.
-    """
-    indicateur, annee = STRATE_POPULATION
-    df = vue.observations_indicateur("commune", indicateur, annee)
-    df = df.loc[df["statut"] == "ok", ["code", "valeur"]].rename(columns={"valeur": "population"})
-    return _with_strata(df)
-
-
-def _with_strata(df: pd.DataFrame) -> pd.DataFrame:
-    df = df[[est_metropole(c) and not est_arrondissement_municipal(c) for c in df["code"]]]
-    df = df.drop_duplicates("code").reset_index(drop=True)
-    df["strate"] = [s.code if s else None for s in map(strate_of, df["population"])]
-    return df
-
-
-# --- Stratum aggregates ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AgregatStrate:
-    indicateur: str
-    annee: int | None
-    strate: Strate
-    statut: str  # ok | sans_objet | non_calculable
-    valeur: float | None = None
-    numerateur: float | None = None
-    denominateur: float | None = None
-    communes: int = 0  # communes of the stratum
-    retenues: int = 0  # with a usable numerator and denominator
-    couverture: float = 0.0  # share of the stratum's inhabitants in the kept communes
-    raison: str | None = None
-
-    @property
-    def exclues(self) -> int:
-        return self.communes - self.retenues
-
-
-class _BaseAgregat(TypedDict):
-    """Fields of AgregatStrate known before the figure is computed."""
-    indicateur: str
-    annee: int | None
-    strate: Strate
-    communes: int
-
-
-def agregat_strate(obs: pd.DataFrame, populations: pd.DataFrame, strate: Strate, ind: Indicateur,
-                   annee: int | None) -> AgregatStrate:
-    """The national figure of a stratum for one indicator and year.
-
-    obs: commune observations of that indicator and year (code, numerateur, denominateur, statut).
-    populations: output of populations_strates(). Communes with a secret or missing numerator or
-    denominator are left out and counted; below COUVERTURE_MIN of the stratum's inhabitants the
-    figure is not computed.
-    """
-    members = populations[populations["strate"] == strate.code]
-    base = _BaseAgregat(indicateur=ind.code, annee=annee, strate=strate, communes=len(members))
-    if ind.type == "compte":
-        return AgregatStrate(**base, statut="sans_objet",
-                             raison="effectif : une moyenne par commune n'aurait pas de sens, comparez les taux")
-    if ind.type == "non_additif":
-        return AgregatStrate(**base, statut="non_calculable",
-                             raison="médiane, décile ou part non additive : ne s'agrège pas entre communes")
-    if not ind.numerateur or not ind.denominateur:
-        return AgregatStrate(**base, statut="non_calculable",
-                             raison="la source ne publie ni numérateur ni dénominateur : taux non agrégeable")
-    if annee is None or members.empty:
-        return AgregatStrate(**base, statut="non_calculable", raison="aucune année publiée pour la commune")
-    usable = obs[(obs["statut"] == "ok") & obs["numerateur"].notna() & (obs["denominateur"] > 0)]
-    kept = members.merge(usable[["code", "numerateur", "denominateur"]], on="code", how="inner")
-    coverage = float(kept["population"].sum() / members["population"].sum()) if members["population"].sum() else 0.0
-    retenues = len(kept)
-    if kept.empty or coverage < COUVERTURE_MIN:
-        return AgregatStrate(**base, retenues=retenues, couverture=coverage, statut="non_calculable",
-                             raison=f"la source ne couvre que {round(coverage * 100)}\u00a0% des habitants de la strate")
-    num, den = float(kept["numerateur"].sum()), float(kept["denominateur"].sum())
-    return AgregatStrate(**base, retenues=retenues, couverture=coverage, statut="ok", valeur=num / den * FACTEURS[ind.type],
-                         numerateur=num, denominateur=den)
-
-
-def agregats_par_strate(obs: pd.DataFrame, populations: pd.DataFrame, ind: Indicateur,
-                        annee: int | None) -> list[AgregatStrate]:
-    return [agregat_strate(obs, populations, s, ind, annee) for s in STRATES]
-
-
-def strate_de_commune(populations: pd.DataFrame, commune: str) -> tuple[Strate | None, float | None]:
-    row = populations[populations["code"] == commune]
-    if row.empty:
-        return None, None
-    pop = float(row["population"].iloc[0])
-    return strate_of(pop), pop
-
-
-def population_strate(vue, commune: str) -> float | None:
-    """The commune's size as used for its stratum (see STRATE_POPULATION)."""
-    return strate_de_commune(populations_strates(vue), commune)[1]
-
-
-def comparaison_strate(vue, commune: str, comp: pd.DataFrame) -> list[AgregatStrate]:
-    """The stratum figure of each indicator of `comp` (indicateurs.comparison), for the year shown there."""
-    glossaire = vue.glossaire
-    populations = populations_strates(vue)
-    strate, _ = strate_de_commune(populations, commune)
-    if strate is None:
-        return []
-    own = comp[comp["code"] == commune].drop_duplicates("indicateur")
-    out = []
-    for code, annee in zip(own["indicateur"], own["annee"]):
-        annee = None if pd.isna(annee) else int(annee)
-        ind = glossaire[code]
-        obs = pd.DataFrame(columns=["code", "numerateur", "denominateur", "statut"])
-        if annee is not None and ind.type not in ("compte", "non_additif") and ind.numerateur and ind.denominateur:
-            obs = vue.observations_indicateur("commune", code, annee)
-        out.append(agregat_strate(obs, populations, strate, ind, annee))
-    return out
 
 
 # --- Evolution -------------------------------------------------------------------------
@@ -272,38 +140,41 @@ def enjeux_markdown(texte: str | None, code_commune: str, theme: str, fichier: s
 # --- Texts of the note ---------------------------------------------------------------
 
 
-def note_strate(agregats: list[AgregatStrate], glossaire: Glossaire, commune: Territoire,
-                population: float | None) -> str:
-    """How the stratum figures were computed, which are not computable and why, and how many communes were left out."""
-    if not agregats:
+def note_strate(vue: Lecture, comp: pd.DataFrame, commune: Territoire, strate: Territoire | None) -> str:
+    """How the stratum column is computed, how many communes it holds, and which of its cells are empty and why."""
+    if strate is None:
         return ('::: {.callout-note title="Strate de population"}\n'
-                f"Les communes sont classées par taille selon {STRATE_POPULATION_TEXTE}. {commune.libelle} "
-                "n'y figure pas : la comparaison avec sa strate n'est pas possible.\n:::\n")
-    strate = agregats[0].strate
-    lines = ['::: {.callout-note title="Comment lire la moyenne de la strate"}',
-             (f"Pour classer toutes les communes de France par taille, la note utilise {STRATE_POPULATION_TEXTE}. "
-             f"{commune.libelle} en compte {fr.nombre(population)} : elle appartient à la strate des communes de "
-             f"{strate.libelle}, qui regroupe {fr.nombre(agregats[0].communes)} communes de France métropolitaine "
-             "(Paris, Lyon et Marseille comptées sans leurs arrondissements). La moyenne nationale de la strate "
-             "additionne les numérateurs et les dénominateurs de toutes ces communes (par exemple, toutes les personnes "
-             "pauvres divisées par toutes les personnes) : ce n'est jamais une moyenne de taux."), ""]
-    left = [a for a in agregats if a.statut == "ok" and a.exclues]
-    if left:
-        groups: dict[tuple[int, int], list[str]] = {}
-        for a in left:
-            groups.setdefault((a.exclues, a.communes), []).append(glossaire[a.indicateur].libelle)
-        bits = [f"{', '.join(labels)} : {fr.nombre(n)} sur {fr.nombre(total)}" for (n, total), labels in groups.items()]
-        lines += ["Communes laissées de côté parce que leur valeur est couverte par le secret statistique ou "
-                  "absente de la source : " + " ; ".join(bits) + ".", ""]
-    reasons: dict[str, list[str]] = {}
-    for a in agregats:
-        if a.statut != "ok":
-            reasons.setdefault(a.raison or "non calculable", []).append(glossaire[a.indicateur].libelle)
-    if reasons:
-        lines.append(f"« {fr.MARQUE_SANS_OBJET} » dans la colonne de la strate :")
+                f"{commune.libelle} n'est rattachée à aucune strate de population (les strates regroupent les "
+                "communes de France métropolitaine, Paris, Lyon et Marseille comptées sans leurs arrondissements) : "
+                "la comparaison avec sa strate n'est pas possible.\n:::\n")
+    n = len(territoires.communes_of(vue, "strate", strate.code))
+    lines = ['::: {.callout-note title="Comment lire la colonne de la strate"}',
+             f"Les communes de France métropolitaine sont classées par taille selon leur population municipale "
+             f"(Insee, recensement ; Paris, Lyon et Marseille comptées sans leurs arrondissements). "
+             f"{commune.libelle} appartient à la strate des {strate.libelle[0].lower()}{strate.libelle[1:]}, qui "
+             f"regroupe {fr.nombre(n)} communes. Le chiffre de la strate additionne les numérateurs et les "
+             "dénominateurs de ses communes (par exemple, tous les chômeurs divisés par tous les actifs) : ce n'est "
+             "jamais une moyenne de taux. Il n'est calculé que si les communes dont le chiffre est publié réunissent au "
+             "moins 80\u00a0% des habitants de la strate ; en dessous de 100\u00a0%, il est marqué comme estimé.", ""]
+    own = comp[comp["code"] == strate.code]
+    kinds: dict[str, list[str]] = {}
+    for code, statut in zip(own["indicateur"], own["statut"]):
+        if statut == "ok":
+            continue
+        ind = vue.glossaire[code]
+        if ind.type == "compte":
+            key = "un effectif ne se compare pas d'une strate à une commune (seuls les taux le sont)"
+        elif not ind.derivable:
+            key = ("une médiane, un décile ou un taux publié sans son numérateur ne s'additionne pas : OSQ ne le "
+                   "calcule pas pour la strate")
+        else:
+            key = ("les communes dont la source publie le chiffre réunissent moins de 80\u00a0% des habitants de la "
+                   "strate")
+        kinds.setdefault(key, []).append(ind.libelle)
+    if kinds:
+        lines.append("Cases vides de la colonne de la strate :")
         lines.append("")
-        for reason, labels in reasons.items():
-            lines.append(f"- {', '.join(labels)} : {reason}.")
+        lines += [f"- {', '.join(labels)} : {reason}." for reason, labels in kinds.items()]
     lines.append(":::")
     return "\n".join(lines) + "\n"
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from typing import Any
 
 import pandas as pd
 from great_tables import GT, html, loc, md, style
@@ -15,7 +13,7 @@ from osq_utils.present.blocs import source_note
 
 FONT = ["system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
 LEGENDE_ESTIME = "« (e) » : valeur estimée (IRIS peu peuplés absents de la source, ou commune issue d'une défusion)."
-LEGENDE_SANS_OBJET = f"« {fr.MARQUE_SANS_OBJET} » : non calculable pour la strate (raison sous le tableau)."
+LEGENDE_SANS_OBJET = f"« {fr.MARQUE_SANS_OBJET} » : sans objet pour la strate (un effectif ne se compare pas)."
 
 
 def identifiant_stable(text: str) -> str:
@@ -24,18 +22,16 @@ def identifiant_stable(text: str) -> str:
 
 
 def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, source_note: str,
-                     glossaire_href: str | None = None, par_theme: bool = False,
-                     strates: Sequence[Any] | None = None) -> GT:
+                     glossaire_href: str | None = None, par_theme: bool = False) -> GT:
     """Indicators in rows, territories in columns, values formatted in French.
 
     comp is the output of indicateurs.comparison(); with par_theme, rows are grouped under their
-    glossary theme. strates: the national figure of the commune's population stratum for each
-    indicator (notes.abs.AgregatStrate), shown as a last column.
+    glossary theme. A population stratum (level « strate ») compares rates only: its count cells read
+    « - » (sans objet).
     """
     territories = list(dict.fromkeys(comp["territoire"]))
-    by_code = {a.indicateur: a for a in strates or []}
-    strate_col = f"Moyenne nationale, {strates[0].strate.libelle}" if strates else None
     rows = []
+    sans_objet = False
     for ind_code, part in comp.groupby("indicateur", sort=False):
         ind = glossaire[ind_code]
         label = ind.libelle
@@ -45,16 +41,16 @@ def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, so
         row = {"Thème": glossaire.themes.get(ind.theme, ind.theme), "Indicateur": label,
                "Année": str(int(annee)) if pd.notna(annee) else fr.MARQUE_ABSENT}
         for _, r in part.iterrows():
-            row[r["territoire"]] = fr.valeur_observation(r, ind)
-        if strate_col:
-            a = by_code.get(ind_code)
-            row[strate_col] = (fr.valeur(a.valeur, ind.unite, ind.decimales) if a is not None and a.statut == "ok"
-                               else fr.MARQUE_SANS_OBJET)
+            if r["niveau"] == "strate" and ind.type == "compte":
+                row[r["territoire"]] = fr.MARQUE_SANS_OBJET
+                sans_objet = True
+            else:
+                row[r["territoire"]] = fr.valeur_observation(r, ind)
         rows.append(row)
-    df = pd.DataFrame(rows, columns=["Thème", "Indicateur", "Année", *territories, *([strate_col] if strate_col else [])])
+    df = pd.DataFrame(rows, columns=["Thème", "Indicateur", "Année", *territories])
     if not par_theme:
         df = df.drop(columns="Thème")
-    notes = [source_note, fr.LEGENDE_MARQUES + (" " + LEGENDE_SANS_OBJET if strate_col else "")]
+    notes = [source_note, fr.LEGENDE_MARQUES + (" " + LEGENDE_SANS_OBJET if sans_objet else "")]
     if comp.get("estime", pd.Series(dtype=bool)).fillna(False).any():
         notes.append(LEGENDE_ESTIME)
     gt = (
@@ -80,8 +76,7 @@ def lignes_du_territoire(comp: pd.DataFrame) -> pd.DataFrame:
     return comp[comp["indicateur"].isin(sujet.loc[sujet["statut"] != "absent", "indicateur"])]
 
 
-def tableau_comparaison(ctx, comp: pd.DataFrame, *, titre: str, par_theme: bool = False,
-                        strates: Sequence[Any] | None = None) -> GT:
+def tableau_comparaison(ctx, comp: pd.DataFrame, *, titre: str, par_theme: bool = False) -> GT:
     """The comparison block of a note: comparison_table() with the note's glossary links and the
     sources of the figures it shows.
 
@@ -90,7 +85,7 @@ def tableau_comparaison(ctx, comp: pd.DataFrame, *, titre: str, par_theme: bool 
     row still compares the other territories)."""
     comp = lignes_du_territoire(comp)
     return comparison_table(comp, ctx.glossaire, titre=titre, source_note=source_note(ctx.catalogue, comp),
-                            glossaire_href=ctx.glossaire_href, par_theme=par_theme, strates=strates)
+                            glossaire_href=ctx.glossaire_href, par_theme=par_theme)
 
 
 # --- EPCI notes: communes side by side and rankings ------------------------------------

@@ -23,8 +23,12 @@ def test_the_year_compared_is_the_one_most_territories_have():
                 # a tie: the latest year
                 ("pop", 2020, 0, "ok", 1), ("pop", 2020, 1, "ok", 1), ("pop", 2024, 0, "ok", 1), ("pop", 2024, 1, "ok", 1),
                 # the first territory has no figure: its latest year, never another territory's only
-                ("caf", 2020, 0, "absent", None), ("caf", 2022, 1, "ok", 1)])
-    assert comparison_years(obs) == {"med": 2019, "pop": 2024, "caf": 2020}
+                ("caf", 2020, 0, "absent", None), ("caf", 2022, 1, "ok", 1),
+                # secret every year: the year the others are compared at, never one of nothing but marks
+                ("tp", 2021, 0, "secret", None), ("tp", 2019, 0, "secret", None), ("tp", 2019, 1, "ok", 1),
+                # its figure wins over a year where it is secret, however many others have one
+                ("d1", 2021, 0, "ok", 1), ("d1", 2019, 0, "secret", None), ("d1", 2019, 1, "ok", 1)])
+    assert comparison_years(obs) == {"med": 2019, "pop": 2024, "caf": 2020, "tp": 2019, "d1": 2021}
 
 
 def test_a_note_table_keeps_the_rows_its_territory_has_or_has_secret():
