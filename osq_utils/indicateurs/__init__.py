@@ -129,8 +129,10 @@ def intercommunalite_de(refs: list[Territoire]) -> Territoire | None:
     return by_level.get("ept") or by_level.get("epci")
 
 
-def comparison(vue: Lecture, refs: list[Territoire], indicateurs: list[str], annee: int | None = None) -> pd.DataFrame:
-    """One row per (indicator, territory), at the year of comparison_years (or `annee`).
+def comparison(vue: Lecture, refs: list[Territoire], indicateurs: list[str], annee: int | None = None,
+               recente: bool = False) -> pd.DataFrame:
+    """One row per (indicator, territory), at the year of comparison_years (latest_years with recente, or
+    `annee`).
 
     Columns: indicateur, niveau, code, territoire, annee, valeur, statut, source, estime, decimales (published
     precision, see present.fr.precision).
@@ -139,8 +141,21 @@ def comparison(vue: Lecture, refs: list[Territoire], indicateurs: list[str], ann
     cols = ["indicateur", "annee", "valeur", "statut", "source", "estime", "decimales"]
     obs = pd.concat([territory_observations(vue, t, indicateurs).reindex(columns=cols).assign(_t=i)
                      for i, t in enumerate(refs)], ignore_index=True)
-    years = {ind: annee for ind in indicateurs} if annee is not None else comparison_years(obs)
+    if annee is not None:
+        years = {ind: annee for ind in indicateurs}
+    else:
+        years = latest_years(obs) if recente else comparison_years(obs)
     return comparison_at_years(obs, refs, indicateurs, years)
+
+
+def latest_years(obs: pd.DataFrame) -> dict[str, int]:
+    """The latest year the first territory (`_t` 0) has a figure (else its latest year, else anyone's): the
+    key figures show a territory's most recent figure, its references at that year when they have one."""
+    years = obs.groupby("indicateur")["annee"].max().to_dict()
+    first = obs[obs["_t"] == 0]
+    years.update(first.groupby("indicateur")["annee"].max().to_dict())
+    years.update(first[first["statut"] == "ok"].groupby("indicateur")["annee"].max().to_dict())
+    return years
 
 
 def comparison_years(obs: pd.DataFrame) -> dict[str, int]:

@@ -109,9 +109,11 @@ def _iris_to_commune(obs: pd.DataFrame, ref: pd.DataFrame, glossaire: Glossaire)
 def _niveaux(con, derived: pd.DataFrame, glossaire: Glossaire, population: pd.DataFrame) -> pd.DataFrame:
     """EPCI, EPT, département, région, France and strata summed from every commune figure (ingest.niveaux),
     where no producer publishes that level."""
+    # Only the figures a level can be summed from (derive_niveaux drops the others): a third of the rows.
+    derivables = [i.code for i in glossaire if i.derivable]
     direct = con.execute(
         "SELECT code, indicateur, annee, valeur, numerateur, denominateur, statut, cog, source, estime FROM observations "
-        "WHERE niveau = 'commune' AND source <> ?", [DERIVED_SOURCE]).df()
+        "WHERE niveau = 'commune' AND source <> ? AND indicateur IN (SELECT unnest(?))", [DERIVED_SOURCE, derivables]).df()
     own = derived.drop(columns=["niveau"], errors="ignore").assign(source=DERIVED_SOURCE)
     communes = pd.concat([direct, own], ignore_index=True)
     out = niveaux.derive_niveaux(con, communes, glossaire, exhaustifs=_exhaustifs(glossaire), population=population)
@@ -148,8 +150,9 @@ def _calculs_niveaux(levels: pd.DataFrame, glossaire: Glossaire) -> pd.DataFrame
 
 def _population(con, cible: int) -> pd.DataFrame:
     """Population municipale of every commune in the target COG, from the latest national year on record."""
-    row = con.execute("SELECT max(cog) FROM (SELECT cog FROM populations GROUP BY cog HAVING count(*) >= ?) "
-                      "WHERE cog <= ?", [niveaux.NATIONAL_MIN_COMMUNES, cible]).fetchone()
+    counts = dict(con.execute("SELECT cog, count(DISTINCT code) FROM populations GROUP BY cog").fetchall())
+    years = [y for y in niveaux.annees_completes(counts) if y <= cible]
+    row = (years[-1],) if years else None
     if not row or row[0] is None:
         return pd.DataFrame(columns=["code", "population"])
     # Several sources may give one COG year (COGugaison, comparateur de territoires): they agree where they

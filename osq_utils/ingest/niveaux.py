@@ -26,19 +26,34 @@ from osq_utils.catalogues.strates import STRATES, strate_of
 NIVEAUX_DERIVES = ("epci", "ept", "departement", "region", "france")
 FRANCE_METRO, FRANCE_ENTIERE = "FRM", "FR"
 DOM_PREFIXES = ("97", "98")
-NATIONAL_MIN_COMMUNES = 30_000  # a membership year with fewer communes covers only some départements
+# A year of a table (memberships, populations, communes) is whole when it holds at least this share of the
+# communes of the table's fullest year: a year that covers only some départements (an older history of the
+# observatory's own communes) is never a target nor a universe. Relative, so that a store cut to one
+# département (the CAPSO tests) derives its levels as the national one does.
+PART_ANNEE_COMPLETE = 0.9
 COUVERTURE_MIN_STRATE = 0.8
 COLONNES = ["code", "niveau", "indicateur", "annee", "valeur", "numerateur", "denominateur", "statut", "cog",
             "estime"]
 
 
+def annees_completes(counts: dict[int, int]) -> list[int]:
+    """The years whose count of communes is at least PART_ANNEE_COMPLETE of the fullest year's."""
+    if not counts:
+        return []
+    most = max(counts.values())
+    return sorted(y for y, n in counts.items() if n >= PART_ANNEE_COMPLETE * most)
+
+
 def cog_cible(con) -> int | None:
-    """The latest COG year with a national commune → département membership that the passage tables reach."""
-    row = con.execute(
-        "SELECT max(cog) FROM (SELECT cog FROM appartenances WHERE niveau = 'commune' AND niveau_parent = 'departement' "
-        "GROUP BY cog HAVING count(DISTINCT code) >= ?) WHERE cog <= (SELECT coalesce(max(annee_arrivee), 9999) "
-        "FROM passages_cog)", [NATIONAL_MIN_COMMUNES]).fetchone()
-    return int(row[0]) if row and row[0] is not None else None
+    """The latest COG year with a whole commune → département membership that the passage tables reach."""
+    counts = dict(con.execute("SELECT cog, count(DISTINCT code) FROM appartenances WHERE niveau = 'commune' "
+                              "AND niveau_parent = 'departement' GROUP BY cog").fetchall())
+    # The passage tables (COGugaison, with its populations) reach this year; a store cut to a few communes holds
+    # only the passages that concern them, so its populations tell how far the tables go.
+    reach = con.execute("SELECT max(y) FROM (SELECT max(annee_arrivee) AS y FROM passages_cog UNION ALL "
+                        "SELECT max(cog) FROM populations)").fetchone()[0]
+    years = [y for y in annees_completes(counts) if reach is None or y <= reach]
+    return int(years[-1]) if years else None
 
 
 def appartenances(con, cog: int) -> pd.DataFrame:
@@ -90,9 +105,9 @@ def _zeros_exhaustifs(con, obs: pd.DataFrame, exhaustifs: frozenset[str], cible:
     year come from the store's national list of that year, else from the target year's."""
     if not exhaustifs:
         return obs
-    lists = con.execute("SELECT cog, list(DISTINCT code) FROM territoires WHERE niveau = 'commune' GROUP BY cog "
-                        "HAVING count(DISTINCT code) >= ?", [NATIONAL_MIN_COMMUNES]).fetchall()
-    communes = {int(cog): pd.Series(codes) for cog, codes in lists}
+    lists = con.execute("SELECT cog, list(DISTINCT code) FROM territoires WHERE niveau = 'commune' GROUP BY cog").fetchall()
+    whole = set(annees_completes({int(cog): len(codes) for cog, codes in lists}))
+    communes = {int(cog): pd.Series(codes) for cog, codes in lists if int(cog) in whole}
     frames = [obs]
     part_obs = obs[obs["indicateur"].isin(list(exhaustifs)) & (obs["indicateur"].map(types) == "compte")]
     for (ind, annee, cog), part in part_obs.groupby(["indicateur", "annee", part_obs["cog"].fillna(cible).astype(int)]):
@@ -181,11 +196,10 @@ def derive_niveaux(con, communes: pd.DataFrame, glossaire: Glossaire, *, exhaust
     # file's: the one listing the most communes (a national file beats a file of a few départements), then the
     # first of the glossary's order.
     rank = glossaire.source_rank()
-    obs["_rang"] = [rank.get((i, s), 99) for i, s in zip(obs["indicateur"], obs["source"])]
-    n = obs.groupby(["indicateur", "annee", "source"])["code"].transform("nunique")
-    obs["_cle"] = -n * 1000 + obs["_rang"]
-    best = obs.groupby(["indicateur", "annee"])["_cle"].transform("min")
-    obs = obs[obs["_cle"] == best].drop(columns=["_rang", "_cle"])
+    counts = obs.groupby(["indicateur", "annee", "source"], sort=False)["code"].nunique().rename("n").reset_index()
+    counts["_cle"] = [-n * 1000 + rank.get((i, s), 99) for i, s, n in zip(counts["indicateur"], counts["source"], counts["n"])]
+    best = counts.sort_values("_cle").drop_duplicates(["indicateur", "annee"])[["indicateur", "annee", "source"]]
+    obs = obs.merge(best, on=["indicateur", "annee", "source"])
     passages = con.execute("SELECT annee_depart, annee_arrivee, code_depart, code_arrivee, type_modif, ratio "
                            "FROM passages_cog").df()
     obs = _zeros_exhaustifs(con, obs, exhaustifs, cible, types)

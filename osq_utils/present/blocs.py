@@ -87,7 +87,7 @@ def source_note(catalogue: dict[str, Source], rows: pd.DataFrame, extra: list[st
 
 def chiffres_cles(ctx: Contexte, refs: list[Territoire], codes: list[str]) -> str:
     """A grid of key figures for refs[0], each with its year, its gap to refs[1] and its source."""
-    comp = indicateurs.comparison(ctx.vue, refs, codes)
+    comp = indicateurs.comparison(ctx.vue, refs, codes, recente=True)
     blocks = []
     for code in codes:
         ind = ctx.glossaire[code]

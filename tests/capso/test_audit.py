@@ -30,6 +30,9 @@ PAGE = "notes/communale-62040.html"  # Arques
 # 15-64, 70,6 %); Insee, cc_filosofi_2021_COM.csv, row 62040: MED21 = 19590 (€).
 ACTIVITE = ("commune", "62040", "taux_activite_15_64", 2018)
 MEDIAN = ("commune", "62040", "revenu_median", 2021)
+# Insee, FILO2019_DISP_COM.csv, row 62040: Q219 = 18520 (€): the year of the comparison table, where the EPCI,
+# the département and France have theirs too (the key figure shows the latest year, 2021).
+MEDIAN_TABLEAU = ("commune", "62040", "revenu_median", 2019)
 # Insee, base permanente des équipements 2019: 7 general practitioners in Arques (D201).
 MEDECINS = ("commune", "62040", "medecins_generalistes", 2019)
 
@@ -115,7 +118,8 @@ def _search_entry(page: Path) -> dict:
 
 @pytest.fixture
 def masked(construit, tmp_path):
-    """A copy of the real site where Arques' activity rate, median income and GP count are masked."""
+    """A copy of the real site where Arques' activity rate, median income (2021 in the key figures, 2019 in the
+    table) and GP count are masked."""
     site = tmp_path / "essai" / "site"
     shutil.copytree(construit / "site", site)
     # Arques' note alone: the other notes and the printable versions show the same cells (the audit reports
@@ -123,7 +127,7 @@ def masked(construit, tmp_path):
     for other in (site / "notes").iterdir():
         if other.name not in (PAGE.removeprefix("notes/"), "communale-62040_files"):
             shutil.rmtree(other) if other.is_dir() else other.unlink()
-    keys = [ACTIVITE, MEDIAN, MEDECINS]
+    keys = [ACTIVITE, MEDIAN, MEDIAN_TABLEAU, MEDECINS]
     ledger = _ledger_rows(site, keys)
     ledger.to_csv(site.parent / "masques-public.csv", sep=";", index=False, encoding="utf-8")
 
@@ -148,6 +152,7 @@ def test_ledger_holds_the_real_published_values(masked):
     values = {(r.code, r.indicateur, r.annee): r.valeur for r in ledger.itertuples()}
     assert values[("62040", "taux_activite_15_64", 2018)] == pytest.approx(4215 / 5967 * 100)  # P18_ACT1564 / P18_POP1564
     assert values[("62040", "revenu_median", 2021)] == pytest.approx(19590)  # MED21
+    assert values[("62040", "revenu_median", 2019)] == pytest.approx(18520)  # Q219
     assert values[("62040", "medecins_generalistes", 2019)] == pytest.approx(7)
 
 

@@ -82,7 +82,9 @@ def test_cut_is_fast_and_covers_every_catalogue_file(cut, catalogue):
 
 def test_cut_is_much_smaller_than_the_mirror(cut):
     _, report = cut
-    assert report["octets"] < report["octets_miroir"] / 20
+    # The national membership tables (TAGC 2022 and 2024, 5 MB) are copied whole: a twentieth of the mirror
+    # with them, an eighth of that without.
+    assert report["octets"] < report["octets_miroir"] / 15
 
 
 def test_big_file_without_rule_is_refused():

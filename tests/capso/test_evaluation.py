@@ -157,7 +157,7 @@ def test_notebook_capso_defaults_renders(store_file, tmp_path):
     assert "de 39,7 % en 2013 à 35,9 % en 2018" in html
     assert "Il y a un vrai déficit d'image des quartiers" in html  # AUD Saint-Omer verbatim, EPCI 200069037
     # One table and one chart per indicator: 3 for question 1, 1 for question 2.
-    assert html.count('<img src="data:image/png;base64,') == 4
+    assert html.count('<img src="media/') == 4  # written as files beside the page (batch.notebook_md)
     assert 'alt="Graphique en courbes : taux de pauvreté de chaque quartier' in html
     assert "en gris foncé, trait pointillé : la distance entre les courbes est l'écart du tableau" in html
     assert "Source : " in html or "Sources : " in html

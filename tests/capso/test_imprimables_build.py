@@ -55,8 +55,8 @@ def test_printable_versions_are_incremental(site_imprimable, store_file):
 
 
 def test_audit_reads_the_printable_versions(site_imprimable, tmp_path):
-    # Arques' median income 2021, 19 590 € (Insee cc_filosofi_2021_COM.csv, MED21), declared masked: the
-    # audit must find it in the PDF and the Word version too, not only in the HTML page.
+    # Arques' median income 2019, 18 520 € (Insee FILO2019_DISP_COM.csv, Q219: the comparison table's year),
+    # declared masked: the audit must find it in the PDF and the Word version too, not only in the HTML page.
     _, _, site = site_imprimable
     copy = tmp_path / "site"
     shutil.copytree(site, copy)
@@ -65,6 +65,6 @@ def test_audit_reads_the_printable_versions(site_imprimable, tmp_path):
         export.unlink()
     ledger = pd.DataFrame([{"niveau": "commune", "code": "62040", "territoire": "Arques", "indicateur": "revenu_median",
                             "indicateur_libelle": "Niveau de vie médian", "unite": "€", "decimales": 0,
-                            "annee": 2021, "valeur": 19590.0}])
+                            "annee": 2019, "valeur": 18520.0}])
     fuites = audit.audit(copy, ledger)
     assert {f.fichier for f in fuites} >= {"notes/communale-62040.pdf", "notes/communale-62040.docx"}

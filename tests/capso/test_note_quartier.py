@@ -145,16 +145,17 @@ def test_gap_evolution_in_plain_words(saint_exupery, glossaire):
     _, _, obs = saint_exupery
     ind = glossaire["taux_pauvrete"]
     evo = {ref["territoire"]: (ref, e) for ref, e in qq.evolution_ecarts(qq.ecarts_par_annee(obs, ind), ind)}
-    # Arques: 59,8 - 22 = 37,8 points in 2016 (filo16 tp60, TP6016), 56,0 - 20 = 36,0 in 2019 (filo19 DISP_TP60_A19,
-    # comparateur de territoires RP2018 TP6019).
+    # Arques: 58,9 - 23 = 35,9 points in 2015 (REVN_2019 TP60, revenus 2015; filosofi_com_2015.csv TP6015),
+    # 56,0 - 20 = 36,0 in 2019 (filo19 DISP_TP60_A19; comparateur de territoires RP2018 TP6019): stable.
     ref, arques = evo["Arques"]
-    assert (arques.annee_debut, arques.annee_fin) == (2016, 2019)
-    assert arques.variation == pytest.approx(-1.8) and arques.tendance == "reduit"
+    assert (arques.annee_debut, arques.annee_fin) == (2015, 2019)
+    assert arques.variation == pytest.approx(0.1) and arques.tendance == "stable"
     text = qq.phrase_reference(ref, arques, ind)
-    assert text.startswith("Face à Arques, l'écart s'est réduit de 1,8\u00a0point entre 2016 et 2019")
-    assert "Pas d'écart calculable" not in text  # every year 2016-2019 has both figures
-    # Saint-Omer: 59,8 - 30 = 29,8 -> 56,0 - 29 = 27,0 points.
-    assert "l'écart s'est réduit de 2,8\u00a0points" in qq.phrase_reference(*evo["Saint-Omer"], ind)
+    assert text.startswith("Face à Arques, l'écart est resté stable entre 2015 et 2019 (de +35,9\u00a0points à "
+                           "+36,0\u00a0points)")
+    assert "Pas d'écart calculable" not in text  # every year 2015-2019 has both figures
+    # Longuenesse: 58,9 - 24 = 34,9 -> 56,0 - 22 = 34,0 points.
+    assert "l'écart s'est réduit de 0,9\u00a0point" in qq.phrase_reference(*evo["Longuenesse"], ind)
     # The CAPSO's poverty rate exists for 2016 only in the sources: no evolution, said so.
     capso = qq.phrase_reference(*evo["CA du Pays de Saint-Omer"], ind)
     assert capso.startswith("Face à la CA du Pays de Saint-Omer, l'écart n'est connu que pour 2016")
@@ -179,9 +180,11 @@ def test_gap_table_and_chart_keep_holes_as_nd(saint_exupery, glossaire):
     ind = glossaire["taux_pauvrete"]
     ecarts = qq.ecarts_par_annee(obs, ind)
     table = qq.ecarts_table_markdown(ecarts, ind, "Source : essai.")
-    assert "| Arques | +37,8\u00a0points | +37,2\u00a0points | +39,0\u00a0points | +36,0\u00a0points |" in table
-    assert "| CA du Pays de Saint-Omer | +" in table and table.split("| CA du Pays de Saint-Omer |")[1].split("\n")[0].count(
-        "| nd") == 3  # published for 2016 only
+    # Every year the QPV and Arques are both published (2013 and 2014: no commune poverty rate in the sources).
+    assert ("| Arques | nd | nd | +35,9\u00a0points | +37,8\u00a0points | +37,2\u00a0points | +39,0\u00a0points | "
+            "+36,0\u00a0points |") in table
+    # The CAPSO's poverty rate is in the sources for 2016 only (filo16, 18,7): 59,8 - 18,7 = 41,1 points.
+    assert ("| CA du Pays de Saint-Omer | nd | nd | nd | +41,1\u00a0points | nd | nd | nd |") in table
     shown, evo = qq.ecarts_for_chart(ecarts, ind)
     assert shown.unite == "points" and evo["valeur"].isna().sum() == (evo["statut"] != "ok").sum() > 0
 

@@ -40,7 +40,10 @@ def test_every_kind_of_note_is_planned(con, tmp_path, monkeypatch):
   - modele: evaluation_cdv
     territoires: {epci: "200069037"}
     parametres: {qpv: ["QP062036"]}
-""")
+  - modele: plan_actions
+    territoires: {communes: ["62040"]}
+    plan_actions: %s
+""" % (PROJECT_ROOT / "params" / "capso" / "plan-actions.yml"))
     jobs = plan(con, params).jobs
     slugs = [j.slug for j in jobs]
     # The CAPSO's communes hold three QPV of the 2015 geography (ANCT contours, COMMUNE_QP): two in

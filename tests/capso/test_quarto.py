@@ -75,7 +75,9 @@ def test_images_are_files(cinq_notes, profil):
         for src in re.findall(r'<img[^>]+src="([^"]+)"', html):
             assert (page.parent / src).is_file(), f"{page.relative_to(site)} : image absente {src}"
     figures = sorted(p.name for p in (site / "notes" / "evaluation-200069037_files").glob("*.png"))
-    assert figures == ["fig-question-1.png", "fig-question-2.png"]
+    # The summary chart, and the gap charts of each evaluation question (one per indicator).
+    assert len(figures) == 7 and "fig-bilan.png" in figures
+    assert {f.split("-")[2].removesuffix(".png") for f in figures if f.startswith("fig-question-")} == {"1", "2"}
 
 
 @pytest.mark.parametrize("profil", DOSSIERS_PROFILS)
@@ -98,7 +100,9 @@ def test_printables_show_no_code_nor_server_path(cinq_notes_quarto, cinq_notes_p
     arques = docx.Document(str(site / "notes" / "communale-62040.docx"))
     cards = [c.text for row in arques.tables[0].rows for c in row.cells]
     assert any("Population municipale" in c and "Source" in c for c in cards), cards[:3]
-    assert len(PdfReader(site / "notes" / "communale-62040.pdf").pages) <= 5
+    # Code cells made it 9 pages; its outputs alone (key figures, the table of about a hundred indicators, a chart,
+    # a map) fill 6, as with pandoc.
+    assert len(PdfReader(site / "notes" / "communale-62040.pdf").pages) <= 6
 
 
 def test_quarto_output_stays_inside_its_project(cinq_notes_quarto):
@@ -125,7 +129,7 @@ def test_navigation_index_and_title_block(cinq_notes_quarto, profil):
     index = (site / "index.html").read_text(encoding="utf-8")
     for href in ("glossaire.html", "sources.html", "etat-des-donnees.html", "guides.html"):
         assert f'href="./{href}"' in index or f'href="{href}"' in index, href
-    assert "5 notes publiées" in index
+    assert f"{len(NOTES_CINQ)} notes publiées" in index
     assert 'href="donnees/chiffres.csv"' in index and 'href="donnees/chiffres.xlsx"' in index
     assert (site / "donnees" / "chiffres.csv").is_file()
     arques = (site / "notes" / "communale-62040.html").read_text(encoding="utf-8")

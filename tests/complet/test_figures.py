@@ -79,12 +79,20 @@ def test_comparison_table_rows(vue, con, glossaire):
     refs = indicateurs.references_of_commune(vue, "62040")
     assert [t.niveau for t in refs] == ["commune", "epci", "departement", "france"]
     assert refs[1].code == "200069037"
-    comp = indicateurs.comparison(vue, refs, ["revenu_median", "taux_pauvrete"])
-    pov = comp[comp["indicateur"] == "taux_pauvrete"].set_index("niveau")
-    # Insee, Filosofi 2021, cc_filosofi_2021_COM.csv: TP6021 = 20,0 for 62040 (the latest year).
-    assert pov.loc["commune", "valeur"] == 20.0 and pov.loc["commune", "annee"] == 2021
+    # Key figures: the latest year of the commune. Insee, cc_filosofi_2021_COM.csv: TP6021 = 20,0 for 62040.
+    recent = indicateurs.comparison(vue, refs, ["taux_pauvrete"], recente=True).set_index("niveau")
+    assert recent.loc["commune", "valeur"] == 20.0 and recent.loc["commune", "annee"] == 2021
     # No poverty rate of 2021 is published for départements and France in the mirror: 'absent', never 0.
-    assert pov.loc["departement", "statut"] == "absent" and math.isnan(pov.loc["departement", "valeur"])
+    assert recent.loc["departement", "statut"] == "absent" and math.isnan(recent.loc["departement", "valeur"])
+    # Tables: the year most territories have. Median: FILO2019_DISP_COM, _EPCI, _DEP and _METROPOLE.csv publish
+    # the four of them (Q219 = 18 520, 19 730, 19 560, 21 930).
+    comp = indicateurs.comparison(vue, refs, ["revenu_median", "taux_pauvrete"])
+    med = comp[comp["indicateur"] == "revenu_median"].set_index("niveau")
+    assert (med["annee"] == 2019).all() and med["valeur"].tolist() == [18520, 19730, 19560, 21930]
+    # Poverty: 2016, the latest year published for the commune and its EPCI (filo16, TP6016 = 22 for 62040).
+    pov = comp[comp["indicateur"] == "taux_pauvrete"].set_index("niveau")
+    assert (pov["annee"] == 2016).all() and pov.loc["commune", "valeur"] == 22.0
+    assert pov.loc["epci", "statut"] == "ok" and pov.loc["departement", "statut"] == "absent"
 
 
 @pytest.mark.parametrize("code", ["62040", "62525", "62765"])

@@ -65,8 +65,9 @@ def test_small_multiples_keep_the_largest_communes(vue, con, glossaire):
     plot = charts.small_multiples(series, ref, glossaire["revenu_median"], nom_reference=epci.libelle,
                                   source_note="Source : Insee, Filosofi.", communes_total=len(codes))
     assert "Les 24 communes les plus peuplées sur les 100" in plot.labels.caption
-    # Filosofi 2020 is published for départements only: no commune median that year.
-    assert "Aucune valeur communale publiée en 2020" in plot.labels.caption
+    # Filosofi 2020 is published for départements only, 2013 for the QPV only (ANCT tables, revenus 2013): no
+    # commune median those years.
+    assert "Aucune valeur communale publiée en 2013, 2020 : année non tracée." in plot.labels.caption
     fig = plot.draw()
     assert len([ax for ax in fig.axes if ax.get_lines() or ax.collections]) == 24
     # No line ever crosses 2020: every drawn segment holds consecutive published years only.

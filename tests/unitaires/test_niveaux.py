@@ -29,7 +29,6 @@ GLOSSAIRE = Glossaire({i.code: i for i in [
 
 @pytest.fixture
 def con(tmp_path, monkeypatch):
-    monkeypatch.setattr(niveaux, "NATIONAL_MIN_COMMUNES", 3)
     c = store.connect(tmp_path / "s.duckdb")
     # Four communes in 2024: A1, A2 in EPCI E1 (département 01), B1 in E2 (département 02), 97101 overseas (971).
     rows = [("A1", "epci", "E1"), ("A2", "epci", "E1"), ("B1", "epci", "E2"), ("97101", "epci", "E3"),
