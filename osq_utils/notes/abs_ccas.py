@@ -164,6 +164,9 @@ def note_strate(vue: Lecture, comp: pd.DataFrame, commune: Territoire, strate: T
         ind = vue.glossaire[code]
         if ind.type == "compte":
             key = "un effectif ne se compare pas d'une strate à une commune (seuls les taux le sont)"
+        elif ind.calcul is not None:
+            key = ("ce chiffre rapporte les effectifs d'une source à la population d'une autre : OSQ ne le calcule "
+                   "pas pour une strate")
         elif not ind.derivable:
             key = ("une médiane, un décile ou un taux publié sans son numérateur ne s'additionne pas : OSQ ne le "
                    "calcule pas pour la strate")
