@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from osq_utils import store
@@ -22,6 +25,15 @@ def ingest_all(path: Path, catalogue, path_of) -> Path:
     derive(con)
     con.close()
     return path
+
+
+def lire_comparateur(mirror: Path, source_id: str) -> list[dict[str, str]]:
+    """The rows of the base of an edition of INSEE's comparateur de territoires, read from its zip as they are."""
+    (path,) = (mirror / source_id).glob("*.zip")
+    with zipfile.ZipFile(path) as zf:
+        (name,) = [n for n in zf.namelist() if n.lower().startswith("base")]
+        text = zf.read(name).decode("ascii")
+    return list(csv.DictReader(io.StringIO(text), delimiter=";"))
 
 
 # Where `make test` installs Quarto (from ../shared/tools/quarto) when none is on the PATH.

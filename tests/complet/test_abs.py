@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import zipfile
 
 import nbformat
 import papermill as pm
 import pytest
+from outils import lire_comparateur
 
 from osq_utils import indicateurs, territoires
 from osq_utils.catalogues.racine import PROJECT_ROOT
@@ -26,16 +24,9 @@ ENJEUX = PROJECT_ROOT / "params" / "capso" / "enjeux"
 # --- Themes --------------------------------------------------------------------------------
 
 
-def _p18_pop(mirror) -> dict[str, float]:
-    (path,) = (mirror / "insee-comparateur-territoires-rp2018").glob("*.zip")
-    with zipfile.ZipFile(path) as zf:
-        (name,) = [n for n in zf.namelist() if n.lower().startswith("base")]
-        rows = csv.DictReader(io.StringIO(zf.read(name).decode("ascii")), delimiter=";")
-        return {r["CODGEO"]: float(r["P18_POP"]) for r in rows if r["P18_POP"]}
-
-
 def test_commune_stratum_from_its_population_municipale(mirror, vue):
-    pop = _p18_pop(mirror)
+    pop = {r["CODGEO"]: float(r["P18_POP"]) for r in lire_comparateur(mirror, "insee-comparateur-territoires-rp2018")
+           if r["P18_POP"]}
     # Insee, comparateur de territoires RP2018: P18_POP of 62765 (Saint-Omer) and 62040 (Arques).
     for code in ("62765", "62040", "42218", "94081"):
         assert territoires.parent(vue, "commune", code, "strate") == strate_of(pop[code]).code, code

@@ -6,12 +6,10 @@ figures OSQ computes); the published precision is the most digits of the column 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 
 import pytest
+from outils import lire_comparateur
 
 from osq_utils.indicateurs import une_source_par_valeur
 
@@ -25,17 +23,9 @@ EDITIONS = {
 }
 
 
-def _read_zip(mirror, source_id: str) -> list[dict[str, str]]:
-    (path,) = (mirror / source_id).glob("*.zip")
-    with zipfile.ZipFile(path) as zf:
-        (name,) = [n for n in zf.namelist() if n.lower().startswith("base")]
-        text = zf.read(name).decode("ascii")
-    return list(csv.DictReader(io.StringIO(text), delimiter=";"))
-
-
 @pytest.fixture(scope="module")
 def fichiers(mirror) -> dict[str, list[dict[str, str]]]:
-    return {source_id: _read_zip(mirror, source_id) for source_id in EDITIONS}
+    return {source_id: lire_comparateur(mirror, source_id) for source_id in EDITIONS}
 
 
 def _row(rows: list[dict[str, str]], code: str) -> dict[str, str]:

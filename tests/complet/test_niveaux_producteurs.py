@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
-import zipfile
 
 import pandas as pd
 import pytest
+from outils import lire_comparateur
 
 from osq_utils.ingest import niveaux
 from osq_utils.ingest.derive import _exhaustifs
@@ -29,17 +28,10 @@ def _derived(con, niveau: str, code: str, indicateur: str, annee: int) -> dict:
     return found.iloc[0].to_dict()
 
 
-def _comparateur_rp2018(mirror) -> list[dict[str, str]]:
-    (path,) = (mirror / "insee-comparateur-territoires-rp2018").glob("*.zip")
-    with zipfile.ZipFile(path) as zf:
-        (name,) = [n for n in zf.namelist() if n.lower().startswith("base")]
-        return list(csv.DictReader(io.StringIO(zf.read(name).decode("ascii")), delimiter=";"))
-
-
 def test_population_of_france_metropolitaine_is_the_census_total(con, mirror):
     """Census 2018 (population 2020 in OSQ's years): the communes of France métropolitaine of the comparateur,
     arrondissements left out, summed by OSQ after moving them into the 2024 geography."""
-    rows = _comparateur_rp2018(mirror)
+    rows = lire_comparateur(mirror, "insee-comparateur-territoires-rp2018")
     metro = sum(float(r["P18_POP"]) for r in rows if r["P18_POP"] and not r["CODGEO"].startswith(("97", *ARM_PREFIXES)))
     assert _derived(con, "france", "FRM", "population", 2020)["valeur"] == pytest.approx(metro, abs=0.5)
     # Pas-de-Calais: every commune of 62 in the file.
