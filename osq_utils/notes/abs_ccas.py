@@ -31,6 +31,7 @@ from osq_utils.indicateurs import Lecture, Territoire
 from osq_utils.notes import communale
 from osq_utils.notes.base import Territoires, TypeNote
 from osq_utils.present import fr
+from osq_utils.present.tables import lignes_du_territoire
 
 # --- Population strata --------------------------------------------------------------
 
@@ -156,7 +157,8 @@ def note_strate(vue: Lecture, comp: pd.DataFrame, commune: Territoire, strate: T
              "dénominateurs de ses communes (par exemple, tous les chômeurs divisés par tous les actifs) : ce n'est "
              "jamais une moyenne de taux. Il n'est calculé que si les communes dont le chiffre est publié réunissent au "
              "moins 80\u00a0% des habitants de la strate ; en dessous de 100\u00a0%, il est marqué comme estimé.", ""]
-    own = comp[comp["code"] == strate.code]
+    shown = lignes_du_territoire(comp)  # the table's rows: the commune's missing figures are in another callout
+    own = shown[shown["code"] == strate.code]
     kinds: dict[str, list[str]] = {}
     for code, statut in zip(own["indicateur"], own["statut"]):
         if statut == "ok":

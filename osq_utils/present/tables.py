@@ -12,7 +12,8 @@ from osq_utils.present import fr
 from osq_utils.present.blocs import source_note
 
 FONT = ["system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
-LEGENDE_ESTIME = "« (e) » : valeur estimée (IRIS peu peuplés absents de la source, ou commune issue d'une défusion)."
+LEGENDE_ESTIME = ("« (e) » : valeur estimée (IRIS peu peuplés absents de la source, commune issue d'une défusion, "
+                  "ou strate dont la source ne couvre pas toutes les communes).")
 LEGENDE_SANS_OBJET = f"« {fr.MARQUE_SANS_OBJET} » : sans objet pour la strate (un effectif ne se compare pas)."
 
 
