@@ -33,16 +33,6 @@ from osq_utils.notes.base import Territoires, TypeNote
 from osq_utils.present import fr
 from osq_utils.present.tables import lignes_du_territoire
 
-# --- Population strata --------------------------------------------------------------
-
-_ARRONDISSEMENTS = re.compile(r"^(751(0[1-9]|1\d|20)|6938[1-9]|132(0[1-9]|1[0-6]))$")
-
-
-def est_arrondissement_municipal(code: str) -> bool:
-    """Paris 75101-75120, Lyon 69381-69389, Marseille 13201-13216."""
-    return bool(_ARRONDISSEMENTS.match(str(code)))
-
-
 # --- Evolution -------------------------------------------------------------------------
 
 

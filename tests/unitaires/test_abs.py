@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from osq_utils.catalogues.racine import PROJECT_ROOT
+from osq_utils.catalogues.strates import strate_of
 from osq_utils.catalogues.themes import load_themes, theme_abs
 from osq_utils.errors import OsqError
 from osq_utils.notes import abs_ccas
@@ -43,13 +44,11 @@ def test_unknown_theme_is_a_french_error_naming_the_file(glossaire):
 
 
 def test_strata_bounds():
-    assert abs_ccas.strate_of(1_999).code == "0-1999"
-    assert abs_ccas.strate_of(2_000).code == "2000-4999"
-    assert abs_ccas.strate_of(99_999.5).code == "50000-99999"
-    assert abs_ccas.strate_of(100_000).code == "100000+"
-    assert abs_ccas.strate_of(float("nan")) is None
-    assert abs_ccas.est_arrondissement_municipal("75101") and abs_ccas.est_arrondissement_municipal("13216")
-    assert not abs_ccas.est_arrondissement_municipal("75056") and not abs_ccas.est_arrondissement_municipal("69123")
+    assert strate_of(1_999).code == "0-1999"
+    assert strate_of(2_000).code == "2000-4999"
+    assert strate_of(99_999.5).code == "50000-99999"
+    assert strate_of(100_000).code == "100000+"
+    assert strate_of(float("nan")) is None
 
 
 def test_enjeux_markdown():
