@@ -70,16 +70,16 @@ def aggregate(obs: pd.DataFrame, groups: pd.DataFrame, types: dict[str, str],
     # 0/0 to its parent: it does not make the parent's ratio absent.
     vide = (merged["statut"] == "absent") & (merged["denominateur"] == 0) & merged["indicateur"].map(types).isin(
         list(FACTEURS)) & merged["numerateur"].fillna(0).eq(0)
-    merged = merged.assign(numerateur=merged["numerateur"].where(~vide, 0.0))
+    numerateur = merged["numerateur"].where(~vide, 0.0)  # a lone child keeps its own row (the rule of one child)
     ok = (merged["statut"] == "ok") | vide
     work = pd.DataFrame({
         "code_parent": merged["code_parent"].to_numpy(), "indicateur": merged["indicateur"].to_numpy(),
         "annee": merged["annee"].to_numpy(),
         "n": 1, "secret": (merged["statut"] == "secret").to_numpy(), "pas_ok": (~ok).to_numpy(),
         "valeur": merged["valeur"].where(ok).to_numpy(dtype="float64"),
-        "numerateur": merged["numerateur"].where(ok).to_numpy(dtype="float64"),
+        "numerateur": numerateur.where(ok).to_numpy(dtype="float64"),
         "denominateur": merged["denominateur"].where(ok).to_numpy(dtype="float64"),
-        "num_manquant": (ok & merged["numerateur"].isna()).to_numpy(),
+        "num_manquant": (ok & numerateur.isna()).to_numpy(),
         "den_manquant": (ok & merged["denominateur"].isna()).to_numpy(),
         "estime": merged["estime"].fillna(False).astype(bool).to_numpy() if "estime" in merged else False,
     })
