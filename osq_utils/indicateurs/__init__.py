@@ -163,9 +163,8 @@ def comparison_years(obs: pd.DataFrame) -> dict[str, int]:
     has it secret, the one where it has a figure and the most territories have one; the latest on a tie (else
     the first territory's latest year, else anyone's). One year for the whole row, so that no territory is
     compared with another year's figure."""
-    years = obs.groupby("indicateur")["annee"].max().to_dict()
+    years = latest_years(obs)
     first = obs[obs["_t"] == 0]
-    years.update(first.groupby("indicateur")["annee"].max().to_dict())
     candidates = first.loc[first["statut"].isin(["ok", "secret"]), ["indicateur", "annee", "statut"]]
     if candidates.empty:
         return years
