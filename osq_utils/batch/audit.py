@@ -237,7 +237,7 @@ class _Index:
         return out
 
 
-def _build_index(site_dir: Path, masques: pd.DataFrame) -> _Index:
+def _build_index(masques: pd.DataFrame, exports: dict[Path, pd.DataFrame | None | Exception]) -> _Index:
     index = _Index()
     for row in masques.itertuples(index=False):
         m = _Masque(str(row.niveau), str(row.code), str(row.territoire), str(row.indicateur),
@@ -248,12 +248,8 @@ def _build_index(site_dir: Path, masques: pd.DataFrame) -> _Index:
         index.add_indicateur(m.libelle, m.indicateur)
     # Every label the site prints, so that a row or column of an unmasked territory is recognised
     # as such (and not taken for the page's own territory).
-    for export in _exports(site_dir):
-        try:
-            df = _read_export(export)
-        except Exception:  # noqa: BLE001 - an unreadable export is reported by the export check
-            continue
-        if df is None:
+    for df in exports.values():
+        if df is None or isinstance(df, Exception):  # an unreadable export is reported by _audit_export
             continue
         if "territoire" in df.columns:
             for code, label in df[["code", "territoire"]].drop_duplicates().itertuples(index=False):
@@ -273,15 +269,24 @@ def _build_index(site_dir: Path, masques: pd.DataFrame) -> _Index:
 # --------------------------------------------------------------------------- exports
 
 
-def _exports(site_dir: Path) -> list[Path]:
-    return sorted(p for p in site_dir.rglob("*") if p.suffix.lower() in (".csv", ".xlsx") and p.is_file())
+def _exports(site_dir: Path) -> dict[Path, pd.DataFrame | None | Exception]:
+    """Every export of the site, read once (the index and the export check share them): its rows, None when
+    it is not an export of figures, the error when it cannot be read."""
+    out: dict[Path, pd.DataFrame | None | Exception] = {}
+    for path in sorted(p for p in site_dir.rglob("*") if p.suffix.lower() in (".csv", ".xlsx") and p.is_file()):
+        try:
+            out[path] = _read_export(path)
+        except Exception as exc:  # noqa: BLE001 - re-raised by _audit_export, as before
+            out[path] = exc
+    return out
 
 
 def _read_export(path: Path) -> pd.DataFrame | None:
     if path.suffix.lower() == ".csv":
         df = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     else:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str)
+        # calamine: the workbook read ten times faster than with openpyxl (the audit reads every export).
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="calamine")
         df = next((s for s in sheets.values() if set(EXPORT_KEYS) <= set(s.columns)), None)
         if df is None:
             return None
@@ -294,8 +299,9 @@ def _read_export(path: Path) -> pd.DataFrame | None:
     return df
 
 
-def _audit_export(path: Path, rel: str, index: _Index) -> list[Fuite]:
-    df = _read_export(path)
+def _audit_export(path: Path, rel: str, index: _Index, df: pd.DataFrame | None | Exception) -> list[Fuite]:
+    if isinstance(df, Exception):
+        raise df
     if df is None:
         return []
     kind = "CSV" if path.suffix.lower() == ".csv" else "Excel"
@@ -799,7 +805,8 @@ def audit(site_dir: Path | str, masques: pd.DataFrame) -> list[Fuite]:
     site_dir = Path(site_dir)
     if masques["valeur"].notna().sum() == 0:
         return []  # nothing masked with a known value: nothing can leak
-    index = _build_index(site_dir, masques)
+    exports = _exports(site_dir)
+    index = _build_index(masques, exports)
     # A page can only leak a masked value of a territory it names (label or code): the others are
     # not parsed (a national build has thousands of pages and a handful of masked territories).
     needles = {n for row in masques.itertuples(index=False) if pd.notna(row.valeur)
@@ -816,7 +823,7 @@ def audit(site_dir: Path | str, masques: pd.DataFrame) -> list[Fuite]:
                 continue
             out += _audit_soup(BeautifulSoup(text, "html.parser"), rel, index)
         elif suffix in (".csv", ".xlsx"):
-            out += _audit_export(path, rel, index)
+            out += _audit_export(path, rel, index, exports[path])
         elif suffix == ".docx":
             out += _audit_docx(path, rel, index, needles)
         elif suffix == ".pdf":

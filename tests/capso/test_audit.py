@@ -3,9 +3,10 @@
 
 Each test runs on two real builds: the five-note builds (tests/capso/conftest.py, printable versions
 included, Arques' note 62040 among them) with pandoc and with Quarto.
-Their pages show no secret cell, so each test masks real cells in a copy of the site as the build would
-(`s` on the pages, empty export rows, and the page's entries of Quarto's search index), writes the ledger
-of their true values next to it, then plants leaks and checks that the audit names the page and the value.
+Their pages show no secret cell, so real cells are masked in a copy of the site as the build would mask them
+(`s` on the pages, empty export rows, and the page's entries of Quarto's search index), once per renderer, with
+the ledger of their true values next to it; each test plants leaks in its own copy of that masked site and
+checks that the audit names the page and the value.
 """
 
 from __future__ import annotations
@@ -90,25 +91,27 @@ def _edit_page(site: Path, edit) -> None:
     path.write_text(str(soup), encoding="utf-8")
 
 
-def _set_export(site: Path, key, valeur: str, statut: str) -> int:
-    """Write one export row (CSV and Excel); returns its CSV line number."""
+def _set_exports(site: Path, changes: dict) -> dict:
+    """Write export rows (CSV and Excel), key -> (valeur, statut), in one pass; returns their CSV line numbers."""
     df = _export(site)
-    i = _row(df, key).name
-    df.loc[i, ["valeur", "numerateur", "denominateur"]] = [valeur, "", ""]
-    df.loc[i, "statut"] = statut
+    lines = {}
+    for key, (valeur, statut) in changes.items():
+        i = _row(df, key).name
+        df.loc[i, ["valeur", "numerateur", "denominateur"]] = [valeur, "", ""]
+        df.loc[i, "statut"] = statut
+        lines[key] = int(i) + 2
     df.to_csv(site / "donnees" / "chiffres.csv", sep=";", index=False, encoding="utf-8-sig")
-    sheets = pd.read_excel(site / "donnees" / "chiffres.xlsx", sheet_name=None, dtype=str)
+    sheets = pd.read_excel(site / "donnees" / "chiffres.xlsx", sheet_name=None, dtype=str, engine="calamine")
     sheets["chiffres"] = df.replace("", None)
     with pd.ExcelWriter(site / "donnees" / "chiffres.xlsx", engine="openpyxl") as writer:
         for name, sheet in sheets.items():
             sheet.to_excel(writer, sheet_name=name, index=False)
-    return int(i) + 2
+    return lines
 
 
-@pytest.fixture(params=["pandoc", "quarto"])
-def construit(request) -> Path:
-    """The build folder (site/, notebooks/) of each renderer."""
-    return request.getfixturevalue(f"cinq_notes_{request.param}")
+def _set_export(site: Path, key, valeur: str, statut: str) -> int:
+    """Write one export row; returns its CSV line number."""
+    return _set_exports(site, {key: (valeur, statut)})[key]
 
 
 def _search_entry(page: Path) -> dict:
@@ -116,11 +119,13 @@ def _search_entry(page: Path) -> dict:
     return {"href": PAGE, "title": "Arques", "section": "", "text": main.get_text(" ", strip=True)}
 
 
-@pytest.fixture
-def masked(construit, tmp_path):
-    """A copy of the real site where Arques' activity rate, median income (2021 in the key figures, 2019 in the
-    table) and GP count are masked."""
-    site = tmp_path / "essai" / "site"
+@pytest.fixture(scope="module", params=["pandoc", "quarto"])
+def construit_masque(request, tmp_path_factory) -> tuple[Path, Path]:
+    """(build folder, masked copy of its site): a copy of the real site where Arques' activity rate, median income
+    (2021 in the key figures, 2019 in the table) and GP count are masked. Made once per renderer; each test works
+    on its own copy (fixture `masked`)."""
+    construit = request.getfixturevalue(f"cinq_notes_{request.param}")
+    site = tmp_path_factory.mktemp(f"masque-{request.param}") / "essai" / "site"
     shutil.copytree(construit / "site", site)
     # Arques' note alone: the other notes and the printable versions show the same cells (the audit reports
     # them, rightly: test_printed_versions_and_other_notes_are_read).
@@ -137,13 +142,26 @@ def masked(construit, tmp_path):
         _kpi_value(soup, "revenu_median").string = "s"
 
     _edit_page(site, mask)
-    for key in keys:
-        _set_export(site, key, "", "secret")
+    _set_exports(site, {key: ("", "secret") for key in keys})
     if (site / "search.json").exists():  # Quarto's index: the masked page's text, as Quarto would index it
         docs = [d for d in json.loads((site / "search.json").read_text(encoding="utf-8"))
                 if not d["href"].startswith("notes/")]
         (site / "search.json").write_text(json.dumps([*docs, _search_entry(site / PAGE)], ensure_ascii=False),
                                           encoding="utf-8")
+    return construit, site
+
+
+@pytest.fixture
+def construit(construit_masque) -> Path:
+    """The build folder (site/, notebooks/) of each renderer."""
+    return construit_masque[0]
+
+
+@pytest.fixture
+def masked(construit_masque, tmp_path):
+    """This test's own copy of the masked site, with its ledger."""
+    site = tmp_path / "essai" / "site"
+    shutil.copytree(construit_masque[1].parent, site.parent)
     return site, registre.lire(site.parent / "masques-public.csv")
 
 
