@@ -121,17 +121,12 @@ def _zeros_exhaustifs(con, obs: pd.DataFrame, exhaustifs: frozenset[str], cible:
     return pd.concat(frames, ignore_index=True)
 
 
-def _gardes(out: pd.DataFrame, obs: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+def _gardes(out: pd.DataFrame) -> pd.DataFrame:
     """The derived figures worth storing: computed ones, and the secret ones of a level whose every commune is in
     the source (one of them secret). A level the source covers only in part gets no row: its figure is absent
-    from the sources, whatever the secrecy of the communes it does cover."""
-    expected = groups.groupby("code_parent")["code"].nunique().rename("attendus")
-    seen = obs[["code", "indicateur", "annee"]].drop_duplicates().merge(groups, on="code")
-    n = seen.groupby(["code_parent", "indicateur", "annee"]).size().rename("vus").reset_index()
-    n = n.merge(expected, left_on="code_parent", right_index=True)
-    complete = n.loc[n["vus"] >= n["attendus"], ["code_parent", "indicateur", "annee"]].rename(columns={"code_parent": "code"})
-    secret_complete = out[out["statut"] == "secret"].merge(complete, on=["code", "indicateur", "annee"])
-    return pd.concat([out[out["statut"] == "ok"], secret_complete], ignore_index=True)
+    from the sources, whatever the secrecy of the communes it does cover. out: aggregate(..., counts=True)."""
+    keep = (out["statut"] == "ok") | ((out["statut"] == "secret") & (out["vus"] >= out["attendus"]))
+    return out[keep].drop(columns=["vus", "attendus"]).reset_index(drop=True)
 
 
 def _strates(obs: pd.DataFrame, groups: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
@@ -203,15 +198,15 @@ def derive_niveaux(con, communes: pd.DataFrame, glossaire: Glossaire, *, exhaust
     passages = con.execute("SELECT annee_depart, annee_arrivee, code_depart, code_arrivee, type_modif, ratio "
                            "FROM passages_cog").df()
     obs = _zeros_exhaustifs(con, obs, exhaustifs, cible, types)
-    moved = _dans_la_cible(obs, passages, cible, types, exhaustifs)
+    moved = _dans_la_cible(obs, passages, cible, types, exhaustifs).drop_duplicates(["code", "indicateur", "annee"])
     members = appartenances(con, cible)
     frames = []
     for niveau in NIVEAUX_DERIVES:
         groups = members.loc[members["niveau_parent"] == niveau, ["code", "code_parent"]]
         if groups.empty:
             continue
-        out = aggregate(moved, groups, types, exhaustifs)
-        frames.append(_gardes(out, moved, groups).assign(niveau=niveau, cog=cible))
+        out = aggregate(moved, groups, types, exhaustifs, unique=True, counts=True)
+        frames.append(_gardes(out).assign(niveau=niveau, cog=cible))
     if population is not None and not population.empty:
         metro = set(members.loc[(members["niveau_parent"] == "france") & (members["code_parent"] == FRANCE_METRO), "code"])
         frames.append(_strates(moved, strates(population, metro), types).assign(cog=cible))
