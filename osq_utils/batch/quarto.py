@@ -54,6 +54,8 @@ SKIP_LINK_SCRIPT = """<script>(function () {
   l.addEventListener('click', function (e) { e.preventDefault(); m.focus(); m.scrollIntoView(); });
 })();</script>"""
 NOINDEX = '<meta name="robots" content="noindex, nofollow">'
+# No favicon: an empty one, as templates/page.html declares, so that browsers do not ask for /favicon.ico (a 404).
+FAVICON = '<link rel="icon" href="data:,">'
 
 
 def quarto_executable() -> str | None:
@@ -94,8 +96,8 @@ def config(plan: Plan, noindex: bool = False) -> dict:
     html["css"] = "osq.css"
     html["include-before-body"] = {"text": SKIP_LINK}
     html["include-after-body"] = {"text": SKIP_LINK_SCRIPT}
-    if noindex:  # a restricted (partenaires) site: search engines must not index it
-        html["include-in-header"] = {"text": NOINDEX}
+    # A restricted (partenaires) site: search engines must not index it.
+    html["include-in-header"] = {"text": FAVICON + ("\n" + NOINDEX if noindex else "")}
     out["format"] = {"html": html}
     out["filters"] = [{"path": "osq_quarto.lua", "at": "post-render"}]
     return out

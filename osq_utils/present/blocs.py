@@ -106,7 +106,11 @@ def chiffres_cles(ctx: Contexte, refs: list[Territoire], codes: list[str]) -> st
                 lines.append(f"[{refs[1].libelle} : {shown} (écart {fr.ecart(gap, ind.unite, dec)})]{{.kpi-comparaison}}")
             else:
                 lines.append(f"[{refs[1].libelle} : {shown}]{{.kpi-comparaison}}")
-        lines.append(f"[{source_note(ctx.catalogue, part[part['niveau'] == refs[0].niveau])}]{{.kpi-source}}")
+        if own["statut"] == "ok":
+            lines.append(f"[{source_note(ctx.catalogue, part[part['niveau'] == refs[0].niveau])}]{{.kpi-source}}")
+        else:  # no source to cite: say why the figure is missing
+            why = fr.raison(own["statut"], ind.publie_a(refs[0].niveau))
+            lines.append(f"[{why[0].upper()}{why[1:]} pour {refs[0].libelle}.]{{.kpi-source}}")
         blocks.append("::: {.kpi}\n" + "\\\n".join(lines) + "\n:::")
     return "::: {.kpi-grid}\n" + "\n\n".join(blocks) + "\n:::\n"
 

@@ -37,6 +37,18 @@ def marque(statut: str, publie: bool = True) -> str:
     return MARQUE_ABSENT if publie else MARQUE_NON_PUBLIE
 
 
+RAISONS = {
+    MARQUE_SECRET: "soumis au secret statistique",
+    MARQUE_NON_PUBLIE: "non publié par le producteur à ce niveau",
+    MARQUE_ABSENT: "absent des sources de l'observatoire",
+}
+
+
+def raison(statut: str, publie: bool = True) -> str:
+    """Why a figure is not shown, in plain French (the words of the marks' legend)."""
+    return RAISONS[marque(statut, publie)]
+
+
 def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 

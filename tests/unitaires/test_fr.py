@@ -79,3 +79,12 @@ def test_a_missing_figure_says_why():
     assert fr.valeur_observation({"valeur": None, "statut": "absent", "niveau": "strate"}, median) == "np"
     assert fr.valeur_observation({"valeur": None, "statut": "absent", "niveau": "departement"}, rate) == "nd"
     assert fr.valeur_observation({"valeur": None, "statut": "absent", "niveau": "departement"}, no_numerator) == "np"
+
+
+def test_the_reason_of_a_missing_figure_is_the_legend_of_its_mark():
+    assert fr.raison("secret") == "soumis au secret statistique"
+    assert fr.raison("absent", publie=True) == "absent des sources de l'observatoire"
+    assert fr.raison("absent", publie=False) == "non publié par le producteur à ce niveau"
+    # The words of the legend printed under every table.
+    assert f"« np » : {fr.raison('absent', publie=False)}" in fr.LEGENDE_MARQUES
+    assert f"« nd » : {fr.raison('absent')}" in fr.LEGENDE_MARQUES
