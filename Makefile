@@ -68,7 +68,7 @@ verifier: $(STAMP)  ## Vérifie le code : ruff, mypy et le contrat des couches (
 	$(BIN)/lint-imports
 
 test: $(STAMP) navigateur $(AXE) quarto verifier  ## Lance toute la suite (3 niveaux, rendus pandoc et Quarto), aucun test ne peut être sauté
-	OSQ_AUCUN_SAUT=1 $(BIN)/python -m pytest -q
+	OSQ_AUCUN_SAUT=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 test-rapide: $(STAMP)  ## Les tests unitaires seuls (sans miroir ni base), en moins d'une minute
 	$(BIN)/python -m pytest -q tests/unitaires

@@ -30,13 +30,32 @@ QUARTO_ABSENT = "Quarto absent"
 TIERS = {"unitaires": "rapide", "capso": "capso", "complet": "complet"}
 
 
+# `make test` runs the suite on two processes (pytest-xdist, --dist loadgroup). The tests of one group share
+# the session fixtures of one process: the whole-mirror store (complet), the CAPSO store and its five-note
+# builds with both renderers (capso-rendus), the CAPSO store alone (capso). The unit tests go to either.
+CAPSO_RENDUS = {"test_accessibilite.py", "test_audit.py", "test_instantanes.py", "test_parite.py", "test_quarto.py",
+                "test_rendus_navigateur.py"}
+
+
+def _xdist_group(parts: tuple[str, ...]) -> str | None:
+    if parts[0] == "complet":
+        return "complet"
+    if parts[0] == "capso":
+        return "capso-rendus" if parts[-1] in CAPSO_RENDUS else "capso"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark each test with its tier, from its folder."""
+    """Mark each test with its tier, from its folder, and with its process group (see CAPSO_RENDUS)."""
     for item in items:
         parts = Path(str(item.fspath)).relative_to(PROJECT_ROOT / "tests").parts
         tier = TIERS.get(parts[0]) if len(parts) > 1 else None
         if tier:
             item.add_marker(getattr(pytest.mark, tier))
+        group = _xdist_group(parts) if len(parts) > 1 else None
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _all_skipped(config) -> list:
