@@ -96,7 +96,7 @@ def config(plan: Plan, noindex: bool = False) -> dict:
     html["css"] = "osq.css"
     html["include-before-body"] = {"text": SKIP_LINK}
     html["include-after-body"] = {"text": SKIP_LINK_SCRIPT}
-    # A restricted (partenaires) site: search engines must not index it.
+    # Every page: the empty favicon; a restricted (partenaires) site also tells search engines not to index it.
     html["include-in-header"] = {"text": FAVICON + ("\n" + NOINDEX if noindex else "")}
     out["format"] = {"html": html}
     out["filters"] = [{"path": "osq_quarto.lua", "at": "post-render"}]

@@ -135,21 +135,20 @@ def manquants(ctx: Contexte, comp: pd.DataFrame, territoire: Territoire) -> str:
     part = comp[(comp["code"] == territoire.code) & (comp["statut"] != "ok")].drop_duplicates("indicateur")
     if part.empty:
         return ""
-    groups: dict[str, list[str]] = {"secret": [], "np": [], "nd": []}
+    groups: dict[str, list[str]] = {fr.MARQUE_SECRET: [], fr.MARQUE_NON_PUBLIE: [], fr.MARQUE_ABSENT: []}
     for code, statut in zip(part["indicateur"], part["statut"]):
         ind = ctx.glossaire[code]
-        key = "secret" if statut == "secret" else ("nd" if ind.publie_a(territoire.niveau) else "np")
-        groups[key].append(ind.libelle)
+        groups[fr.marque(statut, ind.publie_a(territoire.niveau))].append(ind.libelle)
     nom = territoire.libelle
     lines = ['::: {.callout-note title="Données manquantes"}']
-    if groups["secret"]:
-        lines += [f"Soumis au secret statistique pour {nom} (marqué « s ») : {', '.join(groups['secret'])}.", ""]
-    if groups["np"]:
+    if groups[fr.MARQUE_SECRET]:
+        lines += [f"Soumis au secret statistique pour {nom} (marqué « s ») : {', '.join(groups[fr.MARQUE_SECRET])}.", ""]
+    if groups[fr.MARQUE_NON_PUBLIE]:
         lines += [f"Non publié par le producteur à l'échelle de ce territoire (marqué « np ») : "
-                  f"{', '.join(groups['np'])}. Une médiane, un décile ou un taux publié sans son numérateur ne "
+                  f"{', '.join(groups[fr.MARQUE_NON_PUBLIE])}. Une médiane, un décile ou un taux publié sans son numérateur ne "
                   "s'additionne pas : OSQ ne le recalcule pas à partir des communes.", ""]
-    if groups["nd"]:
-        lines += [f"Absent des sources de l'observatoire pour {nom} (marqué « nd ») : {', '.join(groups['nd'])}. "
+    if groups[fr.MARQUE_ABSENT]:
+        lines += [f"Absent des sources de l'observatoire pour {nom} (marqué « nd ») : {', '.join(groups[fr.MARQUE_ABSENT])}. "
                   "Le producteur publie ce chiffre à cette échelle, mais pas pour cette année ou pas dans les fichiers "
                   "réunis par l'observatoire (voir la page « État des données »).", ""]
     lines[-1] = ":::"

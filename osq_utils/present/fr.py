@@ -22,10 +22,16 @@ MARQUE_SECRET = "s"
 MARQUE_ABSENT = "nd"
 MARQUE_NON_PUBLIE = "np"
 MARQUE_SANS_OBJET = "-"
+# Why a figure is not shown, in the words of the marks' legend (tables) and of the key-figure cards.
+RAISONS = {
+    MARQUE_SECRET: "soumis au secret statistique",
+    MARQUE_NON_PUBLIE: "non publié par le producteur à ce niveau",
+    MARQUE_ABSENT: "absent des sources de l'observatoire",
+}
 LEGENDE_MARQUES = (
     f"« {MARQUE_SECRET} » : secret statistique (valeur non diffusable) ; "
-    f"« {MARQUE_NON_PUBLIE} » : non publié par le producteur à ce niveau ; "
-    f"« {MARQUE_ABSENT} » : absent des sources de l'observatoire (le producteur le publie, mais pas dans les "
+    f"« {MARQUE_NON_PUBLIE} » : {RAISONS[MARQUE_NON_PUBLIE]} ; "
+    f"« {MARQUE_ABSENT} » : {RAISONS[MARQUE_ABSENT]} (le producteur le publie, mais pas dans les "
     "fichiers réunis ou pas pour cette année)."
 )
 
@@ -35,13 +41,6 @@ def marque(statut: str, publie: bool = True) -> str:
     if statut == "secret":
         return MARQUE_SECRET
     return MARQUE_ABSENT if publie else MARQUE_NON_PUBLIE
-
-
-RAISONS = {
-    MARQUE_SECRET: "soumis au secret statistique",
-    MARQUE_NON_PUBLIE: "non publié par le producteur à ce niveau",
-    MARQUE_ABSENT: "absent des sources de l'observatoire",
-}
 
 
 def raison(statut: str, publie: bool = True) -> str:
