@@ -18,6 +18,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -40,7 +41,7 @@ def _progress() -> Progress:
 
 
 def _fail(exc: OsqError) -> None:
-    console.print(f"[bold red]Erreur[/] : {exc}")
+    console.print(f"[bold red]Erreur[/] : {escape(str(exc))}")  # « [sante] » is text, not a rich style
     raise typer.Exit(3 if isinstance(exc, SourceManquante) else 2)
 
 
@@ -79,8 +80,16 @@ def cmd_sources(
 def cmd_ingest(
     source: list[str] = typer.Option([], "--source", "-s", help="Ne charger que cette source (répétable)."),
     base: Path | None = typer.Option(None, help="Base DuckDB (sinon $OSQ_STORE, sinon data/osq.duckdb)."),
+    accepter_baisse: bool = typer.Option(False, "--accepter-baisse",
+                                         help="Accepter qu'un fichier compte beaucoup moins de lignes qu'au "
+                                         "chargement précédent (nouvelle édition plus courte)."),
 ):
     """Charge les sources récupérées dans la base DuckDB, une transaction par source, et écrit le rapport de chargement.
+
+    Chaque fichier est contrôlé avant d'entrer dans la base : lignes incomplètes ou trop longues, encodage,
+    séparateur, valeurs impossibles (hors des bornes de l'indicateur, numérateur au-dessus du dénominateur),
+    années hors des millésimes, chute du nombre de lignes (plus de 5 %) par rapport au chargement précédent.
+    Un fichier refusé laisse la base telle qu'elle était pour sa source ; code de sortie 2.
 
     Exemple : [bold]osq ingest[/]  ou  [bold]osq ingest -s insee-filosofi-2014-2019-disp[/]
     """
@@ -99,12 +108,14 @@ def cmd_ingest(
     table = Table(title="Rapport de chargement")
     for col in ("Source", "Fichiers", "Lignes lues", "Gardées", "Écartées", "Observations"):
         table.add_column(col, justify="right" if col != "Source" else "left", no_wrap=col == "Source")
+    loaded = 0
     try:
         with _progress() as prog:
             task = prog.add_task("Chargement", total=len(sources) + 1)
             for src in sources:
                 prog.update(task, description=f"Chargement {src.id}")
-                report = ingest_source(con, src)
+                report = ingest_source(con, src, accepter_baisse=accepter_baisse)
+                loaded += 1
                 table.add_row(src.id, str(len(report)), *(f"{sum(r[k] for r in report):,}".replace(",", "\u202f")
                               for k in ("lignes_lues", "lignes_gardees", "lignes_rejetees", "observations")))
                 prog.advance(task)
@@ -112,6 +123,10 @@ def cmd_ingest(
             n = derive(con)
             prog.advance(task)
     except OsqError as exc:
+        if loaded:  # the sources loaded before the refused one are in: their derived figures follow them
+            derive(con)
+            console.print(f"{loaded} source(s) chargée(s) avant l'erreur ; la source refusée garde son chargement "
+                          "précédent.")
         _fail(exc)
     finally:
         con.close()

@@ -162,6 +162,13 @@ def normalise_observations(df: pd.DataFrame) -> pd.DataFrame:
     return out[OBS_COLUMNS]
 
 
+def previous_rows(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, int]:
+    """Data rows read per file at the source's previous load (file name -> rows), from the load report."""
+    rows = con.execute("SELECT fichier, max(lignes_lues) FROM chargements WHERE source = ? GROUP BY fichier",
+                       [source]).fetchall()
+    return {f: int(n) for f, n in rows if n is not None}
+
+
 def replace_source(
     con: duckdb.DuckDBPyConnection,
     source: str,

@@ -70,6 +70,11 @@ class Fichier:
     cellule_vide: str  # secret | absent
     zeros_initiaux: str  # restaurer | refuser
     colonnes: tuple[Colonne, ...]
+    premiere_annee: int = 2000  # oldest year a delivery may hold; the latest is the current year
+    effectifs_ponderes: bool = False  # counts are weighted estimates (census), not whole numbers
+
+    def annees_possibles(self) -> tuple[int, int]:
+        return (self.premiere_annee, date.today().year)
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,10 @@ def _check_fichier(raw, here: tuple, fmt: str, echelle: str, glossaire: Glossair
         "é".encode(encodage)
     except LookupError:
         fail(f"encodage « {encodage} » inconnu", here + ("encodage",), "écrivez par exemple utf-8 ou latin-1.")
+    ponderes = raw.get("effectifs_ponderes", False)
+    if not isinstance(ponderes, bool):
+        fail("« effectifs_ponderes » doit valoir true ou false", here + ("effectifs_ponderes",),
+             "écrivez « effectifs_ponderes: true » pour des effectifs pondérés (recensement), sinon supprimez la ligne.")
     cellule_vide = str(raw.get("cellule_vide", "secret"))
     if cellule_vide not in ("secret", "absent"):
         fail(f"« cellule_vide » vaut « {cellule_vide} »", here + ("cellule_vide",), "écrivez secret (par défaut) ou absent.")
@@ -237,7 +246,13 @@ def _check_fichier(raw, here: tuple, fmt: str, echelle: str, glossaire: Glossair
         marques_note=tuple(str(m) for m in raw.get("marques_note", ["Source", "Note", "Champ", "Lecture", "("])),
         marques_secret=tuple(str(m) for m in raw.get("marques_secret", ["s", "secret", "nd"])),
         cellule_vide=cellule_vide, zeros_initiaux=zeros, colonnes=tuple(colonnes),
+        premiere_annee=integer("premiere_annee", PREMIERE_ANNEE, 1900),
+        effectifs_ponderes=ponderes,
     )
+
+
+# Oldest year of a delivery unless its convention declares « premiere_annee » (a longer series).
+PREMIERE_ANNEE = 2000
 
 
 def dossier_conventions() -> Path:

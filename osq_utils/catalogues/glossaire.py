@@ -62,6 +62,14 @@ class Indicateur:
     # (default: `niveaux`, the levels stored).
     niveaux_producteur: tuple[str, ...] = ()
     calcul: Calcul | None = None
+    # Lowest and highest possible value (None: no bound); default from the type (bornes_par_defaut), or the
+    # glossary's « bornes: [min, max] » for a figure that can be negative or exceed 100 (a balance, a change).
+    bornes: tuple[float | None, float | None] = (0.0, None)
+
+    @property
+    def est_une_part(self) -> bool:
+        """A share of its denominator: its numerator can never exceed its denominator."""
+        return self.unite == "%" and self.bornes[1] == 100
 
     @property
     def additif(self) -> bool:
@@ -119,6 +127,28 @@ class Glossaire:
     def source_rank(self) -> dict[tuple[str, str], int]:
         """(indicator, source) -> rank of the source in the indicator's list: the first one wins."""
         return {(ind.code, src): i for ind in self for i, src in enumerate(ind.sources)}
+
+
+def bornes_par_defaut(type_: str, unite: str) -> tuple[float | None, float | None]:
+    """Possible values of a figure from its type: a percentage 0-100, a rate per thousand 0-1 000, anything
+    else (counts, amounts, means, densities) 0 or more."""
+    if unite == "%":
+        return (0.0, 100.0)
+    if type_ == "taux_pour_mille":
+        return (0.0, 1000.0)
+    return (0.0, None)
+
+
+def _bornes(doc: Document, entry: dict, where: tuple) -> tuple[float | None, float | None]:
+    spec = entry.get("bornes")
+    if spec is None:
+        return bornes_par_defaut(entry["type"], entry["unite"] or "")
+    ok = isinstance(spec, list) and len(spec) == 2 and all(b is None or isinstance(b, int | float) for b in spec)
+    if not ok or (None not in spec and spec[0] > spec[1]):
+        raise doc.erreur(f"« bornes » de {entry['code']} mal formées", *where, "bornes",
+                         correction="écrivez « bornes: [min, max] », avec null pour une borne absente, "
+                         "par exemple « bornes: [-100, null] ».")
+    return (None if spec[0] is None else float(spec[0]), None if spec[1] is None else float(spec[1]))
 
 
 def glossaire_path() -> Path:
@@ -194,7 +224,7 @@ def _load_cached(path: str, _mtime: int) -> Glossaire:
             decimales=int(entry.get("decimales", 1)), agregeable=agregeable,
             raison_non_agregeable=raison.strip() if isinstance(raison, str) else None,
             niveaux_producteur=tuple(entry.get("niveaux_producteur") or ()),
-            calcul=_calcul(doc, entry, where),
+            calcul=_calcul(doc, entry, where), bornes=_bornes(doc, entry, where),
         )
     for i, entry in enumerate(raw["indicateurs"]):
         _check_calcul(doc, out[str(entry["code"])], out, ("indicateurs", i))

@@ -7,6 +7,7 @@ catalogue. `$OSQ_CATALOGUE` points to an observatory's own catalogue.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -49,6 +50,13 @@ class Source:
     # Sources this one supersedes (same observations): their rows are removed from the store when it is loaded.
     remplace: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def annees(self) -> tuple[int, int] | None:
+        """First and last year of the declared vintages (every year written in « millesimes »), None if it
+        names none."""
+        years = [int(y) for y in re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", self.millesimes)]
+        return (min(years), max(years)) if years else None
 
     def fichier(self, chemin: str) -> SourceFile:
         for f in self.fichiers:

@@ -6,14 +6,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from osq_utils import store
+from osq_utils.catalogues.glossaire import load_glossaire
 from osq_utils.catalogues.sources import Source, load_catalogue
 from osq_utils.catalogues.sources import source as source_du_catalogue
+from osq_utils.errors import OsqError
 from osq_utils.ingest import (
     comparateur,
     contours,
     delinquance,
     education,
     filosofi,
+    garde,
     iris_data,
     jeunesse,
     logement_social,
@@ -62,8 +65,27 @@ def ordered_sources(catalogue: dict[str, Source], ids: list[str] | None = None) 
     return sorted(chosen, key=lambda s: (ORDER.index(s.lecteur) if s.lecteur in ORDER else len(ORDER), s.id))
 
 
-def ingest_source(con, source: Source, path_of: PathOf | None = None) -> list[dict]:
-    """Read one source and replace its rows in the store (one transaction)."""
+def controler(con, source: Source, result: IngestResult, *, accepter_baisse: bool = False) -> None:
+    """The guard (ingest.garde): refuse an insane load before it replaces the previous one."""
+    garde.controler_volumes(source, result.report, store.previous_rows(con, source.id),
+                            accepter_baisse=accepter_baisse, chemins=result.chemins)
+    for frame in result.tables.get("populations", []):
+        negative = frame["population"].to_numpy(dtype="float64") < 0
+        if negative.any():
+            i = int(negative.argmax())
+            raise OsqError(f"population négative « {frame['population'].iloc[i]:g} » pour la commune "
+                           f"{frame['code'].iloc[i]} (COG {frame['cog'].iloc[i]})", fichier=source.id,
+                           correction="reprenez le fichier d'origine du producteur (« osq sources ») : la base garde "
+                           "le chargement précédent.")
+    glossaire = load_glossaire()
+    for frame, prov in zip(result.tables.get("observations", []), result.provenances, strict=True):
+        garde.controler_annees(frame, source, prov)
+        garde.controler_valeurs(frame, glossaire, prov)
+
+
+def ingest_source(con, source: Source, path_of: PathOf | None = None, *, accepter_baisse: bool = False) -> list[dict]:
+    """Read one source, check it (controler) and replace its rows in the store (one transaction): a refused
+    file leaves the previous load in place."""
     catalogue = None
     if path_of is None:
         catalogue = load_catalogue()
@@ -73,6 +95,7 @@ def ingest_source(con, source: Source, path_of: PathOf | None = None) -> list[di
 
     reader = READERS[source.lecteur]
     result = reader(source, path_of)
+    controler(con, source, result, accepter_baisse=accepter_baisse)
     store.replace_source(con, source.id, result.frames(), result.report)
     for superseded in source.remplace:  # a store built before still holds the rows it replaces
         store.replace_source(con, superseded, {}, [])

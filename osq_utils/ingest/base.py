@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from osq_utils.ingest.garde import Provenance, provenance_of
 from osq_utils.ingest.tabular import CODE_PATTERNS, Rejets
 
 # path_of(source_id, chemin) -> Path of a fetched file (may read another source's file).
@@ -21,15 +22,29 @@ class IngestResult:
 
     tables: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
     report: list[dict] = field(default_factory=list)
+    # Provenance of each observation frame (None when unknown), filled with its file by file().
+    provenances: list[Provenance | None] = field(default_factory=list)
+    chemins: dict[str, Path] = field(default_factory=dict)
+    _sans_fichier: list[Provenance] = field(default_factory=list)
 
     def add(self, table: str, frame: pd.DataFrame) -> None:
         self.tables.setdefault(table, []).append(frame)
+        if table == "observations":
+            prov = frame.attrs.pop("provenance", None)
+            self.provenances.append(prov)
+            if prov is not None:
+                self._sans_fichier.append(prov)
 
     def file(self, path: Path | str, lues: int, rejets: Rejets | None = None, observations: int = 0,
              remarques: dict[str, int] | None = None) -> None:
         """One report row. remarques: what the reader corrected or noticed in kept rows (shown with the reasons,
         never counted as rejected)."""
         rej = rejets.total if rejets else 0
+        for prov in self._sans_fichier:  # the frames added since the previous file come from this one
+            if prov.fichier is None:
+                prov.fichier = path
+        self._sans_fichier.clear()
+        self.chemins[Path(path).name] = Path(path)
         self.report.append(
             {
                 "fichier": Path(path).name,
@@ -75,7 +90,7 @@ def observations(
     # No numerator may survive next to a missing value (it would reveal it); the
     # denominator (households, persons) is itself published and stays.
     num = np.full(len(values), np.nan) if numerateur is None else np.where(secret, np.nan, np.asarray(numerateur, dtype="float64"))
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "code": codes.astype(str).to_numpy(),
             "niveau": niveau,
@@ -89,6 +104,8 @@ def observations(
             "decimales": pd.array([decimales] * len(codes), dtype="Int16"),
         }
     )
+    frame.attrs["provenance"] = provenance_of(valeur, numerateur, denominateur)  # for ingest.garde's errors
+    return frame
 
 
 def absent_of(df: pd.DataFrame, column: str) -> pd.Series | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -30,14 +31,22 @@ from osq_utils.sources import sha256_of
 
 
 def _read_geo(path, **kwargs) -> gpd.GeoDataFrame:
+    correction = ("reprenez le fichier d'origine du producteur (« osq sources ») : un GeoJSON complet, ou un "
+                  "Shapefile avec ses .dbf/.shx/.prj ; la base garde le chargement précédent.")
+    if Path(path).stat().st_size == 0:
+        raise OsqError("fichier de contours vide", fichier=path, ligne=1, correction=correction)
     try:
         gdf = gpd.read_file(path, **kwargs)
-    except Exception as exc:  # pyogrio raises several error types
+    except Exception as exc:  # pyogrio raises several error types, with GDAL's English message
+        at = re.search(r"At line (\d+), character (\d+)", str(exc))
         raise OsqError(
-            f"contours illisibles : {exc}",
-            fichier=path,
-            correction="vérifiez que le fichier est complet (GeoJSON ou Shapefile avec ses .dbf/.shx/.prj).",
+            "contours illisibles : fichier incomplet (coupé en cours d'écriture ou de téléchargement), mal formé ou "
+            "dans un autre encodage que l'UTF-8" + (f" ; l'erreur est au caractère {at.group(2)}" if at else ""),
+            fichier=path, ligne=int(at.group(1)) if at else None, correction=correction,
         ) from exc
+    if gdf.empty:
+        raise OsqError("aucun contour : le fichier ne contient aucune entité (« features » vide)", fichier=path,
+                       correction=correction)
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326)
     return gdf

@@ -15,6 +15,7 @@ from osq_utils.catalogues.sources import Source
 from osq_utils.errors import OsqError
 from osq_utils.ingest.arrondissements import is_arm, plm_totals
 from osq_utils.ingest.base import IngestResult, PathOf, observations
+from osq_utils.ingest.garde import controler_colonne
 from osq_utils.ingest.tabular import (
     Rejets,
     parse_numbers,
@@ -61,6 +62,7 @@ def read_ips(source: Source, path_of: PathOf) -> IngestResult:
         df = df[~outside & ~blank]
         validate_codes(df, path, COMMUNE, "commune")
         ips = parse_numbers(df, path, [IPS])[IPS]
+        controler_colonne(ips, moyen, path, df[UAI])  # before the average hides the school
         schools = pd.DataFrame({"code": df[COMMUNE].to_numpy(), "somme": ips.to_numpy(), "n": 1.0})
         by_code = schools.groupby("code", as_index=False)[["somme", "n"]].sum()
         arm = is_arm(by_code["code"])

@@ -71,13 +71,20 @@ def read_rp_iris(source: Source, path_of: PathOf) -> IngestResult:
         rejets = Rejets()
         df = read_validated(path, sep=",", code_column="IRIS", niveau="iris", numeric=cols, rejets=rejets)
         n = 0
+        remarques: dict[str, int] = {}
         for ind, (num_cols, den_cols) in spec.items():
             num, den = _sum(df, num_cols), _sum(df, den_cols)
-            obs = observations(df["IRIS"], niveau="iris", indicateur=ind, annee=2016, valeur=rate(num, den),
-                               numerateur=num, denominateur=den, cog=2016)
+            # HLM dwellings also count lodgings other than houses and flats (foyers…): where they outnumber the
+            # denominator the share cannot be computed, and is not available rather than above 100 %.
+            over = num > den
+            if over.any():
+                remarques[f"{ind} : numérateur au-delà du dénominateur, part non calculée"] = int(over.sum())
+            obs = observations(df["IRIS"], niveau="iris", indicateur=ind, annee=2016,
+                               valeur=rate(num, den).where(~over), numerateur=num, denominateur=den, cog=2016,
+                               absent=over.to_numpy())
             result.add("observations", obs)
             n += len(obs)
-        result.file(path, len(df) + rejets.total, rejets, n)
+        result.file(path, len(df) + rejets.total, rejets, n, remarques)
     return result
 
 

@@ -36,8 +36,9 @@ from osq_utils import store
 from osq_utils.catalogues.conventions import ESPACES as _SPACES
 from osq_utils.catalogues.conventions import Colonne, Convention, Fichier
 from osq_utils.catalogues.conventions import normalise_entete as _norm
-from osq_utils.catalogues.glossaire import FACTEURS
+from osq_utils.catalogues.glossaire import FACTEURS, load_glossaire
 from osq_utils.errors import OsqError
+from osq_utils.ingest.garde import Provenance, controler_valeurs
 from osq_utils.ingest.tabular import CODE_LENGTHS, CODE_PATTERNS, _example
 
 _THOUSANDS_DOT = re.compile(r"-?\d{1,3}(\.\d{3})+")
@@ -131,11 +132,46 @@ def _headers(table: _Table, spec: Fichier) -> list[str]:
     return out
 
 
+_NOMS_SEPARATEURS = {";": "le point-virgule « ; »", ",": "la virgule « , »", "\t": "la tabulation", "|": "la barre « | »"}
+
+
+def _cause_probable(headers: list[str], name: str, spec: Fichier) -> tuple[str, str] | None:
+    """Why a CSV header misses an expected column, when the file says it: another separator or encoding."""
+    text = " ".join(headers)
+    if "\x00" in text:
+        return (f"le fichier semble encodé en UTF-16 (octets nuls), alors que la convention déclare {spec.encodage}",
+                "réenregistrez le fichier en UTF-8 ou en latin-1 (« CSV » dans Excel), et déclarez cet encodage "
+                "dans la convention (« encodage: »).")
+    for sep, label in _NOMS_SEPARATEURS.items():
+        if sep != spec.separateur and any(name.casefold() in _norm(p).casefold() for h in headers
+                                          for p in h.split(sep) if sep in h):
+            return (f"le fichier est séparé par {label}, alors que la convention déclare "
+                    f"{_NOMS_SEPARATEURS.get(spec.separateur, spec.separateur)}",
+                    f"déclarez « separateur: \"{sep}\" » dans la convention si le fournisseur livre désormais ainsi, "
+                    "ou demandez le fichier au format convenu.")
+    if spec.encodage.replace("-", "").lower() != "utf8":
+        try:
+            as_utf8 = text.encode(spec.encodage).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            as_utf8 = None
+        if as_utf8 is not None and as_utf8 != text and name.casefold() in _norm(as_utf8).casefold():
+            return (f"le fichier est encodé en UTF-8, alors que la convention déclare {spec.encodage} "
+                    f"(les accents se lisent « {next(w for w in text.split() if w not in as_utf8.split())} »)",
+                    "déclarez « encodage: utf-8 » dans la convention si le fournisseur livre désormais en UTF-8, "
+                    f"ou demandez le fichier en {spec.encodage}.")
+    return None
+
+
 def _column(headers: list[str], name: str, table: _Table, spec: Fichier, path: Path) -> int:
     key = name.casefold()
     for j, h in enumerate(headers):
         if h.casefold() == key:
             return j
+    cause = _cause_probable(headers, name, spec) if not table.sheet else None
+    if cause:
+        message, correction = cause
+        raise OsqError(f"colonne « {name} » introuvable : {message}", fichier=f"{path}{table.sheet}",
+                       ligne=spec.lignes_a_sauter + 1, colonne=name, correction=correction)
     close = difflib.get_close_matches(name, [h for h in headers if h], n=3, cutoff=0.5)
     hint = f" En-têtes proches : {' ; '.join(f'« {c} »' for c in close)}." if close else ""
     first = spec.lignes_a_sauter + 1
@@ -212,6 +248,10 @@ class _Where:
         raise OsqError(message, fichier=f"{self.path}{self.table.sheet}", ligne=self.row, colonne=colonne, correction=correction)
 
 
+CORRECTION_LIVRAISON = ("corrigez la cellule, ou demandez au fournisseur une livraison corrigée : rien n'a été "
+                        "chargé, la base garde les livraisons précédentes.")
+
+
 def _read_table(path: Path, spec: Fichier, conv: Convention) -> tuple[pd.DataFrame, dict]:
     table = _read_xlsx(path, spec) if conv.format == "xlsx" else _read_csv(path, spec)
     headers = _headers(table, spec)
@@ -232,6 +272,7 @@ def _read_table(path: Path, spec: Fichier, conv: Convention) -> tuple[pd.DataFra
         fixed_year = int(found[0])
 
     ctx = _Where(path, table, headers)
+    glossaire = load_glossaire()
     rejets: dict[str, int] = {}
     remarques: dict[str, int] = {}
     records = []
@@ -261,9 +302,15 @@ def _read_table(path: Path, spec: Fichier, conv: Convention) -> tuple[pd.DataFra
             ctx.col = j
             raw_year = cells[j] if j < len(cells) else None
             value, _ = _number(raw_year, spec, ctx)
-            if not (not math.isnan(value) and float(value).is_integer() and 1990 <= value <= 2100):
+            if not (not math.isnan(value) and float(value).is_integer()):
                 ctx.fail(f"année « {raw_year} » invalide", "écrivez l'année sur quatre chiffres, ex. 2023.")
             year = int(value)
+        first, last = spec.annees_possibles()
+        if not first <= year <= last:
+            when = "dans le futur" if year > last else f"antérieure à {first}"
+            ctx.fail(f"année {year} impossible ({when}) : une livraison porte sur les années {first} à {last}",
+                     "corrigez l'année (colonne, nom du fichier ou « annee: » de la convention) ; pour une série plus "
+                     "ancienne, déclarez « premiere_annee: » dans la convention.")
         if (code, year) in seen:
             ctx.col = j_code
             ctx.fail(f"code « {code} » en double pour {year} (lignes {seen[(code, year)]} et {rownum})",
@@ -273,9 +320,22 @@ def _read_table(path: Path, spec: Fichier, conv: Convention) -> tuple[pd.DataFra
         for h, j in needed.items():
             ctx.col = j
             values[h] = _number(cells[j] if j < len(cells) else None, spec, ctx)
-        records.append((code, year, values))
-    obs = [_observation(code, year, values, col, spec.echelle) for code, year, values in records for col in spec.colonnes]
-    frame = pd.DataFrame(obs, columns=["code", "niveau", "indicateur", "annee", "valeur", "numerateur", "denominateur", "statut"])
+        records.append((code, year, values, rownum))
+    columns = ["code", "niveau", "indicateur", "annee", "valeur", "numerateur", "denominateur", "statut"]
+    frames = []
+    lignes = np.array([r[3] for r in records], dtype="int64")
+    for col in spec.colonnes:
+        part = pd.DataFrame([_observation(code, year, values, col, spec.echelle) for code, year, values, _ in records],
+                            columns=columns)
+        def head(h: str | None) -> str | None:
+            return _where(table, headers, needed[h]) if h else None
+
+        prov = Provenance(colonne=head(col.entete) or head(col.numerateur), lignes=lignes,
+                          numerateur=head(col.numerateur) or head(col.entete), denominateur=head(col.denominateur),
+                          fichier=f"{path}{table.sheet}")
+        controler_valeurs(part, glossaire, prov, entiers=not spec.effectifs_ponderes, correction=CORRECTION_LIVRAISON)
+        frames.append(part)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     report = {"fichier": f"{path.name}{table.sheet}", "lignes_lues": lues, "lignes_gardees": len(records),
               "lignes_rejetees": lues - len(records), "raisons": rejets, "remarques": remarques,
               "observations": len(frame)}

@@ -303,6 +303,8 @@ def read_qpv_anct(source: Source, path_of: PathOf) -> IngestResult:
                 continue
             annee = annee_de_reference(champ.bloc, vintage, path)
             frame = _frame(df["CODGEO"], nums, champ, col, annee)
+            if frame.attrs.get("provenance") is not None:  # added after every file is read: say which one now
+                frame.attrs["provenance"].fichier = path
             selection.offer((PRIORITE_TABLE[table], -vintage), frame.assign(_fichier=path.name))
         result.file(path, len(df) + rejets.total, rejets, 0)
     kept = selection.frames()

@@ -254,8 +254,10 @@ def _tagc_workbook(path: Path) -> CalamineWorkbook:
     except OsqError:
         raise
     except Exception as exc:  # calamine raises its own error types for a damaged workbook
-        raise OsqError(f"classeur illisible : {exc}", fichier=path,
-                       correction="reprenez le fichier d'origine de l'Insee (table d'appartenance géographique).") from exc
+        raise OsqError("classeur illisible : fichier vide, coupé (téléchargement interrompu) ou qui n'est pas un "
+                       "classeur Excel .xlsx", fichier=path,
+                       correction="reprenez le fichier d'origine de l'Insee (table d'appartenance géographique) ; la "
+                       "base garde le chargement précédent.") from exc
 
 
 def _cell_text(value) -> str:

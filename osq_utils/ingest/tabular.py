@@ -34,6 +34,8 @@ CODE_PATTERNS: dict[str, str] = {
     "france": r"(?:1|FRM|FR)",
 }
 CODE_LENGTHS = {"commune": 5, "iris": 9, "epci": 9}
+# Name of the index of a frame read by read_csv_text: its values are file lines - 2.
+INDEX_LIGNES = "osq_ligne"
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
 _SEPARATORS = {";": "point-virgule « ; »", ",": "virgule « , »", "\t": "tabulation", "|": "barre « | »"}
 
@@ -110,8 +112,11 @@ def zip_members(path: Path) -> list[str]:
 
 def read_header(path: Path, sep: str, encoding: str = "utf-8-sig", membre: str | None = None) -> list[str]:
     """The column names of a delimited file (or zip member), without reading its rows."""
-    with _open_text(Path(path), encoding, membre) as fh:
-        header = fh.readline()
+    try:
+        with _open_text(Path(path), encoding, membre) as fh:
+            header = fh.readline()
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(Path(path), exc, encoding, membre) from exc
     _check_separator(member_label(Path(path), membre), header, sep)
     return [c.strip() for c in header.rstrip("\r\n").split(sep)]
 
@@ -126,28 +131,115 @@ def read_csv_text(path: Path, sep: str, encoding: str = "utf-8-sig", membre: str
             header = fh.readline()
             text = fh.read() if membre else None
     except UnicodeDecodeError as exc:
-        raise OsqError(
-            f"encodage illisible ({exc.reason}) : le fichier n'est pas en {encoding}",
-            fichier=label,
-            ligne=1,
-            correction="réenregistrez le fichier en UTF-8, ou déclarez son encodage (par exemple latin-1).",
-        ) from exc
+        raise _encoding_error(path, exc, encoding, membre) from exc
+    if not header.strip():
+        raise OsqError("fichier vide : ni en-tête ni données", fichier=label, ligne=1,
+                       correction="reprenez le fichier d'origine du producteur (« osq sources ») ; la base garde le "
+                       "chargement précédent.")
     _check_separator(label, header, sep)
-    df = pd.read_csv(
-        io.StringIO(header + text) if text is not None else path,
-        sep=sep,
-        dtype=str,
-        keep_default_na=False,
-        na_values=[],
-        encoding=encoding,
-        engine="c",
-        skip_blank_lines=False,  # keep the index aligned with file lines for error messages
-    )
+    _check_row_lengths(path, membre, text, header, sep, label)
+    try:
+        df = pd.read_csv(
+            io.StringIO(header + text) if text is not None else path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[],
+            encoding=encoding,
+            engine="c",
+            skip_blank_lines=False,  # keep the index aligned with file lines for error messages
+        )
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(path, exc, encoding, membre) from exc
+    except pd.errors.ParserError as exc:
+        raise _extra_fields(label, exc, sep) from exc
     # Trailing ';;;;' in some INSEE files create empty unnamed columns.
     df = df.loc[:, [c for c in df.columns if not (str(c).startswith("Unnamed:") or str(c).strip() == "")]]
     df.columns = [str(c).strip() for c in df.columns]
+    # The index numbers the data rows (file line - 2, see line_of); its name tells ingest.garde that values
+    # taken from these rows can be located in the file.
+    df.index.name = INDEX_LIGNES
     # Drop empty lines (all cells blank) after numbering: line_of() stays exact.
-    return df[(df != "").any(axis=1)]
+    return df[(df.fillna("") != "").any(axis=1)]
+
+
+def _check_row_lengths(path: Path, membre: str | None, text: str | None, header: str, sep: str, label) -> None:
+    """Refuse a row with fewer fields than the named columns (a line cut short: pandas would fill the missing
+    cells with blanks, read as secret) or more fields than the header (pandas would take the first ones as an
+    index and shift the rest). Counts separators per line on the raw bytes; a line holding a quote is not
+    checked for extra fields (a quoted separator is text)."""
+    fields = header.rstrip("\r\n").split(sep)
+    names = list(fields)
+    while names and not names[-1].strip():  # trailing separators of the header (empty unnamed columns)
+        names.pop()
+    raw = (header + text).encode("utf-8") if text is not None else (
+        gzip.open(path).read() if Path(path).suffix == ".gz" else Path(path).read_bytes())
+    data = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10)
+    if not len(ends) or ends[-1] != len(data) - 1:
+        ends = np.append(ends, len(data))  # last line without a newline
+    per_line = np.diff(np.searchsorted(np.flatnonzero(data == ord(sep)), ends), prepend=0)
+    quoted = np.diff(np.searchsorted(np.flatnonzero(data == ord('"')), ends), prepend=0) > 0
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    filled = (ends - starts) > 1  # not an empty line (nor a lone \r)
+    filled[0] = False  # line 1 is the header
+    short = np.flatnonzero((per_line + 1 < len(names)) & filled)
+    long = np.flatnonzero((per_line + 1 > len(fields)) & filled & ~quoted)
+    correction = ("reprenez le fichier d'origine du producteur (« osq sources ») ; la base garde le chargement "
+                  "précédent.")
+    if short.size and (not long.size or short[0] < long[0]):
+        i = int(short[0])
+        n = int(per_line[i]) + 1
+        raise OsqError(
+            f"ligne incomplète : {n} champs au lieu de {len(names)} (la colonne « {names[n].strip()} » et les "
+            "suivantes manquent) ; le fichier est peut-être tronqué",
+            fichier=label, ligne=i + 1, colonne=names[n].strip(), correction=correction,
+        )
+    if long.size:
+        i = int(long[0])
+        raise OsqError(
+            f"ligne trop longue : {int(per_line[i]) + 1} champs au lieu de {len(fields)} "
+            f"({_SEPARATORS.get(sep, sep)} en trop, ou une cellule qui en contient un sans guillemets)",
+            fichier=label, ligne=i + 1, colonne=len(fields) + 1,
+            correction="supprimez le champ en trop, ou mettez la cellule entre guillemets ; sinon " + correction,
+        )
+
+
+def _encoding_error(path: Path, exc: UnicodeDecodeError, encoding: str, membre: str | None) -> OsqError:
+    """A French error at the line of the first undecodable byte (pandas and readline decode by chunks: the
+    offset of the exception is not the file's, the bytes are looked up in the file)."""
+    try:
+        raw = zipfile.ZipFile(path).read(membre) if membre else (
+            gzip.open(path).read() if Path(path).suffix == ".gz" else Path(path).read_bytes())
+    except (OSError, zipfile.BadZipFile, KeyError):
+        raw = b""
+    bad = exc.object[exc.start:exc.end]
+    at = raw.find(bad) if bad else -1
+    line = raw.count(b"\n", 0, at) + 1 if at >= 0 else None
+    utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+    return OsqError(
+        f"encodage illisible : le fichier n'est pas en {encoding}"
+        + (" mais en UTF-16" if utf16 else f" (octet {bad[:1]!r} illisible, latin-1 ou Windows-1252 probable)"),
+        fichier=member_label(Path(path), membre), ligne=1 if utf16 else line,
+        correction="reprenez le fichier d'origine du producteur (« osq sources »), ou réenregistrez-le en UTF-8 ; "
+        "la base garde le chargement précédent.",
+    )
+
+
+def _extra_fields(label, exc: Exception, sep: str) -> OsqError:
+    """A located French error for pandas' « Expected N fields in line L, saw M »."""
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if not found:
+        return OsqError(f"fichier illisible comme CSV séparé par {_SEPARATORS.get(sep, sep)} ({exc})", fichier=label,
+                        correction="reprenez le fichier d'origine du producteur (« osq sources »).")
+    expected, line, seen = (int(g) for g in found.groups())
+    return OsqError(
+        f"ligne trop longue : {seen} champs au lieu de {expected} ({_SEPARATORS.get(sep, sep)} en trop, "
+        "ou une cellule qui en contient un sans guillemets)",
+        fichier=label, ligne=line, colonne=expected + 1,
+        correction="supprimez le champ en trop, ou mettez la cellule entre guillemets ; sinon reprenez le fichier "
+        "d'origine du producteur.",
+    )
 
 
 def require_columns(df: pd.DataFrame, path: Path | str, columns: list[str]) -> None:

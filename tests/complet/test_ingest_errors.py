@@ -293,8 +293,9 @@ def test_params_unquoted_code_lost_leading_zero(con, tmp_path, token):
     exc = info.value
     assert Path(exc.fichier) == path
     assert (exc.ligne, exc.colonne) == _yaml_position(text, token)
-    assert "inconnu" in exc.message
-    assert "sans guillemets" in exc.message and "zéro initial" in exc.message
+    # 1001 is looked up (and unknown); 01001 is named as typed, never as the octal « 513 ».
+    assert ("inconnu" in exc.message) == (token == "1001") and "513" not in exc.message
+    assert "sans guillemets" in exc.message and "zéro initial" in exc.message and f"« {token} »" in exc.message
 
 
 def test_params_valid_communes_plan(con, tmp_path):
@@ -445,3 +446,97 @@ def test_line_number_survives_an_empty_line(doremi_extracts, catalogue, tmp_path
     exc = _ingest_error(catalogue, folder, damaged, tmp_path)
     assert exc.colonne == "TP6016"
     assert exc.ligne == _line_no(damaged_lines, "62765")
+
+
+# --- guarded ingestion (issue 13): a copy that would lose or falsify data is refused -----------------------
+
+
+def _arques_2016(con):
+    return con.execute(
+        "SELECT valeur, statut FROM observations WHERE source = ? AND niveau = 'commune' AND code = '62040' "
+        "AND indicateur = 'taux_pauvrete' AND annee = 2016", [DOREMI]).fetchone()
+
+
+def _refused(con, catalogue, folder, damaged_lines, tmp_path) -> OsqError:
+    """Ingest COM16 replaced by damaged_lines (same file name, as when dropped into data/sources/)."""
+    (tmp_path / "copie").mkdir(exist_ok=True)
+    damaged = _write(tmp_path / "copie" / COM16, damaged_lines)
+    before, n = _snapshot(con), _count(con)
+    with pytest.raises(OsqError) as info:
+        _ingest_doremi(con, catalogue, folder, {COM16: damaged})
+    assert _count(con) == n
+    pd.testing.assert_frame_equal(_snapshot(con), before)
+    assert Path(info.value.fichier) == damaged
+    return info.value
+
+
+@pytest.fixture
+def loaded(doremi_extracts, catalogue, tmp_path):
+    """A store holding the real extracts (Arques' 2016 poverty rate: 22 %, filosofi_com_2016.csv)."""
+    folder, lines = doremi_extracts
+    con = store.connect(tmp_path / "garde.duckdb")
+    _ingest_doremi(con, catalogue, folder)
+    assert _arques_2016(con) == (22.0, "ok")
+    yield con, folder, lines
+    con.close()
+
+
+def test_truncated_or_header_only_copy_keeps_the_good_data(loaded, catalogue, tmp_path):
+    """Once: a truncated Filosofi file exited 0 and the 2016 commune observations fell from 108,528 to 3,732."""
+    con, folder, lines = loaded
+    good = lines[COM16]
+    exc = _refused(con, catalogue, folder, good[:3], tmp_path)  # header + 2 of the 6 rows
+    assert f"2 lignes de données contre {len(good) - 1} au chargement précédent" in exc.message
+    assert "tronqué" in exc.message and "--accepter-baisse" in exc.correction
+    assert _arques_2016(con) == (22.0, "ok")
+    exc = _refused(con, catalogue, folder, good[:1], tmp_path)  # header only
+    assert "ne contient que son en-tête" in exc.message and exc.ligne == 2
+    # An edition that really is shorter loads when the user says so.
+    ingest_source(con, catalogue[DOREMI], _path_of(folder, {COM16: tmp_path / "copie" / COM16}), accepter_baisse=True)
+    assert _arques_2016(con) is None
+
+
+def test_row_cut_short_is_refused_not_read_as_secret(loaded, catalogue, tmp_path):
+    """Once: Arques' row cut short made its poverty rate « secret »."""
+    con, folder, lines = loaded
+    good = list(lines[COM16])
+    i = _line_no(good, "62040")
+    good[i - 1] = ";".join(good[i - 1].split(";")[:6])  # up to PIMP16: TP6016 and the rest lost
+    exc = _refused(con, catalogue, folder, good, tmp_path)
+    assert (exc.ligne, exc.colonne) == (i, "TP6016")
+    assert "ligne incomplète : 6 champs au lieu de 29" in exc.message
+    assert _arques_2016(con) == (22.0, "ok")
+
+
+@pytest.mark.parametrize("value", ["-22", "220"])
+def test_impossible_poverty_rate_is_refused(loaded, catalogue, tmp_path, value):
+    """Once: a poverty rate of -22 or 220 was stored as « ok »."""
+    con, folder, lines = loaded
+    good = lines[COM16]
+    exc = _refused(con, catalogue, folder, _set_cell(good, "62040", "TP6016", value), tmp_path)
+    assert (exc.ligne, exc.colonne) == (_line_no(good, "62040"), "TP6016")
+    assert "valeur impossible" in exc.message and "Taux de pauvreté" in exc.message
+    assert "comprise entre 0 et 100" in exc.message
+    assert _arques_2016(con) == (22.0, "ok")
+
+
+def test_extra_fields_are_located_not_a_traceback(loaded, catalogue, tmp_path):
+    """Once: a row with extra fields gave a Python traceback."""
+    con, folder, lines = loaded
+    good = list(lines[COM16])
+    i = _line_no(good, "62040")
+    good[i - 1] += ";12;13"
+    exc = _refused(con, catalogue, folder, good, tmp_path)
+    assert exc.ligne == i and "ligne trop longue : 31 champs au lieu de 29" in exc.message
+
+
+def test_other_encoding_is_located(loaded, catalogue, tmp_path):
+    con, folder, lines = loaded
+    damaged = tmp_path / "copie" / COM16
+    damaged.parent.mkdir(exist_ok=True)
+    damaged.write_bytes(("\n".join(lines[COM16]) + "\n").encode("latin-1"))
+    before = _snapshot(con)
+    with pytest.raises(OsqError) as info:
+        _ingest_doremi(con, catalogue, folder, {COM16: damaged})
+    assert "encodage illisible" in info.value.message and info.value.ligne == _line_no(lines[COM16], "01001")
+    pd.testing.assert_frame_equal(_snapshot(con), before)

@@ -11,10 +11,12 @@ import math
 import shutil
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 import yaml
 from livraisons import write_caf_workbook, write_csv_latin1, write_single_sheet
+from openpyxl import load_workbook
 
 from osq_utils import store
 from osq_utils.catalogues.conventions import load_convention
@@ -135,9 +137,9 @@ def test_bailleur_latin1_csv_decimal_commas_and_lost_zero(con, tmp_path):
         read_delivery(conv, path)
     assert err.value.ligne == 2 and err.value.colonne == "A (« Code IRIS »)"
 
-    # Declared latin-1, delivered in another encoding that latin-1 reads wrongly: header not found, headers listed.
+    # Declared latin-1, delivered in UTF-16 (what « Unicode text » exports give): the error names the encoding.
     path.write_text(text, encoding="utf-16")
-    with pytest.raises(OsqError, match="introuvable dans l'en-tête"):
+    with pytest.raises(OsqError, match="semble encodé en UTF-16"):
         read_delivery(conv, path)
 
 
@@ -295,5 +297,112 @@ def test_osq_livraison_command(caf_2017, store_copy):
         row = con.execute("SELECT valeur FROM observations WHERE source = 'livraison-caf-pas-de-calais' AND code = "
                           "'627650201' AND indicateur = 'allocataires_caf' AND annee = 2017").fetchone()
         assert row == (1019.0,)
+    finally:
+        con.close()
+
+
+# --- impossible deliveries (issue 13): refused, located, never in the store ----------------------------------
+# Each delivery is written with real figures read from the store (France Travail job seekers of the three CAPSO
+# QPV, CAF allocataires of Saint-Omer IRIS), then damaged the way a partner's export goes wrong.
+
+DEFM_HEADER = ["Code quartier", "Nom du quartier", "Année", "Demandeurs d'emploi cat. A, B, C"]
+
+
+@pytest.fixture(scope="module")
+def france_travail():
+    return load_convention(CONVENTIONS / "france-travail.yml")
+
+
+@pytest.fixture
+def defm(con) -> list[list]:
+    """The real 2019 job seekers (categories A, B, C) of three QPV, as the ANCT publishes them."""
+    rows = con.execute(
+        "SELECT o.code, any_value(t.libelle), any_value(o.valeur) FROM observations o JOIN territoires t ON t.code = o.code "
+        "WHERE o.indicateur = 'demandeurs_emploi_abc' AND o.annee = 2019 AND o.code IN ('QP062036', 'QP062037', 'QP062058') "
+        "GROUP BY o.code ORDER BY o.code").fetchall()
+    assert len(rows) == 3 and all(v > 0 for _, _, v in rows)
+    return [[c, lib, 2019, int(v)] for c, lib, v in rows]
+
+
+def _error(conv, path) -> OsqError:
+    with pytest.raises(OsqError) as info:
+        read_delivery(conv, path)
+    return info.value
+
+
+def test_negative_count_is_refused_located(france_travail, defm, tmp_path):
+    rows = [list(r) for r in defm]
+    rows[0][3] = -rows[0][3]  # the sign typed by mistake: once a key figure of the QP062036 note
+    path = write_csv_latin1(tmp_path / "defm_abc_qpv_2019T4.csv", DEFM_HEADER, rows, decimals=0)
+    e = _error(france_travail, path)
+    assert (e.ligne, e.colonne) == (2, "D (« Demandeurs d'emploi cat. A, B, C »)")
+    assert "valeur impossible" in e.message and "jamais négative" in e.message and str(path) in str(e)
+
+
+def test_fractional_count_is_refused(france_travail, defm, tmp_path):
+    rows = [list(r) for r in defm]
+    rows[1][3] = rows[1][3] + 0.5
+    path = write_csv_latin1(tmp_path / "defm_abc_qpv_2019T4.csv", DEFM_HEADER, rows, decimals=1)
+    e = _error(france_travail, path)
+    assert (e.ligne, e.colonne) == (3, "D (« Demandeurs d'emploi cat. A, B, C »)")
+    assert "effectif non entier" in e.message and ",5 »" in e.message
+
+
+@pytest.mark.parametrize("year, when", [(1995, "antérieure à 2000"), (2031, "dans le futur")])
+def test_impossible_year_is_refused(france_travail, defm, tmp_path, year, when):
+    rows = [[c, lib, year, v] for c, lib, _, v in defm]
+    path = write_csv_latin1(tmp_path / "defm_abc_qpv_2019T4.csv", DEFM_HEADER, rows, decimals=0)
+    e = _error(france_travail, path)
+    assert (e.ligne, e.colonne) == (2, "C (« Année »)")
+    assert f"année {year} impossible ({when})" in e.message and "premiere_annee" in e.correction
+
+
+def test_utf8_file_for_a_latin1_convention_names_the_encoding(france_travail, defm, tmp_path):
+    path = tmp_path / "defm_abc_qpv_2019T4.csv"
+    lines = [";".join(DEFM_HEADER), *(";".join(str(c) for c in r) for r in defm)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    e = _error(france_travail, path)
+    assert "encodé en UTF-8, alors que la convention déclare latin-1" in e.message
+    assert "Ã©" in e.message and "encodage: utf-8" in e.correction and e.ligne == 1
+
+
+def test_comma_for_a_semicolon_convention_names_the_separator(france_travail, defm, tmp_path):
+    path = tmp_path / "defm_abc_qpv_2019T4.csv"
+    quoted = [f'"{h}"' if "," in h else h for h in DEFM_HEADER]
+    lines = [",".join(quoted), *(",".join(str(c) for c in r) for r in defm)]
+    path.write_text("\n".join(lines) + "\n", encoding="latin-1")
+    e = _error(france_travail, path)
+    assert "séparé par la virgule « , », alors que la convention déclare le point-virgule « ; »" in e.message
+    assert 'separateur: ","' in e.correction
+
+
+def test_numerator_above_denominator_is_refused(con, tmp_path):
+    """A share recomputed from a numerator larger than its denominator (once 859 %) never loads."""
+    conv = load_convention(CONVENTIONS / "caf-pas-de-calais.yml")
+    path = write_caf_workbook(tmp_path / "caf_pas-de-calais_iris_2017.xlsx", 2017, _caf_rows(con, 2017))
+    wb = load_workbook(path)
+    ws = wb["Ressources"]
+    num = 3  # C: « Allocataires dont les prestations font 50 % ou plus des ressources », over B: « Allocataires »
+    assert str(ws.cell(3, num).value).startswith("Allocataires dont les prestations")
+    row = next(r for r in range(4, ws.max_row + 1) if isinstance(ws.cell(r, num).value, int | float)
+               and ws.cell(r, num).value > 0)
+    ws.cell(row, num).value = ws.cell(row, num).value * 100  # two zeros too many
+    wb.save(path)
+    e = _error(conv, path)
+    assert e.ligne == row and "supérieur à son dénominateur" in e.message and "ne dépasse pas 100 %" in e.message
+
+
+def test_refused_delivery_leaves_the_store_unchanged(france_travail, defm, store_file, tmp_path):
+    copy = tmp_path / "osq.duckdb"
+    shutil.copy(store_file, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        before = con.execute("SELECT count(*), sum(hash(o)) FROM observations o").fetchone()
+        rows = [list(r) for r in defm]
+        rows[2][3] = -1
+        path = write_csv_latin1(tmp_path / "defm_abc_qpv_2019T4.csv", DEFM_HEADER, rows, decimals=0)
+        with pytest.raises(OsqError):
+            ingest_delivery(con, france_travail, path)
+        assert con.execute("SELECT count(*), sum(hash(o)) FROM observations o").fetchone() == before
     finally:
         con.close()
