@@ -296,7 +296,9 @@ def cmd_check(
 ):
     """Vérifie sans rien construire : fichiers de paramètres, glossaire, règles de secret, conventions des
     partenaires, territoires propres, verbatims et catalogue des sources. Chaque problème est signalé en français
-    avec son fichier, sa ligne, sa colonne et la correction.
+    avec son fichier, sa ligne, sa colonne et la correction. Les fichiers de paramètres passent par la même
+    validation que le plan de « osq build » : ce qui arrêterait une construction est signalé ici.
+    Codes de sortie : 0 tout est en ordre, 2 au moins un problème.
 
     Exemple : [bold]osq check[/]  ou  [bold]osq check params/capso.yml[/]
     """
@@ -345,10 +347,11 @@ def cmd_check(
                 run(f"paramètres ({path})", lambda p=path: pl.plan(con, p))
         finally:
             con.close()
+    # Escaped: « themes: [sante] » in a correction is text, not a rich style.
     for what in checked:
-        console.print(f"[green]✓[/] {what}")
+        console.print(f"[green]✓[/] {escape(what)}")
     for what, message in problems:
-        console.print(f"[bold red]✗ {what}[/]\n  {message}")
+        console.print(f"[bold red]✗ {escape(what)}[/]\n  {escape(message)}")
     if problems:
         raise typer.Exit(2)
     console.print("Tout est en ordre.")

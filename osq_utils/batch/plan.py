@@ -7,6 +7,7 @@ runs this same function: an error names the params file, the line, the column an
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from osq_utils.catalogues.lecture_yaml import Document, lire_yaml
 from osq_utils.catalogues.plan_actions import load_plan_actions
 from osq_utils.catalogues.profils import CORRECTION as CORRECTION_PROFILS
 from osq_utils.catalogues.profils import PROFILS
+from osq_utils.catalogues.racine import PROJECT_ROOT, dossier_donnees
 from osq_utils.catalogues.themes import theme_labels
 from osq_utils.errors import OsqError
 from osq_utils.notes import TYPES, ParametreInvalide, TypeNote
@@ -31,6 +33,8 @@ CLES_CHEMINS = {"groupements": ("note_communale",), "enjeux": ("abs_ccas",), "ev
 EXEMPLES_CHEMINS = {"groupements": "data/territoires/capso.yml", "enjeux": "params/capso/enjeux",
                     "evaluation": "params/capso/evaluation", "plan_actions": "params/capso/plan-actions.yml"}
 CLES_TERRITOIRES = ("communes", "epci", "departements", "qpv")
+CLES_FICHIER = ("observatoire", "notes")
+CLES_OBSERVATOIRE = ("id", "titre", "description", "profils")
 IDENTIFIANT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -106,15 +110,18 @@ def plan(con, params_file: Path | str) -> Plan:
     params_file = Path(params_file)
     doc = load_params(params_file)
     data = doc.donnees if isinstance(doc.donnees, dict) else {}
+    _cles_connues(doc, data, (), CLES_FICHIER, "du fichier de paramètres")
     obs = data.get("observatoire") or {}
     if not isinstance(obs, dict) or "id" not in obs:
         raise doc.erreur("clé « observatoire.id » manquante", "observatoire",
                          correction="ajoutez un identifiant court, par exemple « id: capso ».")
+    _cles_connues(doc, obs, ("observatoire",), CLES_OBSERVATOIRE, "de « observatoire: »")
     ident = str(obs["id"])
     if not IDENTIFIANT.match(ident):
         raise doc.erreur(f"identifiant d'observatoire « {ident} » invalide : il nomme le dossier des rapports",
                          "observatoire", "id", correction="écrivez des minuscules, chiffres, tirets ou soulignés, "
                          "par exemple « capso » ou « saint-etienne ».")
+    titre, description = (_texte(doc, obs, key, defaut) for key, defaut in (("titre", ident), ("description", "")))
     notes = data.get("notes")
     if not isinstance(notes, list) or not notes:
         raise doc.erreur("aucune note à construire : la liste « notes: » est absente ou vide", "notes",
@@ -123,6 +130,7 @@ def plan(con, params_file: Path | str) -> Plan:
     glossaire = load_glossaire()
     labels_themes: dict[str, str] | None = None
     jobs: list[Job] = []
+    origine: dict[str, int] = {}  # slug -> the entry (0-based) that first plans it
     for i, note in enumerate(notes):
         here = ("notes", i)
         if not isinstance(note, dict):
@@ -133,7 +141,7 @@ def plan(con, params_file: Path | str) -> Plan:
                 raise doc.erreur(f"clé « {key} » inconnue dans la note n° {i + 1}{_suggestion(key, CLES_NOTE)}",
                                  *here, key, cle=True, correction=f"clés possibles : {', '.join(CLES_NOTE)}.")
         modele = note.get("modele")
-        if modele not in TYPES:
+        if not isinstance(modele, str) or modele not in TYPES:
             raise doc.erreur(f"modèle de note « {modele} » inconnu{_suggestion(modele, TYPES)}", *here, "modele",
                              correction=f"modèles disponibles : {', '.join(TYPES)}.")
         kind = TYPES[modele]
@@ -183,10 +191,37 @@ def plan(con, params_file: Path | str) -> Plan:
                     params["theme"] = theme
                 if "enjeux" in extra:
                     params["enjeux"], params["enjeux_fichier"] = _enjeux(Path(extra["enjeux"]), code, theme)
+                slug = kind.slug(code, theme)
+                if slug in origine:  # two jobs would write the same page
+                    raise doc.erreur(f"la note « {slug} » ({labels.get(code, code)}) est déjà prévue par la note "
+                                     f"n° {origine[slug] + 1}", *here, "territoires",
+                                     correction="retirez ce territoire de l'une des deux notes : chaque note n'est "
+                                                "construite qu'une fois.")
+                origine[slug] = i
                 jobs.append(Job(modele, niveaux[code], code, labels.get(code, code), kind.slug(code, theme), params, theme,
                                 labels_themes.get(theme) if theme and labels_themes else None))
     _lier_plans_actions(jobs)
-    return Plan(ident, obs.get("titre", ident), obs.get("description", ""), params_file, jobs, _profils(doc, obs))
+    return Plan(ident, titre, description, params_file, jobs, _profils(doc, obs))
+
+
+def _cles_connues(doc: Document, data: dict, here: tuple, allowed: tuple[str, ...], where: str) -> None:
+    """A misspelt key is an error, not a silently ignored setting."""
+    for key in data:
+        if key not in allowed:
+            raise doc.erreur(f"clé « {key} » inconnue {where}{_suggestion(key, allowed)}", *here, key, cle=True,
+                             correction=f"clés possibles : {', '.join(allowed)}.")
+
+
+def _texte(doc: Document, obs: dict, key: str, defaut: str) -> str:
+    """observatoire.titre / description: a text (the site's title and home page)."""
+    value = obs.get(key)
+    if value is None:
+        return defaut
+    if isinstance(value, (dict, list)):
+        raise doc.erreur(f"« observatoire.{key} » doit être un texte", "observatoire", key,
+                         correction=f"écrivez « {key}: » suivi d'une ligne de texte, par exemple « titre: Observatoire "
+                                    "social du Pays de Saint-Omer ».")
+    return str(value)
 
 
 def _parametres(doc: Document, note: dict, i: int, kind: TypeNote) -> dict:
@@ -216,18 +251,36 @@ def _profils(doc: Document, obs: dict) -> tuple[str, ...]:
 
 
 def _project_path(con, doc: Document, value, i: int, key: str, glossaire=None) -> Path:
-    """A file or folder named in a params file, relative to the project folder (where osq runs)."""
-    path = Path(str(value))
-    path = path if path.is_absolute() else Path.cwd() / path
+    """A file or folder named in a params file, relative to the project folder (where osq runs).
+
+    It must lie in the project folder, the OSQ folder, the data root or the params file's folder: its
+    content is published (enjeux, evaluation), so `../` or an absolute path cannot reach any other file.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise doc.erreur(f"« {key} » doit être un chemin", "notes", i, key,
+                         correction=f"indiquez un chemin relatif au dossier du projet, par exemple {EXEMPLES_CHEMINS[key]}.")
+    # Lexical: `..` is resolved, symbolic links the observatory made inside its folders are kept.
+    path = Path(os.path.normpath(Path.cwd() / value))
+    bases = dict.fromkeys(Path(os.path.normpath(b)) for b in (Path.cwd(), PROJECT_ROOT, dossier_donnees(),
+                                                               doc.chemin.absolute().parent))
+    if not any(path.is_relative_to(b) for b in bases):
+        raise doc.erreur(f"« {key} » : {value} est hors du projet", "notes", i, key,
+                         correction="un chemin du fichier de paramètres reste dans l'un de ces dossiers : "
+                                    f"{', '.join(str(b) for b in bases)} ; par exemple {EXEMPLES_CHEMINS[key]}.")
     if not path.exists():
         raise doc.erreur(f"« {key} » : {value} introuvable", "notes", i, key,
                          correction=f"indiquez un chemin relatif au dossier du projet, par exemple {EXEMPLES_CHEMINS[key]}.")
+    if key in ("groupements", "plan_actions"):
+        if not path.is_file() or path.suffix not in (".yml", ".yaml"):
+            raise doc.erreur(f"« {key} » : {value} n'est pas un fichier YAML", "notes", i, key,
+                             correction=f"nommez un fichier .yml, par exemple {EXEMPLES_CHEMINS[key]}.")
+    if key == "enjeux" and path.is_file() and path.suffix != ".md":  # its text is published as it is
+        raise doc.erreur(f"« enjeux » : {value} n'est ni un dossier ni un fichier .md", "notes", i, key,
+                         correction="nommez le dossier des enjeux (un fichier <code>-<thème>.md par note), par exemple "
+                                    f"{EXEMPLES_CHEMINS[key]}.")
     if key == "groupements":  # a located error now, rather than a failed note per commune
         load_groupements(path, territoires.communes_connues(con))
     if key == "plan_actions":
-        if not path.is_file() or path.suffix not in (".yml", ".yaml"):
-            raise doc.erreur(f"« {key} » : {value} n'est pas un fichier YAML", "notes", i, key,
-                             correction=f"nommez le fichier du plan d'actions, par exemple {EXEMPLES_CHEMINS[key]}.")
         load_plan_actions(path, theme_labels(glossaire), lambda code: territoires.existe(con, "commune", code))
     return path.resolve()
 
@@ -247,7 +300,14 @@ def _enjeux(folder: Path, code: str, theme: str | None) -> tuple[str, str]:
     <folder>/<code>-<theme>.md (or <code>.md without theme); text '' while the file is not written.
     """
     path = folder / (f"{code}-{theme}.md" if theme else f"{code}.md") if folder.is_dir() else folder
-    text = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    try:
+        text = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    except UnicodeDecodeError as exc:
+        raise OsqError(f"enjeux illisibles : le fichier n'est pas encodé en UTF-8 (octet {exc.start})", fichier=path,
+                       correction="enregistrez le fichier en UTF-8 depuis votre éditeur.") from None
+    except OSError as exc:
+        raise OsqError(f"enjeux illisibles ({exc.strerror})", fichier=path,
+                       correction="vérifiez que le fichier existe et que vous pouvez le lire.") from None
     try:
         shown = str(path.relative_to(Path.cwd()))
     except ValueError:
@@ -291,6 +351,8 @@ def _codes_for(con, doc: Document, note: dict, i: int, kind: TypeNote) -> list[s
             codes = communes
         elif kind.niveau == "qpv":
             found = {q for code in communes for q in territoires.qpv_of_commune(con, code)}
+            if qpv_codes and set(terr) - {"qpv"}:  # QPV named beside communes, EPCI or départements: one of theirs
+                _qpv_dans(con, doc, terr, here, found)
             codes = list(dict.fromkeys(qpv_codes + sorted(found - set(qpv_codes))))
         else:  # EPCI of the listed communes or départements, in order of first appearance
             codes = list(dict.fromkeys(e for e in (territoires.parent(con, "commune", c, "epci") for c in communes) if e))
@@ -299,6 +361,21 @@ def _codes_for(con, doc: Document, note: dict, i: int, kind: TypeNote) -> list[s
                          correction="vérifiez les territoires de cette note (par exemple, des communes sans quartier "
                                     "prioritaire ne donnent aucune note de quartier).")
     return codes
+
+
+def _qpv_dans(con, doc: Document, terr: dict, here: tuple, found: set[str]) -> None:
+    """Each QPV listed beside communes, EPCI or départements must be one of their QPV (a typo that names a
+    real quartier elsewhere would add a note about it)."""
+    for j, code in enumerate(str(c) for c in _as_list(terr["qpv"])):
+        if code in found:
+            continue
+        communes = territoires.libelles(con, "commune", territoires.communes_of_qpv(con, code))
+        ou = ", ".join(f"{nom} ({c})" for c, nom in sorted(communes.items())) or "commune inconnue"
+        autres = ", ".join(f"{k}: {terr[k]!r}".replace("'", '"') for k in terr if k != "qpv")
+        raise doc.erreur(f"le quartier « {code} » ({territoires.libelle(con, 'qpv', code)}, {ou}) n'est dans aucun "
+                         f"des territoires de cette note ({autres})", *_item(here, "qpv", terr, j),
+                         correction="corrigez son code, retirez-le, ou faites-en une note à part avec « territoires: "
+                                    f'{{qpv: ["{code}"]}} ».')
 
 
 def _item(here: tuple, key: str, terr: dict, j: int) -> tuple:
@@ -331,15 +408,17 @@ def _commune_codes(con, doc: Document, terr: dict, here: tuple) -> list[str]:
     if "communes" in terr:
         for j, code in enumerate(_as_list(terr["communes"])):
             code_str = str(code)
+            where = _item(here, "communes", terr, j)
+            ecrit = doc.ecrit(*where)
+            if not isinstance(code, str) and ecrit is not None and ecrit != code_str:
+                # Unquoted 01001 is the octal 513 for YAML (and 062040 another commune): name what was typed.
+                raise doc.erreur(f"code commune « {ecrit} » écrit sans guillemets : il est lu comme un nombre et "
+                                 "perd son zéro initial", *where,
+                                 correction=f'écrivez le code INSEE entre guillemets : "{ecrit}".')
             try:
                 territoires.code_commune(con, code_str)
             except territoires.CodeCommuneInvalide as exc:
-                where = _item(here, "communes", terr, j)
-                hint = ""
-                if isinstance(code, int) and "zéro initial" not in exc.message:
-                    hint = (f" Écrit sans guillemets, « {doc.ecrit(*where) or code_str} » est lu comme un nombre "
-                            "et perd son zéro initial.")
-                raise doc.erreur(f"{exc.message}.{hint}", *where, correction=exc.correction) from None
+                raise doc.erreur(f"{exc.message}.", *where, correction=exc.correction) from None
             codes.append(code_str)
     return list(dict.fromkeys(codes))
 

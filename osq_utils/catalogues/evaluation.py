@@ -48,6 +48,7 @@ Every error is an OsqError naming the file, the line, the column and the fix.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -291,7 +292,11 @@ def load_evaluation(dossier: Path | str, qpvs: Mapping[str, str], questions_para
 def _constats(dossier: Path, volet: str, numero: int) -> tuple[str | None, str]:
     nom = f"{DOSSIER_CONSTATS}/{volet}-{numero}.md"
     path = dossier / nom
-    text = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    try:
+        text = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    except UnicodeDecodeError as exc:
+        raise OsqError(f"constats illisibles : le fichier n'est pas encodé en UTF-8 (octet {exc.start})", fichier=path,
+                       correction="enregistrez le fichier en UTF-8 depuis votre éditeur.") from None
     return (text or None), nom
 
 
@@ -706,8 +711,17 @@ class _Lecteur(LecteurEntrees):
                                correction="vérifiez le nombre d'actions et la part recopiés du document ; la part est "
                                           "calculée sur le total des piliers déclarés.")
 
+    def dans_dossier(self, fichier: str, *chemin: Any) -> Path:
+        """A file named in evaluation.yml: inside the evaluation folder (no `../`, no absolute path)."""
+        path = Path(os.path.normpath(self.dossier.absolute() / fichier))
+        if not path.is_relative_to(Path(os.path.normpath(self.dossier.absolute()))):
+            raise self.err(f"chemin « {fichier} » hors du dossier de l'évaluation", *chemin,
+                           correction=f"le chemin est relatif au dossier {self.dossier.name}/ : placez-y le fichier, "
+                                      "par exemple « questionnaires/porteurs.csv ».")
+        return path
+
     def lire_actions(self, fichier: str, periode: tuple[int, int] | None) -> pd.DataFrame:
-        path = self.dossier / fichier
+        path = self.dans_dossier(fichier, "bilan", "fichier")
         if path.suffix.lower() not in EXTENSIONS_CSV + EXTENSIONS_EXCEL:
             raise self.err(f"bilan : fichier des actions « {fichier} » : format non pris en charge", "bilan", "fichier",
                            correction="un tableau CSV (séparateur point-virgule) ou Excel (.xlsx).")
@@ -829,7 +843,7 @@ class _Lecteur(LecteurEntrees):
 
     def lire_reponses(self, fichier: str, questions: tuple[QuestionQuestionnaire, ...], quoi: str,
                       chemin: tuple) -> pd.DataFrame:
-        path = self.dossier / fichier
+        path = self.dans_dossier(fichier, *chemin)
         if not path.is_file():
             raise self.err(f"{quoi} : fichier des réponses « {fichier} » introuvable", *chemin,
                            correction=f"le chemin est relatif au dossier {self.dossier.name}/.")

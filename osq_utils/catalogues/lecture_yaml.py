@@ -29,17 +29,37 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _Illisible(Exception):
+    """A node YAML composed but cannot turn into a value (unknown tag, bad !!float, list as a key)."""
+
+    def __init__(self, node: yaml.Node, message: str, correction: str) -> None:
+        super().__init__(message)
+        self.node, self.message, self.correction = node, message, correction
+
+
 def valeur(node: yaml.Node | None) -> Any:
     """The plain Python value of a composed node (mappings as dicts, sequences as lists)."""
     if node is None:
         return None
     if isinstance(node, yaml.MappingNode):
-        return {valeur(k): valeur(v) for k, v in node.value}
+        out = {}
+        for k, v in node.value:
+            if not isinstance(k, yaml.ScalarNode):
+                raise _Illisible(k, "clé écrite comme une liste ou un dictionnaire",
+                                 "une clé est un simple mot suivi de deux-points, par exemple « territoires: ».")
+            out[valeur(k)] = valeur(v)
+        return out
     if isinstance(node, yaml.SequenceNode):
         return [valeur(v) for v in node.value]
     if node.tag == _STR_TAG:
         return node.value
-    return yaml.SafeLoader("").construct_object(node, deep=True)
+    try:
+        return yaml.SafeLoader("").construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError):  # !!python/…, !!binary, !!float abc, 2015-13-45…
+        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+        raise _Illisible(node, f"valeur « {node.value} » illisible, lue comme « {tag} »",
+                         "écrivez-la entre guillemets pour en faire un texte ; les étiquettes « !! » ne sont pas "
+                         "permises.") from None
 
 
 class Document:
@@ -147,7 +167,12 @@ def lire_texte(texte: str, chemin: Path | str) -> Document:
         raise OsqError(f"YAML illisible ({exc})", fichier=chemin,
                        correction="vérifiez l'indentation, les deux-points et les guillemets.") from None
     _doublons(racine, chemin)
-    return Document(chemin, racine)
+    try:
+        return Document(chemin, racine)
+    except _Illisible as exc:
+        mark = exc.node.start_mark
+        raise OsqError(f"YAML illisible : {exc.message}", fichier=chemin, ligne=mark.line + 1, colonne=mark.column + 1,
+                       correction=exc.correction) from None
 
 
 def lire_yaml(chemin: Path | str, *, quoi: str = "fichier") -> Document:
@@ -161,6 +186,12 @@ def lire_yaml(chemin: Path | str, *, quoi: str = "fichier") -> Document:
     except UnicodeDecodeError as exc:
         raise OsqError(f"{quoi} illisible : il n'est pas encodé en UTF-8 (octet {exc.start})", fichier=chemin,
                        correction="enregistrez le fichier en UTF-8 depuis votre éditeur.") from None
+    except IsADirectoryError:
+        raise OsqError(f"{quoi} attendu, dossier trouvé", fichier=chemin,
+                       correction="indiquez le fichier .yml lui-même, pas son dossier.") from None
+    except OSError as exc:
+        raise OsqError(f"{quoi} illisible ({exc.strerror})", fichier=chemin,
+                       correction="vérifiez que le fichier existe et que vous avez le droit de le lire.") from None
     return lire_texte(texte, chemin)
 
 
