@@ -121,13 +121,28 @@ def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.D
                 fichier=path,
                 correction="lancez d'abord « osq sources » puis « osq ingest ».",
             )
-        return duckdb.connect(str(path), read_only=True)
+        return _open(path, read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = _open(path, read_only=False)
     con.execute(SCHEMA)
     for table, column, kind in MIGRATIONS:
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
     return con
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, with DuckDB's English lock error said in French: another program holds the store."""
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise OsqError(
+            "la base est déjà ouverte en écriture par un autre programme (une construction, un chargement, une "
+            "livraison, un carnet Jupyter…)",
+            fichier=path,
+            correction="attendez la fin de l'autre commande, ou fermez le carnet qui utilise la base, puis relancez.",
+        ) from None
 
 
 @contextmanager
