@@ -46,6 +46,7 @@ from osq_utils.present import blocs, charts, maps, tables, verbatims
 from osq_utils.present import plan_actions as rendu_plan
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+code_commune = abs_ccas.TYPE.code_parametre(ctx.vue, code_commune)  # « papermill -p » le passe en nombre
 th = theme_abs(theme, ctx.glossaire)
 refs = indicateurs.references_of_commune(ctx.vue, code_commune, strate=True)
 commune = refs[0]

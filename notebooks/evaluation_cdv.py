@@ -51,6 +51,7 @@ from osq_utils.present import blocs, volets
 from osq_utils.present import evaluation as rendu
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+code_epci = cdv.TYPE.code_parametre(ctx.vue, code_epci)  # « papermill -p » le passe en nombre
 note = cdv.preparer(ctx.vue, code_epci, qpv, questions, evaluation)
 entrees = note.entrees
 dossier = affichable(entrees.dossier) if entrees else ""

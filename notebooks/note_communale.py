@@ -36,6 +36,7 @@ from osq_utils.notes import communale
 from osq_utils.present import blocs, charts, maps, tables, verbatims
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+code_commune = communale.TYPE.code_parametre(ctx.vue, code_commune)  # « papermill -p » le passe en nombre
 refs = indicateurs.references_of_commune(ctx.vue, code_commune, blocs.groupements(groupements))
 commune, epci = refs[0], indicateurs.intercommunalite_de(refs)
 

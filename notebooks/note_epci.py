@@ -34,6 +34,7 @@ from osq_utils.notes import epci as agglomeration
 from osq_utils.present import blocs, charts, images, maps, tables, verbatims
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+code_epci = agglomeration.TYPE.code_parametre(ctx.vue, code_epci)  # « papermill -p » le passe en nombre
 refs = agglomeration.references_of_epci(ctx.vue, code_epci)
 epci = refs[0]
 departements = agglomeration.departements_of_epci(ctx.vue, code_epci)

@@ -33,6 +33,7 @@ from osq_utils.notes import quartier as quartiers
 from osq_utils.present import blocs, charts, images, maps, tables, verbatims
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+code_qpv = quartiers.TYPE.code_parametre(ctx.vue, code_qpv)  # « papermill -p » le passe en nombre
 quartier = quartiers.quartier(ctx.vue, code_qpv)
 qpv, epci = quartier.qpv, quartier.epci
 obs = quartiers.observations_qpv(ctx.vue, quartier, quartiers.COMPARABLES + quartiers.QPV_SEULEMENT)

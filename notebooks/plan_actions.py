@@ -35,6 +35,7 @@ from osq_utils.present import blocs
 from osq_utils.present import plan_actions as rendu_plan
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+code_epci = pa.TYPE.code_parametre(ctx.vue, code_epci)  # « papermill -p » le passe en nombre
 plan = pa.charger_plan(ctx.vue, plan_actions, ctx.glossaire) if plan_actions else None
 
 # %% [markdown]

@@ -1,16 +1,40 @@
 """Atomic file writes: a temporary file in the same folder, then a rename.
 
 Readers never see a half-written file, and an interrupted write leaves the
-previous version in place.
+previous version in place. Every temporary name of OSQ is hidden and holds `.tmp`
+(`.<name>.<random>.tmp`, `.<slug>.tmp.ipynb` for an executing note, `.<page>.<random>.tmp.json`): what a
+killed process left behind is found by that name and removed by `nettoyer` at the start of the next build.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
+
+TEMPORAIRE = re.compile(r"^\..+\.tmp(\.ipynb|\.json)?$")  # a temporary file or folder of OSQ
+
+
+def nettoyer(dossier: Path) -> list[Path]:
+    """Remove the temporary files and folders that an interrupted process (kill -9) left under `dossier`.
+
+    Only while no other process writes there (the build holds its observatory's lock)."""
+    found = []
+    if Path(dossier).is_dir():
+        for current, dirs, files in os.walk(dossier):
+            for name in [*files, *dirs]:
+                if TEMPORAIRE.match(name):
+                    found.append(Path(current) / name)
+            dirs[:] = [d for d in dirs if not TEMPORAIRE.match(d)]
+    for path in found:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return found
 
 
 def write_bytes(path: Path, data: bytes, *, skip_unchanged: bool = False) -> Path:

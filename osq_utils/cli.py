@@ -2,7 +2,9 @@
 
 Codes de sortie : 0 succès ; 1 au moins une note en échec ; 2 erreur de données ou de
 paramètres (message en français avec fichier, ligne, colonne et correction) ; 3 source manquante ;
-4 l'audit du secret statistique a trouvé une valeur masquée dans un site publié.
+4 l'audit du secret statistique a trouvé une valeur masquée dans un site publié ; 5 la base ou
+l'observatoire est utilisé par une autre commande (construction, chargement, livraison) ; 130 arrêt
+demandé (Ctrl-C).
 
 Each command imports the stage it runs when it runs (the imports inside the command functions):
 `osq --help` and `osq check` answer in a fraction of a second instead of loading pandas, DuckDB,
@@ -22,11 +24,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from osq_utils.errors import OsqError, SourceManquante
+from osq_utils.errors import Occupee, OsqError, SourceManquante
 
 app = typer.Typer(
     help="OSQ : classeur d'analyse des observatoires sociaux. Codes de sortie : 0 succès, 1 note en échec, "
-    "2 erreur de données ou de paramètres, 3 source manquante, 4 fuite de secret statistique (audit).",
+    "2 erreur de données ou de paramètres, 3 source manquante, 4 fuite de secret statistique (audit), "
+    "5 base ou observatoire utilisé par une autre commande, 130 arrêt demandé (Ctrl-C).",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
@@ -42,7 +45,7 @@ def _progress() -> Progress:
 
 def _fail(exc: OsqError) -> None:
     console.print(f"[bold red]Erreur[/] : {escape(str(exc))}")  # « [sante] » is text, not a rich style
-    raise typer.Exit(3 if isinstance(exc, SourceManquante) else 2)
+    raise typer.Exit(5 if isinstance(exc, Occupee) else 3 if isinstance(exc, SourceManquante) else 2)
 
 
 @app.command("sources")
@@ -93,17 +96,30 @@ def cmd_ingest(
 
     Exemple : [bold]osq ingest[/]  ou  [bold]osq ingest -s insee-filosofi-2014-2019-disp[/]
     """
-    from osq_utils import store
+    from osq_utils import store, verrou
     from osq_utils.catalogues.sources import load_catalogue
-    from osq_utils.ingest import ingest_source, ordered_sources
-    from osq_utils.ingest.derive import derive
+    from osq_utils.ingest import ordered_sources
 
     try:
         catalogue = load_catalogue()
         sources = ordered_sources(catalogue, source or None)
     except OsqError as exc:
         _fail(exc)
-    con = store.connect(base)
+    store_file = base or store.store_path()
+    try:
+        with verrou.base(store_file, ecriture=True):  # no build nor delivery while the store is rewritten
+            _ingest(store_file, sources, accepter_baisse)
+    except OsqError as exc:
+        _fail(exc)
+
+
+def _ingest(store_file: Path, sources: list, accepter_baisse: bool) -> None:
+    """The sources one transaction each, then the derived figures (cmd_ingest, under the store's lock)."""
+    from osq_utils import store
+    from osq_utils.ingest import ingest_source
+    from osq_utils.ingest.derive import derive
+
+    con = store.connect(store_file)
     start = time.perf_counter()
     table = Table(title="Rapport de chargement")
     for col in ("Source", "Fichiers", "Lignes lues", "Gardées", "Écartées", "Observations"):
@@ -150,10 +166,18 @@ def cmd_build(
     """Exécute les notes de l'observatoire qui ont changé (papermill) puis publie le site HTML (Quarto si présent, sinon pandoc).
 
     Une note n'est ré-exécutée que si son modèle, ses paramètres, le code d'OSQ ou les données ont changé.
+    Une note dont la page ou les versions imprimables n'ont pu être produites est en échec (non publiée).
+    Une seule construction à la fois par observatoire (verrou [bold]<sortie>/<id>/.verrou[/]), et aucune livraison
+    pendant ce temps (verrou [bold]<base>.verrou[/]) : sinon arrêt immédiat, code de sortie 5.
+    Ctrl-C arrête la construction en quelques secondes : les notes terminées sont gardées, les autres annulées
+    (code de sortie 130) ; la construction suivante reprend là.
+    Codes de sortie : 0 succès ; 1 note en échec ; 2 erreur de paramètres ; 4 fuite de secret (audit) ;
+    5 autre construction ou livraison en cours ; 130 interrompue (Ctrl-C).
     Exemples : [bold]osq build params/capso.yml --jobs 2[/] ; [bold]osq build params/capso.yml --force[/] ;
     [bold]osq build params/national.yml --cluster tcp://10.0.0.5:8786[/] ; [bold]osq build params/capso.yml --imprimables[/]
     """
     from osq_utils.batch.build import build
+    from osq_utils.batch.execute import Interruption
 
     if moteur not in ("chaud", "frais"):
         console.print("[bold red]Erreur[/] : --moteur vaut « chaud » ou « frais ».")
@@ -168,8 +192,21 @@ def cmd_build(
         with prog:
             report = build(params, store_file=base, sortie=sortie, n_jobs=jobs, force=force, engine=moteur,
                            cluster=cluster, limite=limite, progress=progress, imprimables=imprimables)
+    except Occupee as exc:
+        console.print(f"[bold red]Construction impossible pour l'instant[/] : {escape(str(exc))}")
+        raise typer.Exit(5) from None
     except OsqError as exc:
         _fail(exc)
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Interruption):
+            n = len([r for r in exc.terminees if r.statut == "ok"])
+            detail = (f"{n} note(s) terminée(s) gardée(s), {exc.arretees} arrêtée(s) en cours d'exécution, "
+                      f"{exc.annulees} annulée(s) avant de commencer. ")
+        else:
+            detail = "les notes terminées sont gardées. "
+        console.print(f"[bold yellow]Construction interrompue (Ctrl-C)[/] : {detail}Le site n'est pas à jour ; "
+                      f"relancez « osq build {escape(str(params))} » : seules les notes manquantes seront exécutées.")
+        raise typer.Exit(130) from None
     console.print(f"[bold]{report.plan.titre}[/] : publication avec {report.renderer} en {report.secondes:.1f} s.")
     failed, leaks = False, False
     for rep in [report, *report.autres]:
@@ -199,21 +236,29 @@ def cmd_livraison(
     puis recalcule les chiffres dérivés (IRIS → communes). Aucun code à écrire : la convention dit quelles colonnes
     deviennent quels indicateurs du glossaire.
 
+    Pas de livraison pendant une construction ou un aperçu qui lit la même base (verrou [bold]<base>.verrou[/],
+    par exemple data/osq.duckdb.verrou) : arrêt immédiat, base inchangée, code de sortie 5.
+    Codes de sortie : 0 succès ; 2 erreur de données ; 5 base utilisée par une construction en cours.
     Exemple : [bold]osq livraison data/conventions/caf-pas-de-calais.yml caf_pas-de-calais_iris_2023.xlsx[/]
     """
-    from osq_utils import store
+    from osq_utils import store, verrou
     from osq_utils.catalogues.conventions import load_convention
     from osq_utils.ingest.derive import derive
     from osq_utils.ingest.livraisons import ingest_delivery
 
     try:
         conv = load_convention(convention)
-        con = store.connect(base or store.store_path())
-        try:
-            report = ingest_delivery(con, conv, fichier)
-            n = derive(con)
-        finally:
-            con.close()
+        store_file = base or store.store_path()
+        with verrou.base(store_file, ecriture=True):  # no build reads the store meanwhile
+            con = store.connect(store_file)
+            try:
+                report = ingest_delivery(con, conv, fichier)
+                n = derive(con)
+            finally:
+                con.close()
+    except Occupee as exc:
+        console.print(f"[bold red]Livraison impossible pour l'instant[/] : {escape(str(exc))}")
+        raise typer.Exit(5) from None
     except OsqError as exc:
         _fail(exc)
     table = Table(title=f"Livraison {conv.fournisseur} ({conv.source})")
@@ -239,9 +284,12 @@ def cmd_preview(
 ):
     """Exécute et met en page une seule note, en quelques secondes, et affiche le chemin de sa page.
 
+    Codes de sortie : 0 succès ; 1 note en échec ; 2 erreur de paramètres ; 5 base en cours de modification (livraison).
     Exemples : [bold]osq preview note_communale 62040[/] ; [bold]osq preview abs_ccas 62765 --theme sante[/]
     """
-    from osq_utils import store, territoires
+    from contextlib import ExitStack
+
+    from osq_utils import store, territoires, verrou
     from osq_utils.batch import execute as ex
     from osq_utils.batch import plan as pl
     from osq_utils.batch import site
@@ -255,8 +303,15 @@ def cmd_preview(
         _fail(exc)
     store_file = (base or store.store_path()).resolve()
     out = sortie.resolve()
+    verrous = ExitStack()  # held until the note has run: no delivery while it reads the store
     try:
+        verrous.enter_context(verrou.base(store_file, ecriture=False))
         base_ = vue.base(store_file)
+    except Occupee as exc:
+        verrous.close()
+        console.print(f"[bold red]Aperçu impossible pour l'instant[/] : {escape(str(exc))}")
+        raise typer.Exit(5) from None
+    try:
         if kind.niveau == "commune":  # same messages as the plan: merged commune, lost leading zero…
             try:
                 territoires.code_commune(base_.con, territoire)
@@ -274,15 +329,16 @@ def cmd_preview(
         masques = registre.ecrire(registre.calculer(base_, territoires_montres(base_.con, [job]), "public"),
                                   out / "masques-public.csv")
     except OsqError as exc:
+        verrous.close()
         _fail(exc)
     job = pl.Job(job.modele, job.niveau, job.code, job.libelle, job.slug,
                  {**job.parametres, "profil": "public", "masques": str(masques)}, job.theme, job.theme_libelle)
     the_plan = pl.Plan("apercu", "Aperçu", "", Path("-"), [job])
     start = time.perf_counter()
-    with console.status(f"Exécution de {job.slug}…"):
+    with verrous, console.status(f"Exécution de {job.slug}…"):
         res = ex.execute([job], out / "notebooks", out / "journaux", store_file, 1)[0]
     if res.statut != "ok":
-        console.print(f"[bold red]Échec[/] : {res.erreur}\nJournal : {res.log}")
+        console.print(f"[bold red]Échec[/] : {escape(res.erreur or '')}\nJournal : {res.log}")
         raise typer.Exit(1)
     install_assets(out / "site")
     page = site.render_note(the_plan, res, out / "site")
@@ -399,11 +455,12 @@ def _summary(report) -> None:
         table.add_row(label, str(report.count(statut)))
     console.print(table)
     if report.failed:
+
         detail = Table(title="Notes en échec (non publiées)")
-        for col in ("Note", "Erreur (première ligne)", "Journal"):
+        for col in ("Note", "Erreur et correction", "Journal"):
             detail.add_column(col)
-        for r in report.failed:
-            detail.add_row(r.job.slug, r.erreur or "", str(r.log))
+        for r in report.failed:  # escaped: « [PDF] » in an error is text, not a rich style
+            detail.add_row(r.job.slug, escape(r.erreur or ""), str(r.log))
         console.print(detail)
 
 

@@ -35,5 +35,9 @@ class OsqError(Exception):
         return text
 
 
+class Occupee(OsqError):
+    """The store or an observatory's output is in use by another command or program (exit code 5 of `osq`)."""
+
+
 class SourceManquante(OsqError):
     """A public source file is not available (neither in the mirror nor downloaded)."""

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from osq_utils.catalogues.racine import chemin_donnees
-from osq_utils.errors import OsqError
+from osq_utils.errors import Occupee, OsqError
 
 # Source id of the figures OSQ derives at ingestion (IRIS summed into communes, densities, EPCI sums).
 DERIVED_SOURCE = "osq-calculs"
@@ -137,7 +137,7 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise
-        raise OsqError(
+        raise Occupee(
             "la base est déjà ouverte en écriture par un autre programme (une construction, un chargement, une "
             "livraison, un carnet Jupyter…)",
             fichier=path,

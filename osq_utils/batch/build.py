@@ -5,6 +5,12 @@ Layout of rapports/<observatoire>/:
   journaux/    one log per note, and Quarto's log
   site/        the published site
   etat.json    fingerprints of executed and published notes (incremental builds, resume)
+  .verrou      the observatory's lock, held by its build (osq_utils.verrou)
+
+A build holds the store's lock (shared: deliveries wait) and its observatory's lock (exclusive: one build
+at a time), then removes the temporary files a killed build left. A note whose page or printable versions
+cannot be produced is a failed note: never published, counted and explained in the summary. The pandoc site
+keeps only the files this build produces (Quarto's project tracks its own, batch.quarto).
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ import os
 import shutil
 import threading
 import time
+import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from osq_utils import atomic, store
+from osq_utils import atomic, store, verrou
 from osq_utils.batch import execute as ex
 from osq_utils.batch import exports, pages, quarto, site
 from osq_utils.batch import fingerprint as fp
@@ -64,35 +72,43 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
     start = time.perf_counter()
     store_file = Path(store_file).resolve() if store_file else store.store_path()
     sortie = Path(sortie).resolve()
-    base = vue.base(store_file)  # the store, read-only, shared with the exports of this process
-    con = base.con
-    try:
-        the_plan = pl.plan(con, params)
-        data_fp = fp.store_fingerprint(con)
-        chargements = con.execute("SELECT * FROM chargements ORDER BY source, fichier").df()
-        millesimes = con.execute("SELECT indicateur, source, max(annee) AS annee FROM observations "
-                                 "WHERE statut = 'ok' GROUP BY indicateur, source").df()
-        jobs = the_plan.jobs[:limite] if limite else the_plan.jobs
-        root = sortie / the_plan.id
-        if engine == "chaud" and not cluster and jobs and (force or not (root / "etat.json").exists()):
-            ex.prewarm(min(n_jobs, len(jobs)))  # the kernels warm up while the masks are computed
-        code_fp = fp.code_fingerprint()
-        ledgers = {profil: _ledger(base, jobs, profil, root, data_fp, code_fp) for profil in the_plan.profils}
-    except BaseException:
-        ex.shutdown_all_kernels()
-        raise
-    write_verbatims_review(root)
-    plan_seconds = time.perf_counter() - start
     reports = []
-    try:
-        for profil in the_plan.profils:
-            report = _build_profile(the_plan, jobs, profil, ledgers[profil], root, store_file, data_fp, (chargements, millesimes),
-                                    n_jobs=n_jobs, force=force, engine=engine, cluster=cluster, progress=progress,
-                                    audit=audit, imprimables=imprimables)
-            report.phases = {"plan": plan_seconds, **report.phases}
-            reports.append(report)
-    finally:
-        ex.shutdown_all_kernels()  # prewarmed kernels that no note took
+    with ExitStack() as verrous:
+        # A delivery may not write the store while this build reads it (osq_utils.verrou).
+        verrous.enter_context(verrou.base(store_file, ecriture=False))
+        base = vue.base(store_file)  # read-only, shared with the exports of this process; held elsewhere: Occupee
+        con = base.con
+        try:
+            the_plan = pl.plan(con, params)
+            root = sortie / the_plan.id
+            verrous.enter_context(verrou.observatoire(root, the_plan.id))  # one build at a time writes root
+            atomic.nettoyer(root)  # temporary files of a build killed (kill -9) before it could remove them
+            data_fp = fp.store_fingerprint(con)
+            chargements = con.execute("SELECT * FROM chargements ORDER BY source, fichier").df()
+            millesimes = con.execute("SELECT indicateur, source, max(annee) AS annee FROM observations "
+                                     "WHERE statut = 'ok' GROUP BY indicateur, source").df()
+            jobs = the_plan.jobs[:limite] if limite else the_plan.jobs
+            if engine == "chaud" and not cluster and jobs and (force or not (root / "etat.json").exists()):
+                ex.prewarm(min(n_jobs, len(jobs)))  # the kernels warm up while the masks are computed
+            code_fp = fp.code_fingerprint()
+            ledgers = {profil: _ledger(base, jobs, profil, root, data_fp, code_fp) for profil in the_plan.profils}
+        except KeyboardInterrupt:
+            ex.arreter()
+            raise
+        except BaseException:
+            ex.shutdown_all_kernels()
+            raise
+        write_verbatims_review(root)
+        plan_seconds = time.perf_counter() - start
+        try:
+            for profil in the_plan.profils:
+                report = _build_profile(the_plan, jobs, profil, ledgers[profil], root, store_file, data_fp,
+                                        (chargements, millesimes), n_jobs=n_jobs, force=force, engine=engine,
+                                        cluster=cluster, progress=progress, audit=audit, imprimables=imprimables)
+                report.phases = {"plan": plan_seconds, **report.phases}
+                reports.append(report)
+        finally:
+            ex.shutdown_all_kernels()  # prewarmed kernels that no note took
     first = reports[0]
     first.autres = reports[1:]
     first.secondes = time.perf_counter() - start
@@ -163,6 +179,7 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     rendering: list[Future] = []
     lock = threading.Lock()
     last_save = [0.0]
+    echecs: dict[str, str] = {}  # notes executed whose page or printable versions could not be produced
     projet: quarto.ProjetQuarto | None = None
     continu: quarto.RenduContinu | None = None
     if quarto_exe:
@@ -183,12 +200,19 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
             save()
 
     def publish(res: ex.JobResult) -> None:
-        if projet is None or continu is None:
-            site.render_note(the_plan, res, site_root, noindex=noindex, imprimables=imprimables)
-            published_now(res.job.slug)
-        else:
-            source = projet.ecrire_note(the_plan, res, imprimables=imprimables)
-            continu.ajouter(source, lambda: published_now(res.job.slug))
+        try:
+            if projet is None or continu is None:
+                site.render_note(the_plan, res, site_root, noindex=noindex, imprimables=imprimables)
+                published_now(res.job.slug)
+            else:
+                source = projet.ecrire_note(the_plan, res, imprimables=imprimables)
+                continu.ajouter(source, lambda: published_now(res.job.slug))
+        except Exception as exc:  # the note fails: never published, its reason in the summary and its log
+            with lock:
+                echecs[res.job.slug] = ex.message_erreur(exc)
+                published.pop(res.job.slug, None)
+            with open(res.log, "a", encoding="utf-8") as fh:
+                fh.write("\npublication en échec :\n" + "".join(traceback.format_exception(exc)))
 
     def on_result(res: ex.JobResult) -> None:
         with lock:
@@ -227,11 +251,16 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
                     rendering.append(rendus.submit(publish, r))
             for fut in rendering:
                 fut.result()
+        except BaseException:
+            rendus.shutdown(wait=False, cancel_futures=True)  # Ctrl-C: renders not started are dropped
+            raise
         finally:
             rendus.shutdown(wait=True)
             with lock:
                 save(now=True)
         phases["exécution"] = time.perf_counter() - t
+        results = [replace(r, statut="échec", erreur=echecs[r.job.slug]) if r.job.slug in echecs else r
+                   for r in results]
 
         # 2. Publish the rest of the site, then audit it.
         t = time.perf_counter()
@@ -255,6 +284,7 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
                 donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex, imprimables=imprimables)
                 site.render_fixed_pages(donnees, site_root, state.setdefault("pages", {}), code_fp)
                 state["pages_signature"] = fixed_sig
+            site.retirer_obsoletes(results, site_root, imprimables)
     except BaseException:
         if continu is not None:
             continu.annuler()  # an interrupted build: the pages already rendered stay published

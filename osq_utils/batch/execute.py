@@ -13,6 +13,10 @@ Jobs run locally, or on a Dask distributed cluster.
 A failing job does not stop the others. The executed notebook is written to a
 temporary file and moved into place only on success, so a failed or
 interrupted note never replaces a good one.
+
+Ctrl-C (KeyboardInterrupt in the main thread) cancels the queued notes, stops the running ones (their
+kernels are interrupted and no further cell starts) and raises `Interruption`, which says what finished;
+the notes that finished keep their executed notebooks.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import re
 import threading
 import time
 import traceback
@@ -56,6 +61,8 @@ def _osq_reset(ip=get_ipython()):
 _osq_reset()
 """
 MAX_NOTES_PER_KERNEL = 200  # a fresh kernel now and then keeps memory flat on long runs
+_ARRET = threading.Event()  # set on Ctrl-C: no note starts, kernels being started give up
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 @dataclass
@@ -66,6 +73,32 @@ class JobResult:
     notebook: Path | None
     log: Path
     erreur: str | None = None
+
+
+class Interruption(KeyboardInterrupt):
+    """Ctrl-C while notes executed: `terminees` finished (kept), `arretees` were stopped while running,
+    `annulees` never started."""
+
+    def __init__(self, terminees: list[JobResult], arretees: int, annulees: int) -> None:
+        super().__init__("construction interrompue")
+        self.terminees, self.arretees, self.annulees = terminees, arretees, annulees
+
+
+def message_erreur(exc: BaseException) -> str:
+    """What a user reads of a note's failure: the error's own first line, and its correction when it has one.
+
+    papermill's PapermillExecutionError carries the note's exception as ename / evalue; its str() is the
+    whole traceback, whose last line is only the « → Correction » of a French OsqError."""
+    name, text = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    if name is None:
+        name, text = type(exc).__name__, str(exc)
+    lines = [line.strip() for line in _ANSI.sub("", text or "").splitlines() if line.strip()]
+    if not lines:
+        return name
+    correction = next((line for line in lines[1:] if line.startswith("→ Correction")), None)
+    # A French OsqError says what to do; any other exception is named (ConversionException : …).
+    first = lines[0] if correction else f"{name} : {lines[0]}"
+    return "\n".join([first[:400], *([correction[:400]] if correction else [])])
 
 
 # --- Warm kernel, one per worker -------------------------------------------
@@ -93,6 +126,8 @@ class _ReadyClient(BlockingKernelClient):
     def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (timeout or 60)
         while time.monotonic() < deadline:
+            if _ARRET.is_set():
+                raise RuntimeError("construction interrompue")
             msg_id = self.kernel_info()
             _shell_reply(self, msg_id, deadline)
             try:
@@ -111,7 +146,12 @@ def _shell_reply(kc, msg_id: str, deadline: float) -> dict:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("pas de réponse du noyau Jupyter")
-        reply = kc.get_shell_msg(timeout=remaining)
+        if _ARRET.is_set():
+            raise RuntimeError("construction interrompue")
+        try:
+            reply = kc.get_shell_msg(timeout=min(remaining, 0.5))  # short waits: Ctrl-C is seen at once
+        except queue.Empty:
+            continue
         if reply["parent_header"].get("msg_id") == msg_id:
             return reply
 
@@ -129,6 +169,7 @@ def prewarm(n: int) -> None:
         except Exception as exc:  # handed to the worker that takes it
             _PREWARMED.put(exc)
 
+    _ARRET.clear()
     with _PREWARM_LOCK:
         _PREWARM_PENDING[0] += n
     for _ in range(n):
@@ -161,15 +202,19 @@ def _warm_kernel():
 def _start_warm_kernel():
     km = KernelManager(kernel_name="python3", client_class=f"{__name__}._ReadyClient")
     km.start_kernel(extra_arguments=KERNEL_ARGS, cwd=str(dossier_modeles()))
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=60)
-    finally:
-        kc.stop_channels()
-    with _ALL_LOCK:
+    with _ALL_LOCK:  # known at once: Ctrl-C kills it even while it warms up
         _ALL_KERNELS.append(km)
-    _run_silently(km, WARMUP, timeout=180)
+    try:
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+        finally:
+            kc.stop_channels()
+        _run_silently(km, WARMUP, timeout=180)
+    except BaseException:
+        _shutdown_kernel(km)
+        raise
     return km
 
 
@@ -207,11 +252,14 @@ def _shutdown_kernel(km=None) -> None:
 
 def shutdown_all_kernels() -> None:
     """Shut down every kernel of this process, prewarmed ones not taken included."""
+    if _ARRET.is_set():  # Ctrl-C: kill the kernels still warming up instead of waiting for them
+        for km in list(_ALL_KERNELS):
+            _shutdown_kernel(km)
     with _PREWARM_LOCK:
         pending, _PREWARM_PENDING[0] = _PREWARM_PENDING[0], 0
     for _ in range(pending):
         try:
-            item = _PREWARMED.get(timeout=300)
+            item = _PREWARMED.get(timeout=10 if _ARRET.is_set() else 300)
         except queue.Empty:
             break
         if not isinstance(item, Exception):
@@ -220,12 +268,20 @@ def shutdown_all_kernels() -> None:
         _shutdown_kernel(km)
 
 
+def arreter() -> None:
+    """Ctrl-C before any note runs (while the build plans): the kernels warming up are killed, not awaited."""
+    _ARRET.set()
+    shutdown_all_kernels()
+
+
 def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "chaud") -> tuple[str, float, str | None]:
-    """Execute one note; returns (statut, seconds, first line of the error)."""
+    """Execute one note; returns (statut, seconds, the error's first line and correction)."""
     out = Path(out_dir) / f"{job.slug}.ipynb"
     tmp = out.with_name(f".{job.slug}.tmp.ipynb")
     log = Path(log_dir) / f"{job.slug}.log"
     start = time.perf_counter()
+    if _ARRET.is_set():
+        return "échec", 0.0, "construction interrompue"
     params = {**job.parametres, "store": store}
     with open(log, "w", encoding="utf-8") as fh:
         fh.write(f"modèle : {job.modele}\nterritoire : {job.niveau} {job.code} ({job.libelle})\n"
@@ -240,7 +296,7 @@ def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "cha
 
             if engine == "chaud":
                 kwargs["km"] = _warm_kernel()
-                kwargs["engine_name"] = moteur.moteur_chaud()
+                kwargs["engine_name"] = moteur.moteur_chaud(_ARRET)
                 _run_silently(kwargs["km"], RESET)
                 _KERNEL.runs += 1
             moteur.execute_notebook(
@@ -253,9 +309,8 @@ def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "cha
             tmp.unlink(missing_ok=True)
             if engine == "chaud":
                 _shutdown_kernel()  # never reuse a kernel after a failure
-            lines = [line for line in str(exc).strip().splitlines() if line.strip()]
-            detail = lines[-1] if lines else type(exc).__name__
-            return "échec", time.perf_counter() - start, detail[:300]
+            detail = "construction interrompue" if _ARRET.is_set() else message_erreur(exc)
+            return "échec", time.perf_counter() - start, detail
         os.replace(tmp, out)
         fh.write(f"\nterminé en {time.perf_counter() - start:.1f} s\n")
     return "ok", time.perf_counter() - start, None
@@ -288,27 +343,58 @@ def execute(jobs: list[Job], out_dir: Path, log_dir: Path, store: Path, n_jobs: 
 
     if not jobs:
         return []
+    _ARRET.clear()
     if cluster:
         _execute_dask(jobs, args, cluster, collect)
     elif engine == "chaud":
         # Threads of this process drive one warm kernel each: the kernels do the work, and no
         # worker process has to start and import papermill.
+        pool = ThreadPoolExecutor(max_workers=max(1, min(n_jobs, len(jobs))))
+        futures: dict = {}
         try:
-            with ThreadPoolExecutor(max_workers=max(1, min(n_jobs, len(jobs)))) as pool:
-                futures = {pool.submit(run_job, job, *args): job for job in jobs}
-                for fut in as_completed(futures):
-                    collect(futures[fut], _outcome(fut.result))
+            futures.update({pool.submit(run_job, job, *args): job for job in jobs})
+            for fut in as_completed(futures):
+                collect(futures[fut], _outcome(fut.result))
+        except KeyboardInterrupt:
+            raise _interrompre(pool, futures, results, out_dir) from None
         finally:
+            pool.shutdown(wait=True)  # soon after an interruption: the running notes stop at their current cell
             shutdown_all_kernels()
     else:
         # spawn, not fork: the parent may hold zmq contexts, DuckDB handles or threads.
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=max(1, min(n_jobs, len(jobs))), mp_context=ctx) as procs:
             futures = {procs.submit(run_job, job, *args): job for job in jobs}
-            for fut in as_completed(futures):
-                collect(futures[fut], _outcome(fut.result))
+            try:
+                for fut in as_completed(futures):
+                    collect(futures[fut], _outcome(fut.result))
+            except KeyboardInterrupt:
+                raise _interrompre(procs, futures, results, out_dir) from None
     order = {job.slug: i for i, job in enumerate(jobs)}
     return sorted(results, key=lambda r: order[r.job.slug])
+
+
+def _interrompre(pool, futures: dict, results: list[JobResult], out_dir: Path) -> Interruption:
+    """Ctrl-C: cancel the queued notes, stop the running ones; the finished ones are kept."""
+    _ARRET.set()
+    annulees = sum(fut.cancel() for fut in futures)
+    running = [job for fut, job in futures.items() if not fut.done()]
+    pool.shutdown(wait=False, cancel_futures=True)
+    if isinstance(pool, ProcessPoolExecutor):
+        for proc in multiprocessing.active_children():  # the pool's workers: their kernels follow them
+            proc.terminate()
+    else:
+        # Interrupted, not killed: nbclient waits for the kernel's messages without a timeout, and a dead
+        # kernel sends none. The running cell raises KeyboardInterrupt; no next cell starts (moteur).
+        for km in list(_ALL_KERNELS):
+            try:
+                km.interrupt_kernel()
+            except Exception:  # not started yet, or already gone
+                pass
+    for job in running:  # a stopped note leaves no partial notebook
+        (out_dir / f".{job.slug}.tmp.ipynb").unlink(missing_ok=True)
+    done = {r.job.slug for r in results}
+    return Interruption(list(results), len([j for j in running if j.slug not in done]), annulees)
 
 
 def _outcome(get):

@@ -12,7 +12,9 @@ and tables and resolves cross-references, as for the HTML page.
   regenerate it with `templates/make_reference_docx.py`); rows are then marked "cannot
   split" and header rows "repeat on each page", and the header gets the observatory title.
 
-Both writes are atomic: the output appears complete or not at all.
+Both writes are atomic: the output appears complete or not at all. Their working folder is a hidden
+`.<name>.<random>.tmp/` beside the output (nothing is written outside the build's output folder; one left by a
+killed build is removed by the next, `atomic.nettoyer`). Their errors name no server path.
 """
 
 from __future__ import annotations
@@ -75,6 +77,19 @@ def _pandoc_args(media_dir: Path, *, title: str, subtitle: str | None, site_titl
     return args
 
 
+def _sans_chemins(text: str, work: Path) -> str:
+    """An error message without the server's paths (working folder, OSQ's templates)."""
+    for path in (str(work.resolve()), str(work), str(TEMPLATES_DIR)):
+        text = text.replace(path + "/", "").replace(path, "")
+    return text.strip()
+
+
+def _travail(out_path: Path) -> tempfile.TemporaryDirectory:
+    """The working folder of one rendering, hidden beside its output."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp")
+
+
 def _pandoc(markdown: str, to: str, args: list[str], outputfile: Path, cwd: Path) -> None:
     """pandoc run in `cwd` as a child process. pypandoc's `cworkdir` changes the whole build process's
     folder while other threads run papermill (which writes notebooks relative to it): never use it."""
@@ -84,7 +99,8 @@ def _pandoc(markdown: str, to: str, args: list[str], outputfile: Path, cwd: Path
     if proc.returncode != 0:
         detail = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
         raise OsqError(
-            f"pandoc n'a pas pu produire la version {to} de la note : {detail[-1] if detail else proc.returncode}",
+            f"pandoc n'a pas pu produire la version {to} de la note : "
+            f"{_sans_chemins(detail[-1], cwd) if detail else proc.returncode}",
             correction="vérifier le carnet exécuté (sorties, images) et relancer « osq build ».",
         )
 
@@ -93,7 +109,7 @@ def render_pdf(markdown: str, media_dir: Path, out_path: Path, *, title: str,
                subtitle: str | None = None, site_title: str, date=None) -> Path:
     """Render the note's markdown to an A4 PDF at `out_path` (atomic); returns `out_path`."""
     out_path = Path(out_path)
-    with tempfile.TemporaryDirectory(prefix="osq-pdf-") as work_name:
+    with _travail(out_path) as work_name:
         work = Path(work_name)
         args = _pandoc_args(media_dir, title=title, subtitle=subtitle, site_title=site_title,
                             date=date)
@@ -104,11 +120,11 @@ def render_pdf(markdown: str, media_dir: Path, out_path: Path, *, title: str,
         try:
             pdf = typst.compile(str(source), root=str(work))
         except RuntimeError as exc:
+            first = (_sans_chemins(str(exc), work).splitlines() or ["?"])[0]
             raise OsqError(
-                f"typst n'a pas pu composer le PDF de la note « {title} » : {exc}",
-                fichier=str(TYPST_TEMPLATE),
-                correction="signaler l'erreur avec le carnet exécuté : le gabarit ou le filtre "
-                "d'impression doit être corrigé.",
+                f"typst n'a pas pu composer le PDF de la note « {title} » : {first}",
+                correction="lisez le journal de la note ; si le carnet exécuté est correct, signalez l'erreur : "
+                "le gabarit (templates/note.typ) ou le filtre d'impression doit être corrigé.",
             ) from exc
         atomic.write_bytes(out_path, pdf)
     return out_path
@@ -118,7 +134,7 @@ def render_docx(markdown: str, media_dir: Path, out_path: Path, *, title: str,
                 subtitle: str | None = None, site_title: str, date=None) -> Path:
     """Render the note's markdown to a Word document at `out_path` (atomic); returns it."""
     out_path = Path(out_path)
-    with tempfile.TemporaryDirectory(prefix="osq-docx-") as work_name:
+    with _travail(out_path) as work_name:
         work = Path(work_name)
         args = _pandoc_args(media_dir, title=title, subtitle=subtitle, site_title=site_title,
                             date=date)

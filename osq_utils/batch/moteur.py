@@ -7,6 +7,7 @@ never loads papermill, nbformat and jsonschema.
 from __future__ import annotations
 
 import atexit
+import threading
 
 from papermill import execute_notebook
 from papermill.clientwrap import PapermillNotebookClient
@@ -17,15 +18,23 @@ from papermill.utils import merge_kwargs, remove_args
 __all__ = ["execute_notebook", "moteur_chaud"]
 
 
-def moteur_chaud() -> str:
+def moteur_chaud(arret: threading.Event | None = None) -> str:
     """papermill engine 'osq-chaud': nbclient on a kernel that outlives the note.
 
     With a kernel manager passed in, nbclient neither stops its client's channels
     (a heartbeat thread and a zmq context per note) nor drops the atexit hook that
     holds the client and its notebook: a long build would pile up thousands of
     threads and every executed notebook. Release both after each note.
+
+    Once `arret` is set (Ctrl-C), no further cell starts: the note fails at its next cell (the running
+    cell is stopped by interrupting its kernel, execute._interrompre).
     """
     class ReleasingClient(PapermillNotebookClient):
+        def execute_cell(self, *args, **kwargs):
+            if arret is not None and arret.is_set():
+                raise RuntimeError("construction interrompue")
+            return super().execute_cell(*args, **kwargs)
+
         def execute(self, **kwargs):
             try:
                 return super().execute(**kwargs)

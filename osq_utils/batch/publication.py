@@ -15,6 +15,7 @@ from typing import TypedDict
 
 from osq_utils.batch.execute import JobResult
 from osq_utils.batch.plan import Plan
+from osq_utils.errors import OsqError
 from osq_utils.notes import TYPES
 from osq_utils.territoires import LIBELLES_NIVEAUX
 
@@ -50,7 +51,8 @@ def note_markdown(plan: Plan, r: JobResult, notes_dir: Path, *, imprimables: boo
     """The markdown of an executed note, its images written in `notes_dir/<slug>_files/`.
 
     With imprimables, its PDF and Word versions are written in `imprimables_dir` (default `notes_dir`)
-    from the same markdown, and the markdown starts with links to them (or says why they are missing).
+    from the same markdown, and the markdown starts with links to them. When one of them cannot be produced,
+    OsqError: the note fails (its page would link to a missing file, and so would the index).
     """
     # Notebook reading (nbformat, jsonschema) and printables (typst, python-docx) load when a note is
     # rendered: a build that finds every page up to date never pays their ~2 s of imports.
@@ -64,12 +66,16 @@ def note_markdown(plan: Plan, r: JobResult, notes_dir: Path, *, imprimables: boo
     if imprimables:
         out = imprimables_dir or notes_dir
         meta = _MetaImprimable(title=r.job.titre, subtitle=subtitle, site_title=plan.titre, date=datetime.date.today())
-        try:
-            imp.render_pdf(md, notes_dir / media_name(slug), out / f"{slug}.pdf", **meta)
-            imp.render_docx(md, notes_dir / media_name(slug), out / f"{slug}.docx", **meta)
-            md = f"[Version imprimable : [PDF]({slug}.pdf) · [Word]({slug}.docx)]{{.telechargements}}\n\n" + md
-        except Exception as exc:  # the HTML page is still published; the reader is told why there is no PDF
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            md = ('::: {.callout-warning title="Version imprimable indisponible"}\n'
-                  f"La version PDF ou Word de cette note n'a pas pu être produite : {first}\n:::\n\n" + md)
+        for render, ext, nom in ((imp.render_pdf, "pdf", "PDF"), (imp.render_docx, "docx", "Word")):
+            try:
+                render(md, notes_dir / media_name(slug), out / f"{slug}.{ext}", **meta)
+            except Exception as exc:
+                (out / f"{slug}.pdf").unlink(missing_ok=True)
+                if isinstance(exc, OsqError):
+                    raise
+                raise OsqError(f"la version {nom} de la note n'a pas pu être produite ({type(exc).__name__} : "
+                               f"{(str(exc).strip().splitlines() or [''])[0]})",
+                               correction="lisez le journal de la note ; sans « --imprimables », la page est "
+                                          "publiée sans ses versions PDF et Word.") from exc
+        md = f"[Version imprimable : [PDF]({slug}.pdf) · [Word]({slug}.docx)]{{.telechargements}}\n\n" + md
     return NoteMarkdown(md, r.job.titre, subtitle)

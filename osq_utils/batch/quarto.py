@@ -116,6 +116,8 @@ class ProjetQuarto:
         self._config: dict = {}
         self.complet = False
         self.produits: set[str] = set()  # site files published by this build's renders
+        self._proc: subprocess.Popen | None = None  # the running `quarto render`
+        self._arrete = False
 
     # -- project -------------------------------------------------------------------------------
     def preparer(self, plan: Plan, noindex: bool) -> bool:
@@ -177,6 +179,8 @@ class ProjetQuarto:
         """Render these project files with Quarto (one process) and publish their outputs into the site."""
         if not sources:
             return
+        if self._arrete:  # Ctrl-C: nothing more is rendered, nothing marked published
+            raise OsqError("rendu Quarto interrompu", correction="relancez « osq build ».")
         with self._verrou:
             rendu = self.dossier / RENDU
             shutil.rmtree(rendu, ignore_errors=True)
@@ -186,12 +190,24 @@ class ProjetQuarto:
             with open(self.journal, "a", encoding="utf-8") as fh:
                 fh.write(f"== quarto render : {len(sources)} page(s)\n")
                 fh.flush()
-                proc = subprocess.run([self.executable, "render", str(self.dossier), "--no-execute"],
-                                      stdout=fh, stderr=subprocess.STDOUT, cwd=self.dossier, check=False)
+                # In the build's process group: Ctrl-C in the terminal stops it too.
+                self._proc = proc = subprocess.Popen([self.executable, "render", str(self.dossier), "--no-execute"],
+                                                     stdout=fh, stderr=subprocess.STDOUT, cwd=self.dossier)
+                try:
+                    proc.wait()
+                finally:
+                    self._proc = None
             if proc.returncode != 0:
                 raise OsqError(f"Quarto a échoué (code {proc.returncode})", fichier=self.journal,
                                correction="lisez le journal de Quarto ; « OSQ_QUARTO=non osq build … » publie avec pandoc.")
             self._publier(rendu, sources)
+
+    def arreter(self) -> None:
+        """Stop the running render (Ctrl-C): its pages are not published."""
+        self._arrete = True
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
 
     def _publier(self, rendu: Path, sources: list[str]) -> None:
         """Copy a render's outputs into the site, file by file (atomic, unchanged files untouched); delete
@@ -202,8 +218,11 @@ class ProjetQuarto:
             produits.discard("index.html")  # Quarto's redirection page of a site rendered without its index
         produits.discard(INDEX)
         manifeste = set(self.etat.get("manifeste", []))
+        # A rendered page's files it no longer produced: images, and printable versions (`notes/<slug>.pdf`)
+        # after a build without --imprimables.
         obsoletes = {m for m in manifeste for page in pages_rendues
-                     if m.startswith(page.removesuffix(".html") + "_files/") and m not in produits}
+                     if m.startswith((page.removesuffix(".html") + "_files/", page.removesuffix(".html") + "."))
+                     and m not in produits}
         for rel in sorted(produits):
             atomic.write_bytes(self.site / rel, (rendu / rel).read_bytes(), skip_unchanged=True)
         self._fusionner_index(rendu / INDEX, pages_rendues)
@@ -289,11 +308,12 @@ class RenduContinu:
                 self._erreur = exc
 
     def annuler(self) -> None:
-        """Drop the renders not started yet, wait for the current one; never raises."""
+        """Drop the renders not started yet, stop the current one; never raises."""
         with self._cond:
             self._attente = []
             self._ferme = True
             self._cond.notify()
+        self.projet.arreter()
         self._thread.join()
 
     def terminer(self) -> None:

@@ -129,7 +129,8 @@ def render_page(
     # Title and subtitle are read as markdown, as Quarto reads a page's front matter (typographic
     # apostrophes: « Note d’agglomération »).
     meta = {"title": title, **({"subtitle": subtitle} if subtitle else {}), **(extra_meta or {})}
-    fd, meta_name = tempfile.mkstemp(prefix="osq-meta-", suffix=".json")
+    # Beside the page, not in the system's temporary folder: a build writes nothing outside its output folder.
+    fd, meta_name = tempfile.mkstemp(dir=out_html.parent, prefix=f".{out_html.name}.", suffix=".tmp.json")
     meta_file = Path(meta_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from osq_utils.batch import pages
 from osq_utils.batch.execute import JobResult
 from osq_utils.batch.plan import Plan
-from osq_utils.batch.publication import note_markdown
+from osq_utils.batch.publication import media_name, note_markdown
 from osq_utils.batch.render_pandoc import install_assets, render_page
 
 
@@ -26,16 +28,49 @@ def render_note(plan: Plan, r: JobResult, site: Path, noindex: bool = False, imp
     same markdown, and the page links to them.
     """
     note = note_markdown(plan, r, site / "notes", imprimables=imprimables)
-    return render_page(note.markdown, note_page(site, r.job), title=note.titre, subtitle=note.sous_titre,
+    page = render_page(note.markdown, note_page(site, r.job), title=note.titre, subtitle=note.sous_titre,
                        site_title=plan.titre, nav=pages.NAV, root_href="..", noindex=noindex,
                        pied=pages.pied_de_page(plan.titre))
+    # Images of an earlier version of the note that this one no longer shows.
+    media = site / "notes" / media_name(r.job.slug)
+    shown = set(re.findall(re.escape(media_name(r.job.slug)) + r"/([^)>\s\"']+)", note.markdown))
+    for image in media.iterdir() if media.is_dir() else ():
+        if image.name not in shown:
+            _remove(image)
+    if not imprimables:  # the printable versions of an earlier build are no longer linked
+        for ext in ("pdf", "docx"):
+            (site / "notes" / f"{r.job.slug}.{ext}").unlink(missing_ok=True)
+    return page
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _note_files(slug: str, imprimables: bool) -> set[str]:
+    """What a published note owns in `notes/`: its page, its images' folder, its printable versions."""
+    return {f"{slug}.html", media_name(slug), *((f"{slug}.pdf", f"{slug}.docx") if imprimables else ())}
 
 
 def unpublish_failed(results: list[JobResult], site: Path) -> None:
-    """A failed note is never published: remove any older page of it."""
+    """A failed note is never published: remove any older page of it, its images and printable versions."""
     for r in results:
         if r.statut == "échec":
-            note_page(site, r.job).unlink(missing_ok=True)
+            for name in _note_files(r.job.slug, True):
+                _remove(site / "notes" / name)
+
+
+def retirer_obsoletes(results: list[JobResult], site: Path, imprimables: bool) -> list[Path]:
+    """Remove from `notes/` what this build does not publish: notes no longer planned or failed, printable
+    versions of a build with `--imprimables` after one without, anything else left there."""
+    keep = set().union(*(_note_files(r.job.slug, imprimables) for r in results if r.statut != "échec"))
+    gone = [path for path in (site / "notes").iterdir() if path.name not in keep] if (site / "notes").is_dir() else []
+    for path in gone:
+        _remove(path)
+    return gone
 
 
 def render_fixed_pages(donnees: pages.Donnees, site: Path, page_state: dict | None = None,
@@ -46,7 +81,11 @@ def render_fixed_pages(donnees: pages.Donnees, site: Path, page_state: dict | No
     install_assets(site)
     titre = donnees.plan.titre
     todo = {}
-    for name, (md, title, toc) in pages.contenus(donnees).items():
+    contenus = pages.contenus(donnees)
+    for name in set(page_state) - set(contenus):  # a page the site no longer has (a guide removed…)
+        (site / name).unlink(missing_ok=True)
+        page_state.pop(name)
+    for name, (md, title, toc) in contenus.items():
         digest = hashlib.sha256(f"{code_fp}\0{titre}\0{donnees.noindex}\0{md}".encode()).hexdigest()
         if page_state.get(name) != digest or not (site / name).exists():
             todo[name] = (md, title, toc, digest)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from osq_utils import territoires as terr
 from osq_utils.catalogues.glossaire import Glossaire
 from osq_utils.catalogues.racine import dossier_modeles
 from osq_utils.errors import OsqError
@@ -60,6 +61,36 @@ class TypeNote:
     @property
     def template(self) -> Path:
         return dossier_modeles() / f"{self.modele}.ipynb"
+
+    def code_parametre(self, con: Any, valeur: Any) -> str:
+        """The code of the note's territory as its template received it (`parametre`), as a string.
+
+        `osq build` passes strings. `papermill -p code_commune 62014` passes the number 62014, and 01001
+        becomes 1001: a number is restored as the code it names (a commune's lost leading zero put back when
+        only that code exists), or the note stops with a French message."""
+        if isinstance(valeur, str):
+            return valeur
+        entier = int(valeur) if isinstance(valeur, (int, float)) and not isinstance(valeur, bool) \
+            and float(valeur).is_integer() and valeur >= 0 else None
+        if entier is None:
+            raise OsqError(f"paramètre {self.parametre} : {valeur!r} n'est pas un code de territoire",
+                           correction=f"passez le code tel quel avec -r : papermill -r {self.parametre} 62040 … "
+                                      "(-p lit 62040 comme un nombre).")
+        texte = str(entier)
+        if self.niveau == "commune":
+            known = terr.communes_actuelles(con)
+            codes = {c for c in (texte, texte.zfill(5)) if len(c) == 5 and (c in known or terr.existe(con, "arm", c))}
+            if len(codes) == 1:
+                return codes.pop()
+            return terr.code_commune(con, texte).code  # raises the French reason: merged, unknown…
+        if self.niveau == "qpv":
+            raise OsqError(f"paramètre {self.parametre} : le nombre {texte} n'est pas un code de quartier prioritaire",
+                           correction=f"un code QPV s'écrit QP suivi de six chiffres : -p {self.parametre} QP062036.")
+        if terr.existe(con, self.niveau, texte):
+            return texte
+        raise OsqError(f"paramètre {self.parametre} : {self.niveau} « {texte} » inconnu",
+                       correction=f"donnez le code officiel, tel quel avec -r : papermill -r {self.parametre} "
+                                  "200069037 … pour une intercommunalité (SIREN à 9 chiffres).")
 
 
 def union(*parts: Territoires) -> Territoires:
