@@ -1,24 +1,37 @@
-"""`osq audit SITE_DIR`: check that no masked (secret) value reaches a published page.
+"""`osq audit SITE_DIR`: check that no masked (secret) value reaches a published file, and say what was checked.
 
 The build writes, next to the site and never inside it, a ledger of the values it masked for
 the site's diffusion profile: `<site_dir>/../masques-<profil>.csv` (UTF-8, `;`), one row per
-masked cell with its true value. The audit reads every published artefact and reports a
-*fuite* (leak) wherever a masked value is shown:
+masked cell with its true value. The audit reads every file of the site and reports a *fuite*
+(leak) wherever a masked value is shown:
 
 - exports (`*.csv`, `*.xlsx` with niveau/code/indicateur/annee/valeur columns): the row of a
-  masked key must have an empty value, numerator and denominator;
+  masked key must have an empty value, numerator and denominator; and every published figure is
+  checked again against the secret rules (data/secret/, conventions): a figure under its
+  threshold is a leak, whatever the ledger says (an empty ledger proves nothing by itself);
 - HTML tables: header and row labels are mapped to territories and indicators (both
   orientations); a cell at a masked (territory, indicator[, year]) showing a number equal to
   the masked value, at the displayed precision, is a leak. `s`, `nd`, ranks, years and gaps
   (`+1,2 point`, `× 0,94`) are never taken for values;
 - key-figure cards (`div.kpi`): the page's territory is its `<h1>`, the indicator its `#code` link;
   the comparison line (`CA … : 19 730 €`) is checked for the territory it names;
-- prose (paragraphs, list items, captions, image alt text) naming a masked indicator;
-- Quarto's `search.json` (flattened text: tables are rebuilt from label / value sequences) and
-  shipped notebooks (`text/html` and `text/markdown` outputs, same HTML checks).
+- free text, wherever it is: prose, headings, HTML comments, attributes (alt texts, titles, data-*),
+  scripts, Quarto's `search.json`, notebooks' outputs, PDF and Word versions, JSON, markdown and any
+  stray text file (`.tmp`, `.md`…). A number equal to a masked value, in any form OSQ or a copy could
+  print it (French grouping with any kind of space, decimal comma or point, rounded, raw), is a leak
+  when its sentence ties it to the masked value's territory: the territory's name (any case, accents,
+  hyphens, « St »/« Saint ») or code next to it, or, when the sentence names no territory, the page or
+  file it is on. The indicator's label is not needed for a distinctive number (three significant
+  digits or more); a small one (a count of 7) also needs a word of the indicator's label.
+- `search.json` and PDF texts are also read as flattened pages (tables rebuilt from label / value
+  sequences); shipped notebooks' HTML outputs as pages.
 
-Detection is structural, never a blind substring search: a small count like 3 appears
-everywhere, and only a 3 in the masked cell's place is a leak.
+Detection is never a blind substring search: a small count like 3 appears everywhere, and only a 3
+in the masked cell's place, or beside its territory and indicator, is a leak. A value equal to a
+masked one but printed for another territory is not.
+
+`main` says how many masked values were looked for in how many files (and which could not be read:
+images, fonts); with an empty ledger, it says why no value needed masking, or fails.
 """
 
 from __future__ import annotations
@@ -26,26 +39,34 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 import re
+import time
 import unicodedata
+import zipfile
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import cast
 
+import numpy as np
 import pandas as pd
 import pypandoc
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruction
 from pypdf import PdfReader
 from rich.console import Console
 from rich.table import Table
 
 from osq_utils.catalogues.glossaire import load_glossaire
 from osq_utils.catalogues.profils import profil_du_dossier
+from osq_utils.catalogues.secret import load_rules
 from osq_utils.errors import OsqError
 from osq_utils.present import fr
 from osq_utils.secret.algorithmes import CLES_CELLULE
 from osq_utils.secret.registre import ANNEES, lire
+from osq_utils.store import DERIVED_SOURCE
 
 EXPORT_KEYS = tuple(CLES_CELLULE)
 EXPORT_VALUES = ("valeur", "numerateur", "denominateur")
@@ -133,6 +154,129 @@ def _is_mark(text: str) -> bool:
     return _norm(text) in ("", "s", "nd", "-", "–", "—", "n.d.", "secret", "non disponible", "sans objet")
 
 
+# --------------------------------------------------------------------------- free text: numbers, places, words
+
+
+def _fold_table() -> dict[int, str]:
+    """Lower case without accents, one character for one (positions are kept: a match in the folded text
+    is at the same place in the original)."""
+    table = {}
+    for cp in range(0x41, 0x250):
+        ch = chr(cp)
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
+        if len(base) == 1 and base != ch:
+            table[cp] = base
+    for ch in "’‘ʼ´`":
+        table[ord(ch)] = "'"
+    for ch in "\u2010\u2011\u2012\u2013\u2014":
+        table[ord(ch)] = "-"
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def _fold(text: str) -> str:
+    return text.translate(_FOLD)
+
+
+# Every kind of space a number may be grouped with: OSQ prints a narrow no-break space, a copy or another
+# tool a no-break, thin, figure or plain space.
+_SPACES = " \u00a0\u202f\u2009\u2007\u2008\u200a\u205f"
+_TOKEN = re.compile(
+    r"(?<![\w.,/\-+−×])(\d{1,3}(?:[" + _SPACES + r"]\d{3})+(?!\d)|\d+)(?:[,.](\d+))?(?![\w/\-]|[,.]\d)")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ0-9«\"(])")
+_UNIT_AFTER = re.compile(r"[" + _SPACES + r"]*(%|€|pour ?cent|euros?\b)", re.IGNORECASE)
+_GAP_AFTER = re.compile(r"[" + _SPACES + r"]*(?:[%€][" + _SPACES + r"]*)?(?:points?\b|pts?\b)", re.IGNORECASE)
+_NON_DIGIT = re.compile(r"\D")
+_WORD = re.compile(r"[a-z0-9]+")
+_PATH_PARTS = re.compile(r"[^0-9A-Za-z]+")
+_STOPWORDS = {
+    "de", "des", "du", "la", "le", "les", "l", "d", "a", "au", "aux", "en", "et", "ou", "par", "pour", "sur", "sous",
+    "dans", "avec", "sans", "un", "une", "parmi", "dont", "selon", "entre", "ans", "plus", "moins", "taux", "part",
+    "nombre", "total", "ensemble", "personnes", "population", "menages", "habitants", "annee", "indice", "qui", "que",
+}
+
+
+@dataclass(frozen=True)
+class _Token:
+    start: int
+    end: int
+    value: Decimal
+    decimals: int
+    unit: str  # '%', '€' or ''
+    strong: bool  # three significant digits or more: distinctive enough without the indicator's words
+    year: bool  # a bare 1960-2100 integer: read as a year, never as a value
+
+
+def _tokens(text: str) -> list[_Token]:
+    """The numbers of a free text, in every form OSQ or a copy may print them. A number grouped with plain
+    spaces is ambiguous ('3 758'): each of its groups is a number too."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        whole, dec = m.group(1), m.group(2) or ""
+        before = text[max(0, m.start() - 3):m.start()]
+        if "×" in before or _GAP_AFTER.match(text, m.end()):
+            continue  # a gap (« × 0,94 », « +1,2 point »), never a value
+        unit_m = _UNIT_AFTER.match(text, m.end())
+        unit = "" if unit_m is None else ("%" if unit_m.group(1)[0] in "%pP" else "€")
+        pieces = [(whole, dec)]
+        if " " in whole:
+            groups = whole.split(" ")
+            pieces += [(g, dec if k == len(groups) - 1 else "") for k, g in enumerate(groups)]
+        for k, (int_part, dec_part) in enumerate(pieces):
+            digits = _NON_DIGIT.sub("", int_part)
+            try:
+                value = Decimal(digits + ("." + dec_part if dec_part else ""))
+            except InvalidOperation:
+                continue
+            significant = (digits + dec_part).lstrip("0")
+            if not dec_part:
+                significant = significant.rstrip("0")
+            year = not dec_part and len(int_part) == 4 and int_part.isdigit() and MIN_YEAR <= int(int_part) <= MAX_YEAR
+            out.append(_Token(m.start(), m.end(), value, len(dec_part), unit, len(significant) >= 3 and k == 0, year))
+    return out
+
+
+def _clauses(text: str, lines: bool) -> list[tuple[int, int]]:
+    """Sentence spans (and line spans when each line is a record: plain text files)."""
+    cuts = [0]
+    for m in _SENTENCE_END.finditer(text):
+        cuts.append(m.start())
+    if lines:
+        cuts += [m.start() for m in re.finditer(r"\n", text)]
+    cuts = sorted(set(cuts)) + [len(text)]
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def _stems(text: str) -> set[str]:
+    """The distinctive words of a label, cut to five letters (« couvertes » and « couverts » agree)."""
+    return {w[:5] for w in _WORD.findall(_fold(text).lower()) if len(w) >= 3 and w not in _STOPWORDS
+            and not w.isdigit()}
+
+
+def _label_key(text: str) -> str:
+    """A territory label as a lookup key: folded, words separated by one space, « st » read as « saint »."""
+    words = [w for w in re.split(r"[\s\-'.]+", _fold(text).lower().strip()) if w]
+    return " ".join({"st": "saint", "ste": "sainte"}.get(w, w) for w in words)
+
+
+def _label_pattern(key: str) -> str:
+    alts = {"saint": "(?:saint|st)", "sainte": "(?:sainte|ste)"}
+    return r"[\s\-'.]+".join(alts.get(w, re.escape(w)) for w in key.split(" "))
+
+
+_COLON = re.compile(r"[\s)]{0,3}:")
+
+
+@dataclass(frozen=True)
+class _Mention:
+    start: int
+    end: int
+    codes: frozenset[str]
+    colon: bool  # followed by « : »: it labels what comes after it (« Saint-Omer : 1 200 »)
+
+
 # --------------------------------------------------------------------------- index of labels
 
 
@@ -170,10 +314,23 @@ class _Index:
     codes: set[str] = field(default_factory=set)  # every known territory code
     _terr_re: re.Pattern | None = None
     _ind_re: re.Pattern | None = None
+    # Free text: masked values by (decimals shown, value shown), territory names as printed in any form,
+    # the words of each indicator's labels.
+    valeurs: dict[tuple[int, Decimal], list[_Masque]] = field(default_factory=dict)
+    noms: dict[str, set[str]] = field(default_factory=dict)  # _label_key -> codes
+    mots: dict[str, set[str]] = field(default_factory=dict)  # indicator code -> stems of its labels
+    codes_masques: set[str] = field(default_factory=set)
+    _mention_re: re.Pattern | None = None
+    _masked_re: re.Pattern | None = None  # the masked territories only: which files need reading
+    _codes_lower: dict[str, str] = field(default_factory=dict)
+    _raw: list[_Masque] = field(default_factory=list)
 
     def add_territoire(self, label: str, code: str) -> None:
         if label and code:
             self.territoires.setdefault(_norm(label), set()).add(str(code))
+            key = _label_key(label)
+            if len(key) >= 3:
+                self.noms.setdefault(key, set()).add(str(code))
 
     def add_indicateur(self, label: str, code: str) -> None:
         if code:
@@ -191,6 +348,72 @@ class _Index:
         self.codes = {c for v in self.territoires.values() for c in v} | {t for t, _ in self.masques}
         self._terr_re = alternation(self.territoires)
         self._ind_re = alternation(self.indicateurs)
+        self._finish_free_text()
+
+    def _finish_free_text(self) -> None:
+        masques = [m for ms in self.masques.values() for m in ms if not math.isnan(m.valeur)]
+        for m in masques:
+            exact = Decimal(repr(m.valeur))
+            for d in {0, 1, 2, 3, 4, m.decimales}:
+                for mode in (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN):
+                    shown = self.valeurs.setdefault((d, exact.quantize(Decimal(1).scaleb(-d), rounding=mode)), [])
+                    if m not in shown:
+                        shown.append(m)
+        self._raw = masques
+        for label, codes in self.indicateurs.items():
+            for code in codes:
+                self.mots.setdefault(code, set()).update(_stems(label))
+        for code in self.codes_indicateurs:
+            self.mots.setdefault(code, set()).update(_stems(code.replace("_", " ")))
+        self.codes_masques = {m.code for m in masques}
+        self._codes_lower = {c.lower(): c for c in self.codes if len(c) >= 5}
+
+        def mention_re(keys, codes):
+            alts = [_label_pattern(k) for k in sorted(keys, key=len, reverse=True)]
+            alts += [re.escape(c.lower()) for c in sorted(codes, key=len, reverse=True) if len(c) >= 5]
+            return re.compile(r"(?<![\w])(?:" + "|".join(alts) + r")(?![\w])") if alts else None
+
+        self._mention_re = mention_re(self.noms, self.codes)
+        masked_keys = {k for k, codes in self.noms.items() if codes & self.codes_masques}
+        self._masked_re = mention_re(masked_keys, self.codes_masques)
+
+    # -- free text
+    def find(self, token: _Token) -> list[_Masque]:
+        """The masked values a number may show (rounded at the decimals it shows, or raw)."""
+        if token.decimals <= 4:
+            return self.valeurs.get((token.decimals, token.value), [])
+        q = Decimal(1).scaleb(-token.decimals)
+        return [m for m in self._raw if any(Decimal(repr(m.valeur)).quantize(q, rounding=mode) == token.value
+                                            for mode in (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN))]
+
+    def mentions(self, folded: str) -> list[_Mention]:
+        """Every territory a folded text names, by label or code, in order."""
+        if self._mention_re is None:
+            return []
+        out = []
+        for m in self._mention_re.finditer(folded):
+            token = m.group(0)
+            code = self._codes_lower.get(token)
+            codes = self.noms.get(_label_key(token), set()) | ({code} if code else set())
+            if codes:
+                colon = _COLON.match(folded, m.end()) is not None
+                out.append(_Mention(m.start(), m.end(), frozenset(codes), colon))
+        return out
+
+    def concerne(self, text: str, rel: str) -> bool:
+        """Can this file show a masked value: does it, or its path, name a masked territory?"""
+        if self.codes_of_path(rel) & self.codes_masques:
+            return True
+        return self._masked_re is not None and self._masked_re.search(_fold(text)) is not None
+
+    def codes_of_path(self, rel: str) -> set[str]:
+        """The territory codes a file's path names (notes/communale-62040.html)."""
+        return {tok for tok in _PATH_PARTS.split(rel) if tok in self.codes}
+
+    def hinted(self, m: _Masque, folded_clause: str) -> bool:
+        """Does a clause carry a word of the masked value's indicator (its label, short or long, or its code)?"""
+        words = self.mots.get(m.indicateur, set())
+        return bool(words) and any(w[:5] in words for w in _WORD.findall(folded_clause))
 
     # -- labels of one table cell / header: the whole text is the label
     def terr_of_label(self, text: str) -> set[str]:
@@ -237,7 +460,7 @@ class _Index:
         return out
 
 
-def _build_index(masques: pd.DataFrame, exports: dict[Path, pd.DataFrame | None | Exception]) -> _Index:
+def _build_index(masques: pd.DataFrame, exports: dict[Path, pd.DataFrame | None | Exception], glossaire=None) -> _Index:
     index = _Index()
     for row in masques.itertuples(index=False):
         m = _Masque(str(row.niveau), str(row.code), str(row.territoire), str(row.indicateur),
@@ -257,11 +480,8 @@ def _build_index(masques: pd.DataFrame, exports: dict[Path, pd.DataFrame | None 
         if "indicateur_libelle" in df.columns:
             for code, label in df[["indicateur", "indicateur_libelle"]].drop_duplicates().itertuples(index=False):
                 index.add_indicateur(label, code)
-    try:
-        for ind in load_glossaire():
-            index.add_indicateur(ind.libelle, ind.code)
-    except Exception:  # noqa: BLE001 - the ledger and exports are enough
-        pass
+    for ind in glossaire or ():  # without it, the ledger and exports are enough
+        index.add_indicateur(ind.libelle, ind.code)
     index.finish()
     return index
 
@@ -524,30 +744,6 @@ def _audit_kpis(soup, rel: str, index: _Index, page_terr: set[str]) -> list[Fuit
     return out
 
 
-def _unit_matches(m: _Masque, unit: str) -> bool:
-    if m.unite in ("%", "€"):
-        return unit == m.unite
-    return unit == ""
-
-
-def _audit_prose(text: str, rel: str, where: str, index: _Index, page_terr: set[str]) -> list[Fuite]:
-    """A sentence naming a masked indicator (and its territory, or on its territory's page) with its value."""
-    ind = index.ind_in_text(text)
-    if not ind:
-        return []
-    terr = index.terr_in_text(text) | page_terr
-    years = {int(y) for y in _YEAR.findall(text)}
-    nums = [n for n in _numbers(text) if not (n[1] == 0 and n[2] == "" and MIN_YEAR <= n[0] <= MAX_YEAR
-                                              and int(n[0]) in years)]
-    out = []
-    for m in index.candidates(terr, ind, None):
-        if years and m.annee not in years:
-            continue
-        if any(m.equals(n) and _unit_matches(m, n[2]) for n in nums):
-            out.append(Fuite(rel, where, m.territoire, m.indicateur, m.annee, m.shown()))
-    return out
-
-
 def _audit_soup(soup, rel: str, index: _Index, page_terr: set[str] | None = None) -> list[Fuite]:
     if page_terr is None:
         page_terr = _page_territory(soup, index)
@@ -555,16 +751,187 @@ def _audit_soup(soup, rel: str, index: _Index, page_terr: set[str] | None = None
     for n, table in enumerate(soup.find_all("table"), start=1):
         out += _audit_table(table, rel, index, page_terr, n)
     out += _audit_kpis(soup, rel, index, page_terr)
-    for tag in soup.find_all(["p", "li", "figcaption", "dd", "blockquote"]):
-        if tag.find_parent(["table", "nav"]) is not None or tag.find_parent("div", class_="kpi") is not None:
-            continue
-        if tag.find(["p", "li"]) is not None:  # the innermost block only
-            continue
-        text = tag.get_text(" ", strip=True)
-        out += _audit_prose(text, rel, f"texte « {text[:60]}{'…' if len(text) > 60 else ''} »", index, page_terr)
-    for img in soup.find_all("img", alt=True):
-        out += _audit_prose(img["alt"], rel, "texte alternatif d'une figure", index, page_terr)
+    out += _audit_segments(_html_segments(soup, index, page_terr | index.codes_of_path(rel)), rel, index)
     return out
+
+
+# --------------------------------------------------------------------------- free text
+
+
+@dataclass
+class _Segment:
+    """A piece of free text, where it is, and the territories it is about when its sentence names none."""
+
+    where: str
+    text: str
+    contexte: set[str]
+    plat: bool = False  # a flattened page (search index, PDF): newlines mean nothing, a run of numbers is a table
+    lignes: bool = False  # each line is a record (plain text files)
+
+
+# A flattened sentence showing more numbers is a table: _audit_flat_text reads it with its labels.
+MAX_VALEURS_PHRASE = 4
+_BLOCKS = {"p", "li", "dd", "dt", "figcaption", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "caption", "div",
+           "section", "article", "main", "aside", "header", "footer", "body", "html", "pre", "td", "th", "summary",
+           "details", "label", "button", "option", "title", "text", "desc", "figure", "legend", "address", "ul",
+           "ol", "dl", "table", "tr", "nav", "form"}
+_HEADINGS = {"h2", "h3", "h4", "h5", "h6"}
+_TEXT_ATTRS = {"alt", "title", "aria-label", "aria-description", "aria-valuetext", "content", "value", "placeholder",
+               "label", "summary"}
+_STRUCTURE = {"table", "tr", "td", "th", "thead", "tbody", "tfoot", "caption", "nav"}
+
+
+def _extrait(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return text[:n] + ("…" if len(text) > n else "")
+
+
+def _in_structure(block) -> bool:
+    """Tables and key-figure cards are read by their own checks (cells, not sentences); menus show no figure."""
+    for tag in (block, *block.parents):
+        if tag.name in _STRUCTURE or (tag.name == "div" and "kpi" in (tag.get("class") or [])):
+            return True
+    return False
+
+
+def _html_segments(soup, index: _Index, contexte: set[str]) -> list[_Segment]:
+    """Every piece of text of a page outside its tables and key figures: blocks, headings, comments,
+    attributes (alt texts, titles, data-*), scripts."""
+    segs: list[_Segment] = []
+    blocks: dict[int, tuple] = {}
+    for node in soup.find_all(string=True):
+        if isinstance(node, Comment):
+            text = html.unescape(str(node))
+            if any(ch.isdigit() for ch in text):
+                segs.append(_Segment(f"commentaire HTML « {_extrait(text)} »", text, contexte))
+            continue
+        if isinstance(node, (Declaration, Doctype, ProcessingInstruction)) or not node.strip():
+            continue
+        parent = node.parent
+        if parent is None or parent.name == "style":
+            continue
+        if parent.name == "script":  # data of a script: it names its territory, or it is not about one
+            segs.append(_Segment("script de la page", str(node), set(), plat=True))
+            continue
+        block = parent if parent.name in _BLOCKS else (parent.find_parent(_BLOCKS) or parent)
+        blocks.setdefault(id(block), (block, []))[1].append(str(node))
+    heading: set[str] = set()
+    for block, texts in blocks.values():  # in the order of the page
+        text = " ".join(t.strip() for t in texts)
+        if block.name in _HEADINGS:  # a section about a territory: its sentences may not repeat its name
+            heading = {c for mt in index.mentions(_fold(text)) for c in mt.codes}
+        if _in_structure(block) or not any(ch.isdigit() for ch in text):
+            continue
+        segs.append(_Segment(f"texte « {_extrait(text)} »", text, contexte | heading))
+    for tag in soup.find_all(True):
+        for name, value in tag.attrs.items():
+            if name not in _TEXT_ATTRS and not name.startswith("data-"):
+                continue
+            text = " ".join(value) if isinstance(value, list) else str(value)
+            if any(ch.isdigit() for ch in text):
+                where = "texte alternatif d'une figure" if name == "alt" else f"attribut « {name} » d'une balise <{tag.name}>"
+                segs.append(_Segment(where, text, contexte))
+    return segs
+
+
+def _unit_fits(m: _Masque, unit: str) -> bool:
+    """A number printed with % or € shows a value in that unit; a bare number may show any (a raw value)."""
+    return unit == "" or unit == m.unite
+
+
+def _claim(mentions: list[_Mention], start: int, end: int, tok: _Token, text: str) -> set[str]:
+    """The territories a sentence ties a number to: the nearest one named before it and the nearest one after
+    it (unless that one labels what follows it: « Saint-Omer : 1 200 »); a number in parentheses belongs to
+    what precedes it. Empty when no territory of the sentence claims it: the page's, or the section's, then."""
+    before = [mt for mt in mentions if start <= mt.start and mt.end <= tok.start]
+    after = [mt for mt in mentions if tok.end <= mt.start and mt.end <= end]
+    p = before[-1] if before else None
+    f = after[0] if after and not after[0].colon else None
+    if p is not None:
+        between = text[p.end:tok.start]
+        if between.rfind("(") > between.rfind(")"):
+            return set(p.codes)
+    return set(p.codes if p else ()) | set(f.codes if f else ())
+
+
+def _audit_segments(segments: list[_Segment], rel: str, index: _Index) -> list[Fuite]:
+    """A number equal to a masked value, in a sentence tied to its territory (named there, or the page's when
+    the sentence names none): a leak when it is distinctive, or when the sentence carries a word of the
+    indicator. Its year, when the sentence gives one, must agree."""
+    out = []
+    for seg in segments:
+        tokens = _tokens(seg.text)
+        hits = [(t, ms) for t in tokens if not t.year and (ms := index.find(t))]
+        if not hits:
+            continue
+        text = seg.text.replace("\n", " ") if seg.plat else seg.text  # same length: positions are kept
+        folded = _fold(text)
+        mentions = index.mentions(folded)
+        clauses = _clauses(text, seg.lignes)
+        for tok, ms in hits:
+            start, end = next(((a, b) for a, b in clauses if a <= tok.start < b), (0, len(text)))
+            if seg.plat and sum(1 for t in tokens if start <= t.start < end and not t.year) > MAX_VALEURS_PHRASE:
+                continue
+            terr = _claim(mentions, start, end, tok, text) or seg.contexte
+            cands = [m for m in ms if m.code in terr and _unit_fits(m, tok.unit)]
+            if not cands:
+                continue
+            clause = folded[start:end]
+            years = {int(t.value) for t in tokens if t.year and start <= t.start < end}
+            hinted = [m for m in cands if index.hinted(m, clause)]
+            if not tok.strong:
+                cands = [m for m in hinted if not years or m.annee in years]
+            else:
+                cands = hinted or cands
+                if years and any(m.annee in years for m in cands):
+                    cands = [m for m in cands if m.annee in years]
+            where = seg.where if len(seg.text) <= 200 else f"{seg.where}, « {_extrait(text[start:end], 80)} »"
+            out += [Fuite(rel, where, m.territoire, m.indicateur, m.annee, m.shown()) for m in cands]
+    return out
+
+
+def _json_segments(data, index: _Index, contexte: set[str], where: str) -> list[_Segment]:
+    """A JSON document as sentences: the plain values of each object (or list) together, long strings alone;
+    an object that names no territory is about its parent's."""
+    segs: list[_Segment] = []
+
+    def plain(v) -> bool:
+        return isinstance(v, (int, float, str)) and not isinstance(v, bool) and not (isinstance(v, str) and len(v) > 200)
+
+    def walk(node, ctx: set[str], path: str) -> None:
+        items = list(node.items()) if isinstance(node, dict) else [(str(i), v) for i, v in enumerate(node)]
+        text = " ; ".join(f"{k} : {v}" if isinstance(node, dict) else str(v) for k, v in items if plain(v))
+        names = {c for mt in index.mentions(_fold(text)) for c in mt.codes} if text else set()
+        if text and any(ch.isdigit() for ch in text):
+            segs.append(_Segment(f"{where} {path or '/'} « {_extrait(text)} »", text, ctx))
+        for k, v in items:
+            if isinstance(v, (dict, list)):
+                walk(v, names or ctx, f"{path}/{k}")
+            elif isinstance(v, str) and len(v) > 200:
+                segs.append(_Segment(f"{where} {path}/{k}", v, names or ctx, plat=True))
+
+    if isinstance(data, (dict, list)):
+        walk(data, contexte, "")
+    elif isinstance(data, str):
+        segs.append(_Segment(where, data, contexte, plat=True))
+    return segs
+
+
+def _text_segments(text: str, index: _Index, contexte: set[str]) -> list[_Segment]:
+    """A plain text file, line by line; a line naming a territory without figures (a heading, a label) gives
+    its territory to the lines that follow it."""
+    segs = []
+    label: set[str] = set()
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        values = any(not t.year for t in _tokens(line))
+        if not values:
+            names = {c for mt in index.mentions(_fold(line)) for c in mt.codes}
+            label = names or label
+            continue
+        segs.append(_Segment(f"ligne {n} « {_extrait(line)} »", line, contexte | label, lignes=True))
+    return segs
 
 
 # --------------------------------------------------------------------------- search.json and notebooks
@@ -676,19 +1043,33 @@ def _audit_flat_text(text: str, title: str, rel: str, where: str, index: _Index)
     return out
 
 
-def _audit_docx(path: Path, rel: str, index: _Index, needles: set[str]) -> list[Fuite]:
-    """A Word version: converted back to HTML by pandoc, then audited like a page (real tables)."""
+def _docx_html(path: Path, rel: str, index: _Index) -> str | None:
+    """A Word version as HTML (pandoc), or None when it names no masked territory (read from its raw text first:
+    pandoc, a process per file, only runs for the others; in threads, while the audit reads the other files)."""
+    try:
+        with zipfile.ZipFile(path) as docx:
+            raw = " ".join(docx.read(name).decode("utf-8", errors="replace") for name in docx.namelist()
+                           if name.startswith("word/") and name.endswith(".xml"))
+        if not index.concerne(html.unescape(re.sub(r"<[^>]+>", "", raw)), rel):
+            return None
+    except (zipfile.BadZipFile, KeyError):
+        pass
     text = pypandoc.convert_file(str(path), "html", extra_args=["--standalone"])
-    if not any(n in text for n in needles):
+    return text if index.concerne(text, rel) else None
+
+
+def _audit_docx(text: str | None, rel: str, index: _Index) -> list[Fuite]:
+    """A Word version, converted back to HTML by pandoc, audited like a page (real tables)."""
+    if text is None:
         return []
     return _audit_soup(BeautifulSoup(text, "html.parser"), rel, index)
 
 
-def _audit_pdf(path: Path, rel: str, index: _Index, needles: set[str]) -> list[Fuite]:
+def _audit_pdf(path: Path, rel: str, index: _Index) -> list[Fuite]:
     """A PDF version: its text, page by page, read like a flattened page (tables rebuilt from labels)."""
     reader = PdfReader(str(path))
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
-    if not any(n in text for n in needles):
+    if not index.concerne(text, rel):
         return []
     meta = reader.metadata
     title = str((meta.get("/Title") if meta is not None else None) or "") or next(
@@ -697,33 +1078,42 @@ def _audit_pdf(path: Path, rel: str, index: _Index, needles: set[str]) -> list[F
     # Typeset text loses the table structure (and key-figure cards put the value before its label):
     # a masked value, written with its unit, within two lines of its indicator's label, on a PDF that
     # names its territory, is a leak. Conservative: a false alarm is better than a missed leak.
-    lines = [_norm(line) for line in text.splitlines()]
+    # The number is read as a number (« 2016 » does not show a masked 20, nor a year a count).
+    raw_lines = text.splitlines()
+    lines = [_norm(line) for line in raw_lines]
+    shown_in = [{id(m) for t in _tokens(line) if not t.year for m in index.find(t) if _unit_fits(m, t.unit)}
+                for line in raw_lines]
     flat = _norm(text)
     for masques in index.masques.values():
         for m in masques:
             if math.isnan(m.valeur) or (_norm(m.territoire) not in flat and m.code not in text):
                 continue
-            shown, label = _norm(m.shown()), _norm(m.libelle)[:18]
-            for i, line in enumerate(lines):
-                if shown in line and any(label in near for near in lines[max(0, i - 2): i + 3]):
+            label = _norm(m.libelle)[:18]
+            for i in range(len(lines)):
+                if id(m) in shown_in[i] and any(label in near for near in lines[max(0, i - 2): i + 3]):
                     out.append(Fuite(rel, f"version PDF, ligne {i + 1}", m.territoire, m.indicateur, m.annee, m.shown()))
                     break
+    contexte = index.terr_of_label(title) | index.terr_in_text(title) | index.codes_of_path(rel)
+    out += _audit_segments([_Segment("version PDF", text, contexte, plat=True)], rel, index)
     return list(dict.fromkeys(out))
 
 
-def _audit_search(path: Path, rel: str, index: _Index) -> list[Fuite]:
+def _audit_search(path: Path, rel: str, index: _Index, text: str) -> list[Fuite]:
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
+        entries = json.loads(text)
+    except ValueError:
+        return _audit_segments(_text_segments(text, index, set()), rel, index)
     out = []
     for k, entry in enumerate(entries if isinstance(entries, list) else []):
         if not isinstance(entry, dict):
             continue
         text = str(entry.get("text") or "")
         title = str(entry.get("title") or "")
-        where = f"index de recherche, entrée {k + 1} ({entry.get('href', '')})"
+        href = str(entry.get("href") or "")
+        where = f"index de recherche, entrée {k + 1} ({href})"
         out += _audit_flat_text(text, title, rel, where, index)
+        contexte = index.terr_of_label(title) | index.terr_in_text(title) | index.codes_of_path(href)
+        out += _audit_segments([_Segment(where, f"{title}. {text}", contexte, plat=True)], rel, index)
     return list(dict.fromkeys(out))
 
 
@@ -766,73 +1156,278 @@ def _markdown_to_html_crude(md: str) -> str:
     return "\n".join(html)
 
 
-def _audit_notebook(path: Path, rel: str, index: _Index) -> list[Fuite]:
+def _audit_notebook(path: Path, rel: str, index: _Index, text: str) -> list[Fuite]:
     try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    html: list[str] = []
+        nb = json.loads(text)
+    except ValueError:
+        return _audit_segments(_text_segments(text, index, index.codes_of_path(rel)), rel, index)
+    html_parts: list[str] = []
     markdown: list[str] = []
-    page_terr: set[str] = set()
-    for cell in nb.get("cells", []):
+    plain: list[str] = []  # text outputs (printed values, data frames) and markdown cells
+    page_terr: set[str] = index.codes_of_path(rel)
+    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
         source = "".join(cell.get("source", []))
         tags = cell.get("metadata", {}).get("tags", [])
         if cell.get("cell_type") == "code" and ("parameters" in tags or "injected-parameters" in tags):
             page_terr |= {s for s in re.findall(r"[\"']([\w]+)[\"']", source) if s in index.codes}
+        if cell.get("cell_type") == "markdown":
+            plain.append(source)
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             for mime in ("text/html", "text/markdown"):
                 if mime in data:
                     text = "".join(data[mime]) if isinstance(data[mime], list) else str(data[mime])
-                    (html if mime == "text/html" else markdown).append(text)
+                    (html_parts if mime == "text/html" else markdown).append(text)
+            shown = output.get("text") if output.get("output_type") == "stream" else (
+                None if "text/html" in data or "text/markdown" in data else data.get("text/plain"))
+            if shown:
+                plain.append("".join(shown) if isinstance(shown, list) else str(shown))
+    out: list[Fuite] = []
     if markdown:
-        html.append(_markdown_to_html("\n\n".join(markdown)))
-    if not html:
-        return []
-    soup = BeautifulSoup("\n".join(html), "html.parser")
-    h1 = soup.find("h1")
-    if h1 is not None:
-        page_terr |= index.terr_of_label(h1.get_text(" ", strip=True))
+        html_parts.append(_markdown_to_html("\n\n".join(markdown)))
+    if html_parts:
+        soup = BeautifulSoup("\n".join(html_parts), "html.parser")
+        h1 = soup.find("h1")
+        if h1 is not None:
+            page_terr |= index.terr_of_label(h1.get_text(" ", strip=True))
+        out += _audit_soup(soup, rel, index, page_terr)
+    out += _audit_segments([_Segment(f"sortie texte « {_extrait(t)} »", t, page_terr, plat=True) for t in plain
+                            if any(ch.isdigit() for ch in t)], rel, index)
     return [Fuite(f.fichier, f"sortie de notebook, {f.emplacement}", f.territoire, f.indicateur, f.annee, f.valeur)
-            for f in _audit_soup(soup, rel, index, page_terr)]
+            for f in dict.fromkeys(out)]
+
+
+# --------------------------------------------------------------------------- any other file
+
+
+# Files without text: not searched, and listed as such in the audit's report.
+BINAIRES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".bmp", ".tif", ".tiff", ".avif", ".woff", ".woff2",
+            ".ttf", ".otf", ".eot", ".zip", ".gz", ".bz2", ".xz", ".7z", ".mp3", ".mp4", ".webm", ".ogg", ".wasm",
+            ".duckdb", ".parquet", ".pkl", ".db"}
+GENRES = {"page": ("page HTML", "pages HTML"), "export": ("export CSV ou Excel", "exports CSV et Excel"),
+          "pdf": ("version PDF", "versions PDF"), "docx": ("version Word", "versions Word"),
+          "recherche": ("index de recherche", "index de recherche"), "notebook": ("notebook", "notebooks"),
+          "json": ("fichier JSON", "fichiers JSON"), "markdown": ("fichier markdown", "fichiers markdown"),
+          "texte": ("autre fichier texte", "autres fichiers texte (CSS, JavaScript, .tmp…)")}
+_HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|body|p|div|table|section|main|h[1-6])[\s>]", re.IGNORECASE)
+
+
+def _decode(data: bytes) -> str | None:
+    """A file's text, or None for a file without text (an image, a font)."""
+    if b"\x00" in data[:8192]:
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _audit_file(path: Path, rel: str, index: _Index, exports: dict, docx: dict | None = None) -> tuple[str, list[Fuite]]:
+    """(kind of file, its leaks). Every file is read whatever its name: a stray copy (`.tmp`, `.json`, `.md`)
+    is read by what it holds. docx: Word versions already converted (futures of _docx_html)."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".xlsx") and exports.get(path) is not None:
+        return "export", _audit_export(path, rel, index, exports[path])
+    if suffix == ".docx":
+        converted = docx[path].result() if docx and path in docx else _docx_html(path, rel, index)
+        return "docx", _audit_docx(converted, rel, index)
+    if suffix == ".pdf":
+        return "pdf", _audit_pdf(path, rel, index)
+    if suffix in BINAIRES:
+        return "binaire", []
+    if suffix == ".xlsx":  # a workbook that is not an export: its sheets as text
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="calamine")
+        text = "\n".join(sheet.fillna("").to_csv(sep=";", index=False) for sheet in sheets.values())
+    else:
+        decoded = _decode(path.read_bytes())
+        if decoded is None:
+            return "binaire", []
+        text = decoded
+    if path.name == "search.json":
+        return "recherche", _audit_search(path, rel, index, text)
+    if suffix == ".ipynb":
+        return "notebook", _audit_notebook(path, rel, index, text)
+    head = text.lstrip()[:2000]
+    if suffix in (".html", ".htm", ".xhtml", ".svg", ".xml") or _HTML_START.match(head) or "<html" in head.lower():
+        if not index.concerne(html.unescape(text), rel):
+            return "page", []
+        return "page", _audit_soup(BeautifulSoup(text, "html.parser"), rel, index)
+    kind = "markdown" if suffix in (".md", ".qmd", ".markdown", ".rmd") else "texte"
+    if suffix in (".json", ".geojson") or head[:1] in ("{", "["):
+        unescaped = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if data is not None:
+            if not index.concerne(unescaped, rel):
+                return "json", []
+            segs = _json_segments(data, index, index.codes_of_path(rel), "donnée JSON")
+            return "json", _audit_segments(segs, rel, index)
+    if not index.concerne(text, rel):
+        return kind, []
+    if kind == "markdown":
+        soup = BeautifulSoup(_markdown_to_html(text), "html.parser")
+        return kind, _audit_soup(soup, rel, index, _page_territory(soup, index) | index.codes_of_path(rel))
+    return kind, _audit_segments(_text_segments(text, index, index.codes_of_path(rel)), rel, index)
+
+
+# --------------------------------------------------------------------------- the secret rules, checked again
+
+
+@dataclass
+class ControleRegles:
+    """The secret rules of the profile applied again to the published figures of the exports."""
+
+    publies: int = 0  # published figures (statut ok, with a value)
+    soumis: int = 0  # of which a secret rule applies to
+    regles: dict[str, int] = field(default_factory=dict)  # rule -> published figures it applies to
+    inconnus: int = 0  # figures whose threshold variable is not published: not checked again
+    sous_seuil: list[Fuite] = field(default_factory=list)  # published under a rule's threshold: leaks
+    erreur: str | None = None  # the rules could not be read
+
+
+def _nombres(col: pd.Series) -> pd.Series:
+    return pd.to_numeric(col.astype(str).str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace(",", "."),
+                         errors="coerce")
+
+
+def _controle_regles(site_dir: Path, exports: dict, profil: str, glossaire) -> ControleRegles | None:
+    """Every published figure of the exports checked against the secret rules (primary rules: thresholds on the
+    value, numerator, denominator or another published indicator). None when the site has no export."""
+    frames = [(p, df) for p, df in exports.items() if isinstance(df, pd.DataFrame)]
+    if not frames:
+        return None
+    ctrl = ControleRegles()
+    try:
+        rules = load_rules(glossaire=glossaire)
+    except OsqError as exc:
+        ctrl.erreur = str(exc)
+        return ctrl
+    publies: set[tuple] = set()
+    soumis: set[tuple] = set()
+    inconnus: set[tuple] = set()
+    par_regle: dict[str, set] = {}
+    seen: set[int] = set()
+    for path, df in frames:
+        if not {"statut", "source"} <= set(df.columns):
+            continue
+        rel = path.relative_to(site_dir).as_posix()
+        kind = "CSV" if path.suffix.lower() == ".csv" else "Excel"
+        num = {col: _nombres(df[col]).to_numpy() if col in df.columns else np.full(len(df), np.nan)
+               for col in EXPORT_VALUES}
+        ok = ((df["statut"] == "ok").to_numpy()) & ~np.isnan(num["valeur"])
+        niveau, code, indicateur, annee = (df[c].astype(str).tolist() for c in ("niveau", "code", "indicateur", "annee"))
+        source_col = df["source"].astype(str).to_numpy()
+        # The workbook holds the CSV's figures: checked once when they are the same.
+        digest = hash((tuple(zip(niveau, code, indicateur, annee)), tuple(source_col), ok.tobytes(),
+                       *(np.nan_to_num(v, nan=-1.0).round(9).tobytes() for v in num.values())))
+        if digest in seen:
+            continue
+        seen.add(digest)
+        ind_col = np.asarray(indicateur)
+        niv_col = np.asarray(niveau)
+        keys = list(zip(niveau, code, indicateur, annee))
+        publies.update(k for k, o in zip(keys, ok) if o)
+        reference = {(niveau[i], code[i], annee[i], indicateur[i]): num["valeur"][i] for i in np.flatnonzero(ok)}
+        for source, regles in rules.items():
+            for regle in regles.regles:
+                if regle.nature != "secret":
+                    continue
+                seuil = regle.seuils.get(profil)
+                if seuil is None:
+                    ctrl.erreur = f"profil « {profil} » absent des seuils de la règle « {regle.id} »"
+                    return ctrl
+                sel = ok & np.isin(ind_col, regle.indicateurs) & np.isin(source_col, [source, DERIVED_SOURCE])
+                if regle.niveaux is not None:
+                    sel &= np.isin(niv_col, regle.niveaux)
+                rows = np.flatnonzero(sel)
+                if not len(rows):
+                    continue
+                aux = regle.indicateur_variable
+                if aux is None:
+                    var = num.get(regle.variable, num["valeur"])[rows]
+                else:
+                    var = np.array([reference.get((niveau[i], code[i], annee[i], aux), np.nan) for i in rows], dtype=float)
+                cells = {keys[i] for i in rows}
+                soumis |= cells
+                par_regle.setdefault(regle.id, set()).update(cells)
+                inconnus.update(keys[i] for i in rows[np.isnan(var)])
+                for i, v in zip(rows[var < seuil], var[var < seuil]):
+                    ind = indicateur[i]
+                    decimales = glossaire[ind].decimales if glossaire is not None and ind in glossaire.indicateurs else 1
+                    unite = str(df["unite"].iat[i]) if "unite" in df.columns else ""
+                    territoire = str(df["territoire"].iat[i]) if "territoire" in df.columns else code[i]
+                    ctrl.sous_seuil.append(Fuite(
+                        rel, f"export {kind} ligne {i + 2} : sous le seuil de la règle « {regle.id} » ({regle.variable} "
+                             f"{fr.nombre(float(v), 0 if v == int(v) else 1)} < {fr.nombre(seuil, 0 if seuil == int(seuil) else 1)})",
+                        territoire, ind, int(annee[i]), fr.valeur(float(num["valeur"][i]), unite, decimales)))
+    ctrl.publies, ctrl.soumis, ctrl.inconnus = len(publies), len(soumis), len(inconnus)
+    ctrl.regles = {rid: len(cells) for rid, cells in sorted(par_regle.items())}
+    ctrl.sous_seuil = list(dict.fromkeys(ctrl.sous_seuil))
+    return ctrl
 
 
 # --------------------------------------------------------------------------- entry points
 
 
-def audit(site_dir: Path | str, masques: pd.DataFrame) -> list[Fuite]:
-    """Every leak of a masked value in the published site."""
+@dataclass
+class Rapport:
+    """What an audit looked for, where, and what it found."""
+
+    fuites: list[Fuite]
+    valeurs: int  # masked values looked for (those with a known value)
+    territoires: int  # the territories they belong to
+    fichiers: Counter  # files read, by kind (GENRES)
+    non_lus: list[str]  # files without text (images, fonts): not searched
+    controle: ControleRegles | None  # None: the site has no export to check the rules against
+    secondes: float
+
+    @property
+    def n_fichiers(self) -> int:
+        return sum(self.fichiers.values())
+
+
+def _glossaire():
+    try:
+        return load_glossaire()
+    except Exception:  # noqa: BLE001 - the ledger and exports are enough to search; the rules need it
+        return None
+
+
+def verifier(site_dir: Path | str, masques: pd.DataFrame) -> Rapport:
+    """Every leak of a masked value in the published site, and what was searched to find them."""
+    start = time.perf_counter()
     site_dir = Path(site_dir)
-    if masques["valeur"].notna().sum() == 0:
-        return []  # nothing masked with a known value: nothing can leak
-    exports = _exports(site_dir)
-    index = _build_index(masques, exports)
-    # A page can only leak a masked value of a territory it names (label or code): the others are
-    # not parsed (a national build has thousands of pages and a handful of masked territories).
-    needles = {n for row in masques.itertuples(index=False) if pd.notna(row.valeur)
-               for n in (str(row.code), str(row.territoire), html.escape(str(row.territoire)))}
-    out: list[Fuite] = []
-    for path in sorted(site_dir.rglob("*")):
-        if not path.is_file():
-            continue
-        rel = path.relative_to(site_dir).as_posix()
-        suffix = path.suffix.lower()
-        if suffix in (".html", ".htm"):
-            text = path.read_text(encoding="utf-8", errors="replace")
-            if not any(n in text for n in needles):
-                continue
-            out += _audit_soup(BeautifulSoup(text, "html.parser"), rel, index)
-        elif suffix in (".csv", ".xlsx"):
-            out += _audit_export(path, rel, index, exports[path])
-        elif suffix == ".docx":
-            out += _audit_docx(path, rel, index, needles)
-        elif suffix == ".pdf":
-            out += _audit_pdf(path, rel, index, needles)
-        elif path.name == "search.json":
-            out += _audit_search(path, rel, index)
-        elif suffix == ".ipynb":
-            out += _audit_notebook(path, rel, index)
-    return list(dict.fromkeys(out))
+    exports = _exports(site_dir)  # read once: the index, the export check and the rules check share them
+    glossaire = _glossaire()
+    controle = _controle_regles(site_dir, exports, profil_of(site_dir), glossaire)
+    known = masques[masques["valeur"].notna()]
+    out: list[Fuite] = list(controle.sous_seuil) if controle is not None else []
+    fichiers: Counter = Counter()
+    non_lus: list[str] = []
+    if len(known):  # nothing masked with a known value: nothing to look for
+        index = _build_index(masques, exports, glossaire)
+        paths = sorted(p for p in site_dir.rglob("*") if p.is_file())
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            # pandoc converts the Word versions in other processes while this one reads the other files
+            docx = {p: pool.submit(_docx_html, p, p.relative_to(site_dir).as_posix(), index)
+                    for p in paths if p.suffix.lower() == ".docx"}
+            for path in paths:
+                rel = path.relative_to(site_dir).as_posix()
+                kind, found = _audit_file(path, rel, index, exports, docx)
+                if kind == "binaire":
+                    non_lus.append(rel)
+                else:
+                    fichiers[kind] += 1
+                out += found
+    return Rapport(list(dict.fromkeys(out)), len(known), known["code"].nunique(), fichiers, non_lus, controle,
+                   time.perf_counter() - start)
+
+
+def audit(site_dir: Path | str, masques: pd.DataFrame) -> list[Fuite]:
+    """Every leak of a masked value in the published site (`verifier` also says what it searched)."""
+    return verifier(site_dir, masques).fuites
 
 
 def print_fuites(fuites: list, console) -> None:
@@ -845,8 +1440,51 @@ def print_fuites(fuites: list, console) -> None:
     console.print(table)
 
 
+def _pluriel(n: int, mot: str, pluriel: str | None = None) -> str:
+    return f"{fr.nombre(n)} {mot if n < 2 else (pluriel or mot + 's')}"
+
+
+def resume(rapport: Rapport) -> str:
+    """What the audit searched, in one French phrase: values, territories, files by kind, time."""
+    kinds = ", ".join(f"{fr.nombre(n)} {GENRES[k][n > 1]}"
+                      for k, n in sorted(rapport.fichiers.items(), key=lambda kv: (-kv[1], kv[0])))
+    return (f"{_pluriel(rapport.valeurs, 'valeur masquée', 'valeurs masquées')} "
+            f"({_pluriel(rapport.territoires, 'territoire')}) cherchée{'s' if rapport.valeurs > 1 else ''} dans "
+            f"{_pluriel(rapport.n_fichiers, 'fichier')} du site ({kinds}) en {fr.nombre(rapport.secondes, 1)} s")
+
+
+def _non_lus(rapport: Rapport) -> str:
+    """The files without text, which the audit could not search (images, fonts)."""
+    if not rapport.non_lus:
+        return ""
+    exts = sorted({Path(p).suffix.lower() or Path(p).name for p in rapport.non_lus})
+    n = len(rapport.non_lus)
+    return f" {_pluriel(n, 'fichier')} sans texte {'n’a' if n < 2 else 'n’ont'} pas été lu{'s' if n > 1 else ''} ({', '.join(exts)})."
+
+
+def _pourquoi(c: ControleRegles) -> str:
+    """Why no value needed masking, from the rules checked again on the published figures."""
+    if c.soumis == 0:
+        return (f"aucune règle de secret ne porte sur les {fr.nombre(c.publies)} chiffres publiés des exports "
+                "(ni leurs sources, ni leurs niveaux, ni leurs indicateurs n'en ont)")
+    regles = ", ".join(f"« {r} »" for r in c.regles)
+    text = (f"les {fr.nombre(c.soumis)} chiffres publiés soumis à une règle de secret "
+            f"({_pluriel(len(c.regles), 'règle')} : {regles}) sont tous au-dessus de leur seuil")
+    if c.inconnus:
+        text += (f" ({fr.nombre(c.inconnus)} dont la variable du seuil n'est pas publiée n'ont pas pu être "
+                 "revérifiés)")
+    return text
+
+
 def main(site_dir: Path | str, masques: Path | str | None = None) -> int:
-    """`osq audit SITE_DIR`: 0 no leak, 1 leak(s), 2 ledger missing or invalid."""
+    """`osq audit SITE_DIR`. Exit codes (`osq audit` turns 1 into 4, its code for a leak):
+
+    0 no leak: the output says how many masked values were looked for in how many files, or, with an empty
+      ledger, why no value needed masking (the secret rules checked again on the published figures);
+    1 leak(s): a masked value on the site, or a published figure under a secret rule's threshold;
+    2 ledger missing or invalid, or empty while nothing shows that no value needed masking (the site has no
+      export to check the rules against, or the rules cannot be read).
+    """
     console = Console(stderr=True, width=max(120, Console(stderr=True).width))
     site_dir = Path(site_dir)
     if not site_dir.is_dir():
@@ -865,13 +1503,41 @@ def main(site_dir: Path | str, masques: Path | str | None = None) -> int:
     except OsqError as exc:
         console.print(f"[bold red]Erreur[/] : {exc}")
         return 2
-    fuites = audit(site_dir, ledger)
-    n_masked = int(ledger["valeur"].notna().sum())
-    if not fuites:
-        console.print(f"[bold green]Audit du secret réussi[/] : aucune des {n_masked} valeurs masquées "
-                      f"(profil « {profil_of(site_dir)} ») n'apparaît dans {site_dir}.")
+    rapport = verifier(site_dir, ledger)
+    profil = profil_of(site_dir)
+    controle = rapport.controle
+    if rapport.fuites:
+        print_fuites(rapport.fuites, console)
+        console.print(f"[bold red]Échec de l'audit du secret[/] : {len(rapport.fuites)} valeur(s) secrète(s) publiée(s) "
+                      f"(profil « {profil} »). Corrigez le masquage (règles data/secret/*.yml ou note concernée) puis "
+                      "relancez « osq build ».")
+        if controle is not None and controle.sous_seuil:
+            vide = "Le registre des valeurs masquées est vide alors que" if rapport.valeurs == 0 else "De plus,"
+            console.print(f"{vide} {_pluriel(len(controle.sous_seuil), 'chiffre publié', 'chiffres publiés')} "
+                          f"tombe{'nt' if len(controle.sous_seuil) > 1 else ''} sous le seuil d'une règle de secret "
+                          f"({path}) : le registre ne couvre pas ces règles.")
+        if rapport.valeurs:
+            console.print(f"Recherche : {resume(rapport)}.{_non_lus(rapport)}")
+        return 1
+    if rapport.valeurs == 0:
+        if controle is None or controle.erreur:
+            cause = ("le site n'a aucun export des chiffres publiés (donnees/chiffres.csv) sur lequel revérifier les "
+                     "règles de secret" if controle is None else f"les règles de secret n'ont pas pu être lues : {controle.erreur}")
+            console.print(f"[bold red]Erreur[/] : le registre des valeurs masquées est vide ({path}) et rien ne montre "
+                          f"qu'aucune valeur n'avait besoin d'être masquée : {cause}.\n"
+                          "  → Correction : relancez « osq build » (il écrit le registre et les exports du site), ou "
+                          "donnez le registre de ce site (--masques).")
+            return 2
+        console.print(f"[bold green]Audit du secret réussi[/] (profil « {profil} ») : aucune valeur n'avait besoin "
+                      f"d'être masquée : {_pourquoi(controle)} (registre vide : {path}).")
         return 0
-    print_fuites(fuites, console)
-    console.print(f"[bold red]Échec de l'audit du secret[/] : {len(fuites)} valeur(s) masquée(s) publiée(s). "
-                  "Corrigez le masquage (règles data/secret/*.yml ou note concernée) puis relancez « osq build ».")
-    return 1
+    text = f"[bold green]Audit du secret réussi[/] (profil « {profil} ») : {resume(rapport)} : aucune n'y apparaît."
+    if controle is None:
+        text += " Le site n'a pas d'export des chiffres publiés : les règles de secret n'y ont pas été revérifiées."
+    elif controle.erreur:
+        text += f" Les règles de secret n'ont pas pu être revérifiées : {controle.erreur}."
+    else:
+        text += (f" Les règles de secret, revérifiées sur les {fr.nombre(controle.publies)} chiffres publiés des "
+                 "exports, n'en trouvent aucun sous son seuil.")
+    console.print(text + _non_lus(rapport))
+    return 0

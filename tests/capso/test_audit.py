@@ -6,7 +6,10 @@ included, Arques' note 62040 among them) with pandoc and with Quarto.
 Their pages show no secret cell, so real cells are masked in a copy of the site as the build would mask them
 (`s` on the pages, empty export rows, and the page's entries of Quarto's search index), once per renderer, with
 the ledger of their true values next to it; each test plants leaks in its own copy of that masked site and
-checks that the audit names the page and the value.
+checks that the audit names the page and the value. Issue 13's leak kinds (a reworded sentence, a short label, an
+IRIS code, an HTML comment, an alt text, stray .json/.md/.tmp files, the search index, a notebook, a Word version,
+every printed form of a number) each have a test, as have a value of another territory (not a leak), the report of
+what was searched, and an empty ledger (why no value needed masking, or a failure).
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pypandoc
 import pytest
+from audit_convention import durcir_aah
 from bs4 import BeautifulSoup
 
 from osq_utils.batch import audit as A
 from osq_utils.catalogues.glossaire import load_glossaire
+from osq_utils.catalogues.racine import chemin_donnees
 from osq_utils.secret import registre
 
 NNBSP, NBSP = "\u202f", "\u00a0"
@@ -262,3 +268,185 @@ def test_printed_versions_and_other_notes_are_read(masked, construit):
             shutil.copytree(path, site / "notes" / path.name) if path.is_dir() else shutil.copy(path, site / "notes")
     found = {f.fichier for f in A.audit(site, ledger)}
     assert {"notes/communale-62040.pdf", "notes/communale-62040.docx", "notes/abs-62040-sante.html"} <= found
+
+
+# --------------------------------------------------------------------------- every kind of leak, in any file
+# Each test plants one kind of leak that an earlier audit missed (issue 13: on a Val-de-Marne build, leaks were
+# caught only when the sentence carried the indicator's exact label) and checks that the audit names its file.
+
+# Insee, base_cc_comparateur RP2018 (comparateur de territoires, janvier 2022), CA du Pays de Saint-Omer: the
+# activity rate of the 15-64 is 70,6 % too (the table's CAPSO column, see test_same_number_elsewhere_is_not_a_leak).
+CAPSO = "CA du Pays de Saint-Omer"
+# Insee, RP 2016 par IRIS (base-ic-logement-2016): Rive Gauche, IRIS 620400101 of Arques, 35,1 % of its dwellings
+# are flats (P16_APPART / P16_LOG); read from the build's export.
+APPARTEMENTS_IRIS = ("iris", "620400101", "part_appartements", 2016)
+# CNAF, data_CAF_2020_IRIS.csv, summed over Saint-Omer's IRIS (osq-calculs): 9 201 people covered by the CAF in 2020.
+COUVERTS_SAINT_OMER = ("commune", "62765", "personnes_couvertes_caf", 2020)
+
+
+def _mask_more(site: Path, ledger: pd.DataFrame, keys) -> pd.DataFrame:
+    """Mask more real cells of the CSV export (as the build would: empty rows), with their true values in the
+    ledger. The workbook, which holds the same rows, is removed rather than rewritten (seconds of openpyxl)."""
+    extra = _ledger_rows(site, keys)
+    df = _export(site)
+    for key in keys:
+        df.loc[_row(df, key).name, ["valeur", "numerateur", "denominateur", "statut"]] = ["", "", "", "secret"]
+    df.to_csv(site / "donnees" / "chiffres.csv", sep=";", index=False, encoding="utf-8-sig")
+    (site / "donnees" / "chiffres.xlsx").unlink()
+    full = pd.concat([ledger, extra], ignore_index=True)
+    full.to_csv(site.parent / "masques-public.csv", sep=";", index=False, encoding="utf-8")
+    return registre.lire(site.parent / "masques-public.csv")
+
+
+def _add_to_page(site: Path, markup: str, where: str = "main") -> None:
+    """Insert raw HTML at the end of the page's main content (or its head)."""
+    def edit(soup):
+        soup.find(where).append(BeautifulSoup(markup, "html.parser"))
+    _edit_page(site, edit)
+
+
+def _leaks(site: Path, ledger: pd.DataFrame) -> set[tuple[str, str, str]]:
+    return {(f.fichier, f.territoire, f.indicateur) for f in A.audit(site, ledger)}
+
+
+def test_reworded_sentence_without_the_label(masked):
+    site, ledger = masked
+    ledger = _mask_more(site, ledger, [COUVERTS_SAINT_OMER])
+    assert A.audit(site, ledger) == []
+    # The issue's sentence (« 758 personnes étaient couvertes par la CAF »), with Saint-Omer's masked count:
+    # no label of the glossary (« Personnes couvertes par la CAF ») in it.
+    _add_to_page(site, "<p>À Saint-Omer, 9 201 personnes étaient couvertes par la CAF fin 2020.</p>")
+    assert _leaks(site, ledger) == {(PAGE, "Saint-Omer", "personnes_couvertes_caf")}
+
+
+def test_short_label_or_none_on_the_territory_page(masked):
+    site, ledger = masked
+    # A 7 on Arques' page that is not about its GPs (the masked 7) is not a leak: seven communes of a list.
+    _add_to_page(site, "<p>Les 7 communes voisines d'Arques sont présentées plus bas.</p>")
+    assert A.audit(site, ledger) == []
+    # On Arques' page a sentence need not name Arques; a small count needs a word of its indicator.
+    _add_to_page(site, "<p>Généralistes en exercice : 7.</p><p>Niveau de vie : 19 590 €.</p>")
+    assert _leaks(site, ledger) == {(PAGE, "Arques", "medecins_generalistes"), (PAGE, "Arques", "revenu_median")}
+
+
+def test_iris_code_instead_of_its_name(masked):
+    site, ledger = masked
+    ledger = _mask_more(site, ledger, [APPARTEMENTS_IRIS])
+    assert A.audit(site, ledger) == []
+    _add_to_page(site, "<p>IRIS 620400101 : 35,1 % des logements sont des appartements.</p>")
+    assert _leaks(site, ledger) == {(PAGE, "Rive Gauche", "part_appartements")}
+    # ... and with its name, in capitals.
+    _edit_page(site, lambda s: s.find("main").find_all("p")[-1].decompose())
+    _add_to_page(site, "<p>RIVE GAUCHE : 35,1 %</p>")
+    assert _leaks(site, ledger) == {(PAGE, "Rive Gauche", "part_appartements")}
+
+
+def test_html_comment_and_alt_text(masked):
+    site, ledger = masked
+    _add_to_page(site, "<!-- à vérifier : Arques 70,6 % (RP 2018) -->", where="head")
+    _add_to_page(site, '<img src="carte.png" alt="Carte : la commune compte 19 590 € de niveau de vie médian">')
+    found = A.audit(site, ledger)
+    assert {(f.indicateur, f.emplacement.split(" «")[0]) for f in found} == {
+        ("taux_activite_15_64", "commentaire HTML"), ("revenu_median", "texte alternatif d'une figure")}
+
+
+def test_stray_json_markdown_and_tmp_files(masked, construit):
+    site, ledger = masked
+    # A data file left in the site, a draft in markdown, and the page a killed build left half-written.
+    (site / "notes" / "communale-62040.json").write_text(json.dumps(
+        {"code": "62040", "indicateurs": [{"indicateur": "revenu_median", "annee": 2021, "valeur": 19590.0}]}),
+        encoding="utf-8")
+    (site / "brouillon.md").write_text("# Notes de travail\n\n## Arques\n\nTaux d'activité : 70,6 % en 2018.\n",
+                                       encoding="utf-8")
+    shutil.copy(construit / "site" / PAGE, site / "notes" / "communale-62040.html.tmp")
+    found = {(f.fichier, f.indicateur) for f in A.audit(site, ledger)}
+    assert {("notes/communale-62040.json", "revenu_median"), ("brouillon.md", "taux_activite_15_64")} <= found
+    assert {i for f, i in found if f == "notes/communale-62040.html.tmp"} == {
+        "taux_activite_15_64", "revenu_median", "medecins_generalistes"}
+
+
+def test_every_printed_form_of_a_value(masked):
+    site, ledger = masked
+    # Arques' masked median (19 590 €, 2021) and activity rate (70,6 %, 2018) as OSQ, a spreadsheet, a copy
+    # or a script may print them: every kind of space, point or comma, rounded, raw.
+    forms = [f"19{NNBSP}590{NBSP}€", f"19{NBSP}590 €", "19\u2009590", "19 590", "19590", "19590.0", "19 590,0 euros",
+             "70,6 %", "70.6", f"70,64{NBSP}%", repr(4215 / 5967 * 100), "71 % (activité, arrondi)"]
+    _add_to_page(site, "".join(f"<p>Arques (forme {k}) : {form}</p>" for k, form in enumerate(forms)))
+    found = {f.emplacement for f in A.audit(site, ledger)}
+    missed = [form for k, form in enumerate(forms) if not any(f"(forme {k})" in where for where in found)]
+    assert missed == []
+
+
+def test_value_of_another_territory_is_not_flagged(masked):
+    site, ledger = masked
+    # The CAPSO's activity rate equals Arques' masked one: printed for the CAPSO, anywhere, it is no leak.
+    _add_to_page(site, f"<p>Dans la {CAPSO}, le taux d'activité des 15-64 ans atteint 70,6 % en 2018.</p>"
+                       f"<p>Arques : s ; {CAPSO} : 70,6 %.</p>"
+                       f"<!-- {CAPSO} (200069037) : 70,6 % -->")
+    (site / "comparaison.json").write_text(json.dumps({"code": "200069037", "taux_activite_15_64": 70.6}),
+                                           encoding="utf-8")
+    (site / "comparaison.md").write_text(f"## {CAPSO}\n\nTaux d'activité des 15-64 ans : 70,6 %.\n", encoding="utf-8")
+    assert A.audit(site, ledger) == []
+    # The same sentence about Arques is one.
+    _add_to_page(site, "<p>À Arques, le taux d'activité des 15-64 ans atteint 70,6 % en 2018.</p>")
+    assert _leaks(site, ledger) == {(PAGE, "Arques", "taux_activite_15_64")}
+
+
+def test_search_index_notebook_and_printable_sentences(masked):
+    site, ledger = masked
+    (site / "search.json").write_text(json.dumps([{
+        "href": PAGE, "title": "Arques", "section": "Santé",
+        "text": "Santé\nEn 2019, la commune comptait 7 médecins généralistes."}], ensure_ascii=False), encoding="utf-8")
+    (site / "notes" / "brouillon.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": ['code_commune = "62040"'],
+         "outputs": [], "execution_count": 1},
+        {"cell_type": "code", "metadata": {}, "source": ["print(revenu)"], "execution_count": 2,
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": ["revenu médian 2021 : 19590.0\n"]}]}]}),
+        encoding="utf-8")
+    pypandoc.convert_text("# Arques\n\nSept actifs sur dix (70,6 %) travaillent ou cherchent un emploi.\n", "docx",
+                          format="markdown", outputfile=str(site / "notes" / "brouillon.docx"))
+    assert _leaks(site, ledger) == {("search.json", "Arques", "medecins_generalistes"),
+                                    ("notes/brouillon.ipynb", "Arques", "revenu_median"),
+                                    ("notes/brouillon.docx", "Arques", "taux_activite_15_64")}
+
+
+def test_audit_says_how_many_values_it_looked_for_in_how_many_files(masked, capsys):
+    site, ledger = masked
+    files = [p for p in site.rglob("*") if p.is_file()]
+    images = [p for p in files if p.suffix in (".png", ".woff")]
+    assert A.main(site) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"4 valeurs masquées (1 territoire) cherchées dans {len(files) - len(images)} fichiers du site" in err
+    assert f"{len(images)} fichiers sans texte n’ont pas été lus" in err
+    assert "aucune n'y apparaît" in err and "revérifiées sur les" in err
+
+
+def test_empty_ledger_says_why_no_value_needed_masking(masked, capsys):
+    site, _ = masked
+    (site.parent / "masques-public.csv").write_text(";".join(registre.COLONNES) + "\n", encoding="utf-8")
+    rapport = A.verifier(site, registre.lire(site.parent / "masques-public.csv"))
+    assert rapport.valeurs == 0 and rapport.fuites == []
+    assert rapport.controle.soumis > 0 and "moins_de_50_menages" in rapport.controle.regles
+    assert A.main(site) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "aucune valeur n'avait besoin d'être masquée" in err and "sont tous au-dessus de leur seuil" in err
+    assert f"les {rapport.controle.soumis:,} chiffres publiés soumis".replace(",", " ") in err  # spaces joined
+
+
+def test_empty_ledger_while_a_rule_masks_published_figures_fails(masked, tmp_path, monkeypatch, capsys):
+    """A convention stricter than the build's rules (AAH counts under 250 not published): the site was built
+    without it, its ledger is empty, and the figures it now forbids are published: the audit fails."""
+    site, _ = masked
+    data = tmp_path / "donnees"
+    shutil.copytree(chemin_donnees(), data, ignore=shutil.ignore_patterns("osq.duckdb*", "sources"))
+    durcir_aah(data)
+    monkeypatch.setenv("OSQ_DONNEES", str(data))
+    (site.parent / "masques-public.csv").write_text(";".join(registre.COLONNES) + "\n", encoding="utf-8")
+    assert A.main(site) == 1  # `osq audit` exits 4
+    err = " ".join(capsys.readouterr().err.split())
+    assert "Le registre des valeurs masquées est vide alors que" in err and "sous le seuil d'une règle de secret" in err
+    # CNAF, data_CAF_2020_IRIS.csv summed over Longuenesse's IRIS (osq-calculs): 211 AAH recipients in 2020.
+    fuites = A.audit(site, registre.lire(site.parent / "masques-public.csv"))
+    assert ("donnees/chiffres.csv", "Longuenesse", 2020, "211") in {
+        (f.fichier, f.territoire, f.annee, f.valeur) for f in fuites if f.indicateur == "allocataires_aah"}
+    assert all("règle « convention_aah_moins_de_250 »" in f.emplacement for f in fuites)
