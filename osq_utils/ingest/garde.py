@@ -140,7 +140,7 @@ def controler_valeurs(frame: pd.DataFrame, glossaire: Glossaire, prov: Provenanc
         values = {"valeur": valeur, "numerateur": num, "denominateur": den}
         text = message.format(v=_nombre(values[what][pos]), d=_nombre(den[pos]))
         colonne = {"numerateur": prov.numerateur, "denominateur": prov.denominateur}.get(what) if prov else None
-        raise OsqError(text, **_situer(prov, part, pos, colonne), correction=correction)
+        raise OsqError(text, **_situer(prov, frame, int(rows[pos]), colonne), correction=correction)
 
 
 def controler_colonne(values: pd.Series, indicateur: str, fichier: str | Path, codes: pd.Series) -> None:
