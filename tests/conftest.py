@@ -35,13 +35,18 @@ TIERS = {"unitaires": "rapide", "capso": "capso", "complet": "complet"}
 # builds with both renderers (capso-rendus), the CAPSO store alone (capso). The unit tests go to either.
 CAPSO_RENDUS = {"test_accessibilite.py", "test_audit.py", "test_instantanes.py", "test_parite.py", "test_quarto.py",
                 "test_rendus_navigateur.py"}
+# Long tests of bad input and interrupted builds: a group of their own (its own CAPSO store), so that the
+# scheduler can balance four groups over two processes.
+CAPSO_ROBUSTESSE = {"test_builds_robustes.py", "test_sources_hostiles.py"}
 
 
 def _xdist_group(parts: tuple[str, ...]) -> str | None:
     if parts[0] == "complet":
         return "complet"
     if parts[0] == "capso":
-        return "capso-rendus" if parts[-1] in CAPSO_RENDUS else "capso"
+        if parts[-1] in CAPSO_RENDUS:
+            return "capso-rendus"
+        return "capso-robustesse" if parts[-1] in CAPSO_ROBUSTESSE else "capso"
     return None
 
 

@@ -51,10 +51,17 @@ def _osq(env: dict, *args: str, cwd: Path = PROJECT_ROOT, timeout: float = 900) 
                           text=True, timeout=timeout)
 
 
+def _ctrl_c_actif() -> None:
+    """As in a terminal's foreground job: a test run started in the background (`make test &`, a CI runner)
+    ignores SIGINT, and a child inherits that; the build under test must get Ctrl-C as a user would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _lancer(env: dict, *args: str) -> subprocess.Popen:
     """`osq …` in its own session: a signal to its group is a Ctrl-C in its terminal."""
     return subprocess.Popen([sys.executable, "-m", "osq_utils.cli", *args], cwd=PROJECT_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_ctrl_c_actif)
 
 
 def _attendre(condition, delai: float = 600, quoi: str = "") -> None:

@@ -315,10 +315,11 @@ def france_travail():
 
 @pytest.fixture
 def defm(con) -> list[list]:
-    """The real 2019 job seekers (categories A, B, C) of three QPV, as the ANCT publishes them."""
+    """The real 2019 job seekers (categories A, B, C) of three Pas-de-Calais QPV, as the ANCT publishes them
+    (QP062036's is secret that year)."""
     rows = con.execute(
         "SELECT o.code, any_value(t.libelle), any_value(o.valeur) FROM observations o JOIN territoires t ON t.code = o.code "
-        "WHERE o.indicateur = 'demandeurs_emploi_abc' AND o.annee = 2019 AND o.code IN ('QP062036', 'QP062037', 'QP062058') "
+        "WHERE o.indicateur = 'demandeurs_emploi_abc' AND o.annee = 2019 AND o.code IN ('QP062001', 'QP062037', 'QP062058') "
         "GROUP BY o.code ORDER BY o.code").fetchall()
     assert len(rows) == 3 and all(v > 0 for _, _, v in rows)
     return [[c, lib, 2019, int(v)] for c, lib, v in rows]
