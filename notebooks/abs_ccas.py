@@ -33,6 +33,7 @@ store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
+commentaire = "synthese,lecture"  # commentaire automatique : sections écrites (vide : aucune)
 
 # %%
 #| output: false
@@ -41,6 +42,7 @@ from IPython.display import Markdown, display
 from osq_utils import indicateurs
 from osq_utils.catalogues.themes import theme_abs
 from osq_utils.notes import abs_ccas
+from osq_utils.notes import commentaire as commentaires
 from osq_utils.notes import plan_actions as pa
 from osq_utils.present import blocs, charts, maps, tables, verbatims
 from osq_utils.present import plan_actions as rendu_plan
@@ -51,6 +53,8 @@ th = theme_abs(theme, ctx.glossaire)
 refs = indicateurs.references_of_commune(ctx.vue, code_commune, strate=True)
 commune = refs[0]
 strate = next((t for t in refs if t.niveau == "strate"), None)
+comparaison = indicateurs.comparison(ctx.vue, refs, list(th.comparaison))
+faits = commentaires.faits(ctx.vue, comparaison, refs) if commentaires.sections(commentaire) else None
 
 # %%
 display(Markdown(f"Thème de la note : **{th.libelle}**. Commune : **{commune.libelle}** ({commune.code})."))
@@ -62,6 +66,7 @@ display(Markdown(f"Thème de la note : **{th.libelle}**. Commune : **{commune.li
 
 # %%
 display(Markdown(blocs.chiffres_cles(ctx, refs, list(th.chiffres_cles))))
+display(Markdown(commentaires.synthese(ctx, comparaison, refs, commentaire, faits)))
 if th.donnees_absentes:
     display(Markdown(f'::: {{.callout-warning title="Ce que les données ne disent pas"}}\n{th.donnees_absentes}\n:::\n'))
 
@@ -71,12 +76,15 @@ if th.donnees_absentes:
 # La commune est comparée à son intercommunalité, à son département, à la France métropolitaine et à l'ensemble des communes de France métropolitaine de la même taille (sa strate de population). Les taux sont recalculés à partir de leurs numérateurs et dénominateurs ; les médianes et les déciles sont ceux que publie l'Insee pour chaque territoire, jamais des moyennes de communes.
 
 # %%
-comparaison = indicateurs.comparison(ctx.vue, refs, list(th.comparaison))
 tables.tableau_comparaison(ctx, comparaison, titre=f"{commune.libelle}, ses territoires de référence et sa strate")
+
+# %%
+tables.tableau_sans_comparaison(ctx, comparaison)
 
 # %%
 display(Markdown(abs_ccas.note_strate(ctx.vue, comparaison, commune, strate)))
 display(Markdown(blocs.manquants(ctx, comparaison, commune)))
+display(Markdown(commentaires.lecture(ctx, comparaison, refs, commentaire, faits)))
 
 # %% [markdown]
 # ## Évolution dans le temps

@@ -26,12 +26,14 @@ glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
 groupements = ""
+commentaire = "synthese,lecture"  # commentaire automatique : sections écrites (vide : aucune)
 
 # %%
 #| output: false
 from IPython.display import Markdown, display
 
 from osq_utils import indicateurs
+from osq_utils.notes import commentaire as commentaires
 from osq_utils.notes import communale
 from osq_utils.present import blocs, charts, maps, tables, verbatims
 
@@ -39,12 +41,15 @@ ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
 code_commune = communale.TYPE.code_parametre(ctx.vue, code_commune)  # « papermill -p » le passe en nombre
 refs = indicateurs.references_of_commune(ctx.vue, code_commune, blocs.groupements(groupements))
 commune, epci = refs[0], indicateurs.intercommunalite_de(refs)
+comparaison = indicateurs.comparison(ctx.vue, refs, ctx.glossaire.of_level("commune"))
+faits = commentaires.faits(ctx.vue, comparaison, refs) if commentaires.sections(commentaire) else None
 
 # %% [markdown]
 # ## Chiffres clés
 
 # %%
 display(Markdown(blocs.chiffres_cles(ctx, refs, communale.CHIFFRES_CLES)))
+display(Markdown(commentaires.synthese(ctx, comparaison, refs, commentaire, faits)))
 
 # %% [markdown]
 # ## Tous les indicateurs, thème par thème
@@ -52,14 +57,17 @@ display(Markdown(blocs.chiffres_cles(ctx, refs, communale.CHIFFRES_CLES)))
 # Chaque thème du glossaire est présenté avec ses indicateurs publiés à l'échelle communale, pour la dernière année disponible. Les taux sont recalculés à partir de leurs numérateurs et dénominateurs ; les médianes et les déciles sont ceux que publie l'Insee pour chaque territoire, jamais des moyennes de communes.
 
 # %%
-comparaison = indicateurs.comparison(ctx.vue, refs, ctx.glossaire.of_level("commune"))
 tables.tableau_comparaison(
     ctx, comparaison, par_theme=True,
     titre=f"{commune.libelle} et ses territoires de référence (dernière année disponible)",
 )
 
 # %%
+tables.tableau_sans_comparaison(ctx, comparaison)
+
+# %%
 display(Markdown(blocs.manquants(ctx, comparaison, commune)))
+display(Markdown(commentaires.lecture(ctx, comparaison, refs, commentaire, faits)))
 
 # %% [markdown]
 # ## Évolution des revenus

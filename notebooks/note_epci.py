@@ -24,12 +24,14 @@ store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
+commentaire = "synthese,lecture"  # commentaire automatique : sections écrites (vide : aucune)
 
 # %%
 #| output: false
 from IPython.display import Markdown, display
 
 from osq_utils import indicateurs
+from osq_utils.notes import commentaire as commentaires
 from osq_utils.notes import epci as agglomeration
 from osq_utils.present import blocs, charts, images, maps, tables, verbatims
 
@@ -41,6 +43,8 @@ departements = agglomeration.departements_of_epci(ctx.vue, code_epci)
 communes = agglomeration.communes_of_epci(ctx.vue, code_epci)
 # The communes side by side: one year per indicator (the latest with the EPCI's own value when there is one).
 cote = agglomeration.communes_cote_a_cote(ctx.vue, epci, agglomeration.COTE_A_COTE)
+comparaison = indicateurs.comparison(ctx.vue, refs, ctx.glossaire.comparables("epci"))
+faits = commentaires.faits(ctx.vue, comparaison, refs) if commentaires.sections(commentaire) else None
 
 # %% [markdown]
 # ## L'intercommunalité et ses territoires de référence
@@ -53,6 +57,7 @@ display(Markdown(f"{epci.libelle} regroupe {len(communes)} communes. " + agglome
 
 # %%
 display(Markdown(blocs.chiffres_cles(ctx, refs, agglomeration.CHIFFRES_CLES)))
+display(Markdown(commentaires.synthese(ctx, comparaison, refs, commentaire, faits)))
 
 # %% [markdown]
 # ### Comparaison avec le département et la France
@@ -60,12 +65,15 @@ display(Markdown(blocs.chiffres_cles(ctx, refs, agglomeration.CHIFFRES_CLES)))
 # Chaque thème du glossaire est présenté avec les indicateurs connus à l'échelle de l'intercommunalité. Les taux sont recalculés à partir de leurs numérateurs et dénominateurs ; les médianes et les déciles sont ceux que publie l'Insee pour l'intercommunalité elle-même, jamais des moyennes de ses communes. Pour chaque indicateur, l'année est la plus récente où le plus de territoires ont une valeur.
 
 # %%
-comparaison = indicateurs.comparison(ctx.vue, refs, ctx.glossaire.comparables("epci"))
 tables.tableau_comparaison(ctx, comparaison, par_theme=True,
                            titre=f"{epci.libelle} et ses territoires de référence")
 
 # %%
+tables.tableau_sans_comparaison(ctx, comparaison)
+
+# %%
 display(Markdown(blocs.manquants(ctx, comparaison, epci)))
+display(Markdown(commentaires.lecture(ctx, comparaison, refs, commentaire, faits)))
 
 # %% [markdown]
 # ## Les communes côte à côte

@@ -24,11 +24,13 @@ store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
+commentaire = "synthese,lecture"  # commentaire automatique : sections écrites (vide : aucune)
 
 # %%
 #| output: false
 from IPython.display import Markdown, display
 
+from osq_utils.notes import commentaire as commentaires
 from osq_utils.notes import quartier as quartiers
 from osq_utils.present import blocs, charts, images, maps, tables, verbatims
 
@@ -37,6 +39,8 @@ code_qpv = quartiers.TYPE.code_parametre(ctx.vue, code_qpv)  # « papermill -p �
 quartier = quartiers.quartier(ctx.vue, code_qpv)
 qpv, epci = quartier.qpv, quartier.epci
 obs = quartiers.observations_qpv(ctx.vue, quartier, quartiers.COMPARABLES + quartiers.QPV_SEULEMENT)
+comparaison = quartiers.comparison(obs, quartier.references, quartiers.COMPARABLES, len(quartier.communes))
+faits = commentaires.faits(ctx.vue, comparaison, quartier.references) if commentaires.sections(commentaire) else None
 
 # %%
 display(Markdown(quartiers.presentation(quartier, obs)))
@@ -49,6 +53,7 @@ display(Markdown(quartiers.presentation(quartier, obs)))
 # %%
 display(Markdown(blocs.chiffres_cles(ctx, [qpv, epci] if epci else [qpv], quartiers.CHIFFRES_CLES)))
 display(Markdown(quartiers.notes_chiffres_cles(obs, quartiers.CHIFFRES_CLES, ctx.glossaire)))
+display(Markdown(commentaires.synthese(ctx, comparaison, quartier.references, commentaire, faits)))
 
 # %% [markdown]
 # ## Le quartier et ses territoires de référence
@@ -56,11 +61,14 @@ display(Markdown(quartiers.notes_chiffres_cles(obs, quartiers.CHIFFRES_CLES, ctx
 # Un quartier prioritaire peut s'étendre sur plusieurs communes. Les médianes, déciles, indices de Gini et parts du revenu publiés par l'Insee ne s'additionnent pas : le quartier est comparé à chacune de ses communes. Seuls les taux publiés avec leur numérateur et leur dénominateur sont recalculés pour l'ensemble de ses communes ; le taux de pauvreté, que l'Insee publie sans le nombre de personnes pauvres, ne l'est pas. L'intercommunalité est celle d'aujourd'hui.
 
 # %%
-comparaison = quartiers.comparison(obs, quartier.references, quartiers.COMPARABLES, len(quartier.communes))
 tables.tableau_comparaison(ctx, comparaison, titre=f"{qpv.libelle} et ses territoires de référence")
 
 # %%
+tables.tableau_sans_comparaison(ctx, comparaison)
+
+# %%
 display(Markdown(quartiers.manquants_comparaison(comparaison, quartier, ctx.glossaire)))
+display(Markdown(commentaires.lecture(ctx, comparaison, quartier.references, commentaire, faits)))
 
 # %% [markdown]
 # ## Écarts et leur évolution

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS territoires (
     code VARCHAR NOT NULL,
     libelle VARCHAR,
     cog INTEGER NOT NULL,
-    source VARCHAR NOT NULL
+    source VARCHAR NOT NULL,
+    article VARCHAR
 );
 CREATE TABLE IF NOT EXISTS appartenances (
     cog INTEGER NOT NULL,
@@ -103,7 +104,7 @@ OBS_COLUMNS = ["code", "niveau", "indicateur", "annee", "valeur", "numerateur", 
 
 # Columns added to a table after a store was first created: (table, column, type). connect() adds them to an
 # older store, so that its data stays readable until the next ingestion fills them.
-MIGRATIONS = [("observations", "decimales", "SMALLINT")]
+MIGRATIONS = [("observations", "decimales", "SMALLINT"), ("territoires", "article", "VARCHAR")]
 
 
 def store_path() -> Path:

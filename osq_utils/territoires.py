@@ -58,6 +58,14 @@ def libelle(con, niveau: str, code: str, cog: int | None = None) -> str | None:
     return row[0] if row else None
 
 
+def article(con, niveau: str, code: str) -> str | None:
+    """The article a département's or région's name takes in a sentence (« le », « la », « l' », « les », '' for
+    none: the COG's TNCC), None when unknown."""
+    row = con.execute("SELECT article FROM territoires WHERE niveau = ? AND code = ? AND article IS NOT NULL "
+                      "ORDER BY cog DESC LIMIT 1", [niveau, code]).fetchone()
+    return row[0] if row else None
+
+
 def libelles(con, niveau: str, codes: list[str]) -> dict[str, str]:
     """Latest label of each code, in one query."""
     if not codes:

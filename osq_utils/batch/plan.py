@@ -27,7 +27,8 @@ from osq_utils.notes import TYPES, ParametreInvalide, TypeNote
 
 # Keys of a note entry. Path keys name a project file or folder (relative to where osq runs); each is
 # accepted only by the kinds whose template takes it.
-CLES_NOTE = ("modele", "territoires", "themes", "groupements", "enjeux", "evaluation", "plan_actions", "parametres")
+CLES_NOTE = ("modele", "territoires", "themes", "groupements", "enjeux", "evaluation", "plan_actions", "commentaire",
+             "parametres")
 CLES_CHEMINS = {"groupements": ("note_communale",), "enjeux": ("abs_ccas",), "evaluation": ("evaluation_cdv",),
                 "plan_actions": ("abs_ccas", "plan_actions")}
 EXEMPLES_CHEMINS = {"groupements": "data/territoires/capso.yml", "enjeux": "params/capso/enjeux",
@@ -153,6 +154,8 @@ def plan(con, params_file: Path | str) -> Plan:
             labels.update(arms)
             niveaux.update({c: "arm" for c in arms})
         extra = _parametres(doc, note, i, kind)
+        if "commentaire" in note:
+            extra["commentaire"] = _commentaire(doc, note["commentaire"], i, kind)
         for key, kinds in CLES_CHEMINS.items():
             if key in note:
                 if modele not in kinds:
@@ -202,6 +205,24 @@ def plan(con, params_file: Path | str) -> Plan:
                                 labels_themes.get(theme) if theme and labels_themes else None))
     _lier_plans_actions(jobs)
     return Plan(ident, titre, description, params_file, jobs, _profils(doc, obs))
+
+
+def _commentaire(doc: Document, value, i: int, kind: TypeNote) -> str:
+    """A note entry's `commentaire:` (true, false, or the sections kept) as its template's parameter."""
+    here = ("notes", i, "commentaire")
+    if not kind.sections_commentaire:
+        raise doc.erreur(f"le modèle « {kind.modele} » n'a pas de commentaire automatique", *here[:2], "commentaire",
+                         cle=True, correction="retirez « commentaire: » de cette note.")
+    if isinstance(value, bool):
+        return ",".join(kind.sections_commentaire) if value else ""
+    sections = _as_list(value)
+    for j, section in enumerate(sections):
+        if section not in kind.sections_commentaire:
+            raise doc.erreur(f"section de commentaire « {section} » inconnue{_suggestion(str(section), kind.sections_commentaire)}",
+                             *(here + (j,) if isinstance(value, list) else here),
+                             correction=f"écrivez « commentaire: false » pour n'en écrire aucun, ou la liste des "
+                                        f"sections gardées parmi : {', '.join(kind.sections_commentaire)}.")
+    return ",".join(str(s) for s in sections)
 
 
 def _cles_connues(doc: Document, data: dict, here: tuple, allowed: tuple[str, ...], where: str) -> None:

@@ -129,6 +129,16 @@ class Glossaire:
         return {(ind.code, src): i for ind in self for i, src in enumerate(ind.sources)}
 
 
+def precision(publiee, declaree: int) -> int:
+    """The decimals a figure is shown with: those its producer published (observations.decimales), never more
+    than the glossary declares (census counts are published as weighted estimates with 15 decimals: « 4 215 »,
+    not « 4 215,000000000000000 »); the glossary's for a figure OSQ computes (publiee missing)."""
+    try:
+        return min(int(publiee), declaree)
+    except (TypeError, ValueError):  # None, NaN, pd.NA: not published with the figure
+        return declaree
+
+
 def bornes_par_defaut(type_: str, unite: str) -> tuple[float | None, float | None]:
     """Possible values of a figure from its type: a percentage 0-100, a rate per thousand 0-1 000, anything
     else (counts, amounts, means, densities) 0 or more."""

@@ -11,10 +11,14 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from osq_utils.catalogues.lecture_yaml import lire_yaml, version
 from osq_utils.catalogues.racine import chemin_donnees
 from osq_utils.errors import OsqError
+
+if TYPE_CHECKING:
+    from osq_utils.catalogues.glossaire import Glossaire
 
 
 @dataclass(frozen=True)
@@ -137,3 +141,13 @@ def _load_cached(path: str, _mtime: int) -> dict[str, Source]:
             extra={k: v for k, v in entry.items() if k not in Source.__dataclass_fields__},
         )
     return out
+
+
+def indicateurs_exhaustifs(glossaire: Glossaire, catalogue: dict[str, Source] | None = None) -> frozenset[str]:
+    """Indicators whose every source lists each commune holding any (catalogue `exhaustif`): counts, and ratios
+    whose numerator and denominator both come from such a file (a commune it does not list adds 0 to both);
+    not a ratio to another source's count (a density: a commune without GP still has inhabitants).
+    Sums over communes (derived levels, custom groupings) count a commune these files do not list as 0."""
+    catalogue = catalogue if catalogue is not None else load_catalogue()
+    return frozenset(i.code for i in glossaire if (i.type == "compte" or (i.derivable and i.calcul is None))
+                     and i.sources and all(s in catalogue and catalogue[s].exhaustif for s in i.sources))

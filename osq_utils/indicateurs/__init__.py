@@ -9,7 +9,7 @@ or missing value stays so (never 0).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +20,7 @@ from osq_utils import territoires
 from osq_utils.agregation import aggregate, harmonise_cog
 from osq_utils.catalogues.glossaire import Glossaire
 from osq_utils.catalogues.groupements import Groupement
+from osq_utils.catalogues.sources import indicateurs_exhaustifs
 from osq_utils.store import DERIVED_SOURCE
 
 
@@ -28,7 +29,8 @@ class Lecture(Protocol):
 
     glossaire: Glossaire
 
-    def observations(self, niveau: str, codes: Iterable[str], indicateurs: Iterable[str] | None = None) -> pd.DataFrame: ...
+    def observations(self, niveau: str, codes: Iterable[str], indicateurs: Iterable[str] | None = None,
+                     annees: Mapping[str, int] | None = None) -> pd.DataFrame: ...
 
     def execute(self, sql: str, params: list | None = None) -> Any: ...
 
@@ -50,6 +52,7 @@ class Territoire:
     code: str
     libelle: str
     communes: tuple[str, ...] = ()  # members of a custom grouping (niveau 'groupement')
+    article: str | None = None  # of a département's or région's name in a sentence (« le » Pas-de-Calais)
 
     @property
     def nom_complet(self) -> str:
@@ -67,7 +70,8 @@ def groupement_observations(vue: Lecture, groupement: Groupement, codes: list[st
     codes = [c for c in codes if c in vue.glossaire.indicateurs and vue.glossaire[c].derivable]
     obs = vue.observations("commune", list(groupement.communes), codes)
     groups = pd.DataFrame({"code": list(groupement.communes), "code_parent": groupement.code})
-    out = aggregate(obs, groups, vue.glossaire.types())
+    # A commune that a source listing every holder (BPE, RPLS, IPS) leaves out holds none, as for the EPCI.
+    out = aggregate(obs, groups, vue.glossaire.types(), indicateurs_exhaustifs(vue.glossaire))
     return out.assign(niveau="groupement")
 
 
@@ -107,7 +111,8 @@ def references_of_commune(vue: Lecture, commune: str, groupements: dict[str, Gro
             out.append(Territoire("groupement", g.code, g.libelle, tuple(g.communes)))
     dep = territoires.parent(vue, niveau, commune, "departement")
     if dep:
-        out.append(Territoire("departement", dep, territoires.libelle(vue, "departement", dep) or dep))
+        out.append(Territoire("departement", dep, territoires.libelle(vue, "departement", dep) or dep,
+                              article=territoires.article(vue, "departement", dep)))
     france = territoires.france_of(niveau, commune)
     out.append(Territoire("france", france, territoires.LIBELLES_FRANCE[france]))
     code_strate = territoires.parent(vue, niveau, commune, "strate") if strate else None
@@ -117,7 +122,8 @@ def references_of_commune(vue: Lecture, commune: str, groupements: dict[str, Gro
     seen: set[str] = set()
     for i, t in enumerate(out):
         if t.libelle in seen:
-            out[i] = Territoire(t.niveau, t.code, f"{t.libelle} ({territoires.LIBELLES_NIVEAUX[t.niveau].lower()})", t.communes)
+            out[i] = Territoire(t.niveau, t.code, f"{t.libelle} ({territoires.LIBELLES_NIVEAUX[t.niveau].lower()})", t.communes,
+                                t.article)
         seen.add(out[i].libelle)
     return out
 
@@ -135,7 +141,7 @@ def comparison(vue: Lecture, refs: list[Territoire], indicateurs: list[str], ann
     `annee`).
 
     Columns: indicateur, niveau, code, territoire, annee, valeur, statut, source, estime, decimales (published
-    precision, see present.fr.precision).
+    precision, see catalogues.glossaire.precision), article (of a département's name in a sentence, else None).
     A territory without the figure for that year gets statut 'absent' (shown 'nd').
     """
     cols = ["indicateur", "annee", "valeur", "statut", "source", "estime", "decimales"]
@@ -197,10 +203,12 @@ def comparison_at_years(obs: pd.DataFrame, refs: list[Territoire], indicateurs: 
     out["niveau"] = [refs[i].niveau for i in out["_t"]]
     out["code"] = [refs[i].code for i in out["_t"]]
     out["territoire"] = [refs[i].libelle for i in out["_t"]]
+    out["article"] = [refs[i].article for i in out["_t"]]
     out["annee"] = out["annee"].astype("Int64")
     out["decimales"] = (pd.to_numeric(out["decimales"], errors="coerce") if "decimales" in out
                         else pd.Series(pd.NA, index=out.index)).astype("Int16")
-    return out[["indicateur", "niveau", "code", "territoire", "annee", "valeur", "statut", "source", "estime", "decimales"]]
+    return out[["indicateur", "niveau", "code", "territoire", "annee", "valeur", "statut", "source", "estime", "decimales",
+                "article"]]
 
 
 def evolution(vue: Lecture, refs: list[Territoire], indicateur: str) -> pd.DataFrame:

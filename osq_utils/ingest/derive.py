@@ -18,7 +18,7 @@ from osq_utils import store
 from osq_utils.agregation import harmonise_cog
 from osq_utils.catalogues.conventions import load_conventions
 from osq_utils.catalogues.glossaire import DENOMINATEUR_POPULATION, FACTEURS, Glossaire, load_glossaire
-from osq_utils.catalogues.sources import load_catalogue
+from osq_utils.catalogues.sources import indicateurs_exhaustifs
 from osq_utils.ingest import niveaux
 from osq_utils.store import DERIVED_SOURCE
 
@@ -129,7 +129,7 @@ def _niveaux(con, derived: pd.DataFrame, glossaire: Glossaire, population: pd.Da
     own = derived.drop(columns=["niveau"], errors="ignore").assign(source=DERIVED_SOURCE)
     communes = _shared_strings(pd.concat([direct, own], ignore_index=True), ["code", "indicateur", "statut", "source"])
     del direct
-    out = niveaux.derive_niveaux(con, communes, glossaire, exhaustifs=_exhaustifs(glossaire), population=population)
+    out = niveaux.derive_niveaux(con, communes, glossaire, exhaustifs=indicateurs_exhaustifs(glossaire), population=population)
     published = con.execute("SELECT DISTINCT niveau, code, indicateur, annee FROM observations WHERE source <> ? "
                             "AND niveau IN ('epci', 'ept', 'departement', 'region', 'france')", [DERIVED_SOURCE]).df()
     return niveaux.sans_doublon_producteur(out, published)
@@ -187,15 +187,6 @@ def _population(con, cible: int) -> pd.DataFrame:
     moved = obs if int(row[0]) == cible else harmonise_cog(obs, passages, int(row[0]), cible, {"population": "compte"})
     moved = moved[moved["statut"] == "ok"]
     return pd.DataFrame({"code": moved["code"], "population": moved["valeur"]})
-
-
-def _exhaustifs(glossaire: Glossaire) -> frozenset[str]:
-    """Indicators whose every source lists each commune holding any (catalogue `exhaustif`): counts, and ratios
-    whose numerator and denominator both come from such a file (a commune it does not list adds 0 to both);
-    not a ratio to another source's count (a density: a commune without GP still has inhabitants)."""
-    catalogue = load_catalogue()
-    return frozenset(i.code for i in glossaire if (i.type == "compte" or (i.derivable and i.calcul is None))
-                     and i.sources and all(s in catalogue and catalogue[s].exhaustif for s in i.sources))
 
 
 def _densities(con, glossaire: Glossaire | None = None) -> pd.DataFrame:

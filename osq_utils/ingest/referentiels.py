@@ -160,6 +160,10 @@ def read_passages(path_of: PathOf) -> pd.DataFrame:
     return orient_passages(passages)[0]
 
 
+# The COG's « type de nom en clair » (TNCC, Etalab's typeLiaison): the article a name takes in a sentence.
+ARTICLES_TNCC = {0: "", 1: "", 2: "le", 3: "la", 4: "les", 5: "l'", 6: "aux", 7: "las", 8: "los"}
+
+
 def read_etalab(source: Source, path_of: PathOf) -> IngestResult:
     """Etalab 'découpage administratif' 2026: communes, EPCI membership, départements, régions."""
     result = IngestResult()
@@ -191,11 +195,15 @@ def read_etalab(source: Source, path_of: PathOf) -> IngestResult:
         elif name.endswith(".json"):
             with open(path, encoding="utf-8") as fh:
                 rows = pd.DataFrame(json.load(fh)).astype({"code": str})
+            # typeLiaison is the COG's TNCC: the article of the name (« le Pas-de-Calais », « la Loire »).
+            articles = rows["typeLiaison"].map(ARTICLES_TNCC) if "typeLiaison" in rows else None
             if name.startswith("departements"):
-                result.add("territoires", territories(rows["code"], rows["nom"], "departement", year))
+                result.add("territoires", territories(rows["code"], rows["nom"], "departement", year).assign(
+                    article=articles))
                 result.add("appartenances", memberships(rows["code"], "departement", rows["region"].astype(str), "region", year))
             else:
-                result.add("territoires", territories(rows["code"], rows["nom"], "region", year))
+                result.add("territoires", territories(rows["code"], rows["nom"], "region", year).assign(
+                    article=articles))
             result.file(path, len(rows), None, 0)
     result.add("territoires", pd.DataFrame([{"niveau": "france", "code": "FRM", "libelle": "France métropolitaine", "cog": year}]))
     return result

@@ -9,7 +9,8 @@
 | evaluation_cdv | evaluation | an intercommunality and its QPVs | notebooks/evaluation_cdv.ipynb |
 | plan_actions | plan_actions | the intercommunality of the CCAS of an ABS plan d'actions | notebooks/plan_actions.ipynb |
 
-The plan, the masks, the exports, `osq preview` and `osq check` loop over `TYPES`. Adding a kind
+`commentaire` is not a kind: it is the automatic commentary the kinds' templates call (their
+`sections_commentaire`). The plan, the masks, the exports, `osq preview` and `osq check` loop over `TYPES`. Adding a kind
 is a module declaring `TYPE` and a template (CONTRIBUTING.md). Kind modules hold the kind's data
 logic and texts; the heavy drawing (charts, tables, maps) is called by the templates, so that the
 build process reads this registry without loading plotting libraries.

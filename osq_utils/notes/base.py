@@ -12,6 +12,8 @@ from osq_utils.catalogues.glossaire import Glossaire
 from osq_utils.catalogues.racine import dossier_modeles
 from osq_utils.errors import OsqError
 
+# Sections of the automatic commentary (notes.commentaire): the summary at the top, the reading after the table.
+SECTIONS_COMMENTAIRE = ("synthese", "lecture")
 # Territories a note shows, by level: {"commune": {"62040", …}, "epci": {…}, …}
 Territoires = dict[str, set[str]]
 
@@ -38,7 +40,9 @@ class TypeNote:
       time and by `osq check`; raises ParametreInvalide;
     - territoires(con, code, parametres): the territories whose figures the note shows, by level.
       The ledger of masked values, the exports and the audit all use this one answer;
-    - apercu(con, code): the parameters `osq preview` gives a note of this kind (none by default).
+    - apercu(con, code): the parameters `osq preview` gives a note of this kind (none by default);
+    - sections_commentaire: the sections of automatic commentary its template writes (notes.commentaire), each of
+      which the params file may switch off (`commentaire:` of the note's entry).
     """
 
     modele: str
@@ -53,6 +57,7 @@ class TypeNote:
     parametres: tuple[str, ...] = ()
     valider: Callable[[Any, str, dict, Glossaire], None] | None = field(default=None, compare=False)
     apercu: Callable[[Any, str], dict] | None = field(default=None, compare=False)
+    sections_commentaire: tuple[str, ...] = ()
 
     def slug(self, code: str, theme: str | None = None) -> str:
         """The note's page name: <prefixe>-<code>[-<theme>]."""

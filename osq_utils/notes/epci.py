@@ -14,7 +14,7 @@ import pandas as pd
 from osq_utils import territoires
 from osq_utils.errors import OsqError
 from osq_utils.indicateurs import Lecture, Territoire
-from osq_utils.notes.base import Territoires, TypeNote
+from osq_utils.notes.base import SECTIONS_COMMENTAIRE, Territoires, TypeNote
 from osq_utils.present import fr
 from osq_utils.store import DERIVED_SOURCE
 
@@ -89,7 +89,8 @@ def references_of_epci(vue: Lecture, code_epci: str) -> list[Territoire]:
     out = [Territoire("epci", code_epci, territoires.libelle(vue, "epci", code_epci) or code_epci)]
     deps = departements_of_epci(vue, code_epci)
     if deps:
-        out.append(Territoire("departement", deps[0].code, deps[0].libelle))
+        out.append(Territoire("departement", deps[0].code, deps[0].libelle,
+                              article=territoires.article(vue, "departement", deps[0].code)))
     if not any(d.code.startswith(territoires.DOM_PREFIXES) for d in deps[:1]):
         out.append(Territoire("france", territoires.FRANCE, "France métropolitaine"))
     return out
@@ -295,4 +296,5 @@ def territoires_montres(con, code: str, parametres: dict) -> Territoires:
 TYPE = TypeNote(
     modele="note_epci", niveau="epci", parametre="code_epci", libelle="Note d'agglomération",
     pluriel="Notes d'agglomération", prefixe="epci", territoires=territoires_montres,
+    sections_commentaire=SECTIONS_COMMENTAIRE,
 )

@@ -20,7 +20,7 @@ from osq_utils.catalogues.glossaire import FACTEURS, Glossaire, Indicateur
 from osq_utils.errors import OsqError
 from osq_utils.indicateurs import Lecture, Territoire
 from osq_utils.indicateurs.ecarts import EvolutionEcart, ecarts_annuels, evolution_ecart
-from osq_utils.notes.base import Territoires, TypeNote
+from osq_utils.notes.base import SECTIONS_COMMENTAIRE, Territoires, TypeNote
 from osq_utils.present import blocs, fr
 from osq_utils.present.ecarts import phrase_evolution
 
@@ -229,8 +229,13 @@ def phrase_reference(reference: pd.Series, evo: EvolutionEcart, ind: Indicateur)
 
 
 def ecarts_table_markdown(ecarts: pd.DataFrame, ind: Indicateur, source_note: str) -> str:
-    """A markdown table of the gap by year (rows: reference territories), with its legend and source."""
-    years = sorted(ecarts["annee"].unique())
+    """A markdown table of the gap by year (rows: reference territories), with its legend and source.
+
+    A year where no gap can be computed (no reference has a figure, or the QPV has none) compares nothing: it is
+    not a column, and the legend names it."""
+    all_years = sorted(ecarts["annee"].unique())
+    years = sorted(ecarts.loc[ecarts["statut_ecart"] == "ok", "annee"].unique()) or all_years
+    sans = [int(y) for y in all_years if y not in years]
     header = "| Écart du quartier avec | " + " | ".join(str(y) for y in years) + " |"
     lines = [header, "|:--|" + "--:|" * len(years)]
     for _, part in ecarts.groupby("_t", sort=True):
@@ -249,7 +254,9 @@ def ecarts_table_markdown(ecarts: pd.DataFrame, ind: Indicateur, source_note: st
     unit = ("écart en points de pourcentage (taux du quartier moins taux du territoire)" if ind.unite == "%"
             else "rapport entre la valeur du quartier et celle du territoire (× 0,60 : le quartier est à 60 % "
                  "du territoire)")
-    lines += ["", f"{ind.libelle} : {unit}. {source_note} {fr.LEGENDE_MARQUES}"]
+    rien = (f" Aucun écart calculable en {fr.annees(sans)} (chiffre du quartier ou de ses territoires de référence "
+            "non publié) : ces années ne sont pas montrées." if sans else "")
+    lines += ["", f"{ind.libelle} : {unit}.{rien} {source_note} {fr.LEGENDE_MARQUES}"]
     return "\n".join(lines) + "\n"
 
 
@@ -468,4 +475,5 @@ def territoires_montres(con, code: str, parametres: dict) -> Territoires:
 TYPE = TypeNote(
     modele="note_quartier", niveau="qpv", parametre="code_qpv", libelle="Note de quartier",
     pluriel="Notes de quartier (QPV)", prefixe="quartier", territoires=territoires_montres,
+    sections_commentaire=SECTIONS_COMMENTAIRE,
 )

@@ -16,8 +16,10 @@ from osq_utils.catalogues.glossaire import Glossaire, load_glossaire
 from osq_utils.catalogues.groupements import Groupement, load_groupements
 from osq_utils.catalogues.sources import Source, load_catalogue
 from osq_utils.indicateurs import Territoire
+from osq_utils.indicateurs.commentaire import position
 from osq_utils.indicateurs.ecarts import ecart
 from osq_utils.present import fr
+from osq_utils.present.commentaire import texte_ecart
 from osq_utils.secret.vue import Vue
 from osq_utils.store import DERIVED_SOURCE
 
@@ -99,7 +101,14 @@ def chiffres_cles(ctx: Contexte, refs: list[Territoire], codes: list[str]) -> st
         if len(refs) > 1:
             other = part[part["code"] == refs[1].code].iloc[0]
             shown = fr.valeur_observation(other, ind)
-            if own["statut"] == "ok" and other["statut"] == "ok":
+            part_totale = next((p for p in position(part, code, ctx.glossaire) if p.code == refs[1].code), None) \
+                if ind.type == "compte" and own["statut"] == "ok" else None
+            if part_totale is not None:  # a count: its share of the reference's total, never « × 0,14 »
+                lines.append(f"[{refs[1].libelle} : {shown} ({texte_ecart(part_totale, ind)} du total)]"
+                             "{.kpi-comparaison}")
+            elif ind.type == "compte":
+                lines.append(f"[{refs[1].libelle} : {shown}]{{.kpi-comparaison}}")
+            elif own["statut"] == "ok" and other["statut"] == "ok":
                 gap = ecart(own["valeur"], other["valeur"], ind)
                 # A gap is no more precise than the less precise of its two figures.
                 dec = min(fr.precision(own.get("decimales"), ind.decimales), fr.precision(other.get("decimales"), ind.decimales))

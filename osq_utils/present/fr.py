@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 from babel.numbers import format_decimal
 
-from osq_utils.catalogues.glossaire import Indicateur
+from osq_utils.catalogues.glossaire import Indicateur, precision
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
@@ -63,7 +63,10 @@ def nombre(x: float | None, decimales: int = 0, signe: bool = False) -> str:
     pattern = "#,##0" + ("." + "0" * decimales if decimales > 0 else "")
     if signe:
         pattern = f"+{pattern};-{pattern}"
-    return format_decimal(_round(x, decimales), format=pattern, locale="fr_FR")
+    rounded = _round(x, decimales)
+    if rounded.is_zero():
+        rounded = abs(rounded)  # -0.04 at one decimal reads « 0,0 », never « -0,0 »
+    return format_decimal(rounded, format=pattern, locale="fr_FR")
 
 
 def pourcent(x: float | None, decimales: int = 1) -> str:
@@ -105,12 +108,6 @@ def valeur(x: float | None, unite: str = "", decimales: int = 1, statut: str = "
     return nombre(x, decimales)
 
 
-def precision(publiee, glossaire: int) -> int:
-    """The decimals to show: those the producer published (observations.decimales), else the glossary's (a figure
-    OSQ computes)."""
-    return glossaire if publiee is None or _missing(publiee) or publiee is pd.NA else int(publiee)
-
-
 def valeur_observation(r, ind: Indicateur) -> str:
     """One observation as a reader sees it (a row with valeur, statut and, when known, niveau, decimales and
     estime): the precision its producer published, « (e) » when estimated, else the mark of why it is missing."""
@@ -148,8 +145,11 @@ def annees(values: list[int]) -> str:
 _EPCI_PREFIXES = ("CA ", "CC ", "CU ", "Communauté", "Métropole", "Eurométropole")
 
 
-def nom_territoire(libelle: str, niveau: str) -> str:
-    """The territory's name as it reads after « face à » (« la CA du Pays de Saint-Omer »)."""
+def nom_territoire(libelle: str, niveau: str, article: str | None = None) -> str:
+    """The territory's name as it reads after « face à » (« la CA du Pays de Saint-Omer », with `article` the
+    COG's article of a département: « le Pas-de-Calais », « l'Ain »)."""
+    if article and not libelle.lower().startswith(article.lower()):
+        return f"{article}{'' if article.endswith(chr(39)) else ' '}{libelle}"
     if niveau == "france":
         return "la France métropolitaine"
     if niveau == "groupement":

@@ -17,9 +17,13 @@ LEGENDE_ESTIME = ("« (e) » : valeur estimée (IRIS peu peuplés absents de la 
 LEGENDE_SANS_OBJET = f"« {fr.MARQUE_SANS_OBJET} » : sans objet pour la strate (un effectif ne se compare pas)."
 
 
-def identifiant_stable(text: str) -> str:
+# Id prefix of the tables of figures without comparison (bench/cases_vides.py counts them apart).
+PREFIXE_SANS_COMPARAISON = "osq-sc-"
+
+
+def identifiant_stable(text: str, prefixe: str = "osq-") -> str:
     """A deterministic table id (great-tables draws a random one): identical reruns give identical HTML."""
-    return "osq-" + hashlib.sha1(text.encode()).hexdigest()[:10]
+    return prefixe + hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
 def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, source_note: str,
@@ -68,25 +72,97 @@ def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, so
 
 
 
+def _sujet(comp: pd.DataFrame) -> pd.Series:
+    """Whether each row is the note's territory (the first one of the grid)."""
+    first = comp.iloc[0]
+    return (comp["niveau"] == first["niveau"]) & (comp["code"] == first["code"])
+
+
+def _compares(comp: pd.DataFrame) -> set[str]:
+    """Indicators that at least one reference territory has, at the row's year."""
+    refs = comp[~_sujet(comp)]
+    return set(refs.loc[refs["statut"] == "ok", "indicateur"])
+
+
 def lignes_du_territoire(comp: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a comparison grid whose first territory (the note's) has the figure, or has it secret."""
+    """The rows of a comparison grid that compare something: the note's territory (the first one) has the figure,
+    or has it secret, and at least one reference territory has it at that year."""
     if comp.empty:
         return comp
-    first = comp.iloc[0]
-    sujet = comp[(comp["niveau"] == first["niveau"]) & (comp["code"] == first["code"])]
-    return comp[comp["indicateur"].isin(sujet.loc[sujet["statut"] != "absent", "indicateur"])]
+    sujet = comp[_sujet(comp)]
+    keep = set(sujet.loc[sujet["statut"] != "absent", "indicateur"]) & _compares(comp)
+    return comp[comp["indicateur"].isin(keep)]
+
+
+def lignes_sans_comparaison(comp: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose figure the note's territory has but none of its references has at that year (a row of the
+    comparison table would hold nothing but marks beside it)."""
+    if comp.empty:
+        return comp
+    sujet = comp[_sujet(comp)]
+    keep = set(sujet.loc[sujet["statut"] == "ok", "indicateur"]) - _compares(comp)
+    return comp[comp["indicateur"].isin(keep)]
 
 
 def tableau_comparaison(ctx, comp: pd.DataFrame, *, titre: str, par_theme: bool = False) -> GT:
     """The comparison block of a note: comparison_table() with the note's glossary links and the
     sources of the figures it shows.
 
-    An indicator the note's territory (the first one of comp) does not have is left out of the table (a row
-    of marks compares nothing): blocs.manquants lists it below, with the reason. A secret figure stays (its
-    row still compares the other territories)."""
+    Only rows that compare something are kept. An indicator the note's territory (the first one of comp) does
+    not have is left out (a row of marks compares nothing): blocs.manquants lists it below, with the reason. A
+    secret figure stays when another territory has the figure. A figure no reference has at that year is in
+    tableau_sans_comparaison, with the reason said once per group."""
     comp = lignes_du_territoire(comp)
     return comparison_table(comp, ctx.glossaire, titre=titre, source_note=source_note(ctx.catalogue, comp),
                             glossaire_href=ctx.glossaire_href, par_theme=par_theme)
+
+
+def _pourquoi(rows: pd.DataFrame, ind) -> str:
+    """Why the references of one indicator have no figure, territory names grouped by reason."""
+    by: dict[str, list[str]] = {}
+    for _, r in rows.iterrows():
+        if r["niveau"] == "strate" and ind.type == "compte":
+            key = "sans objet pour la strate (un effectif ne se compare pas)"
+        else:
+            key = fr.raison(r["statut"], ind.publie_a(r["niveau"]))
+        by.setdefault(key, []).append(r["territoire"])
+    text = " ; ".join(f"{key} pour {fr.liste(names)}" for key, names in by.items())
+    return text[0].upper() + text[1:]
+
+
+def tableau_sans_comparaison(ctx, comp: pd.DataFrame, *, titre: str | None = None) -> GT | None:
+    """The note territory's figures that no reference territory has at the same year, grouped by the reason
+    (said once per group, in words); None when every figure is compared."""
+    alone = lignes_sans_comparaison(comp)
+    if alone.empty:
+        return None
+    sujet = _sujet(alone)
+    nom = alone.loc[sujet, "territoire"].iloc[0]
+    rows = []
+    for code, part in alone.groupby("indicateur", sort=False):
+        ind = ctx.glossaire[code]
+        r = part[_sujet(part)].iloc[0]
+        label = f"[{ind.libelle}]({ctx.glossaire_href}#{ind.code})" if ctx.glossaire_href else ind.libelle
+        rows.append({"Pourquoi": _pourquoi(part[~_sujet(part)], ind), "Indicateur": label,
+                     "Année": str(int(r["annee"])), nom: fr.valeur_observation(r, ind)})
+    df = pd.DataFrame(rows, columns=["Pourquoi", "Indicateur", "Année", nom])
+    titre = titre or f"{nom} : chiffres sans comparaison dans les sources de l'observatoire"
+    gt = (
+        GT(df, id=identifiant_stable(titre, PREFIXE_SANS_COMPARAISON), groupname_col="Pourquoi")
+        .tab_header(title=titre, subtitle=("Aucun territoire de référence n'a ces chiffres pour la même année ; "
+                                           "chaque groupe dit pourquoi."))
+        .fmt_markdown(columns="Indicateur")
+        .cols_align(align="right", columns=["Année", nom])
+        .cols_align(align="left", columns="Indicateur")
+        .tab_style(style=style.text(style="italic"), locations=loc.row_groups())
+        .opt_table_font(font=FONT)
+    )
+    notes = [source_note(ctx.catalogue, alone[sujet])]
+    if alone.loc[sujet, "estime"].fillna(False).any():
+        notes.append(LEGENDE_ESTIME)
+    for note in notes:
+        gt = gt.tab_source_note(note)
+    return gt
 
 
 # --- EPCI notes: communes side by side and rankings ------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +49,19 @@ class Base:
         self._memo: dict[Any, Any] = {}
         self._lock = threading.RLock()  # the build's threads may share a base (exports, masks)
 
-    def observations_brutes(self, niveau: str, codes: Iterable[str]) -> pd.DataFrame:
-        """Every stored row of these territories, unmasked, every source (secret layer only)."""
+    def observations_brutes(self, niveau: str, codes: Iterable[str],
+                            indicateurs: Iterable[str] | None = None) -> pd.DataFrame:
+        """Every stored row of these territories, unmasked, every source (secret layer only). `indicateurs` narrows
+        the query of many territories (the others are cached whole, territory by territory)."""
         codes = list(dict.fromkeys(str(c) for c in codes))
         if not codes:
             return pd.DataFrame(columns=store.OBS_COLUMNS)
         with self._lock:
             if len(codes) > _MANY:
+                if indicateurs is not None:
+                    return self.con.execute(
+                        "SELECT * FROM observations WHERE niveau = ? AND code IN (SELECT unnest(?)) "
+                        "AND indicateur IN (SELECT unnest(?))", [niveau, codes, list(indicateurs)]).df()
                 return self.con.execute("SELECT * FROM observations WHERE niveau = ? AND code IN (SELECT unnest(?))",
                                         [niveau, codes]).df()
             frames = []
@@ -153,14 +159,19 @@ class Vue:
     def masques(self) -> frozenset:
         return self._masques
 
-    def observations(self, niveau: str, codes: Iterable[str], indicateurs: Iterable[str] | None = None) -> pd.DataFrame:
+    def observations(self, niveau: str, codes: Iterable[str], indicateurs: Iterable[str] | None = None,
+                     annees: Mapping[str, int] | None = None) -> pd.DataFrame:
         """Observations of territories, one row per (code, indicator, year), masks applied.
 
-        When several sources give the same figure, the glossary's source order decides.
+        When several sources give the same figure, the glossary's source order decides. `annees` (indicator ->
+        year) keeps one year of each of those indicators (the peers of a commune, at the year it is compared at).
         """
-        df = self._base.observations_brutes(niveau, codes)
+        indicateurs = list(indicateurs) if indicateurs is not None else None
+        df = self._base.observations_brutes(niveau, codes, indicateurs)
+        if annees is not None:
+            df = df[df["annee"].to_numpy() == df["indicateur"].map(annees).to_numpy()]
         if indicateurs is not None:
-            df = df[df["indicateur"].isin(list(indicateurs))]
+            df = df[df["indicateur"].isin(indicateurs)]
         if df.empty:
             return df.reset_index(drop=True)
         df = une_source_par_valeur(df, self.glossaire)

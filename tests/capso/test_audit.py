@@ -83,6 +83,16 @@ def _table_cell(soup, indicateur: str, territoire: str):
     raise AssertionError(f"pas de cellule {indicateur} × {territoire}")
 
 
+def _sans_commentaire(soup, indicateur: str) -> None:
+    """Remove what the automatic commentary says about an indicator of Arques (a build with the figure masked
+    writes no sentence on it: notes.commentaire reads the masked grid)."""
+    libelle = load_glossaire()[indicateur].libelle
+    for el in soup.select("main li, main p"):
+        text = el.get_text(" ", strip=True).replace("\u2019", "'")
+        if text.startswith((f"{libelle},", f"{libelle} :")):
+            el.decompose()
+
+
 def _kpi_value(soup, indicateur: str):
     for kpi in soup.select("div.kpi"):
         if kpi.find("a", href=lambda h: h and h.endswith("#" + indicateur)):
@@ -125,6 +135,15 @@ def _search_entry(page: Path) -> dict:
     return {"href": PAGE, "title": "Arques", "section": "", "text": main.get_text(" ", strip=True)}
 
 
+def _reindexer(site: Path) -> None:
+    """Quarto's index: the masked page's text, as Quarto would index it."""
+    if (site / "search.json").exists():
+        docs = [d for d in json.loads((site / "search.json").read_text(encoding="utf-8"))
+                if not d["href"].startswith("notes/")]
+        (site / "search.json").write_text(json.dumps([*docs, _search_entry(site / PAGE)], ensure_ascii=False),
+                                          encoding="utf-8")
+
+
 @pytest.fixture(scope="module", params=["pandoc", "quarto"])
 def construit_masque(request, tmp_path_factory) -> tuple[Path, Path]:
     """(build folder, masked copy of its site): a copy of the real site where Arques' activity rate, median income
@@ -145,15 +164,12 @@ def construit_masque(request, tmp_path_factory) -> tuple[Path, Path]:
     def mask(soup):
         for ind in ("taux_activite_15_64", "revenu_median", "medecins_generalistes"):
             _table_cell(soup, ind, "Arques").string = "s"
+            _sans_commentaire(soup, ind)
         _kpi_value(soup, "revenu_median").string = "s"
 
     _edit_page(site, mask)
     _set_exports(site, {key: ("", "secret") for key in keys})
-    if (site / "search.json").exists():  # Quarto's index: the masked page's text, as Quarto would index it
-        docs = [d for d in json.loads((site / "search.json").read_text(encoding="utf-8"))
-                if not d["href"].startswith("notes/")]
-        (site / "search.json").write_text(json.dumps([*docs, _search_entry(site / PAGE)], ensure_ascii=False),
-                                          encoding="utf-8")
+    _reindexer(site)
     return construit, site
 
 
@@ -201,8 +217,10 @@ def test_same_number_elsewhere_is_not_a_leak(masked):
 
     def mask(s):
         _table_cell(s, "pharmacies", "Arques").string = "s"
+        _sans_commentaire(s, "pharmacies")  # « Pharmacies, en 2019 : … » : a masked build says nothing on it
 
     _edit_page(site, mask)
+    _reindexer(site)
     _set_export(site, ("commune", "62040", "pharmacies", 2019), "", "secret")
     assert A.audit(site, pd.concat([ledger, year_trap], ignore_index=True)) == []
     # ... and the same value in its own cell is caught.

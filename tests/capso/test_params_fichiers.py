@@ -299,3 +299,29 @@ def test_check_fails_exactly_when_the_build_plan_fails_with_the_same_message(sto
         vus = {" ".join(t.split()) for t in (f"Erreur : {message}", Text.from_markup(f"Erreur : {message}").plain)}
         assert any(t in sortie_build for t in vus), (nom, build.output)
     assert not (tmp_path / "rapports").exists() and not (tmp_path.parent / "ailleurs").exists()
+
+
+# --- Automatic commentary switched off per note kind or section ---------------------------------------
+
+
+def test_commentary_is_switched_off_per_kind_or_section(con, tmp_path):
+    path = _ecrire(tmp_path, ENTETE + '  - modele: note_communale\n    territoires:\n      communes: ["62040"]\n'
+                   "    commentaire: [lecture]\n"
+                   '  - modele: note_epci\n    territoires:\n      epci: "200069037"\n    commentaire: false\n')
+    jobs = {j.modele: j for j in pl.plan(con, path).jobs}
+    assert jobs["note_communale"].parametres["commentaire"] == "lecture"
+    assert jobs["note_epci"].parametres["commentaire"] == ""
+
+
+def test_an_unknown_commentary_section_is_located(con, tmp_path):
+    path = _ecrire(tmp_path, ENTETE + '  - modele: note_communale\n    territoires:\n      communes: ["62040"]\n'
+                   "    commentaire: [synthese, resume]\n")
+    err = _erreur(con, path)
+    assert "« resume » inconnue" in err.message and err.ligne == 7 and "synthese, lecture" in (err.correction or "")
+
+
+def test_a_kind_without_commentary_refuses_the_key(con, tmp_path):
+    path = _ecrire(tmp_path, ENTETE + '  - modele: plan_actions\n    territoires:\n      communes: ["62040"]\n'
+                   f"    plan_actions: {PLAN_ACTIONS}\n    commentaire: false\n")
+    err = _erreur(con, path)
+    assert "n'a pas de commentaire automatique" in err.message and err.ligne == 8

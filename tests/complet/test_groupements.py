@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import csv
 import math
 
+import pandas as pd
 import pytest
 
 from osq_utils import indicateurs, territoires
@@ -70,3 +72,25 @@ def test_commune_note_compares_with_its_grouping(vue, con, glossaire):
     # A median is never aggregated: the grouping has none.
     median = comp[(comp.niveau == "groupement") & (comp.indicateur == "revenu_median")].iloc[0]
     assert median["statut"] != "ok" and math.isnan(median["valeur"])
+
+
+def test_a_grouping_counts_a_commune_an_exhaustive_source_leaves_out_as_none(vue, con, mirror):
+    """RPLS lists every commune with social housing and the DEPP every school with an IPS: a commune of a grouping
+    absent from them holds none (as for the EPCI), so the grouping has a figure, summed from the files."""
+    groups = load_groupements(CAPSO_YML, territoires.communes_connues(con))
+    g = next(g for g in groups.values() if "Saint-Omer" in g.libelle)
+    out = indicateurs.groupement_observations(vue, g, ["logements_sociaux", "ips_moyen_ecoles", "nb_ecoles_ips"])
+    with open(mirror / "sdes-rpls-2024-communes" / "export_parc_logements_sociaux_jan_2024.csv",
+              encoding="utf-8-sig") as fh:
+        rows = [r for r in csv.DictReader(fh, delimiter=",") if r["DEPCOM_ARM"] in g.communes]
+    assert 0 < len(rows) < len(g.communes)  # some communes of the grouping have no social housing
+    ls = out[out.indicateur == "logements_sociaux"].iloc[0]
+    assert ls["statut"] == "ok" and ls["valeur"] == sum(float(r["nb_ls"]) for r in rows)
+    ips = out[out.indicateur == "ips_moyen_ecoles"].iloc[0]
+    ecoles = out[out.indicateur == "nb_ecoles_ips"].iloc[0]
+    assert ips["statut"] == "ok" and ecoles["statut"] == "ok"
+    # The file's schools of the grouping's communes: their number, and the sum of their IPS over it.
+    df = pd.read_csv(mirror / "menj-ips-2021-2022" / "fr-en-ips_ecoles_2022.csv", sep=";", dtype=str)
+    published = pd.to_numeric(df.loc[df["Code INSEE de la commune"].isin(g.communes), "IPS"], errors="coerce").dropna()
+    assert ecoles["valeur"] == len(published) > 0
+    assert ips["valeur"] == pytest.approx(published.mean(), rel=1e-3)

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from outils import lire_comparateur
 
+from osq_utils.catalogues.sources import indicateurs_exhaustifs
 from osq_utils.ingest import niveaux
-from osq_utils.ingest.derive import _exhaustifs
 from osq_utils.store import DERIVED_SOURCE
 
 ARM_PREFIXES = ("751", "6938", "132")
@@ -71,7 +71,7 @@ def test_social_housing_of_france_is_the_file_total(con, mirror, glossaire):
     metro = sum(float(r["nb_ls"]) for r in rows if not r["DEPCOM_ARM"].startswith("97"))
     assert _derived(con, "france", "FR", "logements_sociaux", 2024)["valeur"] == total
     assert _derived(con, "france", "FRM", "logements_sociaux", 2024)["valeur"] == metro
-    assert "logements_sociaux" in _exhaustifs(glossaire)
+    assert "logements_sociaux" in indicateurs_exhaustifs(glossaire)
 
 
 @pytest.mark.parametrize("typequ, indicateur", [("D201", "medecins_generalistes"), ("D301", "pharmacies")])

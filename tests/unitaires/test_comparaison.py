@@ -9,7 +9,7 @@ import pytest
 from osq_utils.catalogues.glossaire import Calcul, Glossaire, Indicateur
 from osq_utils.indicateurs import Territoire, comparison_at_years, comparison_years
 from osq_utils.ingest.derive import _calculs_niveaux
-from osq_utils.present.tables import lignes_du_territoire
+from osq_utils.present.tables import lignes_du_territoire, lignes_sans_comparaison
 
 
 def _obs(rows) -> pd.DataFrame:
@@ -31,12 +31,20 @@ def test_the_year_compared_is_the_one_most_territories_have():
     assert comparison_years(obs) == {"med": 2019, "pop": 2024, "caf": 2020, "tp": 2019, "d1": 2021}
 
 
-def test_a_note_table_keeps_the_rows_its_territory_has_or_has_secret():
-    refs = [Territoire("commune", "1", "C"), Territoire("departement", "01", "D")]
+def test_a_note_table_keeps_the_rows_that_compare_something():
+    refs = [Territoire("commune", "1", "C"), Territoire("epci", "2", "E"), Territoire("departement", "01", "D")]
     obs = _obs([("a", 2020, 0, "ok", 1), ("a", 2020, 1, "ok", 2), ("b", 2020, 0, "secret", None),
-                ("b", 2020, 1, "ok", 2), ("c", 2020, 1, "ok", 2)])
-    grid = comparison_at_years(obs, refs, ["a", "b", "c"], {"a": 2020, "b": 2020, "c": 2020})
+                ("b", 2020, 2, "ok", 2), ("c", 2020, 1, "ok", 2),
+                # the territory's own figure, no reference has it that year (only another year)
+                ("d", 2020, 0, "ok", 1), ("d", 2020, 1, "secret", None), ("d", 2019, 2, "ok", 3),
+                # secret, and no reference has it: nothing to show in either table
+                ("e", 2020, 0, "secret", None), ("e", 2020, 1, "absent", None)])
+    years = {"a": 2020, "b": 2020, "c": 2020, "d": 2020, "e": 2020}
+    grid = comparison_at_years(obs, refs, list(years), years)
     assert list(dict.fromkeys(lignes_du_territoire(grid)["indicateur"])) == ["a", "b"]
+    alone = lignes_sans_comparaison(grid)
+    assert list(dict.fromkeys(alone["indicateur"])) == ["d"]
+    assert alone["statut"].tolist() == ["ok", "secret", "absent"]
 
 
 def _ind(code, type_, calcul=None):

@@ -26,6 +26,9 @@ NBSP, NNBSP = "\u00a0", "\u202f"
         (fr.nombre, (0.25, 1), "0,3"),  # half-up, as INSEE rounds
         (fr.pour_mille, (7.787519, 1), f"7,8{NBSP}‰"),
         (fr.pour_mille, (1234.5, 1), f"1{NNBSP}234,5{NBSP}‰"),
+        (fr.pourcent, (-0.04,), f"0,0{NBSP}%"),  # a change rounding to zero has no sign
+        (fr.nombre, (-0.4, 0), "0"),
+        (fr.nombre, (-0.06, 1), "-0,1"),
     ],
 )
 def test_formats(func, args, expected):

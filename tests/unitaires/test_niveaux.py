@@ -38,7 +38,8 @@ def con(tmp_path, monkeypatch):
               + ", ".join(f"('{a}', '{b}', '{d}')" for a, b, d in rows) + ") t(c, n, p)")
     c.execute("INSERT INTO appartenances VALUES (2024, 'departement', '01', 'region', 'R1', 'tagc'), "
               "(2024, 'departement', '02', 'region', 'R1', 'tagc'), (2024, 'departement', '971', 'region', 'R9', 'tagc')")
-    c.execute("INSERT INTO territoires SELECT 'commune', c, c, 2024, 'tagc' FROM (VALUES ('A1'), ('A2'), ('B1'), "
+    c.execute("INSERT INTO territoires (niveau, code, libelle, cog, source) "
+              "SELECT 'commune', c, c, 2024, 'tagc' FROM (VALUES ('A1'), ('A2'), ('B1'), "
               "('97101')) t(c)")
     # A2 was made in 2023 from A2 and A3 (a fusion).
     c.execute("INSERT INTO passages_cog VALUES (2023, 2024, 'A2', 'A2', NULL, 'f', 1.0, 'p'), "

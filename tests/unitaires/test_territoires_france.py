@@ -135,7 +135,7 @@ def test_zone_counts_must_match_the_communes():
 def con():
     connection = duckdb.connect()
     connection.execute(store.SCHEMA)
-    connection.execute("""INSERT INTO territoires VALUES
+    connection.execute("""INSERT INTO territoires (niveau, code, libelle, cog, source) VALUES
         ('commune', '01053', 'Ville-Préfecture', 2024, 't'), ('commune', '01138', 'Ville-Nouvelle', 2024, 't'),
         ('commune', '01039', 'Ancienne', 2022, 't'), ('commune', '01138', 'Ville', 2022, 't'),
         ('commune', '75056', 'Capitale', 2024, 't'), ('arm', '75112', 'Capitale 12e Arrondissement', 2024, 't')""")

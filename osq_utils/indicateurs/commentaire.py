@@ -1,0 +1,372 @@
+"""Facts of the automatic commentary (issue 16): what a note can say about each indicator of its comparison
+grid, computed here once, without a word of French (present.commentaire writes the sentences).
+
+Every fact is computed from the figures **as the note's table prints them** (the precision their producer
+published, else the glossary's; half-up rounding), so that a sentence never holds a figure the reader cannot
+find in the table, nor a gap the table's figures do not give.
+
+- **Position** (`position`): the subject (the grid's first territory) against each reference with a figure.
+  A rate (unit %): the gap in points; another figure (amount, index, density, rate per 1 000): the ratio
+  subject / reference, rounded to 2 decimals; a count: never a ratio of two populations, but the subject's share
+  of the reference's total, and only when the reference holds the subject (a higher level, not a stratum).
+  Direction: 'superieur', 'inferieur', or 'proche' when the printed gap is below the stability threshold of
+  `indicateurs.ecarts` (the one rule shared with the evaluation note); a share has no direction.
+- **Rank** (`rang`): a territory's rank among peers with a published value, ties sharing the best rank.
+- **Salience** (`saillance`): how far the subject stands from its references, standardised by the spread of
+  comparable territories; it orders the topics and picks the facts of the summary.
+- **Fragility** (`fragile`): a figure resting on few households or persons, published rounded, or estimated.
+- **Evolution** (`evolutions`): whether each gap narrowed, widened or stayed stable (`ecarts.evolution_ecart`).
+- **Silences** (`silences`): the figures nothing is said about (secret, missing, not comparable), with why.
+
+Thresholds (they will move to the glossary; keep them here, in one place):
+
+- SEUIL_EFFECTIF_FAIBLE = 2 000 households or persons: below, a rate moves by several tenths of a point with a
+  few dozen households, the size of the gaps the commentary reads;
+- PAIRS_MIN = 5 and RANG_REMARQUABLE = 3: a rank is worth saying among at least 5 ranked peers, and only within
+  3 places of either end (« 27e sur 53 » says nothing);
+- SYNTHESE_MAX = 5: facts in a note's summary (those with a readable gap, most salient first).
+
+Facts describe figures; none of them measures a cause.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from osq_utils.catalogues.glossaire import Glossaire, Indicateur, precision
+from osq_utils.indicateurs.ecarts import (
+    EvolutionEcart,
+    arrondi,
+    decimales_ecart,
+    ecart,
+    ecarts_annuels,
+    en_points,
+    evolution_ecart,
+    seuil_stabilite,
+    taille,
+)
+
+SEUIL_EFFECTIF_FAIBLE = 2000
+PAIRS_MIN = 5
+RANG_REMARQUABLE = 3
+SYNTHESE_MAX = 5
+DIRECTIONS = ("superieur", "inferieur", "proche")
+MESURES = ("points", "rapport", "part")
+MOTIFS_FRAGILITE = ("effectif_faible", "arrondi", "estime")
+MOTIFS_SILENCE = ("secret", "absent", "non_publie", "sans_objet")
+# Levels from the smallest to the largest: a reference holds the subject when it stands higher (never a stratum).
+ORDRE_NIVEAUX = ("iris", "qpv", "arm", "commune", "groupement", "ept", "epci", "departement", "region", "france")
+
+
+def _missing(x) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+
+
+def decimales_affichees(r, ind: Indicateur) -> int:
+    """The decimals a figure is printed with (catalogues.glossaire.precision, the rule the tables print with)."""
+    return precision(r.get("decimales") if hasattr(r, "get") else None, ind.decimales)
+
+
+def valeur_affichee(r, ind: Indicateur) -> float | None:
+    """A row's figure rounded as the table prints it; None when secret or missing."""
+    if r["statut"] != "ok" or _missing(r["valeur"]):
+        return None
+    return arrondi(float(r["valeur"]), decimales_affichees(r, ind))
+
+
+def contient(niveau_reference: str, niveau_sujet: str) -> bool:
+    """Whether a reference of this level holds the subject (its share of the reference's total means something)."""
+    if niveau_reference not in ORDRE_NIVEAUX or niveau_sujet not in ORDRE_NIVEAUX:
+        return False
+    return ORDRE_NIVEAUX.index(niveau_reference) > ORDRE_NIVEAUX.index(niveau_sujet)
+
+
+def par_indicateur(comp: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The grid split once by indicator, the subject's row first in each part (the grid's order): every function
+    here accepts such a part in place of the whole grid, at a fraction of the cost."""
+    return {code: part for code, part in comp.groupby("indicateur", sort=False)} if not comp.empty else {}
+
+
+def _lignes(comp: pd.DataFrame, indicateur: str) -> tuple[dict | None, list[dict]]:
+    """The subject's row (the grid's first territory) and the references' rows of one indicator, in order, as
+    dicts (rows are read one by one: plain dicts, not pandas rows)."""
+    if comp.empty:
+        return None, []
+    niveau, code = comp["niveau"].iat[0], comp["code"].iat[0]
+    rows = [r for r in comp.to_dict("records") if r["indicateur"] == indicateur]
+    sujet = [r for r in rows if r["niveau"] == niveau and r["code"] == code]
+    return (sujet[0] if sujet else None), [r for r in rows if not (r["niveau"] == niveau and r["code"] == code)]
+
+
+# --- Position ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Position:
+    """The subject against one reference, from the figures as printed."""
+
+    indicateur: str
+    niveau: str  # the reference's
+    code: str
+    territoire: str
+    annee: int | None
+    mesure: str  # 'points', 'rapport' or 'part' (MESURES)
+    valeur: float  # the subject's figure, as printed
+    valeur_reference: float  # the reference's, as printed
+    ecart: float  # points; ratio subject / reference; or the subject's share of the reference, in %
+    decimales: int  # of `ecart` as written (points: the finer of both figures; ratio 2; share 0 or 1)
+    direction: str | None  # 'superieur', 'inferieur', 'proche'; None for a share
+
+    @property
+    def pourcentage(self) -> float | None:
+        """A ratio as a percentage gap, from the printed ratio: × 1,12 -> 12 (%), × 0,88 -> -12."""
+        return arrondi((self.ecart - 1) * 100, 0) if self.mesure == "rapport" else None
+
+
+def _position(sujet: dict, ref: dict, ind: Indicateur) -> Position | None:
+    v, vr = valeur_affichee(sujet, ind), valeur_affichee(ref, ind)
+    if v is None or vr is None:
+        return None
+    annee = None if _missing(ref["annee"]) else int(ref["annee"])
+    common = dict(indicateur=ind.code, niveau=ref["niveau"], code=str(ref["code"]), territoire=ref["territoire"],
+                  annee=annee, valeur=v, valeur_reference=vr)
+    if ind.type == "compte":
+        if not contient(ref["niveau"], sujet["niveau"]) or vr <= 0 or v > vr:
+            return None
+        share = 100 * v / vr
+        d = 0 if share >= 10 else 1
+        return Position(mesure="part", ecart=arrondi(share, d), decimales=d, direction=None, **common)
+    gap = ecart(v, vr, ind)
+    if gap is None:
+        return None
+    if en_points(ind):
+        d = max(decimales_affichees(sujet, ind), decimales_affichees(ref, ind))
+        mesure = "points"
+    else:
+        d = decimales_ecart(ind)
+        mesure = "rapport"
+    gap = arrondi(gap, d)
+    size = taille(gap, ind)
+    if size < seuil_stabilite(ind) - 1e-9:
+        direction = "proche"
+    else:
+        direction = "superieur" if (gap > 0 if en_points(ind) else gap > 1) else "inferieur"
+    return Position(mesure=mesure, ecart=gap, decimales=d, direction=direction, **common)
+
+
+def position(comp: pd.DataFrame, indicateur: str, glossaire: Glossaire) -> list[Position]:
+    """The subject against each reference with a figure, in the grid's order; [] when the subject's is secret or
+    missing. A count is compared only with a reference that holds the subject (its share of that total)."""
+    ind = glossaire[indicateur]
+    sujet, refs = _lignes(comp, indicateur)
+    if sujet is None or valeur_affichee(sujet, ind) is None:
+        return []
+    return [p for p in (_position(sujet, r, ind) for r in refs) if p is not None]
+
+
+# --- Silences ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Silence:
+    """A figure the commentary says nothing about, and why (MOTIFS_SILENCE)."""
+
+    indicateur: str
+    niveau: str
+    code: str
+    territoire: str
+    motif: str  # 'secret', 'absent' (from the observatory's sources), 'non_publie' (at that level), 'sans_objet'
+    sujet: bool  # the note's own territory (nothing is said on the indicator), else one reference
+
+
+def _motif(r: dict, ind: Indicateur) -> str:
+    if r["statut"] == "secret":
+        return "secret"
+    return "absent" if ind.publie_a(r["niveau"]) else "non_publie"
+
+
+def silences(comp: pd.DataFrame, glossaire: Glossaire) -> list[Silence]:
+    """Every figure of the grid the commentary leaves out: the subject's own when secret or missing (then nothing
+    is said on that indicator), else each reference's that is, or that cannot be compared (a count beside a
+    territory that does not hold the subject)."""
+    out = []
+    for code, part in par_indicateur(comp).items():
+        ind = glossaire[code]
+        sujet, refs = _lignes(part, code)
+        if sujet is None:
+            continue
+        if valeur_affichee(sujet, ind) is None:
+            out.append(Silence(code, sujet["niveau"], str(sujet["code"]), sujet["territoire"], _motif(sujet, ind), True))
+            continue
+        for r in refs:
+            if ind.type == "compte" and not contient(r["niveau"], sujet["niveau"]):
+                motif = "sans_objet"
+            elif valeur_affichee(r, ind) is None:
+                motif = _motif(r, ind)
+            else:
+                continue
+            out.append(Silence(code, r["niveau"], str(r["code"]), r["territoire"], motif, False))
+    return out
+
+
+# --- Rank ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rang:
+    """A territory's rank among its peers with a published value."""
+
+    rang: int  # 1 = the end named by `depuis`
+    classes: int  # peers ranked (with a published value), the territory included
+    ex_aequo: int  # other peers sharing that rank
+    depuis: str  # 'haut' (1 = highest value) or 'bas' (1 = lowest)
+    non_classes: int = 0  # peers without a published value (secret or missing): never ranked
+
+    @property
+    def remarquable(self) -> bool:
+        """Worth saying: enough peers, and near one end (PAIRS_MIN, RANG_REMARQUABLE)."""
+        return self.classes >= PAIRS_MIN and self.rang <= RANG_REMARQUABLE
+
+
+def rang(valeurs: Mapping | pd.Series, code: str, sens: str = "auto", decimales: int | None = None) -> Rang | None:
+    """Rank of `code` among peers (code -> value; None or NaN for a secret or missing one, never ranked).
+
+    sens: 'decroissant' (1 = highest), 'croissant' (1 = lowest), or 'auto' (the nearer end, from the top on a
+    tie). Ties share the best rank. With `decimales`, values are first rounded as printed, so that figures the
+    table shows equal are tied. None when the territory has no published value.
+    """
+    if sens not in ("auto", "decroissant", "croissant"):
+        raise ValueError(f"sens inconnu : {sens}")
+    s = pd.Series(valeurs, dtype="object")
+    s = pd.Series([None if _missing(x) else float(x) for x in s], index=s.index, dtype=float)
+    ok = s.dropna()
+    if decimales is not None:
+        ok = ok.map(lambda x: arrondi(x, decimales))
+    if code not in ok.index:
+        return None
+    haut = int(ok.rank(method="min", ascending=False)[code])
+    bas = int(ok.rank(method="min", ascending=True)[code])
+    if sens == "decroissant" or (sens == "auto" and haut <= bas):
+        r, depuis = haut, "haut"
+    else:
+        r, depuis = bas, "bas"
+    return Rang(r, len(ok), int((ok == ok[code]).sum()) - 1, depuis, int(s.isna().sum()))
+
+
+# --- Salience -----------------------------------------------------------------------------------
+
+
+def _scores(comp: pd.DataFrame, indicateur: str, glossaire: Glossaire,
+            dispersion: Mapping[str, float] | None) -> list[tuple[float, Position]]:
+    ind = glossaire[indicateur]
+    if ind.type == "compte":
+        return []
+    sd = (dispersion or {}).get(indicateur)
+    out = []
+    for p in position(comp, indicateur, glossaire):
+        if p.direction == "proche":
+            out.append((0.0, p))
+            continue
+        gap = abs(p.valeur - p.valeur_reference)
+        scale = sd if sd is not None and not _missing(sd) and sd > 0 else abs(p.valeur_reference)
+        out.append((gap / scale if scale else 0.0, p))
+    return out
+
+
+def saillance(comp: pd.DataFrame, glossaire: Glossaire, dispersion: Mapping[str, float] | None = None) -> pd.Series:
+    """Per indicator, how far the subject stands from its references: the largest |subject − reference| over the
+    standard deviation of comparable territories (dispersion: indicator -> standard deviation across peers, as
+    the caller computes it); without one, over the reference's own level (a relative gap).
+
+    Figures as printed; a gap read « proche » scores 0; counts, and a secret or missing subject, get no score.
+    Sorted from the most salient, the grid's order on a tie.
+    """
+    scores = {}
+    for code, part in par_indicateur(comp).items():
+        pairs = _scores(part, code, glossaire, dispersion)
+        if pairs:
+            scores[code] = max(s for s, _ in pairs)
+    out = pd.Series(scores, dtype=float)
+    return out.iloc[sorted(range(len(out)), key=lambda i: -out.iloc[i])] if len(out) else out
+
+
+def position_saillante(comp: pd.DataFrame, indicateur: str, glossaire: Glossaire,
+                       dispersion: Mapping[str, float] | None = None) -> Position | None:
+    """The position behind an indicator's salience (the reference it stands furthest from); None when none
+    reads as a gap."""
+    pairs = [(s, p) for s, p in _scores(comp, indicateur, glossaire, dispersion) if s > 0]
+    return max(pairs, key=lambda sp: sp[0])[1] if pairs else None
+
+
+def faits_saillants(comp: pd.DataFrame, glossaire: Glossaire, dispersion: Mapping[str, float] | None = None,
+                    n: int = SYNTHESE_MAX) -> list[Position]:
+    """The n most salient facts of a note (one per indicator, a readable gap only), most salient first."""
+    out = []
+    parts = par_indicateur(comp)
+    for code, score in saillance(comp, glossaire, dispersion).items():
+        p = position_saillante(parts[code], code, glossaire, dispersion) if score > 0 else None
+        if p is not None:
+            out.append(p)
+        if len(out) >= n:
+            break
+    return out
+
+
+def ordre_themes(scores: pd.Series, glossaire: Glossaire) -> list[str]:
+    """Themes of the glossary from the one holding the most salient indicator; themes without a score keep the
+    glossary's order, after."""
+    best: dict[str, float] = {}
+    for code, s in scores.items():
+        theme = glossaire[code].theme
+        best[theme] = max(best.get(theme, 0.0), float(s))
+    ordered = sorted(best, key=lambda t: -best[t])
+    return ordered + [t for t in glossaire.themes if t not in best]
+
+
+# --- Fragility ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fragilite:
+    motifs: tuple[str, ...]  # MOTIFS_FRAGILITE
+    effectif: float | None = None
+
+
+def fragile(r, ind: Indicateur, effectif: float | None = None) -> Fragilite | None:
+    """Whether a published figure is fragile: it rests on fewer than SEUIL_EFFECTIF_FAIBLE households or persons
+    (`effectif`, the count behind it, supplied by the caller), or was published rounded (coarser than the
+    glossary's precision), or is estimated. None when it is not, or has no figure."""
+    if r["statut"] != "ok" or _missing(r["valeur"]):
+        return None
+    motifs = []
+    if effectif is not None and not _missing(effectif) and effectif < SEUIL_EFFECTIF_FAIBLE:
+        motifs.append("effectif_faible")
+    if decimales_affichees(r, ind) < ind.decimales:
+        motifs.append("arrondi")
+    estime = r.get("estime") if hasattr(r, "get") else None
+    if not _missing(estime) and bool(estime):
+        motifs.append("estime")
+    return Fragilite(tuple(motifs), None if _missing(effectif) else effectif) if motifs else None
+
+
+# --- Evolution ----------------------------------------------------------------------------------
+
+
+def evolutions(series: pd.DataFrame, ind: Indicateur) -> dict[str, EvolutionEcart]:
+    """For each reference (by its name), how its gap with the subject moved over the years (evolution_ecart).
+
+    series: one indicator's years, the subject's rows first (indicateurs.evolution: territoire, annee, valeur,
+    statut[, decimales]). Figures are first rounded as printed. A count has no gap to follow: {}.
+    """
+    if series.empty or ind.type == "compte":
+        return {}
+    series = series.assign(valeur=[valeur_affichee(r, ind) if valeur_affichee(r, ind) is not None else float("nan")
+                                   for _, r in series.iterrows()])
+    names = list(dict.fromkeys(series["territoire"]))
+    own = series[series["territoire"] == names[0]]
+    return {name: evolution_ecart(ecarts_annuels(own, series[series["territoire"] == name], ind), ind)
+            for name in names[1:]}
