@@ -132,7 +132,8 @@ if par_iris["code"].nunique() >= 2:
 # ## Enjeux à retenir
 
 # %%
-display(Markdown(abs_ccas.enjeux_markdown(enjeux, code_commune, theme, enjeux_fichier)))
+display(Markdown(abs_ccas.enjeux_markdown(enjeux, code_commune, theme, enjeux_fichier,
+                                          commentaires.brouillon_enjeux(ctx, comparaison, refs, commentaire, faits))))
 
 # %% [markdown]
 # ## Plan d'actions

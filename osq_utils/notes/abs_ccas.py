@@ -105,8 +105,10 @@ def tableau_iris(vue: Lecture, commune: str, codes: list[str]) -> pd.DataFrame:
 # --- Enjeux ----------------------------------------------------------------------------
 
 
-def enjeux_markdown(texte: str | None, code_commune: str, theme: str, fichier: str = "") -> str:
-    """The analyst's « enjeux à retenir », headings pushed below the note's sections; a callout when empty.
+def enjeux_markdown(texte: str | None, code_commune: str, theme: str, fichier: str = "", brouillon: str = "") -> str:
+    """The analyst's « enjeux à retenir », headings pushed below the note's sections, said to be theirs; when they
+    have written none, a callout saying where to write them, with the automatic commentary's draft (`brouillon`:
+    the theme's most notable facts, notes.commentaire.brouillon_enjeux) that they may keep, edit or replace.
 
     fichier: where `osq build` looks for them (params file's `enjeux` folder), if it has one.
     """
@@ -115,6 +117,16 @@ def enjeux_markdown(texte: str | None, code_commune: str, theme: str, fichier: s
         where = (f"dans le fichier `{fichier}`" if fichier else
                  f"dans un fichier `{code_commune}-{theme}.md` du dossier indiqué par la clé `enjeux` "
                  "du fichier de paramètres (par exemple `params/capso/enjeux/`)")
+        if brouillon:
+            return (
+                '::: {.callout-note title="Enjeux à retenir : proposition à reprendre"}\n'
+                "L'analyste n'a pas encore rédigé les enjeux à retenir pour ce thème et cette commune. Voici, pour "
+                "commencer, les écarts les plus marqués avec les territoires de référence, écrits automatiquement "
+                "à partir des tableaux de la note : ce ne sont pas des enjeux, mais des constats à discuter.\n\n"
+                f"{brouillon.strip()}\n\n"
+                f"L'analyste garde, modifie ou remplace cette proposition en écrivant les enjeux en Markdown {where} ; "
+                "son texte remplace alors celui-ci à la prochaine construction du site.\n:::\n"
+            )
         return (
             '::: {.callout-note title="Enjeux à retenir : à rédiger"}\n'
             "L'analyste n'a pas encore rédigé les enjeux à retenir pour ce thème et cette commune. "
@@ -125,7 +137,7 @@ def enjeux_markdown(texte: str | None, code_commune: str, theme: str, fichier: s
     levels = [len(m.group(1)) for m in map(heading.match, texte.splitlines()) if m]
     shift = max(0, 3 - min(levels)) if levels else 0
     lines = [("#" * shift + line) if heading.match(line) else line for line in texte.splitlines()]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n*Enjeux rédigés par l'analyste de l'observatoire.*\n"
 
 
 # --- Texts of the note ---------------------------------------------------------------

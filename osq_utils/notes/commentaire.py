@@ -124,6 +124,18 @@ def synthese(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire="synth
             + "\n:::\n")
 
 
+def brouillon_enjeux(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire="synthese,lecture",
+                     faits_note: Faits | None = None) -> str:
+    """A draft of an ABS theme's « enjeux »: the theme's most notable facts, one bullet each (the analyst's own
+    text, when written, replaces it: notes.abs_ccas.enjeux_markdown); '' when the commentary is switched off."""
+    if not sections(commentaire):
+        return ""
+    f = faits_note or faits(ctx.vue, comp, refs)
+    if f.grille.empty:
+        return ""
+    return redaction.synthese(f.grille, ctx.glossaire, f.dispersion).replace("**L'essentiel**\n\n", "")
+
+
 def lecture(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire="synthese,lecture",
             faits_note: Faits | None = None) -> str:
     """The commentary of every compared indicator, themes from the most notable, then why some figures are not

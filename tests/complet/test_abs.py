@@ -124,7 +124,7 @@ def test_notebook_arques_sante(store_file, tmp_path):
     assert "Cases vides de la colonne de la strate" in md
     assert 'alt="Carte des IRIS de la commune' in html  # the IRIS map (2 IRIS, CAPSO contours)
     assert "Pas d'évolution à montrer" in md  # AAH is not published for Arques
-    assert "62040-sante.md" in html and "Enjeux à retenir : à rédiger" in html
+    assert "62040-sante.md" in html and "Enjeux à retenir : proposition à reprendre" in html  # the commentary's draft
     assert "Aucun verbatim public pour ce thème et ce territoire." in md
 
 

@@ -56,7 +56,12 @@ def test_enjeux_markdown():
     assert "callout-note" in empty and "62040-sante.md" in empty
     named = abs_ccas.enjeux_markdown("", "62040", "sante", "params/vdm/enjeux/62040-sante.md")
     assert "`params/vdm/enjeux/62040-sante.md`" in named
-    assert abs_ccas.enjeux_markdown("# Titre\n## Sous-titre\ntexte", "62040", "sante") == "### Titre\n#### Sous-titre\ntexte\n"
+    # The analyst's text wins over the draft, and is said to be theirs.
+    own = abs_ccas.enjeux_markdown("# Titre\n## Sous-titre\ntexte", "62040", "sante", brouillon="- Constat.")
+    assert own == "### Titre\n#### Sous-titre\ntexte\n\n*Enjeux rédigés par l'analyste de l'observatoire.*\n"
+    # Without it, the commentary's draft, said to be a proposal to rework, and where to write the text.
+    draft = abs_ccas.enjeux_markdown("", "62040", "sante", brouillon="- Taux de pauvreté : constat.")
+    assert "proposition à reprendre" in draft and "- Taux de pauvreté : constat." in draft and "62040-sante.md" in draft
 
 
 def test_demo_enjeux_files_cite_their_source():
