@@ -11,14 +11,11 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from osq_utils.catalogues.glossaire import Glossaire
 from osq_utils.catalogues.lecture_yaml import lire_yaml, version
 from osq_utils.catalogues.racine import chemin_donnees
 from osq_utils.errors import OsqError
-
-if TYPE_CHECKING:
-    from osq_utils.catalogues.glossaire import Glossaire
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,13 @@ import pandas as pd
 
 from osq_utils import territoires
 from osq_utils.indicateurs import Territoire
-from osq_utils.indicateurs.commentaire import Fragilite, Rang, fragile, par_indicateur, rang, saillance
+from osq_utils.indicateurs.commentaire import Fragilite, Rang, fragile, rang
 from osq_utils.notes.base import SECTIONS_COMMENTAIRE
 from osq_utils.present import commentaire as redaction
 from osq_utils.present import fr
 from osq_utils.present.tables import lignes_du_territoire
 
-SECTIONS = SECTIONS_COMMENTAIRE
+TOUTES = ",".join(SECTIONS_COMMENTAIRE)
 # References the commentary compares with: the nearest intercommunality, the département, France, the stratum.
 NIVEAUX_COMMENTES = ("commune", "arm", "qpv", "epci", "ept", "departement", "france", "strate")
 
@@ -34,13 +34,13 @@ def sections(valeur) -> set[str]:
     """The sections a template writes, from its `commentaire` parameter: 'synthese,lecture' (default), '' or
     'non' for none; True / False as the params file may give them."""
     if valeur is True:
-        return set(SECTIONS)
+        return set(SECTIONS_COMMENTAIRE)
     if valeur is False or valeur is None:
         return set()
     text = str(valeur).strip().lower()
     if text in ("", "non", "false", "aucun"):
         return set()
-    return {s.strip() for s in text.split(",") if s.strip() in SECTIONS}
+    return {s.strip() for s in text.split(",") if s.strip() in SECTIONS_COMMENTAIRE}
 
 
 @dataclass
@@ -110,61 +110,40 @@ def faits(vue, comp: pd.DataFrame, refs: list[Territoire]) -> Faits:
     return out
 
 
-def synthese(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire="synthese,lecture",
+def synthese(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire=TOUTES,
              faits_note: Faits | None = None) -> str:
     """« L'essentiel »: the note's most notable facts, as a callout; '' when switched off or nothing stands out."""
     if "synthese" not in sections(commentaire):
         return ""
-    f = faits_note or faits(ctx.vue, comp, refs)
-    text = redaction.synthese(f.grille, ctx.glossaire, f.dispersion) if not f.grille.empty else ""
-    if not text:
+    puces = _faits_marquants(ctx, comp, refs, faits_note)
+    if not puces:
         return ""
-    body = text.replace("**L'essentiel**\n\n", "")
-    return ('::: {.callout-tip title="L\'essentiel"}\n' + body + "\n\n" + redaction.AVERTISSEMENTS["description"]
+    return ('::: {.callout-tip title="L\'essentiel"}\n' + puces + "\n\n" + redaction.AVERTISSEMENTS["description"]
             + "\n:::\n")
 
 
-def brouillon_enjeux(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire="synthese,lecture",
+def brouillon_enjeux(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire=TOUTES,
                      faits_note: Faits | None = None) -> str:
     """A draft of an ABS theme's « enjeux »: the theme's most notable facts, one bullet each (the analyst's own
     text, when written, replaces it: notes.abs_ccas.enjeux_markdown); '' when the commentary is switched off."""
-    if not sections(commentaire):
-        return ""
+    return _faits_marquants(ctx, comp, refs, faits_note) if sections(commentaire) else ""
+
+
+def _faits_marquants(ctx, comp: pd.DataFrame, refs: list[Territoire], faits_note: Faits | None) -> str:
     f = faits_note or faits(ctx.vue, comp, refs)
-    if f.grille.empty:
-        return ""
-    return redaction.synthese(f.grille, ctx.glossaire, f.dispersion).replace("**L'essentiel**\n\n", "")
+    return redaction.faits_marquants(f.grille, ctx.glossaire, f.dispersion) if not f.grille.empty else ""
 
 
-def lecture(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire="synthese,lecture",
+def lecture(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire=TOUTES,
             faits_note: Faits | None = None) -> str:
-    """The commentary of every compared indicator, themes from the most notable, then why some figures are not
-    commented and the caveats, each once; '' when switched off."""
+    """« Ce que disent ces chiffres »: every compared indicator, themes from the most notable, the nearest reference
+    and those on the other side (the table holds the rest), then why some figures are not commented and the
+    caveats, each once; '' when switched off."""
     if "lecture" not in sections(commentaire):
         return ""
     f = faits_note or faits(ctx.vue, comp, refs)
     if f.grille.empty:
         return ""
-    glossaire = ctx.glossaire
-    scores = saillance(f.grille, glossaire, f.dispersion)
-    codes = list(dict.fromkeys(f.grille["indicateur"]))
-    ordre = list(scores.index) + [c for c in codes if c not in scores.index]
-    themes: dict[str, list[str]] = {}
-    for code in ordre:
-        themes.setdefault(glossaire[code].theme, []).append(code)
-    red = redaction.Redaction()
-    parts = par_indicateur(f.grille)
-    lines = []
-    for theme, inds in themes.items():
-        paragraphs = [" ".join(p) for p in (redaction.phrases_indicateur(
-            parts[code], code, glossaire, rangs=f.rangs.get(code), fragilite=f.fragilites.get(code), redaction=red,
-            concis=True)
-            for code in inds) if p]
-        if paragraphs:
-            lines += [f"**{glossaire.themes.get(theme, theme)}**", "", *[f"{p}\n" for p in paragraphs]]
-    raisons = redaction.raisons(f.grille, glossaire)
-    if raisons:
-        lines += [raisons, ""]
-    if red.avertissements():
-        lines += [f"*{red.avertissements()}*", ""]
-    return "### Ce que disent ces chiffres\n\n" + "\n".join(lines) if lines else ""
+    texte = redaction.commentaire(f.grille, ctx.glossaire, dispersion=f.dispersion, rangs=f.rangs,
+                                  fragilites=f.fragilites, avec_synthese=False, par_theme=True, concis=True)
+    return "### Ce que disent ces chiffres\n\n" + texte + "\n" if texte else ""

@@ -230,10 +230,10 @@ def phrases_indicateur(comp: pd.DataFrame, indicateur: str, glossaire: Glossaire
     return out
 
 
-def synthese(comp: pd.DataFrame, glossaire: Glossaire, dispersion: dict[str, float] | None = None, *,
-             n: int = 5, redaction: Redaction | None = None) -> str:
-    """Markdown: the note's most salient facts (up to n, from 3 to 5 in a full note), one bullet each; '' when no
-    gap reads as one."""
+def faits_marquants(comp: pd.DataFrame, glossaire: Glossaire, dispersion: dict[str, float] | None = None, *,
+                    n: int = 5, redaction: Redaction | None = None) -> str:
+    """Markdown bullets: the note's most salient facts (up to n, from 3 to 5 in a full note); '' when no gap reads
+    as one (« L'essentiel » of a note, the draft of an ABS theme's enjeux)."""
     redaction = redaction if redaction is not None else Redaction()
     faits = faits_saillants(comp, glossaire, dispersion, n)
     if not faits:
@@ -245,7 +245,14 @@ def synthese(comp: pd.DataFrame, glossaire: Glossaire, dispersion: dict[str, flo
         text = phrase_position(parts[p.indicateur], p, ind, redaction)
         lignes.append(f"- {ind.libelle} : {text}.")
     redaction.signale("description")
-    return "**L'essentiel**\n\n" + "\n".join(lignes)
+    return "\n".join(lignes)
+
+
+def synthese(comp: pd.DataFrame, glossaire: Glossaire, dispersion: dict[str, float] | None = None, *,
+             n: int = 5, redaction: Redaction | None = None) -> str:
+    """« L'essentiel » titled in bold, over faits_marquants; '' when no gap reads as one."""
+    puces = faits_marquants(comp, glossaire, dispersion, n=n, redaction=redaction)
+    return "**L'essentiel**\n\n" + puces if puces else ""
 
 
 def raisons(comp: pd.DataFrame, glossaire: Glossaire) -> str:
@@ -269,19 +276,27 @@ def raisons(comp: pd.DataFrame, glossaire: Glossaire) -> str:
 def commentaire(comp: pd.DataFrame, glossaire: Glossaire, *, dispersion: dict[str, float] | None = None,
                 rangs: dict[str, list[tuple[Rang, str]]] | None = None,
                 fragilites: dict[str, Fragilite] | None = None,
-                evolutions: dict[str, dict[str, EvolutionEcart]] | None = None) -> str:
-    """Markdown of a note's whole commentary: its summary, a paragraph per indicator (most salient first, then
-    the others in the grid's order), the reasons of its silences and its caveats, each once."""
+                evolutions: dict[str, dict[str, EvolutionEcart]] | None = None,
+                avec_synthese: bool = True, par_theme: bool = False, concis: bool = False) -> str:
+    """Markdown of a note's whole commentary: its summary (avec_synthese), a paragraph per indicator (most salient
+    first, then the others in the grid's order; par_theme: under their theme, in bold, the theme of the most
+    salient first), the reasons of its silences and its caveats (in italics), each once."""
     redaction = Redaction()
-    blocs = [synthese(comp, glossaire, dispersion, redaction=redaction)]
+    blocs = [synthese(comp, glossaire, dispersion, redaction=redaction)] if avec_synthese else []
     scores = saillance(comp, glossaire, dispersion)
     parts = par_indicateur(comp)
     ordre = list(scores.index) + [c for c in parts if c not in scores.index]
+    themes: dict[str | None, list[str]] = {}
     for code in ordre:
-        phrases = phrases_indicateur(parts[code], code, glossaire, rangs=(rangs or {}).get(code),
-                                     fragilite=(fragilites or {}).get(code), evolutions=(evolutions or {}).get(code),
-                                     redaction=redaction)
-        blocs.append(" ".join(phrases))
-    blocs += [raisons(comp, glossaire), redaction.avertissements()]
+        themes.setdefault(glossaire[code].theme if par_theme else None, []).append(code)
+    for theme, codes in themes.items():
+        paragraphes = [" ".join(p) for p in (
+            phrases_indicateur(parts[code], code, glossaire, rangs=(rangs or {}).get(code),
+                               fragilite=(fragilites or {}).get(code), evolutions=(evolutions or {}).get(code),
+                               redaction=redaction, concis=concis) for code in codes) if p]
+        if paragraphes and theme is not None:
+            blocs.append(f"**{glossaire.themes.get(theme, theme)}**")
+        blocs += paragraphes
+    avertissements = redaction.avertissements()
+    blocs += [raisons(comp, glossaire), f"*{avertissements}*" if avertissements else ""]
     return "\n\n".join(b for b in blocs if b)
-
