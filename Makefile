@@ -7,7 +7,7 @@ PARAMS ?= params/capso.yml
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 export OSQ_STORE ?= data/osq.duckdb
 
-.PHONY: site installer sources donnees navigateur quarto verifier test test-rapide instantanes bench bench-site lab nettoyer aide
+.PHONY: site installer sources donnees navigateur quarto verifier test test-rapide instantanes bench bench-site bench-commentaire lab nettoyer aide
 
 aide:  ## Liste les commandes
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -81,6 +81,9 @@ bench: donnees  ## Mesure le temps de chargement de tout le miroir
 
 bench-site: donnees quarto  ## Mesure la construction du site CAPSO avec pandoc et avec Quarto (complète, une note modifiée, sans changement)
 	PATH="$(CURDIR)/$(QUARTO_DEST)/bin:$$PATH" $(BIN)/python bench/bench_site.py
+
+bench-commentaire: donnees  ## Mesure le surcoût du commentaire automatique sur le site CAPSO (rendu pandoc ; objectif ≤ 15 %)
+	$(BIN)/python bench/bench_commentaire.py
 
 lab: donnees  ## Ouvre JupyterLab sur les modèles de notes (appariés à leur version texte par jupytext)
 	$(BIN)/osq lab

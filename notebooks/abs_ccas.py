@@ -33,7 +33,7 @@ store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
-commentaire = "synthese,lecture"  # commentaire automatique : sections écrites (vide : aucune)
+commentaire = "synthese,lecture,evolution"  # commentaire automatique : sections écrites (vide : aucune)
 
 # %%
 #| output: false
@@ -84,7 +84,7 @@ tables.tableau_sans_comparaison(ctx, comparaison)
 # %%
 display(Markdown(abs_ccas.note_strate(ctx.vue, comparaison, commune, strate)))
 display(Markdown(blocs.manquants(ctx, comparaison, commune)))
-display(Markdown(commentaires.lecture(ctx, comparaison, refs, commentaire, faits)))
+display(Markdown(commentaires.lecture(ctx, comparaison, refs, commentaire, faits, th.chiffres_cles)))
 
 # %% [markdown]
 # ## Évolution dans le temps
@@ -101,7 +101,14 @@ if not evolution:
 #| fig-cap: "Évolution des indicateurs du thème pour la commune et ses territoires de référence"
 #| fig-alt: "Graphiques en courbes, un panneau par indicateur du thème (son unité dans le titre du panneau), montrant la valeur de chaque année publiée pour la commune, son intercommunalité, son département et la France métropolitaine, une couleur par territoire."
 if evolution:
-    display(charts.figure_evolution(ctx, refs, evolution))
+    series = charts.series_evolution(ctx, refs, evolution)
+    display(charts.figure_evolution(ctx, refs, evolution, series))
+
+# %%
+if evolution:
+    display(Markdown(commentaires.evolution(ctx, refs, series, commentaire)))
+    display(tables.tableau_series(series, titre=f"{commune.libelle} et ses territoires de référence : chiffres du graphique",
+                                  source_note=charts.source_evolution(ctx, refs, evolution)))
 
 # %% [markdown]
 # ## Les quartiers de la commune (IRIS)

@@ -26,7 +26,7 @@ glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
 groupements = ""
-commentaire = "synthese,lecture"  # commentaire automatique : sections écrites (vide : aucune)
+commentaire = "synthese,lecture,evolution"  # commentaire automatique : sections écrites (vide : aucune)
 
 # %%
 #| output: false
@@ -67,7 +67,7 @@ tables.tableau_sans_comparaison(ctx, comparaison)
 
 # %%
 display(Markdown(blocs.manquants(ctx, comparaison, commune)))
-display(Markdown(commentaires.lecture(ctx, comparaison, refs, commentaire, faits)))
+display(Markdown(commentaires.lecture(ctx, comparaison, refs, commentaire, faits, communale.CHIFFRES_CLES)))
 
 # %% [markdown]
 # ## Évolution des revenus
@@ -78,7 +78,13 @@ display(Markdown(commentaires.lecture(ctx, comparaison, refs, commentaire, faits
 #| label: fig-evolution
 #| fig-cap: "Niveau de vie médian et taux de pauvreté de la commune et de ses territoires de référence"
 #| fig-alt: "Deux graphiques en courbes : à gauche le niveau de vie médian annuel en euros, à droite le taux de pauvreté en pourcentage, pour la commune, son intercommunalité, son département et la France métropolitaine, sur les années publiées par l'Insee."
-display(charts.figure_evolution(ctx, refs, communale.EVOLUTION))
+series = charts.series_evolution(ctx, refs, communale.EVOLUTION)
+display(charts.figure_evolution(ctx, refs, communale.EVOLUTION, series))
+
+# %%
+display(Markdown(commentaires.evolution(ctx, refs, series, commentaire)))
+tables.tableau_series(series, titre=f"{commune.libelle} et ses territoires de référence : chiffres du graphique",
+                      source_note=charts.source_evolution(ctx, refs, communale.EVOLUTION))
 
 # %% [markdown]
 # ## La commune dans son intercommunalité

@@ -24,7 +24,7 @@ store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
-commentaire = "synthese,lecture"  # commentaire automatique : sections écrites (vide : aucune)
+commentaire = "synthese,lecture,communes"  # commentaire automatique : sections écrites (vide : aucune)
 
 # %%
 #| output: false
@@ -73,7 +73,7 @@ tables.tableau_sans_comparaison(ctx, comparaison)
 
 # %%
 display(Markdown(blocs.manquants(ctx, comparaison, epci)))
-display(Markdown(commentaires.lecture(ctx, comparaison, refs, commentaire, faits)))
+display(Markdown(commentaires.lecture(ctx, comparaison, refs, commentaire, faits, agglomeration.CHIFFRES_CLES)))
 
 # %% [markdown]
 # ## Les communes côte à côte
@@ -88,6 +88,9 @@ tables.cote_a_cote_table(
     source_note=blocs.source_note(ctx.catalogue, cote), ordre=agglomeration.ordre_population(cote),
     glossaire_href=ctx.glossaire_href,
 )
+
+# %%
+display(Markdown(commentaires.communes(ctx, epci, cote, commentaire)))
 
 # %% [markdown]
 # ## Classements des communes

@@ -68,7 +68,7 @@ tables.tableau_sans_comparaison(ctx, comparaison)
 
 # %%
 display(Markdown(quartiers.manquants_comparaison(comparaison, quartier, ctx.glossaire)))
-display(Markdown(commentaires.lecture(ctx, comparaison, quartier.references, commentaire, faits)))
+display(Markdown(commentaires.lecture(ctx, comparaison, quartier.references, commentaire, faits, quartiers.CHIFFRES_CLES)))
 
 # %% [markdown]
 # ## Écarts et leur évolution

@@ -22,7 +22,7 @@ from osq_utils.catalogues.guides import guides_pages
 from osq_utils.catalogues.secret import load_rules, tableau_regles
 from osq_utils.catalogues.sources import Source, load_catalogue
 from osq_utils.notes import TYPES
-from osq_utils.present import fr
+from osq_utils.present import commentaire, fr
 
 # A public statistical source older than this many years has probably been followed by a newer vintage.
 PUBLICATION_LAG = 3
@@ -79,7 +79,8 @@ def contenus(d: Donnees) -> dict[str, tuple[str, str, bool]]:
     markdown = {
         INDEX.fichier: (PARTENAIRES_BANNER if d.noindex else "") + index_markdown(d.plan, d.results, d.note_href,
                                                                                    d.imprimables),
-        "glossaire.html": glossary_markdown(glossaire, catalogue) + "\n\n" + secret_markdown(),
+        "glossaire.html": glossary_markdown(glossaire, catalogue) + "\n\n" + secret_markdown() + "\n\n"
+                          + commentaire.regles(glossaire.seuils),
         "sources.html": sources_markdown(catalogue, d.chargements),
         "etat-des-donnees.html": freshness_markdown(glossaire, catalogue, d.millesimes),
     }

@@ -91,10 +91,36 @@ class Indicateur:
 
 
 @dataclass(frozen=True)
+class SeuilsCommentaire:
+    """The thresholds of the automatic commentary (the glossary's `commentaire:`, shown on its page)."""
+
+    effectif_faible: int  # a figure resting on fewer inhabitants is hedged as fragile
+    pairs_min: int  # a rank is said among at least this many ranked peers…
+    rang_remarquable: int  # …and only within this many places of either end
+    faits_max: int  # facts of a note's summary; communes an intercommunality's note names
+    indicateurs_par_theme: int  # indicators a note's reading comments per theme (the table holds them all)
+    ecart_type_distinction: float  # standard deviations of its communes a commune stands from its intercommunality
+
+
+CLES_COMMENTAIRE = {
+    "effectif_faible": int, "pairs_min": int, "rang_remarquable": int, "faits_max": int,
+    "indicateurs_par_theme": int, "ecart_type_distinction": float,
+}
+
+
+@dataclass(frozen=True)
 class Glossaire:
     indicateurs: dict[str, Indicateur]
     themes: dict[str, str]
     chemin: str = ""
+    commentaire: SeuilsCommentaire | None = None  # None only in unit tests that need no commentary
+
+    @property
+    def seuils(self) -> SeuilsCommentaire:
+        if self.commentaire is None:
+            raise OsqError("seuils du commentaire automatique absents du glossaire", fichier=self.chemin or
+                           "data/glossaire.yml", correction="déclarez « commentaire: » (voir data/glossaire.yml).")
+        return self.commentaire
 
     def __getitem__(self, code: str) -> Indicateur:
         try:
@@ -238,7 +264,34 @@ def _load_cached(path: str, _mtime: int) -> Glossaire:
         )
     for i, entry in enumerate(raw["indicateurs"]):
         _check_calcul(doc, out[str(entry["code"])], out, ("indicateurs", i))
-    return Glossaire(out, dict(themes), path)
+    return Glossaire(out, dict(themes), path, _seuils_commentaire(doc, raw.get("commentaire")))
+
+
+def _seuils_commentaire(doc: Document, spec) -> SeuilsCommentaire | None:
+    """The glossary's `commentaire:` thresholds: every key, each a positive number; None when the section is
+    absent (a glossary for figures only: the notes' commentary then stops on Glossaire.seuils' error)."""
+    forme = ("écrivez « commentaire: » suivi de " + ", ".join(f"« {k}: … »" for k in CLES_COMMENTAIRE)
+             + " (voir data/glossaire.yml).")
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        raise doc.erreur("seuils du commentaire automatique « commentaire: » mal formés", "commentaire",
+                         correction=forme)
+    for key in spec:
+        if key not in CLES_COMMENTAIRE:
+            raise doc.erreur(f"seuil de commentaire « {key} » inconnu", "commentaire", key, cle=True,
+                             correction=f"seuils possibles : {', '.join(CLES_COMMENTAIRE)}.")
+    values = {}
+    for key, kind in CLES_COMMENTAIRE.items():
+        if key not in spec:
+            raise doc.erreur(f"seuil de commentaire « {key} » absent", "commentaire", correction=forme)
+        value = spec[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 \
+                or (kind is int and value != int(value)):
+            raise doc.erreur(f"seuil de commentaire « {key} » invalide : {value!r}", "commentaire", key,
+                             correction=f"écrivez un nombre {'entier ' if kind is int else ''}positif.")
+        values[key] = kind(value)
+    return SeuilsCommentaire(**values)
 
 
 def _calcul(doc: Document, entry: dict, where: tuple) -> Calcul | None:

@@ -212,7 +212,8 @@ def comparison_at_years(obs: pd.DataFrame, refs: list[Territoire], indicateurs: 
 
 
 def evolution(vue: Lecture, refs: list[Territoire], indicateur: str) -> pd.DataFrame:
-    """Every glossary year of one indicator for each territory; missing years appear as 'absent'."""
+    """Every glossary year of one indicator for each territory; missing years appear as 'absent'. Each figure
+    keeps the decimals its producer published and whether it is estimated (as tables print it)."""
     years = list(vue.glossaire[indicateur].annees)
     rows = []
     for t in refs:
@@ -224,9 +225,11 @@ def evolution(vue: Lecture, refs: list[Territoire], indicateur: str) -> pd.DataF
             if y in df.index:
                 r = df.loc[y]
                 rows.append({"territoire": t.libelle, "niveau": t.niveau, "annee": y,
-                             "valeur": r["valeur"] if r["statut"] == "ok" else np.nan, "statut": r["statut"]})
+                             "valeur": r["valeur"] if r["statut"] == "ok" else np.nan, "statut": r["statut"],
+                             "decimales": r.get("decimales"), "estime": r.get("estime")})
             else:
-                rows.append({"territoire": t.libelle, "niveau": t.niveau, "annee": y, "valeur": np.nan, "statut": "absent"})
+                rows.append({"territoire": t.libelle, "niveau": t.niveau, "annee": y, "valeur": np.nan, "statut": "absent",
+                             "decimales": None, "estime": None})
     return pd.DataFrame(rows)
 
 

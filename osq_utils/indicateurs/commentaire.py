@@ -18,13 +18,9 @@ find in the table, nor a gap the table's figures do not give.
 - **Evolution** (`evolutions`): whether each gap narrowed, widened or stayed stable (`ecarts.evolution_ecart`).
 - **Silences** (`silences`): the figures nothing is said about (secret, missing, not comparable), with why.
 
-Thresholds (they will move to the glossary; keep them here, in one place):
-
-- SEUIL_EFFECTIF_FAIBLE = 2 000 households or persons: below, a rate moves by several tenths of a point with a
-  few dozen households, the size of the gaps the commentary reads;
-- PAIRS_MIN = 5 and RANG_REMARQUABLE = 3: a rank is worth saying among at least 5 ranked peers, and only within
-  3 places of either end (« 27e sur 53 » says nothing);
-- SYNTHESE_MAX = 5: facts in a note's summary (those with a readable gap, most salient first).
+Thresholds are the glossary's (`commentaire:` of data/glossaire.yml, Glossaire.seuils, shown on the glossary
+page): the population under which a figure is fragile, the peers and places that make a rank worth saying, the
+facts of a summary, and the standard deviations by which a commune stands out of its intercommunality.
 
 Facts describe figures; none of them measures a cause.
 """
@@ -32,28 +28,27 @@ Facts describe figures; none of them measures a cause.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
-from osq_utils.catalogues.glossaire import Glossaire, Indicateur, precision
+from osq_utils.catalogues.glossaire import Glossaire, Indicateur, SeuilsCommentaire, precision
 from osq_utils.indicateurs.ecarts import (
     EvolutionEcart,
+    EvolutionPropre,
     arrondi,
     decimales_ecart,
     ecart,
     ecarts_annuels,
     en_points,
     evolution_ecart,
+    evolution_propre,
     seuil_stabilite,
     taille,
 )
 
-SEUIL_EFFECTIF_FAIBLE = 2000
-PAIRS_MIN = 5
-RANG_REMARQUABLE = 3
-SYNTHESE_MAX = 5
 DIRECTIONS = ("superieur", "inferieur", "proche")
 MESURES = ("points", "rapport", "part")
 MOTIFS_FRAGILITE = ("effectif_faible", "arrondi", "estime")
@@ -85,10 +80,30 @@ def contient(niveau_reference: str, niveau_sujet: str) -> bool:
     return ORDRE_NIVEAUX.index(niveau_reference) > ORDRE_NIVEAUX.index(niveau_sujet)
 
 
+_PARTS: dict[int, dict[str, pd.DataFrame]] = {}
+
+
 def par_indicateur(comp: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The grid split once by indicator, the subject's row first in each part (the grid's order): every function
-    here accepts such a part in place of the whole grid, at a fraction of the cost."""
-    return {code: part for code, part in comp.groupby("indicateur", sort=False)} if not comp.empty else {}
+    """The grid split by indicator, once per grid object, the subject's row first in each part (the grid's order):
+    every function here accepts such a part in place of the whole grid, at a fraction of the cost."""
+    key = id(comp)
+    if key not in _PARTS:
+        _PARTS[key] = {code: part for code, part in comp.groupby("indicateur", sort=False)} if not comp.empty else {}
+        weakref.finalize(comp, _PARTS.pop, key, None)
+    return _PARTS[key]
+
+
+# A grid's rows as dicts, computed once per grid object (every fact reads them one by one, many times).
+_RECORDS: dict[int, list[dict]] = {}
+
+
+def lignes(comp: pd.DataFrame) -> list[dict]:
+    """comp.to_dict('records'), once per grid object (forgotten with it). A grid is never changed in place."""
+    key = id(comp)
+    if key not in _RECORDS:
+        _RECORDS[key] = comp.to_dict("records")
+        weakref.finalize(comp, _RECORDS.pop, key, None)
+    return _RECORDS[key]
 
 
 def _lignes(comp: pd.DataFrame, indicateur: str) -> tuple[dict | None, list[dict]]:
@@ -96,8 +111,9 @@ def _lignes(comp: pd.DataFrame, indicateur: str) -> tuple[dict | None, list[dict
     dicts (rows are read one by one: plain dicts, not pandas rows)."""
     if comp.empty:
         return None, []
-    niveau, code = comp["niveau"].iat[0], comp["code"].iat[0]
-    rows = [r for r in comp.to_dict("records") if r["indicateur"] == indicateur]
+    records = lignes(comp)
+    niveau, code = records[0]["niveau"], records[0]["code"]
+    rows = [r for r in records if r["indicateur"] == indicateur]
     sujet = [r for r in rows if r["niveau"] == niveau and r["code"] == code]
     return (sujet[0] if sujet else None), [r for r in rows if not (r["niveau"] == niveau and r["code"] == code)]
 
@@ -118,7 +134,7 @@ class Position:
     valeur: float  # the subject's figure, as printed
     valeur_reference: float  # the reference's, as printed
     ecart: float  # points; ratio subject / reference; or the subject's share of the reference, in %
-    decimales: int  # of `ecart` as written (points: the finer of both figures; ratio 2; share 0 or 1)
+    decimales: int  # of `ecart` as written (points: the coarser of both figures; ratio 2; share 0 or 1)
     direction: str | None  # 'superieur', 'inferieur', 'proche'; None for a share
 
     @property
@@ -144,7 +160,7 @@ def _position(sujet: dict, ref: dict, ind: Indicateur) -> Position | None:
     if gap is None:
         return None
     if en_points(ind):
-        d = max(decimales_affichees(sujet, ind), decimales_affichees(ref, ind))
+        d = min(decimales_affichees(sujet, ind), decimales_affichees(ref, ind))  # no decimal one lacks
         mesure = "points"
     else:
         d = decimales_ecart(ind)
@@ -226,10 +242,10 @@ class Rang:
     depuis: str  # 'haut' (1 = highest value) or 'bas' (1 = lowest)
     non_classes: int = 0  # peers without a published value (secret or missing): never ranked
 
-    @property
-    def remarquable(self) -> bool:
-        """Worth saying: enough peers, and near one end (PAIRS_MIN, RANG_REMARQUABLE)."""
-        return self.classes >= PAIRS_MIN and self.rang <= RANG_REMARQUABLE
+    def remarquable(self, seuils: SeuilsCommentaire) -> bool:
+        """Worth saying: enough peers, and near one end with its ties (the glossary's pairs_min and
+        rang_remarquable): « la plus faible, à égalité avec 691 autres » says nothing."""
+        return self.classes >= seuils.pairs_min and self.rang + self.ex_aequo <= seuils.rang_remarquable
 
 
 def rang(valeurs: Mapping | pd.Series, code: str, sens: str = "auto", decimales: int | None = None) -> Rang | None:
@@ -241,20 +257,21 @@ def rang(valeurs: Mapping | pd.Series, code: str, sens: str = "auto", decimales:
     """
     if sens not in ("auto", "decroissant", "croissant"):
         raise ValueError(f"sens inconnu : {sens}")
-    s = pd.Series(valeurs, dtype="object")
-    s = pd.Series([None if _missing(x) else float(x) for x in s], index=s.index, dtype=float)
-    ok = s.dropna()
+    items = valeurs.items() if isinstance(valeurs, (pd.Series, Mapping)) else ()
+    ok = {k: float(x) for k, x in items if not _missing(x)}
     if decimales is not None:
-        ok = ok.map(lambda x: arrondi(x, decimales))
-    if code not in ok.index:
+        ok = {k: arrondi(x, decimales) for k, x in ok.items()}
+    if code not in ok:
         return None
-    haut = int(ok.rank(method="min", ascending=False)[code])
-    bas = int(ok.rank(method="min", ascending=True)[code])
+    v = ok[code]
+    others = list(ok.values())
+    haut = 1 + sum(x > v for x in others)  # ties share the best rank
+    bas = 1 + sum(x < v for x in others)
     if sens == "decroissant" or (sens == "auto" and haut <= bas):
         r, depuis = haut, "haut"
     else:
         r, depuis = bas, "bas"
-    return Rang(r, len(ok), int((ok == ok[code]).sum()) - 1, depuis, int(s.isna().sum()))
+    return Rang(r, len(ok), sum(x == v for x in others) - 1, depuis, len(valeurs) - len(ok))
 
 
 # --- Salience -----------------------------------------------------------------------------------
@@ -291,7 +308,7 @@ def saillance(comp: pd.DataFrame, glossaire: Glossaire, dispersion: Mapping[str,
         if pairs:
             scores[code] = max(s for s, _ in pairs)
     out = pd.Series(scores, dtype=float)
-    return out.iloc[sorted(range(len(out)), key=lambda i: -out.iloc[i])] if len(out) else out
+    return out.iloc[sorted(range(len(out)), key=lambda i: -scores[out.index[i]])] if len(out) else out
 
 
 def position_saillante(comp: pd.DataFrame, indicateur: str, glossaire: Glossaire,
@@ -303,8 +320,10 @@ def position_saillante(comp: pd.DataFrame, indicateur: str, glossaire: Glossaire
 
 
 def faits_saillants(comp: pd.DataFrame, glossaire: Glossaire, dispersion: Mapping[str, float] | None = None,
-                    n: int = SYNTHESE_MAX) -> list[Position]:
-    """The n most salient facts of a note (one per indicator, a readable gap only), most salient first."""
+                    n: int | None = None) -> list[Position]:
+    """The n most salient facts of a note (one per indicator, a readable gap only), most salient first; n: the
+    glossary's faits_max by default."""
+    n = glossaire.seuils.faits_max if n is None else n
     out = []
     parts = par_indicateur(comp)
     for code, score in saillance(comp, glossaire, dispersion).items():
@@ -336,14 +355,14 @@ class Fragilite:
     effectif: float | None = None
 
 
-def fragile(r, ind: Indicateur, effectif: float | None = None) -> Fragilite | None:
-    """Whether a published figure is fragile: it rests on fewer than SEUIL_EFFECTIF_FAIBLE households or persons
-    (`effectif`, the count behind it, supplied by the caller), or was published rounded (coarser than the
-    glossary's precision), or is estimated. None when it is not, or has no figure."""
+def fragile(r, ind: Indicateur, effectif: float | None = None, seuil: float = 0) -> Fragilite | None:
+    """Whether a published figure is fragile: its territory has fewer than `seuil` inhabitants (`effectif`, its
+    population, supplied by the caller with the glossary's effectif_faible), or it was published rounded (coarser
+    than the glossary's precision), or is estimated. None when it is not, or has no figure."""
     if r["statut"] != "ok" or _missing(r["valeur"]):
         return None
     motifs = []
-    if effectif is not None and not _missing(effectif) and effectif < SEUIL_EFFECTIF_FAIBLE:
+    if effectif is not None and not _missing(effectif) and effectif < seuil:
         motifs.append("effectif_faible")
     if decimales_affichees(r, ind) < ind.decimales:
         motifs.append("arrondi")
@@ -356,17 +375,126 @@ def fragile(r, ind: Indicateur, effectif: float | None = None) -> Fragilite | No
 # --- Evolution ----------------------------------------------------------------------------------
 
 
+def _affichees(series: pd.DataFrame, ind: Indicateur) -> pd.DataFrame:
+    return series.assign(valeur=[float("nan") if (v := valeur_affichee(r, ind)) is None else v
+                                 for r in series.to_dict("records")])
+
+
 def evolutions(series: pd.DataFrame, ind: Indicateur) -> dict[str, EvolutionEcart]:
     """For each reference (by its name), how its gap with the subject moved over the years (evolution_ecart).
 
     series: one indicator's years, the subject's rows first (indicateurs.evolution: territoire, annee, valeur,
-    statut[, decimales]). Figures are first rounded as printed. A count has no gap to follow: {}.
+    statut[, decimales]). Figures are first rounded as printed, and a gap in points to the coarser decimals of its
+    two figures (14 % and 18,7 % give -5 points, not -4,7). A count has no gap to follow: {}.
     """
     if series.empty or ind.type == "compte":
         return {}
-    series = series.assign(valeur=[valeur_affichee(r, ind) if valeur_affichee(r, ind) is not None else float("nan")
-                                   for _, r in series.iterrows()])
+    decimales = {(r["territoire"], int(r["annee"])): decimales_affichees(r, ind) for r in series.to_dict("records")}
+    series = _affichees(series, ind)
     names = list(dict.fromkeys(series["territoire"]))
     own = series[series["territoire"] == names[0]]
-    return {name: evolution_ecart(ecarts_annuels(own, series[series["territoire"] == name], ind), ind)
-            for name in names[1:]}
+    out = {}
+    for name in names[1:]:
+        gaps = ecarts_annuels(own, series[series["territoire"] == name], ind)
+        if en_points(ind):  # a gap in points as printed: no decimal either figure lacks
+            gaps["ecart"] = [g if math.isnan(g) else arrondi(g, min(decimales.get((names[0], int(a)), ind.decimales),
+                                                                      decimales.get((name, int(a)), ind.decimales)))
+                             for g, a in zip(gaps["ecart"], gaps["annee"])]
+        out[name] = evolution_ecart(gaps, ind)
+    return out
+
+
+def evolution_sujet(series: pd.DataFrame, ind: Indicateur) -> EvolutionPropre:
+    """How the subject's own figure moved between its first and last published years (evolution_propre, the
+    rule the evaluation note uses), from the figures as printed; series as for `evolutions`."""
+    if series.empty:
+        return EvolutionPropre("aucune")
+    own = _affichees(series[series["territoire"] == series["territoire"].iat[0]], ind)
+    return evolution_propre(own, ind)
+
+
+# --- Communes that stand out of their intercommunality --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Distinction:
+    """A commune whose figure stands far from its intercommunality's (the furthest of its indicators)."""
+
+    code: str
+    territoire: str
+    score: float  # |commune − intercommunality| / standard deviation of the communes, figures as printed
+    position: Position  # the commune against the intercommunality
+    rang: Rang | None  # among the communes with a published figure
+
+
+def communes_distinctes(cote: pd.DataFrame, glossaire: Glossaire) -> list[Distinction]:
+    """The communes of an intercommunality that stand out (notes.epci.communes_cote_a_cote: per indicator, the
+    intercommunality's row and its communes' rows): for each commune its most distant figure, kept when at least
+    the glossary's ecart_type_distinction standard deviations of the communes from the intercommunality's and not
+    « proche »; at most faits_max, the furthest first. Counts, secret or missing figures, and indicators with
+    fewer than pairs_min published communes are left out."""
+    seuils = glossaire.seuils
+    n, seuil = seuils.faits_max, seuils.ecart_type_distinction
+    best: dict[str, Distinction] = {}
+    for code, part in cote.groupby("indicateur", sort=False):
+        ind = glossaire[code]
+        if ind.type == "compte":
+            continue
+        rows = part.to_dict("records")
+        ref = [r for r in rows if r["niveau"] != "commune"]
+        if not ref or valeur_affichee(ref[0], ind) is None:
+            continue
+        communes = [r for r in rows if r["niveau"] == "commune"]
+        valeurs = {str(r["code"]): valeur_affichee(r, ind) for r in communes}
+        ok = pd.Series({k: v for k, v in valeurs.items() if v is not None}, dtype=float)
+        sd = ok.std() if len(ok) >= seuils.pairs_min else float("nan")
+        if not sd > 0:
+            continue
+        for r in communes:
+            v = valeurs[str(r["code"])]
+            if v is None:
+                continue
+            score = abs(v - float(valeur_affichee(ref[0], ind) or 0.0)) / sd
+            if score < seuil - 1e-9 or (str(r["code"]) in best and best[str(r["code"])].score >= score):
+                continue
+            found = position(pd.DataFrame([r, ref[0]]), code, glossaire)
+            if not found or found[0].direction == "proche":
+                continue
+            best[str(r["code"])] = Distinction(str(r["code"]), r["territoire"], score, found[0],
+                                               rang(valeurs, str(r["code"])))
+    return sorted(best.values(), key=lambda d: (-d.score, d.territoire))[:n]
+
+
+# --- What a concise reading keeps of a theme -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The indicators of one theme a concise reading comments, and the rest it only names or counts."""
+
+    gardes: tuple[str, ...]  # the most salient with a readable gap (at most indicateurs_par_theme), then one count
+    proches: tuple[str, ...]  # every reference close: named in one sentence
+    autres: tuple[str, ...]  # the rest (less salient, other counts): left to the table
+
+
+def selection_theme(comp: pd.DataFrame, codes: list[str], scores: pd.Series, glossaire: Glossaire,
+                    cles: tuple[str, ...] | list[str] = ()) -> Selection:
+    """Of a theme's indicators (codes, most salient first): the note's key figures (cles) with something to
+    compare, then the glossary's indicateurs_par_theme most salient with a readable gap, and the count whose share
+    of its reference is largest; those whose every reference reads « proche »; the others, which only the table
+    shows. Indicators with nothing to compare are in none."""
+    n = glossaire.seuils.indicateurs_par_theme
+    parts = par_indicateur(comp)
+    prioritaires = [c for c in codes if c in cles and c in parts and position(parts[c], c, glossaire)]
+    lus = [c for c in codes if c in scores.index and scores[c] > 0 and c not in prioritaires]
+    proches = [c for c in codes if c in scores.index and scores[c] == 0 and c not in prioritaires]
+    parts_totales = {}
+    for c in codes:
+        if glossaire[c].type == "compte" and c in parts:
+            shares = [p.ecart for p in position(parts[c], c, glossaire) if p.mesure == "part"]
+            if shares:
+                parts_totales[c] = max(shares)
+    compte = [c for c in sorted(parts_totales, key=lambda c: -parts_totales[c]) if c not in prioritaires][:1]
+    gardes = prioritaires + lus[:max(n - len(prioritaires), 0)] + compte
+    autres = [c for c in lus if c not in gardes] + [c for c in parts_totales if c not in gardes]
+    return Selection(tuple(gardes), tuple(proches), tuple(autres))

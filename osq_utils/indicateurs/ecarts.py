@@ -17,6 +17,8 @@
 - **A territory's own series** (`evolution_propre`), for figures without a reference (published
   for QPVs only, or counts): `hausse`, `baisse`, `stable` (below 0,5 point for a rate, 2 % of the
   first value otherwise), `une_annee`, `aucune`.
+- **Several gaps read together** (`lecture_ensemble`): a direction is retained when strictly more
+  than half of the gaps that can be followed (`reduit`, `creuse`, `stable`, `inverse`) share it.
 
 Figures describe; they never measure the effect of a policy.
 """
@@ -24,6 +26,7 @@ Figures describe; they never measure the effect of a policy.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -187,3 +190,34 @@ def evolution_propre(rows: pd.DataFrame, ind: Indicateur) -> EvolutionPropre:
         stable = a != 0 and abs(b / a - 1) < SEUIL_STABILITE_RELATIF
     tendance = "stable" if stable else ("hausse" if b > a else "baisse")
     return EvolutionPropre(tendance, y0, y1, a, b, manquantes, secret)
+
+
+# --- Several gaps read together ----------------------------------------------------------------
+
+SUIVIES = ("reduit", "creuse", "stable", "inverse")  # tendances of a gap followed over at least two years
+LECTURES = ("rapprochement", "eloignement", "maintien", "sans_tendance", "aucune")
+_LECTURE_DE = {"reduit": "rapprochement", "creuse": "eloignement", "stable": "maintien"}
+
+
+def lecture_ensemble(tendances: Iterable[str]) -> str:
+    """One reading of several gaps' evolutions (tendances of evolution_ecart), by one rule.
+
+    The tendance shared by strictly more than half of the followed gaps (SUIVIES) gives the reading:
+    'rapprochement' (reduit), 'eloignement' (creuse), 'maintien' (stable); otherwise 'sans_tendance'
+    (a majority of reversed gaps is no common direction either). 'aucune' when no gap can be followed.
+    """
+    suivies = [t for t in tendances if t in SUIVIES]
+    if not suivies:
+        return "aucune"
+    for tendance, lecture in _LECTURE_DE.items():
+        if 2 * suivies.count(tendance) > len(suivies):
+            return lecture
+    return "sans_tendance"
+
+
+def cas_par_tendance(cas: Iterable[tuple[str, str, str]]) -> dict[str, dict[str, list[str]]]:
+    """(indicator, territory, tendance) cases grouped as tendance -> indicator -> territories, in the order given."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for indicateur, territoire, tendance in cas:
+        out.setdefault(tendance, {}).setdefault(indicateur, []).append(territoire)
+    return out

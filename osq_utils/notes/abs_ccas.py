@@ -29,7 +29,7 @@ from osq_utils.catalogues.glossaire import Glossaire
 from osq_utils.catalogues.themes import ThemeAbs
 from osq_utils.indicateurs import Lecture, Territoire
 from osq_utils.notes import communale
-from osq_utils.notes.base import SECTIONS_COMMENTAIRE, Territoires, TypeNote
+from osq_utils.notes.base import Territoires, TypeNote
 from osq_utils.present import fr
 from osq_utils.present.tables import lignes_du_territoire
 
@@ -201,5 +201,5 @@ TYPE = TypeNote(
     modele="abs_ccas", niveau="commune", parametre="code_commune", libelle="Analyse des besoins sociaux",
     pluriel="Analyses des besoins sociaux (CCAS)", prefixe="abs", territoires=territoires_montres,
     par_theme=True, theme_defaut="socio_demographie_habitat",
-    sections_commentaire=SECTIONS_COMMENTAIRE,
+    sections_commentaire=("synthese", "lecture", "evolution"),
 )

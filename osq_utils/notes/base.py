@@ -12,8 +12,10 @@ from osq_utils.catalogues.glossaire import Glossaire
 from osq_utils.catalogues.racine import dossier_modeles
 from osq_utils.errors import OsqError
 
-# Sections of the automatic commentary (notes.commentaire): the summary at the top, the reading after the table.
-SECTIONS_COMMENTAIRE = ("synthese", "lecture")
+# Sections of the automatic commentary (notes.commentaire): the summary at the top, the reading after the table,
+# the reading of the evolution figure, the communes that stand out (an intercommunality's note). Each kind declares
+# the ones its template writes (TypeNote.sections_commentaire).
+SECTIONS_COMMENTAIRE = ("synthese", "lecture", "evolution", "communes")
 # Territories a note shows, by level: {"commune": {"62040", …}, "epci": {…}, …}
 Territoires = dict[str, set[str]]
 

@@ -30,6 +30,12 @@ TOUTES = ",".join(SECTIONS_COMMENTAIRE)
 NIVEAUX_COMMENTES = ("commune", "arm", "qpv", "epci", "ept", "departement", "france", "strate")
 
 
+def _bloc(titre: str, texte: str) -> str:
+    """A section of commentary under its title, in a div of class osq-commentaire (the page's style, the
+    commentary's snapshots); '' without text."""
+    return f"::: {{.osq-commentaire}}\n### {titre}\n\n{texte}\n:::\n" if texte else ""
+
+
 def sections(valeur) -> set[str]:
     """The sections a template writes, from its `commentaire` parameter: 'synthese,lecture' (default), '' or
     'non' for none; True / False as the params file may give them."""
@@ -69,6 +75,30 @@ def _pairs(vue, refs: list[Territoire]) -> list[tuple[Territoire, tuple[str, ...
     return out
 
 
+# The peers' published figures, per (store version, profile, masks, group, indicator, year): a warm kernel builds
+# every commune note of a département, and reads its communes' figures once (a few MB per département).
+_PAIRS: dict[tuple, pd.Series] = {}
+_PAIRS_MAX = 20_000
+
+
+def valeurs_pairs(vue, groupe: Territoire, communes: tuple[str, ...], annees: dict[str, int]) -> dict[str, pd.Series]:
+    """indicator -> the figure of each commune of the group at that indicator's year (NaN when secret or missing:
+    never ranked), read through the masked view once per kernel and store version."""
+    base = (vue.cle_version, vue.profil, vue.masques, groupe.niveau, groupe.code)
+    manquants = {c: a for c, a in annees.items() if base + (c, a) not in _PAIRS}
+    if manquants:
+        if len(_PAIRS) > _PAIRS_MAX:
+            _PAIRS.clear()
+        obs = vue.observations("commune", list(communes), list(manquants), annees=manquants)
+        parts = dict(tuple(obs.groupby("indicateur", sort=False))) if not obs.empty else {}
+        for c, a in manquants.items():
+            part = parts.get(c)
+            valeurs = pd.Series(dtype=float) if part is None else pd.Series(
+                part["valeur"].where(part["statut"] == "ok").to_numpy(dtype=float), index=part["code"].to_numpy())
+            _PAIRS[base + (c, a)] = valeurs.reindex(list(communes))
+    return {c: _PAIRS[base + (c, a)] for c, a in annees.items()}
+
+
 def faits(vue, comp: pd.DataFrame, refs: list[Territoire]) -> Faits:
     """Ranks among the communes of the intercommunality and of the département, the spread of the département's
     communes (salience), and the population behind each figure (fragility), read through the masked view."""
@@ -82,14 +112,11 @@ def faits(vue, comp: pd.DataFrame, refs: list[Territoire]) -> Faits:
     sujet = refs[0]
     own = grille[(grille["niveau"] == sujet.niveau) & (grille["code"] == sujet.code) & (grille["statut"] == "ok")]
     own = own[[vue.glossaire[c].type != "compte" for c in own["indicateur"]]]  # a count is not ranked
-    annees = own.set_index("indicateur")["annee"]
+    annees = own.set_index("indicateur")["annee"].astype(int).to_dict()
     for t, communes in _pairs(vue, refs):
-        obs = vue.observations("commune", list(communes), list(annees.index), annees=annees.astype(int).to_dict())
         groupe = f"communes {fr.de_nom(fr.nom_territoire(t.libelle, t.niveau, t.article))}"
-        for code, part in obs.groupby("indicateur", sort=False):
+        for code, valeurs in valeurs_pairs(vue, t, communes, annees).items():
             ind = vue.glossaire[code]
-            valeurs = pd.Series(part["valeur"].where(part["statut"] == "ok").to_numpy(), index=part["code"].to_numpy())
-            valeurs = valeurs.reindex(list(communes))  # a commune without the figure is never ranked
             r = rang(valeurs, sujet.code, decimales=ind.decimales)
             if r is not None:
                 out.rangs.setdefault(code, []).append((r, groupe))
@@ -104,7 +131,7 @@ def faits(vue, comp: pd.DataFrame, refs: list[Territoire]) -> Faits:
         ind = vue.glossaire[r["indicateur"]]
         if ind.type == "compte":
             continue
-        f = fragile(r, ind, effectif)
+        f = fragile(r, ind, effectif, vue.glossaire.seuils.effectif_faible)
         if f is not None:
             out.fragilites[r["indicateur"]] = f
     return out
@@ -118,7 +145,7 @@ def synthese(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire=TOUTES
     puces = _faits_marquants(ctx, comp, refs, faits_note)
     if not puces:
         return ""
-    return ('::: {.callout-tip title="L\'essentiel"}\n' + puces + "\n\n" + redaction.AVERTISSEMENTS["description"]
+    return ('::: {.callout-tip .osq-commentaire title="L\'essentiel"}\n' + puces + "\n\n" + redaction.AVERTISSEMENTS["description"]
             + "\n:::\n")
 
 
@@ -135,15 +162,37 @@ def _faits_marquants(ctx, comp: pd.DataFrame, refs: list[Territoire], faits_note
 
 
 def lecture(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire=TOUTES,
-            faits_note: Faits | None = None) -> str:
-    """« Ce que disent ces chiffres »: every compared indicator, themes from the most notable, the nearest reference
-    and those on the other side (the table holds the rest), then why some figures are not commented and the
-    caveats, each once; '' when switched off."""
+            faits_note: Faits | None = None, cles: tuple[str, ...] | list[str] = ()) -> str:
+    """« Ce que disent ces chiffres »: per theme, from the most notable, the note's key figures (cles) and the
+    glossary's indicateurs_par_theme most salient indicators against the nearest reference and those on the other
+    side, the others named when close to their references or counted (the table holds them all), then why some
+    figures are not commented and the caveats, each once; '' when switched off."""
     if "lecture" not in sections(commentaire):
         return ""
     f = faits_note or faits(ctx.vue, comp, refs)
     if f.grille.empty:
         return ""
     texte = redaction.commentaire(f.grille, ctx.glossaire, dispersion=f.dispersion, rangs=f.rangs,
-                                  fragilites=f.fragilites, avec_synthese=False, par_theme=True, concis=True)
-    return "### Ce que disent ces chiffres\n\n" + texte + "\n" if texte else ""
+                                  fragilites=f.fragilites, avec_synthese=False, par_theme=True, concis=True,
+                                  cles=cles)
+    return _bloc("Ce que disent ces chiffres", texte)
+
+
+def evolution(ctx, refs: list[Territoire], panneaux: list, commentaire=TOUTES) -> str:
+    """« Ce que montre le graphique »: after an evolution figure (panneaux: present.charts.series_evolution), how
+    the territory's figures moved and whether each gap with its references narrowed or widened; '' when switched
+    off or when no figure has two published years."""
+    if "evolution" not in sections(commentaire):
+        return ""
+    noms = {t.libelle: fr.nom_territoire(t.libelle, t.niveau, t.article) for t in refs}
+    texte = redaction.commentaire_evolution(panneaux, noms[refs[0].libelle], noms)
+    return _bloc("Ce que montre le graphique", texte)
+
+
+def communes(ctx, epci: Territoire, cote: pd.DataFrame, commentaire=TOUTES) -> str:
+    """« Les communes qui se distinguent » of an intercommunality's note, after its side-by-side table (cote:
+    notes.epci.communes_cote_a_cote); '' when switched off."""
+    if "communes" not in sections(commentaire):
+        return ""
+    nom = fr.nom_territoire(epci.libelle, epci.niveau, epci.article)
+    return _bloc("Les communes qui se distinguent", redaction.commentaire_communes(cote, ctx.glossaire, nom))

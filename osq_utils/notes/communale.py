@@ -4,7 +4,7 @@ département and France, every glossary theme, its evolution and its place on th
 from __future__ import annotations
 
 from osq_utils import indicateurs, territoires
-from osq_utils.notes.base import SECTIONS_COMMENTAIRE, Territoires, TypeNote
+from osq_utils.notes.base import Territoires, TypeNote
 
 # Key figures at the top of the note.
 CHIFFRES_CLES = ["population", "revenu_median", "taux_pauvrete", "allocataires_caf", "part_logements_hlm",
@@ -35,5 +35,5 @@ def territoires_montres(con, code: str, parametres: dict) -> Territoires:
 TYPE = TypeNote(
     modele="note_communale", niveau="commune", parametre="code_commune", libelle="Note communale",
     pluriel="Notes communales", prefixe="communale", territoires=territoires_montres,
-    sections_commentaire=SECTIONS_COMMENTAIRE,
+    sections_commentaire=("synthese", "lecture", "evolution"),
 )

@@ -14,7 +14,7 @@ import pandas as pd
 from osq_utils import territoires
 from osq_utils.errors import OsqError
 from osq_utils.indicateurs import Lecture, Territoire
-from osq_utils.notes.base import SECTIONS_COMMENTAIRE, Territoires, TypeNote
+from osq_utils.notes.base import Territoires, TypeNote
 from osq_utils.present import fr
 from osq_utils.store import DERIVED_SOURCE
 
@@ -296,5 +296,5 @@ def territoires_montres(con, code: str, parametres: dict) -> Territoires:
 TYPE = TypeNote(
     modele="note_epci", niveau="epci", parametre="code_epci", libelle="Note d'agglomération",
     pluriel="Notes d'agglomération", prefixe="epci", territoires=territoires_montres,
-    sections_commentaire=SECTIONS_COMMENTAIRE,
+    sections_commentaire=("synthese", "lecture", "communes"),
 )

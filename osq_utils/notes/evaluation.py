@@ -3,7 +3,10 @@
 The note answers evaluative questions written in the params file. For each indicator of a
 question it takes, year by year, the gap between each QPV and the EPCI and how that gap evolved
 between the first and the last year where both figures exist (indicateurs.ecarts: one computation
-and one stability rule for every note). Figures describe; they never measure the effect of the
+and one stability rule for every note). Each question opens with the answer of the figures
+(`reponse_chiffres`): the cases whose gap narrowed, widened or reversed, named, then one overall
+reading by one rule (indicateurs.ecarts.lecture_ensemble: the direction of strictly more than half of
+the followed gaps, else no common trend). Figures describe; they never measure the effect of the
 policy, and the wording never claims so.
 
 The parameters (QPV of the EPCI, questions with glossary indicators published by QPV) are checked
@@ -26,9 +29,12 @@ from osq_utils.indicateurs.ecarts import (
     COLONNES,
     SEUIL_STABILITE_POINTS,
     SEUIL_STABILITE_RAPPORT,
+    SUIVIES,
+    cas_par_tendance,
     ecarts_annuels,
     evolution_ecart,
     evolution_propre,
+    lecture_ensemble,
 )
 from osq_utils.notes.base import ParametreInvalide, Territoires, TypeNote
 from osq_utils.present import blocs, fr, verbatims
@@ -295,10 +301,11 @@ def _manque_reference(rows: pd.DataFrame) -> list[int]:
 
 
 def reponse_question(question: Question, donnees: dict[str, pd.DataFrame], glossaire: Glossaire,
-                     glossaire_href: str | None = None) -> str:
+                     glossaire_href: str | None = None, apres_reponse: bool = False) -> str:
     """A cautious answer in markdown, generated from the figures: a summary, then one bullet per indicator × QPV.
 
-    donnees: indicator code -> ecarts_par_annee() rows.
+    donnees: indicator code -> ecarts_par_annee() rows. apres_reponse: reponse_chiffres() comes just before, so
+    the summary does not repeat that nothing can be compared.
     """
     counts = {"reduit": 0, "creuse": 0, "stable": 0, "inverse": 0, "non_suivi": 0}
     bullets = []
@@ -355,18 +362,204 @@ def reponse_question(question: Question, donnees: dict[str, pd.DataFrame], gloss
     elif counts["non_suivi"]:
         intro = ("Les chiffres publiés ne permettent de suivre aucun écart dans le temps : il manque, pour "
                  "chaque indicateur, au moins deux années où le quartier et l'agglomération sont tous deux connus.")
+    elif apres_reponse:  # reponse_chiffres, just before, already said there is nothing to compare
+        intro = ""
     else:
         intro = ("Aucun indicateur de cette question n'a de chiffre de l'agglomération dans les sources : "
                  "la note décrit l'évolution propre des quartiers, sans comparaison.")
     caution = ("Ces constats décrivent des évolutions ; ils ne suffisent pas à dire si la politique de la ville "
                "en est la cause.")
-    return f"{intro} {caution}\n\n" + "\n".join(bullets) + "\n"
+    return f"{intro} {caution}".strip() + "\n\n" + "\n".join(bullets) + "\n"
 
 
 def _enumeration(bits: list[str]) -> str:
     if len(bits) <= 1:
         return "".join(bits)
     return ", ".join(bits[:-1]) + " et " + bits[-1]
+
+
+# --- The answer of the figures ------------------------------------------------------------------
+
+CAS_NOMMES = 3  # beyond, a direction gives counts by indicator (or in all) rather than the list of its cases
+
+REGLE_LECTURE = (
+    "La **réponse des chiffres**, qui ouvre « Ce que montrent les chiffres » à chaque question, nomme les écarts "
+    "qui se sont réduits, creusés ou inversés. Elle lit un rapprochement des quartiers et de l'agglomération quand "
+    "plus de la moitié des écarts que l'on peut suivre dans le temps se sont réduits, un éloignement quand plus de "
+    "la moitié se sont creusés, un maintien des écarts quand plus de la moitié sont restés stables ; sinon, les "
+    "chiffres ne dessinent pas de tendance commune. Elle décrit des évolutions, elle n'en donne pas la cause."
+)
+
+
+@dataclass(frozen=True)
+class CasQuestion:
+    """One indicator × QPV of a question and how it moved: its gap's tendance (evolution_ecart), or, without an
+    agglomeration figure (propre), its own value's (evolution_propre)."""
+
+    indicateur: str
+    qpv: str
+    quartier: str
+    tendance: str
+    propre: bool = False
+
+
+def cas_question(question: Question, donnees: dict[str, pd.DataFrame], glossaire: Glossaire) -> list[CasQuestion]:
+    """Every indicator × QPV of a question, in the order of its bullets and of its table of gaps."""
+    out = []
+    for code in question.indicateurs:
+        ind, df = glossaire[code], donnees[code]
+        propre = sans_reference(ind)
+        for qpv, part in df.groupby("qpv", sort=False):
+            tendance = evolution_propre(part, ind).tendance if propre else evolution_ecart(part, ind).tendance
+            out.append(CasQuestion(code, str(qpv), part["quartier"].iloc[0], tendance, propre))
+    return out
+
+
+_PLURIELS = {"allocataires", "demandeurs", "enfants", "personnes", "habitants", "ménages", "familles"}
+_FEMININS = {"part", "population", "proportion", "densité", "médiane"}
+
+
+def nom_indicateur(ind: Indicateur) -> str:
+    """The indicator's name in a sentence, with its article: « le taux de pauvreté », « la part des prestations
+    sociales dans le revenu disponible », « l'indice de Gini » (article from the first word; « le » by default)."""
+    premier = ind.libelle.split(" ", 1)[0]
+    nom = ind.libelle if premier.isupper() and len(premier) > 1 else fr.minuscule(ind.libelle)
+    premier = premier.lower()
+    if premier in _PLURIELS:
+        return "les " + nom
+    if nom[:1] in "aeiouyéèêâî":
+        return "l'" + nom
+    return ("la " if premier in _FEMININS else "le ") + nom
+
+
+def _a_quartier(nom: str) -> str:
+    """« à Saint-Exupéry – Léon-Blum », « aux Tilleuls »."""
+    return fr.a_nom(fr.nom_territoire(nom, "qpv"))
+
+
+_EN_LETTRES = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze",
+               "treize", "quatorze", "quinze", "seize")
+
+
+def en_lettres(n: int) -> str:
+    """A count in the answer, in letters up to seize: beside a quartier's name a « 3 » would read as one of its
+    figures (and the secret audit takes it for one)."""
+    return _EN_LETTRES[n] if 0 <= n < len(_EN_LETTRES) else fr.nombre(n)
+
+
+def _quartiers(noms: list[str], sur: int) -> str:
+    """A count of quartiers in place of their list: 'dans quatre quartiers', 'dans les cinq quartiers' (all those of
+    the indicator); a single one is named."""
+    if len(noms) == 1:
+        return _a_quartier(noms[0])
+    return f"dans les {en_lettres(len(noms))} quartiers" if len(noms) == sur else f"dans {en_lettres(len(noms))} quartiers"
+
+
+def _cas_nommes(par_indicateur: dict[str, list[str]], glossaire: Glossaire, sur: dict[str, int]) -> str:
+    """'pour le taux de pauvreté à A et à B et pour le niveau de vie médian à C'; beyond CAS_NOMMES cases, counts
+    of quartiers by indicator, and beyond CAS_NOMMES indicators too, the count alone.
+
+    sur: indicator code -> how many QPV the question's figures hold for it."""
+    total = sum(len(noms) for noms in par_indicateur.values())
+    if total <= CAS_NOMMES:
+        return fr.liste([f"pour {nom_indicateur(glossaire[code])} {fr.liste([_a_quartier(n) for n in noms])}"
+                         for code, noms in par_indicateur.items()])
+    if len(par_indicateur) <= CAS_NOMMES:
+        return fr.liste([f"pour {nom_indicateur(glossaire[code])} {_quartiers(noms, sur[code])}"
+                         for code, noms in par_indicateur.items()])
+    return f"dans {en_lettres(total)} cas, pour {en_lettres(len(par_indicateur))} indicateurs"
+
+
+def _par_indicateur(cas: list[CasQuestion]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in cas:
+        out[c.indicateur] = out.get(c.indicateur, 0) + 1
+    return out
+
+
+def _suite(parts: list[str]) -> str:
+    """'A', 'A, et B', 'A, B, et C': directions whose own lists already use « et »."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + ", et " + parts[-1]
+
+
+def _parmi(k: int, n: int) -> str:
+    if n == 1:
+        return "dans le seul cas suivi"
+    return f"dans les {en_lettres(n)} cas suivis" if k == n else f"dans {en_lettres(k)} des {en_lettres(n)} cas suivis"
+
+
+_LECTURES = {
+    "rapprochement": ("d'un rapprochement des quartiers et de l'agglomération", "reduit", "réduit"),
+    "eloignement": ("d'un éloignement des quartiers et de l'agglomération", "creuse", "creusé"),
+    "maintien": ("d'un maintien des écarts entre les quartiers et l'agglomération", "stable", "resté stable"),
+}
+
+
+def _phrase_lecture(lecture: str, tendances: list[str]) -> str:
+    """The overall reading (indicateurs.ecarts.lecture_ensemble) in one sentence, with its count."""
+    suivis = sum(t in SUIVIES for t in tendances)
+    if lecture == "sans_tendance":
+        return ("Les chiffres publiés ne dessinent pas de tendance commune : aucun sens d'évolution ne concerne "
+                f"plus de la moitié des {en_lettres(suivis)} écarts suivis.")
+    sens, tendance, mot = _LECTURES[lecture]
+    return f"Les chiffres publiés vont plutôt dans le sens {sens} (écart {mot} {_parmi(tendances.count(tendance), suivis)})."
+
+
+def _phrase_propre(cas: list[CasQuestion], glossaire: Glossaire) -> str:
+    """The QPV's own evolutions (no agglomeration figure to compare with), named like the gaps; '' when none."""
+    groupes = cas_par_tendance((c.indicateur, c.quartier, c.tendance) for c in cas)
+    parts = [f"{verbe} {_cas_nommes(groupes[t], glossaire, _par_indicateur(cas))}"
+             for t, verbe in (("baisse", "a baissé"), ("hausse", "a augmenté")) if t in groupes]
+    stables = sum(len(noms) for noms in groupes.get("stable", {}).values())
+    if not parts and not stables:
+        return ""
+    if parts:
+        text = "le chiffre du quartier " + _suite(parts) + (f" ; il est resté stable dans {en_lettres(stables)} cas" if stables else "")
+    else:
+        text = f"le chiffre du quartier est resté stable {_parmi(stables, stables)}"
+    return f" Seule l'évolution propre des quartiers peut être décrite : {text}."
+
+
+def reponse_chiffres(question: Question, donnees: dict[str, pd.DataFrame], glossaire: Glossaire) -> str:
+    """What the figures answer to the question, in markdown, before the details of reponse_question().
+
+    Names the indicator × QPV whose gap with the agglomeration narrowed, widened or reversed (evolution_ecart: the
+    tendances of the bullets and of the table's « Évolution » column; beyond CAS_NOMMES cases in one direction,
+    counts), counts the stable ones, then gives one overall reading by one rule (indicateurs.ecarts.lecture_ensemble,
+    stated in the note by REGLE_LECTURE): a rapprochement when strictly more than half of the followed gaps
+    narrowed, an éloignement when more than half widened, a maintien when more than half stayed stable, else no
+    common trend. When no gap can be followed it says so, with the QPV's own evolutions when there are some.
+    Describes; never names a cause (reponse_question's caution follows).
+
+    donnees: indicator code -> ecarts_par_annee() rows.
+    """
+    cas = cas_question(question, donnees, glossaire)
+    ecarts_ = [c for c in cas if not c.propre]
+    tendances = [c.tendance for c in ecarts_]
+    lecture = lecture_ensemble(tendances)
+    if lecture == "aucune":
+        if ecarts_:
+            why = ("aucun écart entre un quartier et l'agglomération ne peut être suivi dans le temps, faute d'au "
+                   "moins deux années où le quartier et l'agglomération sont tous deux connus")
+        elif cas:
+            why = "aucun de ses indicateurs n'a de chiffre de l'agglomération dans les sources"
+        else:
+            why = "aucune valeur n'est publiée pour ces quartiers dans les sources"
+        return (f"**Réponse des chiffres** : les chiffres publiés ne permettent pas de répondre à cette question, car "
+                f"{why}.{_phrase_propre([c for c in cas if c.propre], glossaire)}\n\n")
+    groupes = cas_par_tendance((c.indicateur, c.quartier, c.tendance) for c in ecarts_)
+    parts = [f"{verbe} {_cas_nommes(groupes[t], glossaire, _par_indicateur(ecarts_))}"
+             for t, verbe in (("reduit", "s'est réduit"), ("creuse", "s'est creusé"), ("inverse", "s'est inversé"))
+             if t in groupes]
+    stables = tendances.count("stable")
+    if parts:
+        text = "l'écart avec l'agglomération " + _suite(parts) + (
+            f" ; il est resté stable dans {en_lettres(stables)} cas" if stables else "")
+        lecture_texte = _phrase_lecture(lecture, tendances)
+    else:  # every followed gap stayed stable: the reading needs no count of its own
+        text = f"l'écart avec l'agglomération est resté stable {_parmi(stables, stables)}"
+        lecture_texte = f"Les chiffres publiés vont plutôt dans le sens {_LECTURES['maintien'][0]}."
+    return f"**Réponse des chiffres** : {text}. {lecture_texte}\n\n"
 
 
 # --- Table and chart data --------------------------------------------------------------------
@@ -462,7 +655,9 @@ def question_observation(ctx, evaluation: Evaluation, question: Question,
     if evaluation.entrees is not None:
         found, fichier = evaluation.entrees.constats("observation", question.numero)
         texte += constats(found, fichier, affichable(evaluation.entrees.dossier)) + "\n"
-    texte += "#### Ce que montrent les chiffres\n\n" + reponse_question(question, donnees, g, href)
+    # The automatic text in a div of class osq-commentaire, like the other notes' commentary (style, snapshots).
+    texte += ("::: {.osq-commentaire}\n#### Ce que montrent les chiffres\n\n" + reponse_chiffres(question, donnees, g)
+              + reponse_question(question, donnees, g, href, apres_reponse=True) + "\n:::\n")
     ecarts_ = []
     for code in question.indicateurs:
         ind, df = g[code], donnees[code]
@@ -511,6 +706,7 @@ def encadre_methode() -> str:
         f"{fr.nombre(SEUIL_STABILITE_RAPPORT, 2)} pour un rapport (2 % du niveau de l'agglomération) : les chiffres "
         "par quartier portent sur quelques milliers de ménages et sont arrondis, de petits mouvements d'une année "
         "sur l'autre ne sont pas interprétables. Le calcul porte sur les écarts tels qu'ils sont affichés.\n"
+        f"- {REGLE_LECTURE}\n"
         "- Les mots « plus favorable » et « moins favorable » suivent le sens de l'indicateur donné par le glossaire "
         "(un taux de pauvreté plus élevé est moins favorable) ; ils décrivent une situation, pas un résultat de la "
         "politique.\n"

@@ -20,7 +20,7 @@ from osq_utils.catalogues.glossaire import FACTEURS, Glossaire, Indicateur
 from osq_utils.errors import OsqError
 from osq_utils.indicateurs import Lecture, Territoire
 from osq_utils.indicateurs.ecarts import EvolutionEcart, ecarts_annuels, evolution_ecart
-from osq_utils.notes.base import SECTIONS_COMMENTAIRE, Territoires, TypeNote
+from osq_utils.notes.base import Territoires, TypeNote
 from osq_utils.present import blocs, fr
 from osq_utils.present.ecarts import phrase_evolution
 
@@ -338,8 +338,7 @@ def presentation(quartier_: Quartier, obs: pd.DataFrame) -> str:
     if len(names) > 1:
         where = f"s'étend sur {_NOMBRES.get(len(names), len(names))} communes : {fr.liste(names)}"
     elif names:
-        where = f"est situé {fr.a_nom(fr.nom_territoire(names[0], 'commune'))}" if names[0].startswith(("Le ", "Les ")) \
-            else f"est situé à {names[0]}"
+        where = f"est situé {fr.a_nom(names[0])}"
     else:
         where = "n'est rattaché à aucune commune dans la base"
     text = f"Le quartier prioritaire **{q.libelle}** ({q.code}) {where}"
@@ -475,5 +474,5 @@ def territoires_montres(con, code: str, parametres: dict) -> Territoires:
 TYPE = TypeNote(
     modele="note_quartier", niveau="qpv", parametre="code_qpv", libelle="Note de quartier",
     pluriel="Notes de quartier (QPV)", prefixe="quartier", territoires=territoires_montres,
-    sections_commentaire=SECTIONS_COMMENTAIRE,
+    sections_commentaire=("synthese", "lecture"),
 )

@@ -195,9 +195,19 @@ def small_multiples(communes: pd.DataFrame, reference: pd.DataFrame, ind: Indica
 # --- Blocks of a note (one call each) -------------------------------------------------------------
 
 
-def figure_evolution(ctx, refs: list, codes: list[str]):
+def series_evolution(ctx, refs: list, codes: list[str]) -> list:
+    """What an evolution figure draws: (indicator, its series for each territory over the glossary's years,
+    indicateurs.evolution) per indicator; the figure, its commentary and its table take the same."""
+    return [(ctx.glossaire[code], indicateurs.evolution(ctx.vue, refs, code)) for code in codes]
+
+
+def source_evolution(ctx, refs: list, codes: list[str]) -> str:
+    """The source line of an evolution figure and of its table (the subject's sources)."""
+    return source_note(ctx.catalogue, ctx.vue.observations(refs[0].niveau, [refs[0].code], codes))
+
+
+def figure_evolution(ctx, refs: list, codes: list[str], panneaux: list | None = None):
     """The evolution block of a note: one panel per indicator, its territory and references over the
     glossary's years, its source under it; a PNG image."""
-    panneaux = [(ctx.glossaire[code], indicateurs.evolution(ctx.vue, refs, code)) for code in codes]
-    lignes = ctx.vue.observations(refs[0].niveau, [refs[0].code], codes)
-    return images.ggplot_png(evolution_panels(panneaux, source_note=source_note(ctx.catalogue, lignes)))
+    panneaux = panneaux if panneaux is not None else series_evolution(ctx, refs, codes)
+    return images.ggplot_png(evolution_panels(panneaux, source_note=source_evolution(ctx, refs, codes)))

@@ -15,19 +15,25 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from osq_utils.catalogues.glossaire import Glossaire, Indicateur
+from osq_utils.catalogues.glossaire import Glossaire, Indicateur, SeuilsCommentaire
 from osq_utils.indicateurs.commentaire import (
-    SEUIL_EFFECTIF_FAIBLE,
     Fragilite,
     Position,
     Rang,
+    Selection,
+    communes_distinctes,
+    decimales_affichees,
+    evolution_sujet,
+    evolutions,
     faits_saillants,
+    lignes,
     par_indicateur,
     position,
     saillance,
+    selection_theme,
     silences,
 )
-from osq_utils.indicateurs.ecarts import EvolutionEcart
+from osq_utils.indicateurs.ecarts import SEUIL_STABILITE_POINTS, SEUIL_STABILITE_RELATIF, EvolutionEcart, en_points
 from osq_utils.present import fr
 from osq_utils.present.ecarts import phrase_evolution, points_sans_signe, seuils_texte
 
@@ -69,14 +75,14 @@ AVERTISSEMENTS = {
                    "aucune politique.",
     "proche": f"Un écart est dit « proche » s'il est de {seuils_texte()} : la même règle dit un écart « resté "
               "stable » d'une année à l'autre.",
-    "fragile": f"Un chiffre est dit fragile lorsqu'il repose sur moins de {fr.nombre(SEUIL_EFFECTIF_FAIBLE)} ménages "
-               "ou personnes, qu'il est publié arrondi ou qu'il est estimé : de petits écarts n'y sont pas lisibles.",
+    "fragile": "Un chiffre est dit fragile lorsque son territoire compte moins de {effectif_faible} habitants, qu'il est "
+               "publié arrondi ou qu'il est estimé : de petits écarts n'y sont pas lisibles.",
 }
 RAISONS_SILENCE = {
     "secret": fr.RAISONS[fr.MARQUE_SECRET],
     "absent": fr.RAISONS[fr.MARQUE_ABSENT],
     "non_publie": fr.RAISONS[fr.MARQUE_NON_PUBLIE],
-    "sans_objet": "sans objet (un effectif ne se compare qu'au total d'un territoire qui le contient)",
+    "sans_objet": "sans objet : un effectif ne se compare qu'au total d'un territoire qui le contient",
 }
 
 
@@ -84,6 +90,7 @@ RAISONS_SILENCE = {
 class Redaction:
     """One note's commentary state: the frame counter and the caveats to say once, at the end."""
 
+    seuils: SeuilsCommentaire | None = None  # the glossary's, for the caveats that state them
     tour: int = 0
     dits: list[str] = field(default_factory=list)  # keys of AVERTISSEMENTS, in the order first needed
 
@@ -98,7 +105,8 @@ class Redaction:
 
     def avertissements(self) -> str:
         """The caveats the sentences needed, each once."""
-        return " ".join(AVERTISSEMENTS[k] for k in self.dits)
+        seuils = {"effectif_faible": fr.nombre(self.seuils.effectif_faible)} if self.seuils is not None else {}
+        return " ".join(AVERTISSEMENTS[k].format(**seuils) for k in self.dits)
 
 
 def _phrase(text: str) -> str:
@@ -111,7 +119,7 @@ def _nom(r) -> str:
 
 
 def _ligne(comp: pd.DataFrame, indicateur: str, niveau: str, code: str) -> dict:
-    for r in comp.to_dict("records"):
+    for r in lignes(comp):
         if r["indicateur"] == indicateur and r["niveau"] == niveau and str(r["code"]) == code:
             return r
     raise KeyError((indicateur, niveau, code))
@@ -120,8 +128,12 @@ def _ligne(comp: pd.DataFrame, indicateur: str, niveau: str, code: str) -> dict:
 def texte_ecart(p: Position, ind: Indicateur) -> str:
     """The gap of a position as a sentence writes it: '3,3 points', '12 %', a share '12 %' (or 'moins de 0,1 %')."""
     if p.mesure == "points":
+        if p.ecart == 0 and not _est_nul(p):  # 22 % and 21,6 %: a gap below what the coarser figure shows
+            return "moins d'un point" if p.decimales == 0 else f"moins de {points_sans_signe(10 ** -p.decimales, p.decimales)}"
         return points_sans_signe(p.ecart, p.decimales)
     if p.mesure == "rapport":
+        if p.pourcentage == 0 and not _est_nul(p):
+            return f"moins de {fr.pourcent(1, 0)}"
         return fr.pourcent(abs(p.pourcentage or 0.0), 0)
     if p.ecart == 0:
         return f"moins de {fr.pourcent(0.1, 1)}"
@@ -129,12 +141,13 @@ def texte_ecart(p: Position, ind: Indicateur) -> str:
 
 
 def _est_nul(p: Position) -> bool:
-    return p.ecart == 0 if p.mesure == "points" else p.pourcentage == 0
+    """Both figures print the same: « égale », « la même », « au même niveau »."""
+    return p.valeur == p.valeur_reference
 
 
 def phrase_position(comp: pd.DataFrame, p: Position, ind: Indicateur, redaction: Redaction) -> str:
     """One sentence (without its final point) of the subject against one reference."""
-    first = comp.iloc[0]
+    first = lignes(comp)[0]
     sujet = _ligne(comp, p.indicateur, first["niveau"], str(first["code"]))
     ref = _ligne(comp, p.indicateur, p.niveau, p.code)
     nom, nom_ref = _nom(sujet), _nom(ref)
@@ -158,7 +171,7 @@ def _ordinal(n: int) -> str:
 def phrase_rang(comp: pd.DataFrame, r: Rang, groupe: str, redaction: Redaction) -> str:
     """'Arques a la 3e valeur la plus élevée des 53 communes de la CA du Pays de Saint-Omer' (groupe: the peers,
     plural, as the sentence names them)."""
-    nom = _nom(comp.iloc[0])
+    nom = _nom(lignes(comp)[0])
     groupe = f"{groupe} dont la valeur est publiée" if r.non_classes else groupe
     text = CADRES_RANG[redaction.cadre()].format(
         sujet=nom, de_sujet=fr.de_nom(nom), n_e=_ordinal(r.rang), bout="élevée" if r.depuis == "haut" else "faible",
@@ -179,15 +192,16 @@ def phrase_evolution_reference(nom_reference: str, niveau: str, evo: EvolutionEc
 
 
 def phrase_fragile(f: Fragilite) -> str:
-    """The hedge of a fragile figure, said once for its indicator."""
+    """The hedge of a fragile figure, said once for its indicator: « Chiffre fragile, à lire avec prudence :
+    territoire de 850 habitants, valeur publiée arrondie. »"""
     parts = []
     if "effectif_faible" in f.motifs:
-        parts.append(f"repose sur un petit effectif ({fr.nombre(f.effectif)})")
+        parts.append(f"territoire de {fr.nombre(f.effectif)}{fr.NBSP}habitants")
     if "arrondi" in f.motifs:
-        parts.append("est publié arrondi")
+        parts.append("valeur publiée arrondie")
     if "estime" in f.motifs:
-        parts.append("est estimé")
-    return f"Chiffre fragile, à lire avec prudence : il {fr.liste(parts)}."
+        parts.append("valeur estimée")
+    return f"Chiffre fragile, à lire avec prudence : {', '.join(parts)}."
 
 
 def phrases_indicateur(comp: pd.DataFrame, indicateur: str, glossaire: Glossaire, *,
@@ -202,7 +216,7 @@ def phrases_indicateur(comp: pd.DataFrame, indicateur: str, glossaire: Glossaire
     once per note. The first sentence names the indicator and its year. With `concis`, the nearest reference only,
     and those the territory stands on the other side of (the table holds every figure).
     """
-    redaction = redaction if redaction is not None else Redaction()
+    redaction = redaction if redaction is not None else Redaction(glossaire.seuils)
     ind = glossaire[indicateur]
     positions = position(comp, indicateur, glossaire)
     if not positions:
@@ -212,10 +226,14 @@ def phrases_indicateur(comp: pd.DataFrame, indicateur: str, glossaire: Glossaire
     textes = [phrase_position(comp, p, ind, redaction) for p in positions]
     annee = positions[0].annee
     out = [f"{ind.libelle}{f', en {annee}' if annee else ''} : {textes[0]}."] + [_phrase(t) for t in textes[1:]]
+    dits = set()
     for r, groupe in rangs or []:
-        if r is not None and r.remarquable:
+        # the same rank among the same number of peers (the département's published figures are the
+        # intercommunality's) is said once
+        if r is not None and r.remarquable(glossaire.seuils) and (r.rang, r.classes, r.depuis) not in dits:
             out.append(_phrase(phrase_rang(comp, r, groupe, redaction)))
-    first = comp.iloc[0]
+            dits.add((r.rang, r.classes, r.depuis))
+    first = lignes(comp)[0]
     niveaux = dict(zip(comp["territoire"], comp["niveau"]))
     for name, evo in (evolutions or {}).items():
         if evo.tendance in ("aucune", "une_annee"):
@@ -231,28 +249,38 @@ def phrases_indicateur(comp: pd.DataFrame, indicateur: str, glossaire: Glossaire
 
 
 def faits_marquants(comp: pd.DataFrame, glossaire: Glossaire, dispersion: dict[str, float] | None = None, *,
-                    n: int = 5, redaction: Redaction | None = None) -> str:
-    """Markdown bullets: the note's most salient facts (up to n, from 3 to 5 in a full note); '' when no gap reads
-    as one (« L'essentiel » of a note, the draft of an ABS theme's enjeux)."""
-    redaction = redaction if redaction is not None else Redaction()
+                    n: int | None = None, redaction: Redaction | None = None) -> str:
+    """Markdown bullets: the note's most salient facts (up to n, the glossary's faits_max by default); '' when no
+    gap reads as one (« L'essentiel » of a note, the draft of an ABS theme's enjeux)."""
+    redaction = redaction if redaction is not None else Redaction(glossaire.seuils)
     faits = faits_saillants(comp, glossaire, dispersion, n)
     if not faits:
         return ""
-    lignes = []
+    puces = []
     parts = par_indicateur(comp)
     for p in faits:
         ind = glossaire[p.indicateur]
         text = phrase_position(parts[p.indicateur], p, ind, redaction)
-        lignes.append(f"- {ind.libelle} : {text}.")
+        puces.append(f"- {ind.libelle} : {text}.")
     redaction.signale("description")
-    return "\n".join(lignes)
+    return "\n".join(puces)
 
 
 def synthese(comp: pd.DataFrame, glossaire: Glossaire, dispersion: dict[str, float] | None = None, *,
-             n: int = 5, redaction: Redaction | None = None) -> str:
+             n: int | None = None, redaction: Redaction | None = None) -> str:
     """« L'essentiel » titled in bold, over faits_marquants; '' when no gap reads as one."""
     puces = faits_marquants(comp, glossaire, dispersion, n=n, redaction=redaction)
     return "**L'essentiel**\n\n" + puces if puces else ""
+
+
+LISTE_MAX = 8  # beyond, the indicators a reason silences are counted, the table's marks naming them
+
+
+def _indicateurs(libelles: list[str], motif: str) -> str:
+    if len(libelles) <= LISTE_MAX:
+        return fr.liste(libelles)
+    marque = {"secret": fr.MARQUE_SECRET, "absent": fr.MARQUE_ABSENT, "non_publie": fr.MARQUE_NON_PUBLIE}.get(motif)
+    return f"{fr.nombre(len(libelles))} indicateurs" + (f" (marqués « {marque} » dans le tableau)" if marque else "")
 
 
 def raisons(comp: pd.DataFrame, glossaire: Glossaire) -> str:
@@ -268,20 +296,38 @@ def raisons(comp: pd.DataFrame, glossaire: Glossaire) -> str:
     for (motif, code), noms in territoires.items():
         groups.setdefault(motif, {}).setdefault(tuple(noms), []).append(fr.minuscule(glossaire[code].libelle))
     phrases = [f"Non commentés ({RAISONS_SILENCE[motif]}) : "
-               + " ; ".join(f"{fr.liste(libelles)} pour {fr.liste(list(noms))}" for noms, libelles in by.items()) + "."
-               for motif, by in groups.items()]
+               + " ; ".join(f"{_indicateurs(libelles, motif)} pour {fr.liste(list(noms))}" for noms, libelles in by.items())
+               + "." for motif, by in groups.items()]
     return " ".join(phrases)
+
+
+def phrase_reste(choix: Selection, glossaire: Glossaire, redaction: Redaction) -> str:
+    """What a concise reading of a theme does not detail: the indicators close to every reference, named; how many
+    others the table holds. '' when none."""
+    out = []
+    if choix.proches:
+        redaction.signale("proche")
+        libelles = [fr.minuscule(glossaire[c].libelle) for c in choix.proches]
+        out.append(("Proche de ses références : " if len(libelles) == 1 else "Proches de leurs références : ")
+                   + f"{fr.liste(libelles)}.")
+    if choix.autres:
+        n = len(choix.autres)
+        out.append("L'autre indicateur du thème est dans le tableau." if n == 1
+                   else f"Les {fr.nombre(n)} autres indicateurs du thème sont dans le tableau.")
+    return " ".join(out)
 
 
 def commentaire(comp: pd.DataFrame, glossaire: Glossaire, *, dispersion: dict[str, float] | None = None,
                 rangs: dict[str, list[tuple[Rang, str]]] | None = None,
                 fragilites: dict[str, Fragilite] | None = None,
                 evolutions: dict[str, dict[str, EvolutionEcart]] | None = None,
-                avec_synthese: bool = True, par_theme: bool = False, concis: bool = False) -> str:
+                avec_synthese: bool = True, par_theme: bool = False, concis: bool = False,
+                cles: tuple[str, ...] | list[str] = ()) -> str:
     """Markdown of a note's whole commentary: its summary (avec_synthese), a paragraph per indicator (most salient
     first, then the others in the grid's order; par_theme: under their theme, in bold, the theme of the most
-    salient first), the reasons of its silences and its caveats (in italics), each once."""
-    redaction = Redaction()
+    salient first), the reasons of its silences and its caveats (in italics), each once. With `concis`, per theme
+    the note's key figures (cles) and the most salient (indicateurs.commentaire.selection_theme)."""
+    redaction = Redaction(glossaire.seuils)
     blocs = [synthese(comp, glossaire, dispersion, redaction=redaction)] if avec_synthese else []
     scores = saillance(comp, glossaire, dispersion)
     parts = par_indicateur(comp)
@@ -290,13 +336,224 @@ def commentaire(comp: pd.DataFrame, glossaire: Glossaire, *, dispersion: dict[st
     for code in ordre:
         themes.setdefault(glossaire[code].theme if par_theme else None, []).append(code)
     for theme, codes in themes.items():
+        choix = selection_theme(comp, codes, scores, glossaire, cles) if concis else None
         paragraphes = [" ".join(p) for p in (
             phrases_indicateur(parts[code], code, glossaire, rangs=(rangs or {}).get(code),
                                fragilite=(fragilites or {}).get(code), evolutions=(evolutions or {}).get(code),
-                               redaction=redaction, concis=concis) for code in codes) if p]
-        if paragraphes and theme is not None:
+                               redaction=redaction, concis=concis)
+            for code in (choix.gardes if choix is not None else codes)) if p]
+        if choix is not None:
+            paragraphes += [phrase_reste(choix, glossaire, redaction)]
+        if any(paragraphes) and theme is not None:
             blocs.append(f"**{glossaire.themes.get(theme, theme)}**")
-        blocs += paragraphes
+        blocs += [p for p in paragraphes if p]
     avertissements = redaction.avertissements()
     blocs += [raisons(comp, glossaire), f"*{avertissements}*" if avertissements else ""]
     return "\n\n".join(b for b in blocs if b)
+
+
+# --- Evolution over the years (the note's evolution figure) ----------------------------------------
+
+# How the subject's own figure moved: three frames, in turn ({mot}: 'en hausse', 'en baisse', 'quasi stable').
+CADRES_PROPRE = (
+    "{libelle} {de_sujet} : {v0} en {y0}, {v1} en {y1} ({delta}), {mot}",
+    "{libelle} : {a_sujet}, de {v0} en {y0} à {v1} en {y1} ({delta}), {mot}",
+    "{libelle} : {mot} {a_sujet} entre {y0} et {y1}, de {v0} à {v1} ({delta})",
+)
+# How the gaps with the references moved, grouped by tendance (indicateurs.ecarts.evolution_ecart).
+VERBES_ECART = {"reduit": "s'est réduit", "creuse": "s'est creusé", "inverse": "s'est inversé",
+                "stable": "est resté stable"}
+
+
+def _ligne_annee(series: pd.DataFrame, territoire: str, annee: int | None) -> dict | None:
+    rows = series[(series["territoire"] == territoire) & (series["annee"] == annee)].to_dict("records")
+    return rows[0] if rows else None
+
+
+def _decimales(rows: list, ind: Indicateur) -> int:
+    """Decimals of a difference of printed figures: the coarser of theirs (never a decimal one lacks)."""
+    return min((decimales_affichees(r, ind) for r in rows if r is not None), default=ind.decimales)
+
+
+def phrase_propre(series: pd.DataFrame, ind: Indicateur, sujet: str, redaction: Redaction) -> str:
+    """'Taux de pauvreté d'Arques : 23 % en 2015, 20,0 % en 2021 (-3 points), en baisse' (without its final point),
+    each figure as the series table prints it; '' when fewer than two years are published."""
+    evo = evolution_sujet(series, ind)
+    if evo.tendance in ("aucune", "une_annee") or evo.valeur_debut is None or evo.valeur_fin is None:
+        return ""
+    nom = series["territoire"].iat[0]
+    r0, r1 = _ligne_annee(series, nom, evo.annee_debut), _ligne_annee(series, nom, evo.annee_fin)
+    d = _decimales([r0, r1], ind)
+    delta_brut = evo.valeur_fin - evo.valeur_debut
+    if en_points(ind):
+        delta = fr.points(delta_brut, d)
+        seuil = points_sans_signe(SEUIL_STABILITE_POINTS)
+    else:
+        delta = fr.nombre(delta_brut, d, signe=True) + (f"{fr.NBSP}{ind.unite}" if ind.unite else "")
+        seuil = fr.pourcent(SEUIL_STABILITE_RELATIF * 100, 0)
+    i = redaction.cadre()
+    mot = {"hausse": "en hausse", "baisse": "en baisse",
+           "stable": "quasi stable" if i == 2 else f"quasi stable (moins de {seuil} de variation)"}[evo.tendance]
+    texte = CADRES_PROPRE[i].format(
+        libelle=ind.libelle, de_sujet=fr.de_nom(sujet), a_sujet=fr.a_nom(sujet), v0=fr.valeur_observation(r0, ind),
+        v1=fr.valeur_observation(r1, ind), y0=evo.annee_debut, y1=evo.annee_fin, delta=delta, mot=mot)
+    trous = []
+    if evo.annees_secret:
+        trous.append(f"secret en {fr.liste([str(a) for a in evo.annees_secret])}")
+    if evo.annees_manquantes:
+        trous.append(f"sans chiffre en {fr.liste([str(a) for a in evo.annees_manquantes])}")
+    return texte + (f" ; {', '.join(trous)}" if trous else "")
+
+
+def _ecart_annee(evo_gap: float, ind: Indicateur, d: int) -> str:
+    """A gap of one year as the evolution sentence writes it: '+3,0 points', or the subject's level as a
+    percentage of the reference's ('94 %', the printed ratio × 0,94)."""
+    if en_points(ind):
+        return fr.points(evo_gap, d)
+    return fr.pourcent(evo_gap * 100, 0)
+
+
+def detail_ecart(series: pd.DataFrame, reference: str, evo: EvolutionEcart, ind: Indicateur,
+                 sujet: str | None = None) -> str:
+    """'+3,0 points en 2014, +1,8 point en 2019'; for a ratio '94 % en 2016 comme en 2019', preceded by
+    « Arques à … de son niveau » when `sujet` is given (the first reference of a sentence)."""
+    nom = series["territoire"].iat[0]
+    rows = [_ligne_annee(series, t, a) for t in (nom, reference) for a in (evo.annee_debut, evo.annee_fin)]
+    d = _decimales(rows, ind)
+    assert evo.ecart_debut is not None and evo.ecart_fin is not None  # a followed gap has both
+    a, b = _ecart_annee(evo.ecart_debut, ind, d), _ecart_annee(evo.ecart_fin, ind, d)
+    if not en_points(ind) and sujet is not None:
+        a = f"{sujet} à {a} de son niveau"
+    if _ecart_annee(evo.ecart_debut, ind, d) == b:
+        return f"{a} en {evo.annee_debut} comme en {evo.annee_fin}"
+    return f"{a} en {evo.annee_debut}, {b} en {evo.annee_fin}"
+
+
+def phrases_ecarts(series: pd.DataFrame, ind: Indicateur, noms: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Sentences on how the subject's gap with each reference moved, the references grouped by tendance; and the
+    references whose gap cannot be followed (fewer than two years with both figures)."""
+    evos = evolutions(series, ind)
+    sujet = noms.get(series["territoire"].iat[0], series["territoire"].iat[0])
+    groupes: dict[str, list[tuple[str, EvolutionEcart]]] = {}
+    sans_suivi = []
+    for name, evo in evos.items():
+        if evo.tendance in ("aucune", "une_annee"):
+            sans_suivi.append(noms.get(name, name))
+        else:
+            groupes.setdefault(evo.tendance, []).append((name, evo))
+    out: list[str] = []
+    for tendance in ("reduit", "creuse", "inverse", "stable"):
+        items = [f"{fr.a_nom(noms.get(name, name))} ({detail_ecart(series, name, evo, ind, sujet if j == 0 else None)})"
+                 for j, (name, evo) in enumerate(groupes.get(tendance, []))]
+        if items:
+            debut = "Il" if out else "L'écart"
+            out.append(f"{debut} {VERBES_ECART[tendance]} face {fr.liste(items)}.")
+    return out, sans_suivi
+
+
+def commentaire_evolution(panneaux: list[tuple[Indicateur, pd.DataFrame]], sujet: str,
+                          noms: dict[str, str] | None = None) -> str:
+    """Markdown of what an evolution figure shows: per indicator (panneaux: its series, the subject's rows first,
+    as indicateurs.evolution gives them), how the subject's figure moved, then whether its gap with each reference
+    narrowed, widened or stayed stable (the evaluation note's rule, indicateurs.ecarts), from the figures as the
+    series table prints them; the gaps that cannot be followed named once; the caveats once.
+    noms: a territory's name in the series -> as a sentence writes it (« le Pas-de-Calais »)."""
+    redaction = Redaction()
+    paragraphes = []
+    sans_suivi: dict[tuple[str, ...], list[str]] = {}  # references lost -> indicators
+    references: set[str] = set()
+    for ind, series in panneaux:
+        propre = phrase_propre(series, ind, sujet, redaction) if not series.empty else ""
+        if not propre:
+            continue
+        ecarts, perdus = phrases_ecarts(series, ind, noms or {})
+        references |= set(list(dict.fromkeys(series["territoire"]))[1:])
+        paragraphes.append(" ".join([_phrase(propre), *ecarts]))
+        if ecarts:
+            redaction.signale("proche")
+        if perdus:
+            sans_suivi.setdefault(tuple(perdus), []).append(fr.minuscule(ind.libelle))
+    if not paragraphes:
+        return ""
+    if sans_suivi:
+        tous = len(references)
+        groupes = [f"{fr.liste(libelles)} face "
+                   + ("à chacune des références" if len(perdus) == tous and tous > 1 else fr.liste([fr.a_nom(n) for n in perdus]))
+                   for perdus, libelles in sans_suivi.items()]
+        paragraphes.append("Écart non suivi, faute de deux années où les deux chiffres sont publiés : "
+                           f"{' ; '.join(groupes)}.")
+    redaction.signale("description")
+    return "\n\n".join([*paragraphes, f"*{redaction.avertissements()}*"])
+
+
+# --- Communes that stand out (an intercommunality's note) ------------------------------------------
+
+
+def commentaire_communes(cote: pd.DataFrame, glossaire: Glossaire, nom_epci: str) -> str:
+    """Markdown: the communes of an intercommunality that stand out of it (indicateurs.commentaire.
+    communes_distinctes), one bullet each with its most distant figure against the intercommunality's, as the
+    side-by-side table prints them, and its rank when remarkable; the rule said once."""
+    distinctes = communes_distinctes(cote, glossaire)
+    seuils = glossaire.seuils
+    seuil = fr.nombre(seuils.ecart_type_distinction, 1)
+    regle = (f"Une commune est citée lorsqu'un de ses chiffres s'écarte de celui {fr.de_nom(nom_epci)} d'au moins "
+             f"{seuil} fois l'écart type des chiffres des communes ; au plus {fr.nombre(seuils.faits_max)}, les plus "
+             "éloignées d'abord.")
+    if not distinctes:
+        return f"Aucune commune ne s'écarte nettement de l'ensemble {fr.de_nom(nom_epci)} sur ces indicateurs. *{regle}*"
+    redaction = Redaction(seuils)
+    puces = []
+    # each commune's population as the side-by-side table prints it (a figure on few people is fragile)
+    pop_ind = glossaire["population"] if "population" in glossaire else None
+    populations = {str(r["code"]): (fr.valeur_observation(r, pop_ind), float(r["valeur"]))
+                   for r in cote[(cote["indicateur"] == "population") & (cote["niveau"] == "commune")
+                                 & (cote["statut"] == "ok")].to_dict("records")} if pop_ind is not None else {}
+    for d in distinctes:
+        ind = glossaire[d.position.indicateur]
+        grille = cote[(cote["indicateur"] == ind.code) & ((cote["code"].astype(str) == d.code) | (cote["niveau"] != "commune"))]
+        grille = pd.concat([grille[grille["niveau"] == "commune"], grille[grille["niveau"] != "commune"]])
+        qui = f"**{d.territoire}**"
+        pop = populations.get(d.code)
+        if pop is not None:
+            fragile = pop[1] < seuils.effectif_faible
+            qui += f" ({pop[0]}{fr.NBSP}habitants{', petit effectif' if fragile else ''})"
+            if fragile:
+                redaction.signale("fragile")
+        texte = f"- {qui}, {fr.minuscule(ind.libelle)} : {phrase_position(grille, d.position, ind, redaction)}"
+        if d.rang is not None and d.rang.remarquable(glossaire.seuils):
+            texte += " ; " + phrase_rang(grille, d.rang, "communes de l'intercommunalité", redaction)
+        puces.append(texte + ".")
+    redaction.signale("description")
+    return "\n".join(puces) + f"\n\n*{regle} {redaction.avertissements()}*"
+
+
+# --- The rules, for the glossary page --------------------------------------------------------------
+
+
+def regles(seuils: SeuilsCommentaire) -> str:
+    """Markdown of the commentary's rules and thresholds (the glossary's `commentaire:` and the stability rule of
+    indicateurs.ecarts), for the glossary page."""
+    return "\n".join([
+        "## Règles du commentaire automatique {#commentaire-automatique}", "",
+        "Les phrases des notes (« L'essentiel », « Ce que disent ces chiffres », « Ce que montre le graphique », "
+        "« Les communes qui se distinguent ») sont écrites à partir des chiffres tels que les tableaux les "
+        "affichent, avec ces règles :", "",
+        f"- **Écart proche, écart stable** : un écart est dit « proche », et son évolution « restée stable », s'il "
+        f"est de {seuils_texte()}. La même règle sert aux notes d'évaluation.",
+        f"- **Chiffre fragile** : un chiffre est signalé fragile lorsque son territoire compte moins de "
+        f"{fr.nombre(seuils.effectif_faible)} habitants, qu'il est publié arrondi ou qu'il est estimé.",
+        f"- **Rang** : un rang n'est dit que parmi au moins {fr.nombre(seuils.pairs_min)} territoires dont le chiffre "
+        f"est publié, et seulement dans les {fr.nombre(seuils.rang_remarquable)} premières ou dernières places ; un "
+        "territoire au secret statistique ou sans chiffre n'est jamais classé.",
+        f"- **L'essentiel** : au plus {fr.nombre(seuils.faits_max)} faits, ceux où le territoire s'écarte le plus de "
+        "ses références (écart rapporté à la dispersion des communes du département).",
+        f"- **Communes qui se distinguent** : une commune est citée dans la note de son intercommunalité lorsqu'un de "
+        f"ses chiffres s'en écarte d'au moins {fr.nombre(seuils.ecart_type_distinction, 1)} fois l'écart type des "
+        f"chiffres des communes ; au plus {fr.nombre(seuils.faits_max)}.",
+        "- **Silences** : aucune phrase sur un chiffre au secret statistique, absent ou non comparable ; la raison "
+        "est dite une fois par note.",
+        "- **Prudence** : les phrases décrivent les chiffres, sans en chercher l'origine ni juger une politique.",
+        "",
+        "Ces seuils sont déclarés dans le glossaire de l'observatoire (data/glossaire.yml, rubrique "
+        "« commentaire: »).",
+    ])

@@ -152,33 +152,32 @@ def nom_territoire(libelle: str, niveau: str, article: str | None = None) -> str
         return f"{article}{'' if article.endswith(chr(39)) else ' '}{libelle}"
     if niveau == "france":
         return "la France métropolitaine"
+    if niveau == "strate" and libelle.startswith("Communes "):  # « face aux communes de 10 000 à 19 999 habitants »
+        return "les c" + libelle[1:]
     if niveau == "groupement":
         return "l'" + libelle[0].lower() + libelle[1:] if libelle[:1] in "AEIOUÉ" else libelle
     if niveau == "epci" and libelle.startswith(_EPCI_PREFIXES):
         return "la " + libelle
-    for article in ("Le ", "La ", "Les ", "L'"):
-        if libelle.startswith(article):  # Le Chambon-Feugerolles -> le Chambon-Feugerolles
-            return article.lower() + libelle[len(article):]
-    return libelle
+    return libelle  # a commune keeps its article's capital: « La Gimond », « face à La Tour-en-Jarez »
 
 
 def a_nom(nom: str) -> str:
-    """« à » with French contraction: au Chambon-Feugerolles, à la CA…, à Arques."""
-    if nom.startswith("le "):
-        return "au " + nom[3:]
-    if nom.startswith("les "):
-        return "aux " + nom[4:]
+    """« à » with French contraction: au Chambon-Feugerolles (Le Chambon-Feugerolles), au Pas-de-Calais, à la
+    CA…, à La Tour-en-Jarez, à Arques."""
+    for article, contraction in (("le ", "au "), ("les ", "aux "), ("Le ", "au "), ("Les ", "aux ")):
+        if nom.startswith(article):
+            return contraction + nom[len(article):]
     return "à " + nom
 
 
 def de_nom(nom: str) -> str:
-    """« de » with French elision and contraction: d'Arques, de la CA…, de Saint-Omer."""
-    if nom[:1].lower() in "aeiouyéèêh" and not nom.startswith(("la ", "le ", "les ", "l'")):
+    """« de » with French elision and contraction: d'Arques, de la CA…, du Chambon-Feugerolles, de La Gimond,
+    de L'Haÿ-les-Roses."""
+    for article, contraction in (("le ", "du "), ("les ", "des "), ("Le ", "du "), ("Les ", "des ")):
+        if nom.startswith(article):
+            return contraction + nom[len(article):]
+    if nom[:1].lower() in "aeiouyéèêh" and not nom.startswith(("la ", "l'", "La ", "L'")):
         return "d'" + nom
-    if nom.startswith("le "):
-        return "du " + nom[3:]
-    if nom.startswith("les "):
-        return "des " + nom[4:]
     return "de " + nom
 
 

@@ -324,3 +324,33 @@ def tableau_ecarts(cells: pd.DataFrame, *, titre: str, source_note: str) -> GT:
     for note in (source_note, legende):
         gt = gt.tab_source_note(note)
     return gt
+
+
+# --- The figures an evolution chart draws -------------------------------------------------------------
+
+
+def tableau_series(panneaux: list, *, titre: str, source_note: str) -> GT:
+    """The figures of an evolution chart (panneaux: (indicator, indicateurs.evolution rows) as the chart takes
+    them): one row per indicator and territory, one column per year, marks for secret or missing figures, never
+    0; the years no territory has are left out."""
+    years = sorted({int(y) for _, df in panneaux for y in df.loc[df["statut"] == "ok", "annee"]})
+    rows = []
+    for ind, df in panneaux:
+        unit = {"%": " (%)", "€": " (€)"}.get(ind.unite, "")
+        label = f"{ind.libelle}{unit}"
+        for terr, part in df.groupby("territoire", sort=False):
+            by_year = {int(r["annee"]): r for r in part.to_dict("records")}
+            row = {"Indicateur": label, "Territoire": terr}
+            for y in years:
+                r = by_year.get(y)
+                row[str(y)] = fr.valeur_observation(r, ind) if r is not None else fr.marque("absent", ind.publie_a(part["niveau"].iat[0]))
+            rows.append(row)
+    table = pd.DataFrame(rows, columns=["Indicateur", "Territoire", *map(str, years)])
+    gt = (
+        GT(table, id=identifiant_stable(titre), groupname_col="Indicateur").tab_header(title=titre)
+        .cols_align(align="left", columns="Territoire").cols_align(align="right", columns=[str(y) for y in years])
+        .opt_table_font(font=FONT)
+    )
+    for note in (source_note, fr.LEGENDE_MARQUES):
+        gt = gt.tab_source_note(note)
+    return gt

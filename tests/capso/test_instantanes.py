@@ -60,3 +60,45 @@ def test_normalisation_keeps_content_and_orders_attributes():
     b = '<div data-x="1" role="note"><img src="data:image/png;base64,AAAA"></div>'
     assert normalise(a) == normalise(b)
     assert normalise(a) != normalise(a.replace('"1"', '"2"'))
+
+
+# --- Golden text of the automatic commentary (issue 16) --------------------------------------------------------
+
+class TexteCommentaire(SingleFileSnapshotExtension):
+    file_extension = "txt"
+    _write_mode = WriteMode.TEXT
+
+
+@pytest.fixture
+def snapshot_texte(snapshot):
+    return snapshot.use_extension(TexteCommentaire)
+
+
+# Every kind that writes commentary: its sections (TypeNote.sections_commentaire), or the evaluation's answers.
+COMMENTEES = sorted(m for m, t in TYPES.items() if t.sections_commentaire or m == "evaluation_cdv")
+
+
+def texte_commentaire(html: str) -> str:
+    """The commentary of a page as a reader reads it: each block of class osq-commentaire, its titles, paragraphs
+    and list items one per line."""
+    soup = BeautifulSoup(html, "html.parser")
+    blocs = []
+    for div in soup.select(".osq-commentaire"):
+        lignes = [("- " if el.name == "li" else "") + " ".join(el.get_text(" ", strip=True).split())
+                  for el in div.find_all(["h2", "h3", "h4", "p", "li", "strong", "span"], recursive=True)
+                  if el.name != "span" or "callout-title" in (el.get("class") or [])
+                  if not el.find_parent(["li", "p"]) and not (el.name == "strong" and el.find_parent(["p", "li"]))]
+        blocs.append("\n".join(x for x in lignes if x))
+    return "\n\n".join(blocs) + "\n"
+
+
+def test_the_five_kinds_with_commentary_are_snapshotted():
+    assert COMMENTEES == ["abs_ccas", "evaluation_cdv", "note_communale", "note_epci", "note_quartier"]
+
+
+@pytest.mark.parametrize("modele", COMMENTEES)
+def test_commentary_text_of_each_kind(site_cinq_notes, snapshot_texte, modele):
+    page = site_cinq_notes / "notes" / f"{PAGES[modele]}.html"
+    texte = texte_commentaire(page.read_text(encoding="utf-8"))
+    assert texte.strip(), f"{modele} : aucun commentaire"
+    assert texte == snapshot_texte

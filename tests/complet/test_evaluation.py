@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+import re
+from types import SimpleNamespace
+
 import pytest
 
+from osq_utils.catalogues.racine import PROJECT_ROOT
 from osq_utils.errors import OsqError
+from osq_utils.indicateurs.ecarts import SUIVIES, evolution_ecart, lecture_ensemble
 from osq_utils.notes import evaluation as ev
+from osq_utils.present import fr
 
 CAPSO, QPV_CAPSO = "200069037", ["QP062036", "QP062037"]
 SEM, QPV_SEM = "244200770", ["QP042013", "QP042015"]  # Montreynaud, Quartiers Sud-Est (Saint-Étienne, 42218)
@@ -81,3 +87,100 @@ def test_plan_locates_a_qpv_outside_the_epci(con, tmp_path):
     assert "« QP042013 » (Montreynaud) n'est pas dans l'intercommunalité" in str(err.value)
     assert "il est dans : Saint-Étienne Métropole (244200770)" in str(err.value)
     assert (err.value.ligne, err.value.colonne) == (7, 25)
+
+
+# --- The answer of the figures, on the CAPSO's evaluation ------------------------------------------
+
+QPV_CAPSO_EVALUATION = ["QP062036", "QP062037", "QP062058"]  # params/capso.yml
+DIRECTIONS = {"reduit": "s'est réduit", "creuse": "s'est creusé", "inverse": "s'est inversé"}
+MOTS_PUCES = {"reduit": "l'écart s'est réduit", "creuse": "l'écart s'est creusé", "stable": "l'écart est resté stable",
+              "inverse": "l'écart s'est inversé"}
+
+
+def _clause(answer: str, direction: str) -> str | None:
+    """The words after « s'est réduit » (or creusé, inversé) up to the next direction, the stable count or the end."""
+    m = re.search(re.escape(DIRECTIONS[direction]) + r" (.*?)(?:, (?:et )?s'est | ; il est resté|\. Les chiffres)",
+                  answer)
+    return m.group(1) if m else None
+
+
+def _tendances_puces(details: str, question, glossaire) -> dict[tuple[str, str], str]:
+    """(indicator, quartier) -> tendance, read back from the bullets of reponse_question()."""
+    by_label = {f"- **{glossaire[c].libelle}** :": c for c in question.indicateurs}
+    out, code = {}, None
+    for line in details.splitlines():
+        if line.startswith("- **"):
+            code = by_label.get(line)  # None for an indicator without agglomeration figure
+        elif line.startswith("    - ") and code is not None:
+            nom, _, text = line[6:].partition(" : ")
+            found = [t for t, mots in MOTS_PUCES.items() if mots in text]
+            out[(code, nom)] = found[0] if found else "non_suivi"
+    return out
+
+
+def test_capso_answer_names_the_cases_of_the_gaps(vue, glossaire, catalogue):
+    dossier = str(PROJECT_ROOT / "params" / "capso" / "evaluation")
+    note = ev.preparer(vue, CAPSO, QPV_CAPSO_EVALUATION, None, dossier)
+    assert len(note.questions) == 2
+    ctx = SimpleNamespace(glossaire=glossaire, glossaire_href=None, catalogue=catalogue)
+    for q in note.questions:
+        donnees = {code: ev.ecarts(vue, note, code) for code in q.indicateurs}
+        answer = ev.reponse_chiffres(q, donnees, glossaire)
+        details = ev.reponse_question(q, donnees, glossaire, apres_reponse=True)
+        # The section of the figures opens with the answer, then the counted summary and the bullets.
+        assert f"#### Ce que montrent les chiffres\n\n{answer}{details}" in ev.question_observation(ctx, note, q, donnees).texte
+        # The cases, computed here with evolution_ecart, one per indicator × QPV with an agglomeration figure.
+        attendu: dict[str, dict[str, list[str]]] = {}
+        tendances = {}
+        for code in q.indicateurs:
+            ind = glossaire[code]
+            if ev.sans_reference(ind):
+                continue
+            for _, part in donnees[code].groupby("qpv", sort=False):
+                tendance = evolution_ecart(part, ind).tendance
+                tendances[(code, part["quartier"].iloc[0])] = tendance
+                attendu.setdefault(tendance, {}).setdefault(code, []).append(part["quartier"].iloc[0])
+        # The bullets say the same, case by case.
+        puces = _tendances_puces(details, q, glossaire)
+        assert puces == {k: t if t in MOTS_PUCES else "non_suivi" for k, t in tendances.items()}
+        suivis = sum(t in SUIVIES for t in tendances.values())
+        if not suivis:
+            assert "ne permettent pas de répondre à cette question" in answer
+            assert not any(_clause(answer, d) for d in DIRECTIONS) and "tendance" not in answer
+            continue
+        # Each direction names exactly its cases, indicator by indicator (or counts them beyond three).
+        for direction in DIRECTIONS:
+            clause, cas = _clause(answer, direction), attendu.get(direction, {})
+            if not cas:
+                assert clause is None, (direction, answer)
+                continue
+            assert clause is not None, (direction, answer)
+            if sum(map(len, cas.values())) <= ev.CAS_NOMMES:
+                assert clause == fr.liste([
+                    f"pour {ev.nom_indicateur(glossaire[code])} "
+                    + fr.liste([fr.a_nom(fr.nom_territoire(n, 'qpv')) for n in noms]) for code, noms in cas.items()])
+            else:  # counts by indicator; an indicator with a single case names it
+                for code, noms in cas.items():
+                    nom = ev.nom_indicateur(glossaire[code])
+                    if len(noms) == 1:
+                        assert f"pour {nom} {fr.a_nom(fr.nom_territoire(noms[0], 'qpv'))}" in clause
+                    else:
+                        tous = "les " if len(noms) == len(note.qpvs) else ""
+                        assert f"pour {nom} dans {tous}{ev.en_lettres(len(noms))} quartiers" in clause
+                named = [n for noms in cas.values() if len(noms) == 1 for n in noms]
+                assert not any(t.libelle in clause for t in note.qpvs if t.libelle not in named)
+        stables = sum(map(len, attendu.get("stable", {}).values()))
+        assert (f"il est resté stable dans {ev.en_lettres(stables)} cas" in answer) == (stables > 0 and any(
+            d in attendu for d in DIRECTIONS))
+        # One overall reading, by the documented rule.
+        lecture = lecture_ensemble(tendances.values())
+        phrases = {"rapprochement": "dans le sens d'un rapprochement", "eloignement": "dans le sens d'un éloignement",
+                   "maintien": "dans le sens d'un maintien", "sans_tendance": "ne dessinent pas de tendance commune"}
+        assert [p for p in phrases.values() if p in answer] == [phrases[lecture]]
+        assert f"sur {suivis} écart" in details
+        assert "cause" not in answer and "grâce" not in answer  # the caution that follows says it once
+        # Counts in letters: no digit beside a quartier's name but those of the indicators' labels.
+        sans_libelles = answer
+        for code in q.indicateurs:
+            sans_libelles = sans_libelles.replace(ev.nom_indicateur(glossaire[code]), "")
+        assert not re.search(r"\d", sans_libelles), answer

@@ -10,7 +10,7 @@ import re
 import pandas as pd
 import pytest
 
-from osq_utils.catalogues.glossaire import Glossaire, Indicateur
+from osq_utils.catalogues.glossaire import Glossaire, Indicateur, SeuilsCommentaire
 from osq_utils.indicateurs import commentaire as faits
 from osq_utils.indicateurs.ecarts import SEUIL_STABILITE_POINTS
 from osq_utils.present import commentaire as texte
@@ -27,13 +27,17 @@ def _ind(code, libelle, unite, type_, sens="neutre", decimales=1):
                       annees=(2019, 2021), sens=sens, decimales=decimales)
 
 
+# Thresholds of the test (the observatory's are in data/glossaire.yml, tested in tests/unitaires/test_glossaire.py).
+SEUILS = SeuilsCommentaire(effectif_faible=2000, pairs_min=5, rang_remarquable=3, faits_max=5, indicateurs_par_theme=3,
+                           ecart_type_distinction=1.5)
 GLOSSAIRE = Glossaire({i.code: i for i in [
     _ind("tp", "Taux de pauvreté", "%", "taux", "defavorable"),
     _ind("nv", "Niveau de vie médian", "€", "non_additif", "favorable", 0),
     _ind("ls", "Logements sociaux", "logements", "compte", decimales=0),
     _ind("p60", "Part des 60 ans ou plus", "%", "taux"),
     _ind("cam", "Cambriolages pour 1 000 logements", "‰", "taux_pour_mille", "defavorable"),
-]}, {"taux": "Taux", "non_additif": "Revenus", "compte": "Effectifs", "taux_pour_mille": "Délinquance"})
+]}, {"taux": "Taux", "non_additif": "Revenus", "compte": "Effectifs", "taux_pour_mille": "Délinquance"},
+    commentaire=SEUILS)
 
 
 def grille(valeurs: dict[str, list], territoires=TERRITOIRES, annee: int = 2021) -> pd.DataFrame:
@@ -72,8 +76,9 @@ def _all_text(comp=COMP, **kw) -> str:
 
 def test_direction_follows_the_printed_gap():
     by = {p.niveau: p for p in faits.position(COMP, "tp", GLOSSAIRE)}
-    # 22 (published as a whole number) against 18,7: +3,3 points, from the printed figures.
-    assert (by["epci"].ecart, by["epci"].direction, by["epci"].mesure) == (3.3, "superieur", "points")
+    # 22 (published as a whole number) against 18,7: +3 points, from the printed figures, with no decimal the
+    # coarser one lacks (the true gap lies between 2,8 and 3,8 points)
+    assert (by["epci"].ecart, by["epci"].direction, by["epci"].mesure) == (3.0, "superieur", "points")
     assert by["france"].direction == "superieur"
     low = {p.niveau: p for p in faits.position(COMP, "nv", GLOSSAIRE)}
     assert (low["epci"].mesure, low["epci"].ecart, low["epci"].direction) == ("rapport", 0.88, "inferieur")
@@ -123,7 +128,7 @@ def test_every_number_is_the_string_the_table_prints():
             assert f"({fr.valeur_observation(ref, ind)})" in s, s
     first = texte.phrases_indicateur(COMP, "tp", GLOSSAIRE)[0]
     # 22 % as published (no decimal), 18,7 % at the glossary's precision, the gap from both.
-    assert first == (f"Taux de pauvreté, en 2021 : la valeur d'Arques (22{NBSP}%) dépasse de 3,3{NBSP}points celle "
+    assert first == (f"Taux de pauvreté, en 2021 : la valeur d'Arques (22{NBSP}%) dépasse de 3{NBSP}points celle "
                      f"de la CA du Pays de Saint-Omer (18,7{NBSP}%).")
 
 
@@ -262,16 +267,17 @@ def test_no_frame_three_times_in_a_row_and_identical_reruns():
 
 def test_a_fragile_figure_is_hedged_once_and_the_caveat_said_once_per_note():
     row = COMP.iloc[0]  # 22 % published as a whole number: rounded
-    f = faits.fragile(row, GLOSSAIRE["tp"], effectif=850)
+    f = faits.fragile(row, GLOSSAIRE["tp"], effectif=850, seuil=SEUILS.effectif_faible)
     assert f.motifs == ("effectif_faible", "arrondi") and f.effectif == 850
-    assert faits.fragile(row, GLOSSAIRE["tp"], effectif=faits.SEUIL_EFFECTIF_FAIBLE).motifs == ("arrondi",)
-    assert faits.fragile(COMP.iloc[1], GLOSSAIRE["tp"], effectif=5000) is None
-    assert faits.fragile(grille({"tp": [None, 1, 1, 1]}).iloc[0], GLOSSAIRE["tp"], effectif=10) is None
+    assert faits.fragile(row, GLOSSAIRE["tp"], effectif=SEUILS.effectif_faible, seuil=SEUILS.effectif_faible).motifs == ("arrondi",)
+    assert faits.fragile(COMP.iloc[1], GLOSSAIRE["tp"], effectif=5000, seuil=SEUILS.effectif_faible) is None
+    assert faits.fragile(grille({"tp": [None, 1, 1, 1]}).iloc[0], GLOSSAIRE["tp"], effectif=10, seuil=SEUILS.effectif_faible) is None
     phrases = texte.phrases_indicateur(COMP, "tp", GLOSSAIRE, fragilite=f)
-    assert sum("fragile" in s for s in phrases) == 1 and "(850)" in phrases[-1]
+    assert sum("fragile" in s for s in phrases) == 1 and "territoire de 850\u00a0habitants" in phrases[-1]
     note = _all_text(fragilites={"tp": f, "nv": faits.Fragilite(("estime",))})
     assert note.count("Chiffre fragile") == 2
-    assert note.count(texte.AVERTISSEMENTS["fragile"]) == 1
+    caveat = texte.AVERTISSEMENTS["fragile"].format(effectif_faible="2\u202f000")
+    assert "moins de 2\u202f000 habitants" in caveat and note.count(caveat) == 1
     assert note.count(texte.AVERTISSEMENTS["description"]) == 1
     assert note.count(texte.AVERTISSEMENTS["proche"]) == 1
 
@@ -301,3 +307,90 @@ def test_a_concise_paragraph_keeps_the_nearest_reference_and_those_on_the_other_
     phrases = texte.phrases_indicateur(comp, "tp", GLOSSAIRE, concis=True)
     assert len(phrases) == 2 and "France" in phrases[1] and not any("Pas-de-Calais" in p for p in phrases)
     assert len(texte.phrases_indicateur(comp, "tp", GLOSSAIRE)) == 3
+
+
+# --- Evolution of an evolution figure (small series written for the test) ------------------------
+
+
+def _series(valeurs: dict[str, list], niveaux=("commune", "epci", "departement"), annees=(2016, 2017, 2018, 2019)):
+    """indicateurs.evolution rows: territory -> a value per year (None: secret, 'nd': absent; (v, d): v published
+    with d decimals)."""
+    rows = []
+    for (terr, vs), niveau in zip(valeurs.items(), niveaux):
+        for annee, v in zip(annees, vs):
+            d, statut = None, "ok"
+            if isinstance(v, tuple):
+                v, d = v
+            if v is None:
+                statut = "secret"
+            elif v == "nd":
+                v, statut = None, "absent"
+            rows.append(dict(territoire=terr, niveau=niveau, annee=annee, valeur=v, statut=statut, decimales=d,
+                             estime=False))
+    out = pd.DataFrame(rows)
+    out["valeur"] = out["valeur"].astype(float)
+    return out
+
+
+NOMS = {"Arques": "Arques", "CA X": "la CA X", "Dép": "le Pas-de-Calais"}
+
+
+def test_evolution_says_how_the_figure_and_each_gap_moved():
+    s = _series({"Arques": [20.0, 21.0, 22.0, 23.5], "CA X": [18.0, 18.2, 18.4, 18.6], "Dép": [22.0, 22.1, 22.4, 23.0]})
+    md = texte.commentaire_evolution([(GLOSSAIRE["tp"], s)], "Arques", NOMS)
+    first = md.split("\n\n")[0]
+    # own: 20,0 -> 23,5 (+3,5 points), a rise; gap with the CA 2,0 -> 4,9 (widened), with the département -2,0 -> 0,5
+    # (reversed)
+    assert "20,0\u00a0% en 2016" in first and "23,5\u00a0% en 2019" in first and "+3,5\u00a0points" in first
+    assert "en hausse" in first
+    assert "s'est creusé face à la CA X (+2,0\u00a0points en 2016, +4,9\u00a0points en 2019)" in first
+    assert "s'est inversé face au Pas-de-Calais (-2,0\u00a0points en 2016, +0,5\u00a0point en 2019)" in first
+    assert md.count("*") == 2 and "resté stable" in md.split("\n\n")[-1]  # the rule, said once in the caveats
+
+
+def test_evolution_of_a_ratio_reads_as_a_share_of_the_reference_and_the_coarser_decimals_win():
+    s = _series({"Arques": [(17000, 0), 17500, 18000, 18500], "CA X": [20000, 20400, 20800, 21300],
+                 "Dép": ["nd", "nd", "nd", 19000]})
+    md = texte.commentaire_evolution([(GLOSSAIRE["nv"], s)], "Arques", NOMS)
+    # 17 000 / 20 000 = 0,85; 18 500 / 21 300 = 0,87 (rounded as printed): the gap's size 0,15 -> 0,13, reduced by
+    # 0,02, the stability threshold (a change below it would read « resté stable »)
+    assert "s'est réduit face à la CA X (Arques à 85\u00a0% de son niveau en 2016, 87\u00a0% en 2019)" in md
+    assert "Écart non suivi" in md and "face au Pas-de-Calais" in md
+    tp = _series({"Arques": [(22.0, 0), "nd", "nd", (20.0, 1)], "CA X": ["nd"] * 4, "Dép": ["nd"] * 4})
+    text = texte.commentaire_evolution([(GLOSSAIRE["tp"], tp)], "Arques", NOMS)
+    assert "22\u00a0% en 2016" in text and "20,0\u00a0% en 2019" in text and "(-2\u00a0points)" in text  # never -2,0
+    assert "face à chacune des références" in text
+
+
+def test_no_evolution_sentence_without_two_published_years():
+    s = _series({"Arques": [None, "nd", "nd", 20.0], "CA X": [18.0, 18.2, 18.4, 18.6], "Dép": [1, 1, 1, 1]})
+    assert texte.commentaire_evolution([(GLOSSAIRE["tp"], s)], "Arques", NOMS) == ""
+
+
+# --- Communes that stand out of their intercommunality (a side-by-side table written for the test) --
+
+
+def _cote(valeurs: dict[str, float | None], epci: float, indicateur: str = "tp") -> pd.DataFrame:
+    rows = [dict(indicateur=indicateur, niveau="epci", code="E", territoire="CA X", annee=2021, valeur=epci,
+                 statut="ok", source="s", estime=False)]
+    rows += [dict(indicateur=indicateur, niveau="commune", code=c, territoire=f"Commune {c}", annee=2021, valeur=v,
+                  statut="ok" if v is not None else "secret", source="s", estime=False) for c, v in valeurs.items()]
+    return pd.DataFrame(rows)
+
+
+def test_a_commune_stands_out_beyond_the_glossary_s_standard_deviations_and_never_on_a_secret():
+    cote = _cote({"1": 15.0, "2": 16.0, "3": 15.5, "4": 16.5, "5": 15.0, "6": 30.0, "7": None}, 16.0)
+    d = faits.communes_distinctes(cote, GLOSSAIRE)
+    # sd of the six published figures ≈ 5,8; only commune 6 is ≥ 1,5 sd from the CA's 16,0 (14 points)
+    assert [x.code for x in d] == ["6"] and d[0].position.direction == "superieur" and d[0].position.ecart == 14.0
+    assert d[0].rang.rang == 1 and d[0].rang.non_classes == 1
+    md = texte.commentaire_communes(cote, GLOSSAIRE, "la CA X")
+    assert "**Commune 6**" in md and "30,0\u00a0%" in md and "14,0\u00a0points" in md and "Commune 7" not in md
+    assert "1,5 fois l'écart type" in md
+    assert faits.communes_distinctes(_cote({"1": 15.0, "2": 30.0, "3": 16.0}, 16.0), GLOSSAIRE) == []  # < pairs_min
+    assert "Aucune commune" in texte.commentaire_communes(_cote({"1": 15.0, "2": 30.0}, 16.0), GLOSSAIRE, "la CA X")
+
+
+def test_the_commentary_rules_are_stated_from_the_glossary():
+    md = texte.regles(SEUILS)
+    assert "moins de 2\u202f000 habitants" in md and "au moins 5 territoires" in md and "1,5 fois" in md

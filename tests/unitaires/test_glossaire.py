@@ -134,3 +134,34 @@ def test_rates_published_without_numerator_are_not_aggregable(glossaire):
                 s.startswith(("insee-filosofi", "insee-comparateur")) for s in ind.sources):
             assert not ind.agregeable and ind.raison_non_agregeable, ind.code
     assert not glossaire["taux_pauvrete"].agregeable and not glossaire["part_menages_imposes"].agregeable
+
+
+def test_the_commentary_thresholds_are_the_glossary_s(glossaire):
+    s = glossaire.seuils
+    assert (s.effectif_faible, s.pairs_min, s.rang_remarquable, s.faits_max, s.indicateurs_par_theme) == (2000, 5, 3, 5, 3)
+    assert s.ecart_type_distinction == 1.5
+
+
+@pytest.mark.parametrize("section, fragment, ligne", [
+    ("commentaire:\n  effectif_faible: -5\n  pairs_min: 5\n  rang_remarquable: 3\n  faits_max: 5\n"
+     "  indicateurs_par_theme: 3\n  ecart_type_distinction: 1.5\n", "« effectif_faible » invalide : -5", 2),
+    ("commentaire:\n  effectif_faible: 2000\n  pairs_min: 5\n  rang_remarquable: 3\n  faits_max: 5\n"
+     "  indicateurs_par_theme: 3\n  ecart_type_distinction: 1.5\n  seuil_inconnu: 2\n", "« seuil_inconnu » inconnu", 8),
+    ("commentaire:\n  effectif_faible: 2000\n", "« pairs_min » absent", 2),  # the section's first line
+    ("commentaire:\n  effectif_faible: 2000\n  pairs_min: 2.5\n  rang_remarquable: 3\n  faits_max: 5\n"
+     "  indicateurs_par_theme: 3\n  ecart_type_distinction: 1.5\n", "« pairs_min » invalide", 3),
+])
+def test_a_wrong_commentary_threshold_is_a_located_error(tmp_path, section, fragment, ligne):
+    path = tmp_path / "glossaire.yml"
+    path.write_text(section + "themes: {sante: Santé}\nindicateurs:\n  - {code: e, libelle: X, theme: sante, "
+                    "definition: d, unite: u, type: compte, numerateur: n, denominateur: null, sources: [s], "
+                    "niveaux: [commune], annees: [2019], sens: neutre, seuil_secret: {}}\n", encoding="utf-8")
+    with pytest.raises(OsqError, match=fragment) as err:
+        load_glossaire(path)
+    assert err.value.ligne == ligne
+
+
+def test_a_glossary_without_thresholds_says_so_when_the_commentary_needs_them(tmp_path):
+    g = _glossary(tmp_path, "")
+    with pytest.raises(OsqError, match="seuils du commentaire automatique absents"):
+        _ = g.seuils
