@@ -151,8 +151,8 @@ def _position(sujet: dict, ref: dict, ind: Indicateur) -> Position | None:
     common = dict(indicateur=ind.code, niveau=ref["niveau"], code=str(ref["code"]), territoire=ref["territoire"],
                   annee=annee, valeur=v, valeur_reference=vr)
     if ind.type == "compte":
-        if not contient(ref["niveau"], sujet["niveau"]) or vr <= 0 or v > vr:
-            return None
+        if not contient(ref["niveau"], sujet["niveau"]) or vr <= 0 or v > vr or v == 0:
+            return None  # a count of zero is no share of anything: the table says 0
         share = 100 * v / vr
         d = 0 if share >= 10 else 1
         return Position(mesure="part", ecart=arrondi(share, d), decimales=d, direction=None, **common)
@@ -431,10 +431,13 @@ def communes_distinctes(cote: pd.DataFrame, glossaire: Glossaire) -> list[Distin
     """The communes of an intercommunality that stand out (notes.epci.communes_cote_a_cote: per indicator, the
     intercommunality's row and its communes' rows): for each commune its most distant figure, kept when at least
     the glossary's ecart_type_distinction standard deviations of the communes from the intercommunality's and not
-    « proche »; at most faits_max, the furthest first. Counts, secret or missing figures, and indicators with
-    fewer than pairs_min published communes are left out."""
+    « proche »; at most faits_max, the furthest first. Counts, secret or missing figures, indicators with fewer
+    than pairs_min published communes, and communes under effectif_faible inhabitants (their extreme figures rest
+    on a few households) are left out; the spread is that of every commune's figure."""
     seuils = glossaire.seuils
     n, seuil = seuils.faits_max, seuils.ecart_type_distinction
+    pop = cote[(cote["indicateur"] == "population") & (cote["niveau"] == "commune") & (cote["statut"] == "ok")]
+    petites = {str(c) for c, v in zip(pop["code"], pop["valeur"]) if v < seuils.effectif_faible}
     best: dict[str, Distinction] = {}
     for code, part in cote.groupby("indicateur", sort=False):
         ind = glossaire[code]
@@ -452,7 +455,7 @@ def communes_distinctes(cote: pd.DataFrame, glossaire: Glossaire) -> list[Distin
             continue
         for r in communes:
             v = valeurs[str(r["code"])]
-            if v is None:
+            if v is None or str(r["code"]) in petites:
                 continue
             score = abs(v - float(valeur_affichee(ref[0], ind) or 0.0)) / sd
             if score < seuil - 1e-9 or (str(r["code"]) in best and best[str(r["code"])].score >= score):

@@ -56,7 +56,8 @@ class Faits:
     grille: pd.DataFrame  # the comparison rows that compare something, references the commentary names
     dispersion: dict[str, float] = field(default_factory=dict)
     rangs: dict[str, list[tuple[Rang, str]]] = field(default_factory=dict)
-    fragilites: dict[str, Fragilite] = field(default_factory=dict)
+    fragilites: dict[str, Fragilite] = field(default_factory=dict)  # figures published rounded or estimated
+    petit_effectif: float | None = None  # the territory's population, when below the glossary's effectif_faible
 
 
 def _pairs(vue, refs: list[Territoire]) -> list[tuple[Territoire, tuple[str, ...]]]:
@@ -126,12 +127,14 @@ def faits(vue, comp: pd.DataFrame, refs: list[Territoire]) -> Faits:
                     out.dispersion[code] = float(sd)
     population = grille[(grille["indicateur"] == "population") & (grille["code"] == sujet.code)]
     effectif = float(population["valeur"].iloc[0]) if len(population) and population["statut"].iloc[0] == "ok" else None
+    if effectif is not None and effectif < vue.glossaire.seuils.effectif_faible:
+        out.petit_effectif = effectif
     first = grille[(grille["niveau"] == sujet.niveau) & (grille["code"] == sujet.code)]
     for _, r in first.iterrows():
         ind = vue.glossaire[r["indicateur"]]
         if ind.type == "compte":
             continue
-        f = fragile(r, ind, effectif, vue.glossaire.seuils.effectif_faible)
+        f = fragile(r, ind)  # rounded or estimated; a small population is said once for the note
         if f is not None:
             out.fragilites[r["indicateur"]] = f
     return out
@@ -142,11 +145,16 @@ def synthese(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire=TOUTES
     """« L'essentiel »: the note's most notable facts, as a callout; '' when switched off or nothing stands out."""
     if "synthese" not in sections(commentaire):
         return ""
-    puces = _faits_marquants(ctx, comp, refs, faits_note)
+    f = faits_note or faits(ctx.vue, comp, refs)
+    puces = _faits_marquants(ctx, comp, refs, f)
     if not puces:
         return ""
-    return ('::: {.callout-tip .osq-commentaire title="L\'essentiel"}\n' + puces + "\n\n" + redaction.AVERTISSEMENTS["description"]
-            + "\n:::\n")
+    prudence = ""
+    if f.petit_effectif is not None:
+        prudence = redaction.phrase_petit_effectif(
+            fr.nom_territoire(refs[0].libelle, refs[0].niveau, refs[0].article), f.petit_effectif) + " "
+    return ('::: {.callout-tip .osq-commentaire title="L\'essentiel"}\n' + puces + "\n\n" + prudence
+            + redaction.AVERTISSEMENTS["description"] + "\n:::\n")
 
 
 def brouillon_enjeux(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire=TOUTES,
@@ -174,7 +182,7 @@ def lecture(ctx, comp: pd.DataFrame, refs: list[Territoire], commentaire=TOUTES,
         return ""
     texte = redaction.commentaire(f.grille, ctx.glossaire, dispersion=f.dispersion, rangs=f.rangs,
                                   fragilites=f.fragilites, avec_synthese=False, par_theme=True, concis=True,
-                                  cles=cles)
+                                  cles=cles, petit_effectif=f.petit_effectif)
     return _bloc("Ce que disent ces chiffres", texte)
 
 

@@ -33,27 +33,43 @@ from osq_utils.indicateurs.commentaire import (
     selection_theme,
     silences,
 )
-from osq_utils.indicateurs.ecarts import SEUIL_STABILITE_POINTS, SEUIL_STABILITE_RELATIF, EvolutionEcart, en_points
+from osq_utils.indicateurs.ecarts import (
+    SEUIL_STABILITE_POINTS,
+    SEUIL_STABILITE_RELATIF,
+    EvolutionEcart,
+    arrondi,
+    en_points,
+)
 from osq_utils.present import fr
 from osq_utils.present.ecarts import phrase_evolution, points_sans_signe, seuils_texte
 
+# A ratio from which a gap reads « 2,3 fois » (a multiple) rather than a percentage.
+SEUIL_MULTIPLE = 2.0
 # Words no sentence may hold: the commentary describes figures, it never explains them.
 MOTS_CAUSAUX = ("à cause", "en raison", "grâce", "explique", "effet")
 
-# A gap against one reference: three frames, each worded for each direction ('egal': a printed gap of zero).
+# A gap against one reference: three frames, each worded for each direction ('egal': both figures print the same;
+# 'multiple': a ratio of 2 or more, read « 2,3 fois » rather than « +130 % »; 'nul': a figure other than a rate at
+# zero, read « nulle » rather than « 100 % en dessous »).
 CADRES_POSITION = (
     {"superieur": "la valeur {de_sujet} ({v}) dépasse de {g} celle {de_ref} ({vr})",
      "inferieur": "la valeur {de_sujet} ({v}) est inférieure de {g} à celle {de_ref} ({vr})",
      "proche": "la valeur {de_sujet} ({v}) est proche de celle {de_ref} ({vr}), à {g} près",
-     "egal": "la valeur {de_sujet} ({v}) est égale à celle {de_ref} ({vr})"},
+     "egal": "la valeur {de_sujet} ({v}) est égale à celle {de_ref} ({vr})",
+     "multiple": "la valeur {de_sujet} ({v}) vaut {k} fois celle {de_ref} ({vr})",
+     "nul": "la valeur {de_sujet} est nulle ({v}), en dessous de celle {de_ref} ({vr})"},
     {"superieur": "{a_sujet}, la valeur ({v}) se situe {g} au-dessus de celle {de_ref} ({vr})",
      "inferieur": "{a_sujet}, la valeur ({v}) se situe {g} en dessous de celle {de_ref} ({vr})",
      "proche": "{a_sujet}, la valeur ({v}) est proche de celle {de_ref} ({vr}), à {g} près",
-     "egal": "{a_sujet}, la valeur ({v}) est la même que celle {de_ref} ({vr})"},
+     "egal": "{a_sujet}, la valeur ({v}) est la même que celle {de_ref} ({vr})",
+     "multiple": "{a_sujet}, la valeur ({v}) atteint {k} fois celle {de_ref} ({vr})",
+     "nul": "{a_sujet}, la valeur est nulle ({v}), en dessous de celle {de_ref} ({vr})"},
     {"superieur": "face {a_ref} ({vr}), {sujet} ({v}) se place {g} au-dessus",
      "inferieur": "face {a_ref} ({vr}), {sujet} ({v}) se place {g} en dessous",
      "proche": "face {a_ref} ({vr}), {sujet} ({v}) se place à un niveau proche, à {g} près",
-     "egal": "face {a_ref} ({vr}), {sujet} ({v}) se place au même niveau"},
+     "egal": "face {a_ref} ({vr}), {sujet} ({v}) se place au même niveau",
+     "multiple": "face {a_ref} ({vr}), {sujet} ({v}) atteint {k} fois ce niveau",
+     "nul": "face {a_ref} ({vr}), {sujet} est à zéro ({v})"},
 )
 # A count: the subject's share of the reference's total.
 CADRES_PART = (
@@ -154,13 +170,17 @@ def phrase_position(comp: pd.DataFrame, p: Position, ind: Indicateur, redaction:
     mots = dict(sujet=nom, de_sujet=fr.de_nom(nom), a_sujet=fr.a_nom(nom), ref=nom_ref, de_ref=fr.de_nom(nom_ref),
                 a_ref=fr.a_nom(nom_ref),
                 v=fr.valeur_observation(sujet, ind), vr=fr.valeur_observation(ref, ind), g=texte_ecart(p, ind),
-                p=texte_ecart(p, ind))
+                p=texte_ecart(p, ind), k=fr.nombre(arrondi(p.ecart, 1), 1))
     i = redaction.cadre()
     if p.mesure == "part":
         return CADRES_PART[i].format(**mots)
     if p.direction == "proche":
         redaction.signale("proche")
     cle = "egal" if p.direction == "proche" and _est_nul(p) else (p.direction or "proche")
+    if p.mesure == "rapport" and p.valeur == 0:
+        cle = "nul"
+    elif p.mesure == "rapport" and p.ecart >= SEUIL_MULTIPLE:
+        cle = "multiple"
     return CADRES_POSITION[i][cle].format(**mots)
 
 
@@ -189,6 +209,13 @@ def phrase_evolution_reference(nom_reference: str, niveau: str, evo: EvolutionEc
     phrase = phrase_evolution(evo, ind, de_reference=fr.de_nom(nom), territoire=fr.de_nom(sujet))
     return CADRES_EVOLUTION[redaction.cadre()].format(ref=nom, a_ref_court=fr.a_nom(nom), de_ref=fr.de_nom(nom),
                                                       phrase=phrase)
+
+
+def phrase_petit_effectif(nom: str, population: float) -> str:
+    """The caveat of a small territory, said once per note (not once per figure)."""
+    return (f"{nom[:1].upper()}{nom[1:]} compte {fr.nombre(population)}{fr.NBSP}habitants : ses chiffres reposent sur un "
+            "petit effectif, où quelques ménages suffisent à déplacer un taux ; ses écarts aux références sont à "
+            "lire avec prudence.")
 
 
 def phrase_fragile(f: Fragilite) -> str:
@@ -322,13 +349,17 @@ def commentaire(comp: pd.DataFrame, glossaire: Glossaire, *, dispersion: dict[st
                 fragilites: dict[str, Fragilite] | None = None,
                 evolutions: dict[str, dict[str, EvolutionEcart]] | None = None,
                 avec_synthese: bool = True, par_theme: bool = False, concis: bool = False,
-                cles: tuple[str, ...] | list[str] = ()) -> str:
+                cles: tuple[str, ...] | list[str] = (), petit_effectif: float | None = None) -> str:
     """Markdown of a note's whole commentary: its summary (avec_synthese), a paragraph per indicator (most salient
     first, then the others in the grid's order; par_theme: under their theme, in bold, the theme of the most
     salient first), the reasons of its silences and its caveats (in italics), each once. With `concis`, per theme
-    the note's key figures (cles) and the most salient (indicateurs.commentaire.selection_theme)."""
+    the note's key figures (cles) and the most salient (indicateurs.commentaire.selection_theme). petit_effectif:
+    the territory's population when below the glossary's effectif_faible, said once before the paragraphs."""
     redaction = Redaction(glossaire.seuils)
     blocs = [synthese(comp, glossaire, dispersion, redaction=redaction)] if avec_synthese else []
+    if petit_effectif is not None and not comp.empty:
+        blocs.append(phrase_petit_effectif(_nom(lignes(comp)[0]), petit_effectif))
+        redaction.signale("fragile")
     scores = saillance(comp, glossaire, dispersion)
     parts = par_indicateur(comp)
     ordre = list(scores.index) + [c for c in parts if c not in scores.index]
@@ -391,6 +422,8 @@ def phrase_propre(series: pd.DataFrame, ind: Indicateur, sujet: str, redaction: 
     else:
         delta = fr.nombre(delta_brut, d, signe=True) + (f"{fr.NBSP}{ind.unite}" if ind.unite else "")
         seuil = fr.pourcent(SEUIL_STABILITE_RELATIF * 100, 0)
+    if arrondi(delta_brut, d) == 0:  # 21 % and 21,0 %: no « +0 point »
+        delta = "même niveau"
     i = redaction.cadre()
     mot = {"hausse": "en hausse", "baisse": "en baisse",
            "stable": "quasi stable" if i == 2 else f"quasi stable (moins de {seuil} de variation)"}[evo.tendance]
@@ -498,14 +531,15 @@ def commentaire_communes(cote: pd.DataFrame, glossaire: Glossaire, nom_epci: str
     seuil = fr.nombre(seuils.ecart_type_distinction, 1)
     regle = (f"Une commune est citée lorsqu'un de ses chiffres s'écarte de celui {fr.de_nom(nom_epci)} d'au moins "
              f"{seuil} fois l'écart type des chiffres des communes ; au plus {fr.nombre(seuils.faits_max)}, les plus "
-             "éloignées d'abord.")
+             f"éloignées d'abord. Les communes de moins de {fr.nombre(seuils.effectif_faible)}{fr.NBSP}habitants, aux "
+             "chiffres fragiles, ne sont pas citées : le tableau des communes les donne toutes.")
     if not distinctes:
         return f"Aucune commune ne s'écarte nettement de l'ensemble {fr.de_nom(nom_epci)} sur ces indicateurs. *{regle}*"
     redaction = Redaction(seuils)
     puces = []
-    # each commune's population as the side-by-side table prints it (a figure on few people is fragile)
+    # each commune's population as the side-by-side table prints it
     pop_ind = glossaire["population"] if "population" in glossaire else None
-    populations = {str(r["code"]): (fr.valeur_observation(r, pop_ind), float(r["valeur"]))
+    populations = {str(r["code"]): fr.valeur_observation(r, pop_ind)
                    for r in cote[(cote["indicateur"] == "population") & (cote["niveau"] == "commune")
                                  & (cote["statut"] == "ok")].to_dict("records")} if pop_ind is not None else {}
     for d in distinctes:
@@ -513,12 +547,8 @@ def commentaire_communes(cote: pd.DataFrame, glossaire: Glossaire, nom_epci: str
         grille = cote[(cote["indicateur"] == ind.code) & ((cote["code"].astype(str) == d.code) | (cote["niveau"] != "commune"))]
         grille = pd.concat([grille[grille["niveau"] == "commune"], grille[grille["niveau"] != "commune"]])
         qui = f"**{d.territoire}**"
-        pop = populations.get(d.code)
-        if pop is not None:
-            fragile = pop[1] < seuils.effectif_faible
-            qui += f" ({pop[0]}{fr.NBSP}habitants{', petit effectif' if fragile else ''})"
-            if fragile:
-                redaction.signale("fragile")
+        if d.code in populations:  # never under effectif_faible: communes_distinctes leaves those out
+            qui += f" ({populations[d.code]}{fr.NBSP}habitants)"
         texte = f"- {qui}, {fr.minuscule(ind.libelle)} : {phrase_position(grille, d.position, ind, redaction)}"
         if d.rang is not None and d.rang.remarquable(glossaire.seuils):
             texte += " ; " + phrase_rang(grille, d.rang, "communes de l'intercommunalité", redaction)
