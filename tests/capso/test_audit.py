@@ -85,12 +85,31 @@ def _table_cell(soup, indicateur: str, territoire: str):
 
 def _sans_commentaire(soup, indicateur: str) -> None:
     """Remove what the automatic commentary says about an indicator of Arques (a build with the figure masked
-    writes no sentence on it: notes.commentaire reads the masked grid)."""
+    writes no sentence on it: notes.commentaire reads the masked grid and series)."""
     libelle = load_glossaire()[indicateur].libelle
     for el in soup.select("main li, main p"):
         text = el.get_text(" ", strip=True).replace("\u2019", "'")
-        if text.startswith((f"{libelle},", f"{libelle} :")):
+        if text.startswith((f"{libelle},", f"{libelle} :", f"{libelle} d'", f"{libelle} de ")):
             el.decompose()
+
+
+def _cellule_serie(soup, indicateur: str, territoire: str, annee: int):
+    """The cell of the evolution chart's table (present.tables.tableau_series): the indicator's group, the
+    territory's row, the year's column."""
+    libelle = load_glossaire()[indicateur].libelle
+    for table in soup.find_all("table"):
+        heads = [th.get_text(" ", strip=True) for th in table.select("tr.gt_col_headings th")]
+        if str(annee) not in heads:
+            continue
+        groupe = None
+        for tr in table.find_all("tr"):
+            if tr.select_one(".gt_group_heading"):
+                groupe = tr.get_text(" ", strip=True)
+                continue
+            cells = tr.find_all(["td", "th"])
+            if groupe and groupe.startswith(libelle) and cells and cells[0].get_text(strip=True) == territoire:
+                return cells[heads.index(str(annee))]
+    raise AssertionError(f"pas de cellule {indicateur} × {territoire} × {annee} dans le tableau d'un graphique")
 
 
 def _kpi_value(soup, indicateur: str):
@@ -166,6 +185,8 @@ def construit_masque(request, tmp_path_factory) -> tuple[Path, Path]:
             _table_cell(soup, ind, "Arques").string = "s"
             _sans_commentaire(soup, ind)
         _kpi_value(soup, "revenu_median").string = "s"
+        for annee in (2019, 2021):  # the evolution chart's table shows both masked years
+            _cellule_serie(soup, "revenu_median", "Arques", annee).string = "s"
 
     _edit_page(site, mask)
     _set_exports(site, {key: ("", "secret") for key in keys})
