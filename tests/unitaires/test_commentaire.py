@@ -40,19 +40,25 @@ GLOSSAIRE = Glossaire({i.code: i for i in [
     commentaire=SEUILS)
 
 
+def _cellule(v, sans_decimales):
+    """(valeur, decimales, statut) of a test cell: a value, None (secret), 'nd' (absent), or (value, decimals)."""
+    d, statut = sans_decimales, "ok"
+    if isinstance(v, tuple):
+        v, d = v
+    if v is None:
+        statut = "secret"
+    elif v == "nd":
+        v, statut = None, "absent"
+    return v, d, statut
+
+
 def grille(valeurs: dict[str, list], territoires=TERRITOIRES, annee: int = 2021) -> pd.DataFrame:
     """A comparison grid (the columns of indicateurs.comparison): a value, None (secret), 'nd' (absent), or
     (value, published decimals)."""
     rows = []
     for code, vs in valeurs.items():
-        for (niveau, c, libelle), v in zip(territoires, vs):
-            d, statut = pd.NA, "ok"
-            if isinstance(v, tuple):
-                v, d = v
-            if v is None:
-                statut = "secret"
-            elif v == "nd":
-                v, statut = None, "absent"
+        for (niveau, c, libelle), cellule in zip(territoires, vs):
+            v, d, statut = _cellule(cellule, pd.NA)
             rows.append(dict(indicateur=code, niveau=niveau, code=c, territoire=libelle, annee=annee, valeur=v,
                              statut=statut, source="s", estime=False, decimales=d))
     out = pd.DataFrame(rows)
@@ -317,14 +323,8 @@ def _series(valeurs: dict[str, list], niveaux=("commune", "epci", "departement")
     with d decimals)."""
     rows = []
     for (terr, vs), niveau in zip(valeurs.items(), niveaux):
-        for annee, v in zip(annees, vs):
-            d, statut = None, "ok"
-            if isinstance(v, tuple):
-                v, d = v
-            if v is None:
-                statut = "secret"
-            elif v == "nd":
-                v, statut = None, "absent"
+        for annee, cellule in zip(annees, vs):
+            v, d, statut = _cellule(cellule, None)
             rows.append(dict(territoire=terr, niveau=niveau, annee=annee, valeur=v, statut=statut, decimales=d,
                              estime=False))
     out = pd.DataFrame(rows)
