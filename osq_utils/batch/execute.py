@@ -28,12 +28,14 @@ import re
 import threading
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.channels import ZMQSocketChannel
 from jupyter_client.manager import KernelManager
+from traitlets import Type
 
 from osq_utils.batch.plan import Job
 from osq_utils.catalogues.racine import dossier_modeles
@@ -61,6 +63,10 @@ def _osq_reset(ip=get_ipython()):
 _osq_reset()
 """
 MAX_NOTES_PER_KERNEL = 200  # a fresh kernel now and then keeps memory flat on long runs
+# After Ctrl-C, how long an interrupted kernel has to end its cell before it is killed. An interrupt that
+# lands between two of the kernel's own steps is swallowed (ipykernel logs « KeyboardInterrupt caught in
+# kernel ») and the cell's reply never comes; a cell can also ignore SIGINT or sit in C code.
+GRACE_SECONDES = 3.0
 _ARRET = threading.Event()  # set on Ctrl-C: no note starts, kernels being started give up
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -115,13 +121,56 @@ _ALL_KERNELS: list = []  # every warm kernel started by this process, to shut th
 _ALL_LOCK = threading.Lock()
 
 
+class _Channel(ZMQSocketChannel):
+    """A channel whose endless wait ends when its kernel is dead.
+
+    nbclient waits for a cell's messages without a timeout and counts on a task that checks every second
+    whether the kernel lives; with a blocking client that wait holds the event loop and the check never
+    runs, so a killed kernel would leave the note waiting forever.
+    """
+
+    vivant = None  # whether the kernel lives, set by _ReadyClient
+
+    def get_msg(self, timeout: float | None = None) -> dict:
+        if timeout is not None or self.vivant is None:
+            return super().get_msg(timeout)
+        while True:
+            try:
+                return super().get_msg(1.0)
+            except queue.Empty:
+                if not self.vivant():
+                    raise RuntimeError("le noyau Jupyter s'est arrêté") from None
+
+
 class _ReadyClient(BlockingKernelClient):
-    """Kernel client for a kernel known to be up.
+    """Kernel client for a kernel known to be up, whose waits end if the kernel dies (`_Channel`).
 
     jupyter_client's wait_for_ready ends by draining IOPub for 0.2 s, a fixed
     cost on every note. Here: ask kernel_info until its 'idle' status arrives on
     IOPub, which proves the IOPub subscription is live, and stop there.
     """
+
+    shell_channel_class = Type(_Channel)
+    iopub_channel_class = Type(_Channel)
+
+    @property
+    def shell_channel(self):
+        channel = super().shell_channel
+        channel.vivant = self._vivant
+        return channel
+
+    @property
+    def iopub_channel(self):
+        channel = super().iopub_channel
+        channel.vivant = self._vivant
+        return channel
+
+    def _vivant(self) -> bool:
+        """Whether the kernel's process runs; no event loop (is_alive's would nest in nbclient's)."""
+        if not isinstance(self.parent, KernelManager):
+            return True
+        process = getattr(self.parent.provisioner, "process", None)
+        return process is not None and process.poll() is None
 
     def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (timeout or 60)
@@ -384,13 +433,17 @@ def _interrompre(pool, futures: dict, results: list[JobResult], out_dir: Path) -
         for proc in multiprocessing.active_children():  # the pool's workers: their kernels follow them
             proc.terminate()
     else:
-        # Interrupted, not killed: nbclient waits for the kernel's messages without a timeout, and a dead
-        # kernel sends none. The running cell raises KeyboardInterrupt; no next cell starts (moteur).
+        # Interrupted first: the running cell raises KeyboardInterrupt and no next cell starts (moteur).
         for km in list(_ALL_KERNELS):
             try:
                 km.interrupt_kernel()
             except Exception:  # not started yet, or already gone
                 pass
+        # A kernel that has not answered within the grace period is killed: nbclient, which waits for
+        # the cell's reply without a timeout, sees it dead within a second and the note fails.
+        wait([fut for fut in futures if not fut.done()], timeout=GRACE_SECONDES)
+        for km in list(_ALL_KERNELS):
+            _shutdown_kernel(km)
     for job in running:  # a stopped note leaves no partial notebook
         (out_dir / f".{job.slug}.tmp.ipynb").unlink(missing_ok=True)
     done = {r.job.slug for r in results}

@@ -7,6 +7,7 @@ never loads papermill, nbformat and jsonschema.
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 
 from papermill import execute_notebook
@@ -59,4 +60,18 @@ def moteur_chaud(arret: threading.Event | None = None) -> str:
             return ReleasingClient(nb_man, **final_kwargs).execute()
 
     papermill_engines.register("osq-chaud", WarmKernelEngine)
+    if arret is not None and not any(isinstance(f, _SilenceApresArret) for f in logger.filters):
+        logger.addFilter(_SilenceApresArret(arret))
     return "osq-chaud"
+
+
+class _SilenceApresArret(logging.Filter):
+    """After Ctrl-C, nbclient's English lines about the kernels being stopped (« Kernel died while waiting
+    for execute reply ») stay out of the console; the build's French summary says what was stopped."""
+
+    def __init__(self, arret: threading.Event) -> None:
+        super().__init__()
+        self.arret = arret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not self.arret.is_set()

@@ -196,6 +196,31 @@ def test_ctrl_c_stops_within_seconds_cancels_the_queue_and_keeps_finished_notes(
     _attendre(lambda: not _vivants(noyaux), 15, "la fin des noyaux")
 
 
+def test_ctrl_c_kills_a_kernel_that_does_not_answer_its_interrupt(store_file, tmp_path):
+    # A kernel can swallow the interrupt (it lands between two of ipykernel's steps: « KeyboardInterrupt
+    # caught in kernel ») and never reply; a cell that ignores SIGINT reproduces that for sure.
+    marque = tmp_path / "marques"
+    marque.mkdir()
+    modeles = _modeles(tmp_path, "import signal, time, pathlib\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                 f"pathlib.Path({str(marque)!r}, code_commune).touch()\ntime.sleep(600)")
+    out = tmp_path / "rapports"
+    build = _lancer(_env(store_file, OSQ_NOTEBOOKS=str(modeles)), "build",
+                    str(_params(tmp_path, "sourd", SIX[:3])), "--jobs", "2", "--sortie", str(out))
+    _attendre(lambda: len(list(marque.iterdir())) == 2 or build.poll() is not None, quoi="deux notes bloquées")
+    assert build.poll() is None, build.stderr.read()
+    noyaux = psutil.Process(build.pid).children(recursive=True)
+    debut = time.monotonic()
+    os.killpg(build.pid, signal.SIGINT)
+    _, stderr = build.communicate(timeout=120)
+    secondes = time.monotonic() - debut
+    assert secondes < 10, stderr
+    assert build.returncode == 130, stderr
+    assert "0 note(s) terminée(s) gardée(s), 2 arrêtée(s) en cours d'exécution, 1 annulée(s)" in _sans_cadre(stderr)
+    assert "Traceback" not in stderr
+    assert _carnets(out / "sourd") == set() and _temporaires(out / "sourd") == []
+    _attendre(lambda: not _vivants(noyaux), 15, "la fin des noyaux")
+
+
 # --- kill -9 ----------------------------------------------------------------------------------------------------
 
 def test_temporary_files_of_a_killed_build_are_removed_by_the_next(store_file, tmp_path):
