@@ -102,12 +102,13 @@ if not evolution:
 #| fig-alt: "Graphiques en courbes, un panneau par indicateur du thème (son unité dans le titre du panneau), montrant la valeur de chaque année publiée pour la commune, son intercommunalité, son département et la France métropolitaine, une couleur par territoire."
 if evolution:
     series = charts.series_evolution(ctx, refs, evolution)
-    display(charts.figure_evolution(ctx, refs, evolution, series))
+    titre_chiffres = f"{commune.libelle} et ses territoires de référence : chiffres du graphique"
+    display(charts.figure_evolution(ctx, refs, evolution, series, tableau=titre_chiffres))
 
 # %%
 if evolution:
     display(Markdown(commentaires.evolution(ctx, refs, series, commentaire)))
-    display(tables.tableau_series(series, titre=f"{commune.libelle} et ses territoires de référence : chiffres du graphique",
+    display(tables.tableau_series(series, titre=titre_chiffres,
                                   source_note=charts.source_evolution(ctx, refs, evolution)))
 
 # %% [markdown]

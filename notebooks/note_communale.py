@@ -79,11 +79,12 @@ display(Markdown(commentaires.lecture(ctx, comparaison, refs, commentaire, faits
 #| fig-cap: "Niveau de vie médian et taux de pauvreté de la commune et de ses territoires de référence"
 #| fig-alt: "Deux graphiques en courbes : à gauche le niveau de vie médian annuel en euros, à droite le taux de pauvreté en pourcentage, pour la commune, son intercommunalité, son département et la France métropolitaine, sur les années publiées par l'Insee."
 series = charts.series_evolution(ctx, refs, communale.EVOLUTION)
-display(charts.figure_evolution(ctx, refs, communale.EVOLUTION, series))
+titre_chiffres = f"{commune.libelle} et ses territoires de référence : chiffres du graphique"
+display(charts.figure_evolution(ctx, refs, communale.EVOLUTION, series, tableau=titre_chiffres))
 
 # %%
 display(Markdown(commentaires.evolution(ctx, refs, series, commentaire)))
-tables.tableau_series(series, titre=f"{commune.libelle} et ses territoires de référence : chiffres du graphique",
+tables.tableau_series(series, titre=titre_chiffres,
                       source_note=charts.source_evolution(ctx, refs, communale.EVOLUTION))
 
 # %% [markdown]

@@ -33,7 +33,8 @@ TIERS = {"unitaires": "rapide", "capso": "capso", "complet": "complet"}
 # `make test` runs the suite on two processes (pytest-xdist, --dist loadgroup). The tests of one group share
 # the session fixtures of one process: the whole-mirror store (complet), the CAPSO store and its five-note
 # builds with both renderers (capso-rendus), the CAPSO store alone (capso). The unit tests go to either.
-CAPSO_RENDUS = {"test_accessibilite.py", "test_audit.py", "test_instantanes.py", "test_parite.py", "test_quarto.py",
+CAPSO_RENDUS = {"test_accessibilite.py", "test_audit.py", "test_comparaison_page.py", "test_explorer.py",
+                "test_instantanes.py", "test_parite.py", "test_quarto.py",
                 "test_rendus_navigateur.py"}
 # Long tests of bad input and interrupted builds: a group of their own (its own CAPSO store), so that the
 # scheduler can balance four groups over two processes.

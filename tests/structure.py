@@ -77,6 +77,8 @@ def structure(html: str) -> Structure:
             continue  # a sub-figure, or Quarto's figure inside its float
         caption = el.find("figcaption")
         images = tuple(posixpath.basename(img.get("src", "")) for img in el.find_all("img"))
+        # An interactive figure (present.interactif): its inline SVG instead of an image file.
+        images += tuple(f"svg:{div.get('id', '')}" for div in el.select("div.osq-interactif"))
         figures.append((el["id"], texte(_copy(caption)) if caption else "", images))
     images = tuple((posixpath.basename(img.get("src", "")), _SPACES.sub(" ", img.get("alt", "")).strip())
                    for img in main.find_all("img"))

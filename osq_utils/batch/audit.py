@@ -1222,6 +1222,12 @@ def _decode(data: bytes) -> str | None:
         return data.decode("latin-1")
 
 
+# `window.NAME = {…};`: a script whose only statement assigns a JSON value (data shipped as a script, which a
+# page opened from file:// can load where fetch() cannot).
+_DONNEES_SCRIPT = re.compile(r"^\s*(?:window\.[A-Za-z_$][\w$]*|(?:var|let|const)\s+[A-Za-z_$][\w$]*)\s*=\s*"
+                             r"([\[{].*[\]}])\s*;?\s*$", re.S)
+
+
 def _audit_file(path: Path, rel: str, index: _Index, exports: dict, docx: dict | None = None) -> tuple[str, list[Fuite]]:
     """(kind of file, its leaks). Every file is read whatever its name: a stray copy (`.tmp`, `.json`, `.md`)
     is read by what it holds. docx: Word versions already converted (futures of _docx_html)."""
@@ -1253,6 +1259,9 @@ def _audit_file(path: Path, rel: str, index: _Index, exports: dict, docx: dict |
             return "page", []
         return "page", _audit_soup(BeautifulSoup(text, "html.parser"), rel, index)
     kind = "markdown" if suffix in (".md", ".qmd", ".markdown", ".rmd") else "texte"
+    donnees_script = _DONNEES_SCRIPT.match(text) if suffix in (".js", ".mjs") else None
+    if donnees_script:  # a script that only holds data (the comparison page's figures): read as JSON
+        text, head = donnees_script.group(1), donnees_script.group(1)[:2000]
     if suffix in (".json", ".geojson") or head[:1] in ("{", "["):
         unescaped = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
         try:

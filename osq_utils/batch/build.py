@@ -29,7 +29,7 @@ from pathlib import Path
 
 from osq_utils import atomic, store, verrou
 from osq_utils.batch import execute as ex
-from osq_utils.batch import exports, pages, quarto, site
+from osq_utils.batch import exports, pages, publication, quarto, site
 from osq_utils.batch import fingerprint as fp
 from osq_utils.batch import plan as pl
 from osq_utils.batch.render_pandoc import install_assets
@@ -137,6 +137,14 @@ def write_verbatims_review(root: Path) -> Path:
     return write_review_report(revisions, root / "verbatims-pseudonymisation.csv")
 
 
+def _accueil(plan: pl.Plan, results: list[ex.JobResult], store_file: Path, ledger: Path, profil: str) -> str:
+    """The home page's key figures and map (batch.accueil)."""
+    # geopandas and the map's code are loaded when the home page is rendered, not by a build with nothing to do.
+    from osq_utils.batch import accueil  # noqa: PLC0415 (see above)
+
+    return accueil.accueil_markdown(plan, results, store_file, ledger, profil, pages.lien_note)
+
+
 def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: Path, root: Path, store_file: Path,
                    data_fp: str, store_tables, *, n_jobs: int, force: bool, engine: str, cluster: str | None,
                    progress, audit: bool, imprimables: bool = False) -> BuildReport:
@@ -162,8 +170,10 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     data_fp = fp.combine(data_fp, fp.file_hash(ledger))
     templates = {j.modele: fp.file_hash(j.template) for j in jobs}
     prints = {j.slug: fp.job_fingerprint(templates[j.modele], j.parametres, code_fp, data_fp) for j in jobs}
-    # A page is re-rendered (not re-executed) when the printable versions are switched on or off.
-    page_prints = {slug: f"{p}+pdf-docx" if imprimables else p for slug, p in prints.items()}
+    # A page is re-rendered (not re-executed) when the printable versions are switched on or off, or when the
+    # notes its maps' areas link to change (publication.notes_publiees).
+    liens = fp.combine(*(f"{k}={v}" for k, v in sorted(publication.notes_publiees(the_plan).items())))
+    page_prints = {slug: f"{p}+{liens}" + ("+pdf-docx" if imprimables else "") for slug, p in prints.items()}
 
     # 1. Execute the notes whose executed notebook is missing or stale, and publish each page as soon as
     #    its note is executed (the main process is idle meanwhile): pandoc renders it at once; with
@@ -266,7 +276,8 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
         t = time.perf_counter()
         if projet is not None and continu is not None:
             projet.retirer_notes(projet.notes_ecrites() - {r.job.slug for r in results if r.statut != "échec"})
-            donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex, imprimables=imprimables)
+            donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex, imprimables=imprimables,
+                                    accueil=_accueil(the_plan, results, store_file, ledger, profil))
             fixed = projet.ecrire_pages(donnees)
             for source in fixed:
                 continu.ajouter(source, lambda: None)
@@ -281,7 +292,9 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
                                    datetime.date.today().isoformat(),
                                    *sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results))
             if state.get("pages_signature") != fixed_sig or not (site_root / "index.html").exists():
-                donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex, imprimables=imprimables)
+                donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex,
+                                        imprimables=imprimables,
+                                        accueil=_accueil(the_plan, results, store_file, ledger, profil))
                 site.render_fixed_pages(donnees, site_root, state.setdefault("pages", {}), code_fp)
                 state["pages_signature"] = fixed_sig
             site.retirer_obsoletes(results, site_root, imprimables)
@@ -293,7 +306,8 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
         fp.save_state(state_file, state)
     if noindex:
         atomic.write_text(site_root / "robots.txt", "User-agent: *\nDisallow: /\n")
-    # The exports read the store through this profile's masked view: the statut of a masked figure, never its value.
+    # The exports (CSV, Excel and the comparison page's donnees/comparaison.js, one frame) read the store through
+    # this profile's masked view: the statut of a masked figure, never its value.
     exports.write_exports(the_plan, results, site_root, store_file, ledger, profil, state.setdefault("exports", {}), data_fp)
     phases["publication"] = time.perf_counter() - t
     fuites = []

@@ -29,6 +29,9 @@ from osq_utils.errors import OsqError
 
 __all__ = ["executed_notebook_to_markdown", "parse_cell_options"]
 
+# Output metadata key of a figure holding a PNG and its interactive HTML (present.images.CLE_INTERACTIF; not
+# imported: the conversion does not load the presentation layer).
+CLE_INTERACTIF = "osq-interactif"
 SKIP_TAGS = {"parameters", "injected-parameters", "remove-cell"}
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 XREF_FLOATS = ("fig", "tbl")
@@ -200,8 +203,11 @@ def _nth(values: list, i: int) -> Any:
     return values[i] if i < len(values) else None
 
 
-def _collect_outputs(cell: nbformat.NotebookNode, asis: bool) -> list[tuple[str, Any]]:
-    """Outputs as (kind, payload): kind in md, raw, html, text, latex, image."""
+def _collect_outputs(cell: nbformat.NotebookNode, asis: bool, interactif: bool = False) -> list[tuple[str, Any]]:
+    """Outputs as (kind, payload): kind in md, raw, html, text, latex, image, figure_html.
+
+    A figure with both versions (PNG and interactive HTML, marked CLE_INTERACTIF: present.images.Rendu) is its
+    HTML (`figure_html`) with `interactif`, its PNG otherwise (printables)."""
     items: list[tuple[str, Any]] = []
     for output in cell.get("outputs", []) or []:
         otype = output.get("output_type")
@@ -216,6 +222,13 @@ def _collect_outputs(cell: nbformat.NotebookNode, asis: bool) -> list[tuple[str,
         if otype not in ("display_data", "execute_result"):
             continue
         data = output.get("data", {}) or {}
+        if (output.get("metadata", {}) or {}).get(CLE_INTERACTIF) and "image/png" in data and "text/html" in data:
+            if interactif:
+                items.append(("figure_html", _text(data["text/html"])))
+            else:
+                meta = (output.get("metadata", {}) or {}).get("image/png", {}) or {}
+                items.append(("image", ("image/png", data["image/png"], meta)))
+            continue
         mime = _pick_mime(data)
         if mime is None:
             continue  # widgets and other exotic types
@@ -278,13 +291,13 @@ def _layout_attrs(options: dict) -> dict:
 
 
 def _code_cell_markdown(cell: nbformat.NotebookNode, index: int, options: dict,
-                        media: _Media) -> str:
+                        media: _Media, interactif: bool = False) -> str:
     output_opt = options.get("output", True)
     tags = set(cell.get("metadata", {}).get("tags", []) or [])
     if output_opt is False or "remove-output" in tags or options.get("include") is False:
         return ""
     asis = output_opt == "asis"
-    items = _collect_outputs(cell, asis)
+    items = _collect_outputs(cell, asis, interactif)
     if not items:
         return ""
 
@@ -325,6 +338,8 @@ def _code_cell_markdown(cell: nbformat.NotebookNode, index: int, options: dict,
                                               align=align))
         elif item_kind in ("md", "raw"):
             blocks.append(media.inline_images(payload.strip("\n"), stem))
+        elif item_kind == "figure_html":  # an interactive figure: raw HTML, a div float with its caption
+            blocks.append(_fenced(payload, "{=html}"))
         elif item_kind == "html":
             raw = _fenced(payload, "{=html}")
             blocks.append(raw if asis else _div([raw], classes=["cell-output-display"]))
@@ -387,10 +402,12 @@ def _raw_cell(cell: nbformat.NotebookNode) -> str:
 
 
 def executed_notebook_to_markdown(
-    nb: nbformat.NotebookNode, media_dir: Path, media_href: str
+    nb: nbformat.NotebookNode, media_dir: Path, media_href: str, *, interactif: bool = False
 ) -> str:
     """Quarto-flavoured markdown of an executed notebook, images saved in `media_dir`.
 
+    With `interactif` (the HTML page), a figure that has an interactive version shows it (raw HTML in a
+    `::: {#fig-x}` div float, its caption the last paragraph); without (printables), its PNG.
     Raises `ValueError` naming the cell when any output is an error.
     """
     _check_no_error(nb)
@@ -407,7 +424,7 @@ def executed_notebook_to_markdown(
             chunk = _raw_cell(cell)
         elif ctype == "code":
             options, _ = parse_cell_options(cell.get("source", ""), where=f"cellule {index}")
-            chunk = _code_cell_markdown(cell, index, options, media)
+            chunk = _code_cell_markdown(cell, index, options, media, interactif)
         else:
             chunk = ""
         if chunk.strip():

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from osq_utils.batch.comparaison import comparaison_markdown
 from osq_utils.batch.execute import JobResult
 from osq_utils.batch.plan import Plan
 from osq_utils.catalogues.conventions import fraicheur, load_conventions
@@ -53,12 +54,19 @@ class Donnees:
     millesimes: object = None  # DataFrame indicateur, source, annee (latest 'ok' year)
     noindex: bool = False
     imprimables: bool = False
-    note_href: Callable[[JobResult], str] = lambda r: f"notes/{r.job.slug}.html"
+    note_href: Callable[[JobResult], str] = lambda r: lien_note(r)
+    accueil: str = ""  # the territory's key figures and map (batch.accueil), markdown
+
+
+def lien_note(r: JobResult) -> str:
+    """A note's page from the site's root."""
+    return f"notes/{r.job.slug}.html"
 
 
 INDEX = Page("index.html", "", False, "Accueil")
 PAGES = [
     INDEX,
+    Page("comparer.html", "Comparer des territoires", False, "Comparer"),
     Page("glossaire.html", "Glossaire des indicateurs", True, "Glossaire"),
     Page("sources.html", "Sources des données", True, "Sources"),
     Page("etat-des-donnees.html", "État des données", True, "État des données"),
@@ -78,9 +86,10 @@ def contenus(d: Donnees) -> dict[str, tuple[str, str, bool]]:
     guides = guides_pages()
     markdown = {
         INDEX.fichier: (PARTENAIRES_BANNER if d.noindex else "") + index_markdown(d.plan, d.results, d.note_href,
-                                                                                   d.imprimables),
+                                                                                   d.imprimables, d.accueil),
         "glossaire.html": glossary_markdown(glossaire, catalogue) + "\n\n" + secret_markdown() + "\n\n"
                           + commentaire.regles(glossaire.seuils),
+        "comparer.html": comparaison_markdown(),
         "sources.html": sources_markdown(catalogue, d.chargements),
         "etat-des-donnees.html": freshness_markdown(glossaire, catalogue, d.millesimes),
     }
@@ -241,12 +250,16 @@ _MOIS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "aoû
          "novembre", "décembre"]
 
 
-def index_markdown(plan: Plan, results: list[JobResult], note_href, imprimables: bool = False) -> str:
+def index_markdown(plan: Plan, results: list[JobResult], note_href, imprimables: bool = False,
+                   accueil: str = "") -> str:
     ok = [r for r in results if r.statut != "échec"]
     lines = [plan.description or "", "",
-             f"{len(ok)} notes publiées. Tapez un nom ou un code pour filtrer la liste. Les chiffres publiés "
-             "sont téléchargeables en [CSV](donnees/chiffres.csv) et en [Excel](donnees/chiffres.xlsx) "
-             "(les valeurs secrètes n'y figurent pas : seul leur statut est indiqué).", ""]
+             "[Comparer des territoires](comparer.html) côte à côte · chiffres publiés en [CSV](donnees/chiffres.csv) "
+             "et en [Excel](donnees/chiffres.xlsx) (les valeurs secrètes n'y figurent pas : seul leur statut est "
+             "indiqué).", "", accueil, "",
+             "## Les notes {#notes}", "",
+             f"{len(ok)} notes publiées. Tapez un nom ou un code pour filtrer la liste : les accents et les "
+             "majuscules ne comptent pas.", ""]
     lines += ["```{=html}",
               '<label for="filtre-notes" class="filtre-label">Filtrer les notes</label>',
               '<input id="filtre-notes" class="filtre" type="search" placeholder="Nom ou code, par exemple Arques ou 62040" '
@@ -257,15 +270,15 @@ def index_markdown(plan: Plan, results: list[JobResult], note_href, imprimables:
     for r in ok:
         by_template.setdefault(r.job.modele, []).append(r)
     for modele, items in by_template.items():
-        lines += [f"## {TYPES[modele].pluriel} {{#{modele}}}", ""]
+        lines += [f"### {TYPES[modele].pluriel} {{#{modele}}}", ""]
         by_theme: dict[str | None, list[JobResult]] = {}
         for r in items:
             by_theme.setdefault(r.job.theme_libelle, []).append(r)
         for theme, group in by_theme.items():
             if theme:
-                lines += [f"### {theme}", ""]
+                lines += [f"#### {theme}", ""]
             lines.append("::: {.liste-notes}")
-            for r in sorted(group, key=lambda r: r.job.libelle):
+            for r in sorted(group, key=lambda r: fr.cle_tri(r.job.libelle)):
                 key = html.escape(f"{r.job.titre.lower()} {r.job.code}")
                 extra = ""
                 if imprimables:

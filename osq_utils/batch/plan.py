@@ -23,7 +23,7 @@ from osq_utils.catalogues.profils import PROFILS
 from osq_utils.catalogues.racine import PROJECT_ROOT, dossier_donnees
 from osq_utils.catalogues.themes import theme_labels
 from osq_utils.errors import OsqError
-from osq_utils.notes import TYPES, ParametreInvalide, TypeNote
+from osq_utils.notes import TYPES, ParametreInvalide, TypeNote, communale
 
 # Keys of a note entry. Path keys name a project file or folder (relative to where osq runs); each is
 # accepted only by the kinds whose template takes it.
@@ -35,7 +35,7 @@ EXEMPLES_CHEMINS = {"groupements": "data/territoires/capso.yml", "enjeux": "para
                     "evaluation": "params/capso/evaluation", "plan_actions": "params/capso/plan-actions.yml"}
 CLES_TERRITOIRES = ("communes", "epci", "departements", "qpv")
 CLES_FICHIER = ("observatoire", "notes")
-CLES_OBSERVATOIRE = ("id", "titre", "description", "profils")
+CLES_OBSERVATOIRE = ("id", "titre", "description", "profils", "indicateur_accueil")
 IDENTIFIANT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -71,6 +71,7 @@ class Plan:
     params_file: Path
     jobs: list[Job]
     profils: tuple[str, ...] = ("public",)  # one published site per diffusion profile
+    indicateur_accueil: str = communale.CARTE  # the home page map's indicator
 
 
 def job(con, modele: str, code: str, theme: str | None = None, parametres: dict | None = None) -> Job:
@@ -204,7 +205,22 @@ def plan(con, params_file: Path | str) -> Plan:
                 jobs.append(Job(modele, niveaux[code], code, labels.get(code, code), kind.slug(code, theme), params, theme,
                                 labels_themes.get(theme) if theme and labels_themes else None))
     _lier_plans_actions(jobs)
-    return Plan(ident, titre, description, params_file, jobs, _profils(doc, obs))
+    return Plan(ident, titre, description, params_file, jobs, _profils(doc, obs), _indicateur_accueil(doc, obs, glossaire))
+
+
+def _indicateur_accueil(doc: Document, obs: dict, glossaire) -> str:
+    """observatoire.indicateur_accueil: the indicator of the home page's map (published for communes)."""
+    code = obs.get("indicateur_accueil")
+    if code is None:
+        return communale.CARTE
+    code = str(code)
+    possibles = [i.code for i in glossaire if "commune" in i.niveaux]
+    if code not in possibles:
+        raise doc.erreur(f"indicateur « {code} » inconnu ou non publié pour les communes{_suggestion(code, possibles)}",
+                         "observatoire", "indicateur_accueil",
+                         correction="écrivez le code d'un indicateur communal du glossaire, par exemple "
+                                    "« indicateur_accueil: taux_pauvrete ».")
+    return code
 
 
 def _commentaire(doc: Document, value, i: int, kind: TypeNote) -> str:

@@ -29,6 +29,17 @@ def media_name(slug: str) -> str:
     return f"{slug}_files"
 
 
+# The kinds of note a map area links to, by level of the territory (sibling pages in notes/).
+NOTE_DU_NIVEAU = {"commune": "note_communale", "qpv": "note_quartier"}
+
+
+def notes_publiees(plan: Plan) -> dict[str, str]:
+    """"niveau:code" → href of the note of that territory the plan publishes (`<slug>.html`, beside the page):
+    what the interactive maps' link placeholders resolve to (present.interactif.resoudre_liens)."""
+    return {f"{job.niveau}:{job.code}": f"{job.slug}.html" for job in plan.jobs
+            if NOTE_DU_NIVEAU.get(job.niveau) == job.modele}
+
+
 class _MetaImprimable(TypedDict):
     """Keyword arguments shared by imprimables.render_pdf and render_docx."""
     title: str
@@ -58,17 +69,22 @@ def note_markdown(plan: Plan, r: JobResult, notes_dir: Path, *, imprimables: boo
     # rendered: a build that finds every page up to date never pays their ~2 s of imports.
     from osq_utils.batch import imprimables as imp  # noqa: PLC0415
     from osq_utils.batch import notebook_md  # noqa: PLC0415
+    from osq_utils.present.interactif import resoudre_liens  # noqa: PLC0415 (geopandas: loaded when a page renders)
 
     slug = r.job.slug
-    md = notebook_md.executed_notebook_to_markdown(notebook_md.lire_carnet(r.notebook), notes_dir / media_name(slug),
-                                                   media_name(slug))
+    carnet = notebook_md.lire_carnet(r.notebook)
+    # The page shows the interactive figures, linked to the notes the plan publishes; the printables their PNG.
+    md = resoudre_liens(notebook_md.executed_notebook_to_markdown(carnet, notes_dir / media_name(slug), media_name(slug),
+                                                                  interactif=True), notes_publiees(plan))
     subtitle = note_subtitle(r.job)
     if imprimables:
+        md_imprimable = notebook_md.executed_notebook_to_markdown(carnet, notes_dir / media_name(slug),
+                                                                  media_name(slug))
         out = imprimables_dir or notes_dir
         meta = _MetaImprimable(title=r.job.titre, subtitle=subtitle, site_title=plan.titre, date=datetime.date.today())
         for render, ext, nom in ((imp.render_pdf, "pdf", "PDF"), (imp.render_docx, "docx", "Word")):
             try:
-                render(md, notes_dir / media_name(slug), out / f"{slug}.{ext}", **meta)
+                render(md_imprimable, notes_dir / media_name(slug), out / f"{slug}.{ext}", **meta)
             except Exception as exc:
                 (out / f"{slug}.pdf").unlink(missing_ok=True)
                 if isinstance(exc, OsqError):

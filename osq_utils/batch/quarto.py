@@ -38,7 +38,11 @@ from osq_utils.errors import OsqError
 
 CONFIG_BASE = TEMPLATES_DIR / "quarto.yml"
 # Files of OSQ copied into every project (its components and theme); part of the configuration's signature.
-FICHIERS_PROJET = ("osq.css", "osq-quarto.scss", "osq_quarto.lua", "osq_commun.lua")
+FICHIERS_PROJET = ("osq.css", "osq-quarto.scss", "osq_quarto.lua", "osq_commun.lua", "osq-interactif.css",
+                   "osq-interactif.js")
+# The interactive figures' script (present.interactif), written into every page: no path to get wrong between
+# the pages at the root and those in notes/, no request, from file:// too.
+SCRIPT_INTERACTIF = "osq-interactif.js"
 RENDU = "_rendu"  # Quarto's output folder, inside the project
 INDEX = "search.json"
 # The skip link, first Tab stop of the page as in the pandoc template: Quarto writes what a page includes
@@ -85,7 +89,8 @@ def _front_matter(meta: dict) -> str:
 
 def config(plan: Plan, noindex: bool = False) -> dict:
     """The project's `_quarto.yml` (without the files to render): the base of templates/quarto.yml,
-    the site's title, navigation (pages.NAV, as in the pandoc site) and footer, OSQ's components."""
+    the site's title, navigation (pages.NAV, as in the pandoc site) and footer, OSQ's components (stylesheets,
+    the interactive figures' script)."""
     base = lire_yaml(CONFIG_BASE, quoi="configuration Quarto").donnees or {}
     out = copy.deepcopy(base)
     out["project"] = {**base.get("project", {}), "type": "website", "output-dir": RENDU}
@@ -93,9 +98,10 @@ def config(plan: Plan, noindex: bool = False) -> dict:
                       "navbar": {"left": [{"text": label, "href": href} for label, href in pages.NAV]},
                       "page-footer": {"left": pages.pied_de_page(plan.titre)}}
     html = dict((base.get("format") or {}).get("html") or {})
-    html["css"] = "osq.css"
+    html["css"] = ["osq.css", "osq-interactif.css"]
     html["include-before-body"] = {"text": SKIP_LINK}
-    html["include-after-body"] = {"text": SKIP_LINK_SCRIPT}
+    script = (TEMPLATES_DIR / SCRIPT_INTERACTIF).read_text(encoding="utf-8")
+    html["include-after-body"] = [{"text": SKIP_LINK_SCRIPT}, {"text": f"<script>\n{script}</script>"}]
     # Every page: the empty favicon; a restricted (partenaires) site also tells search engines not to index it.
     html["include-in-header"] = {"text": FAVICON + ("\n" + NOINDEX if noindex else "")}
     out["format"] = {"html": html}

@@ -3,9 +3,9 @@
 Used when no `quarto` executable exists. The Lua filter `templates/quarto.lua` gives
 Quarto's treatment of callouts, figures, tables, layouts and cross-references; the
 template `templates/page.html` gives the site header, navigation, table of contents
-and footer; the stylesheets `templates/osq-page.css` (this template's page) and
-`templates/osq.css` (OSQ's components, shared with the Quarto site) are installed once per
-site by `install_assets`.
+and footer; the stylesheets `templates/osq-page.css` (this template's page),
+`templates/osq.css` (OSQ's components, shared with the Quarto site) and the interactive figures'
+`templates/osq-interactif.css` and `.js` are installed once per site by `install_assets`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE = TEMPLATES_DIR / "page.html"
 LUA_FILTER = TEMPLATES_DIR / "quarto.lua"
 STYLESHEETS = {"assets/osq-page.css": TEMPLATES_DIR / "osq-page.css",  # relative to the site root
-               "assets/osq.css": TEMPLATES_DIR / "osq.css"}
+               "assets/osq.css": TEMPLATES_DIR / "osq.css",
+               "assets/osq-interactif.css": TEMPLATES_DIR / "osq-interactif.css"}
+# The interactive figures' script (maps and charts of the notes, present.interactif): the site's own file.
+SCRIPTS = {"assets/osq-interactif.js": TEMPLATES_DIR / "osq-interactif.js"}
 
 # Pandoc markdown already has fenced_divs, bracketed_spans, citations (@fig-x),
 # implicit_figures, pipe_tables, raw_attribute, yaml_metadata_block and tex_math_dollars.
@@ -36,9 +39,9 @@ TOC_TITLE = "Sur cette page"
 
 
 def install_assets(site_root: Path) -> list[Path]:
-    """Copy the stylesheets to `<site_root>/assets/` (atomic, skipped if unchanged)."""
+    """Copy the stylesheets and scripts to `<site_root>/assets/` (atomic, skipped if unchanged)."""
     return [atomic.write_bytes(Path(site_root) / href, source.read_bytes(), skip_unchanged=True)
-            for href, source in STYLESHEETS.items()]
+            for href, source in {**STYLESHEETS, **SCRIPTS}.items()]
 
 
 def _root(root_href: str) -> str:
@@ -110,6 +113,7 @@ def render_page(
         f"--variable=site-title={html.escape(site_title)}",
         f"--variable=root-href={html.escape(root)}",
         *(f"--variable=css={html.escape(_join(root, href))}" for href in STYLESHEETS),
+        *(f"--variable=osq-script={html.escape(_join(root, href))}" for href in SCRIPTS),
         f"--variable=toc-title={TOC_TITLE}",
     ]
     if nav:

@@ -28,11 +28,12 @@ from plotnine import (
 
 from osq_utils import indicateurs
 from osq_utils.catalogues.glossaire import Indicateur
-from osq_utils.present import fr, images
+from osq_utils.present import fr, images, interactif
 from osq_utils.present.blocs import source_note
+from osq_utils.present.tables import identifiant_stable
 
-# Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+# Okabe-Ito palette: distinguishable with the common colour-vision deficiencies (shared with the interactive chart).
+OKABE_ITO = interactif.OKABE_ITO
 
 
 def theme_osq():
@@ -62,21 +63,11 @@ def evolution_panels(panels: list[tuple[Indicateur, pd.DataFrame]], *, source_no
     its unit; missing or secret years are not drawn, never bridged, and are listed in the
     caption, never shown as 0.
     """
-    frames, missing = [], []
+    frames = []
     order = list(dict.fromkeys(t for _, evo in panels for t in evo["territoire"]))
     for ind, evo in panels:
-        unit = {"%": "en %", "€": "en euros"}.get(ind.unite, ind.unite)
-        title = f"{ind.libelle} ({unit})" if unit else ind.libelle
-        frames.append(evo.assign(panneau=title))
-        for terr in order:
-            part = evo[(evo["territoire"] == terr) & (evo["statut"] != "ok")]
-            if len(part) == len(evo[evo["territoire"] == terr]) and len(part):
-                missing.append(f"{ind.libelle}, {terr} : non publié")
-            elif len(part):
-                secret = part[part["statut"] == "secret"]["annee"].tolist()
-                absent = part[part["statut"] != "secret"]["annee"].tolist()
-                bits = ([f"nd {fr.annees(absent)}"] if absent else []) + ([f"secret {fr.annees(secret)}"] if secret else [])
-                missing.append(f"{ind.libelle}, {terr} : {', '.join(bits)}")
+        frames.append(evo.assign(panneau=interactif.titre_legende(ind)))
+    missing = interactif.annees_sans_valeur(panels)  # the interactive chart's note says the same
     caption = source_note
     if missing:
         caption += "\nSans valeur publiée (non tracé) : " + " ; ".join(missing)
@@ -206,8 +197,18 @@ def source_evolution(ctx, refs: list, codes: list[str]) -> str:
     return source_note(ctx.catalogue, ctx.vue.observations(refs[0].niveau, [refs[0].code], codes))
 
 
-def figure_evolution(ctx, refs: list, codes: list[str], panneaux: list | None = None):
+def figure_evolution(ctx, refs: list, codes: list[str], panneaux: list | None = None, *,
+                     tableau: str | None = None) -> images.Rendu:
     """The evolution block of a note: one panel per indicator, its territory and references over the
-    glossary's years, its source under it; a PNG image."""
+    glossary's years, its source under it; a PNG image (printables) and its interactive version (HTML page).
+
+    tableau: the title of the note's table of the chart's figures (tables.tableau_series), which the
+    interactive chart's « Données » link points to; without it, the chart carries its own table."""
     panneaux = panneaux if panneaux is not None else series_evolution(ctx, refs, codes)
-    return images.ggplot_png(evolution_panels(panneaux, source_note=source_evolution(ctx, refs, codes)))
+    source = source_evolution(ctx, refs, codes)
+    png = images.ggplot_png(evolution_panels(panneaux, source_note=source)).data
+    titre = f"{refs[0].libelle} et ses territoires de référence : " + fr.liste(
+        [fr.minuscule(ind.libelle) for ind, _ in panneaux])
+    html = interactif.courbes_svg(panneaux, titre=titre, ident=identifiant_stable(titre, "osq-courbes-"),
+                                  donnees_href=f"#{identifiant_stable(tableau)}" if tableau else None, source=source)
+    return images.Rendu(png=png, html=html)

@@ -9,6 +9,7 @@ sources `nd`: never 0.
 from __future__ import annotations
 
 import math
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
@@ -190,3 +191,10 @@ def liste(items: list[str]) -> str:
 
 def minuscule(text: str) -> str:
     return text[:1].lower() + text[1:]
+
+
+def cle_tri(texte: str) -> tuple[str, str]:
+    """Sort key in French order: accents and case ignored first (« Éperlecques » between « Ecques » and
+    « Esquerdes », never after « Zouafques »), the exact text to break ties."""
+    sans = "".join(c for c in unicodedata.normalize("NFD", texte) if not unicodedata.combining(c))
+    return sans.casefold(), texte

@@ -35,16 +35,30 @@ def figure_markdown(png: bytes, legende: str, alt: str, ident: str) -> str:
     return f"![{legende}](data:image/png;base64,{data}){{#{ident} fig-alt=\"{alt}\"}}\n"
 
 
+# Output metadata key of a figure that also carries its interactive HTML version (batch.notebook_md: the HTML
+# page shows the HTML, the printables the PNG).
+CLE_INTERACTIF = "osq-interactif"
+
+
 @dataclass(frozen=True)
 class Rendu:
-    """What a map block shows: a PNG image, or, when it cannot be drawn, a French message in markdown.
+    """What a figure block shows: a PNG image (with, optionally, its interactive HTML version:
+    present.interactif), or, when it cannot be drawn, a French message in markdown.
 
-    Every map function returns this one type; `display(rendu)` shows whichever it holds, and a
-    template puts the image in the cell that carries its caption and alt text (`est_image`).
+    Every map function and the evolution chart return this one type; `display(rendu)` shows whichever it
+    holds, and a template puts the image in the cell that carries its caption and alt text (`est_image`).
     """
 
     png: bytes | None = None
     message: str | None = None
+    html: str | None = None
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Both versions of an interactive figure in one output, marked for batch.notebook_md."""
+        if self.png is None or self.html is None:
+            return None  # IPython falls back on _repr_png_ / _repr_markdown_
+        return ({"image/png": base64.b64encode(self.png).decode("ascii"), "text/html": self.html},
+                {CLE_INTERACTIF: True})
 
     @property
     def est_image(self) -> bool:
@@ -57,9 +71,9 @@ class Rendu:
         return None if self.png is not None else self.message
 
 
-def rendu_figure(fig, dpi: int = 110) -> Rendu:
-    """A matplotlib figure as a Rendu (the figure is closed)."""
-    return Rendu(png=figure_png(fig, dpi=dpi).data)
+def rendu_figure(fig, dpi: int = 110, html: str | None = None) -> Rendu:
+    """A matplotlib figure as a Rendu (the figure is closed), with its interactive version if given."""
+    return Rendu(png=figure_png(fig, dpi=dpi).data, html=html)
 
 
 def rendu_message(markdown: str) -> Rendu:

@@ -6,8 +6,9 @@ Every map function returns one type, `images.Rendu`: the map as a PNG image, or 
 
 from __future__ import annotations
 
+import hashlib
+
 import geopandas as gpd
-import mapclassify
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.artist import Artist
@@ -18,11 +19,11 @@ from shapely import wkb
 from osq_utils import territoires
 from osq_utils.catalogues.glossaire import Indicateur
 from osq_utils.indicateurs import Territoire
-from osq_utils.present import fr
+from osq_utils.present import fr, interactif
 from osq_utils.present.blocs import Contexte, citation, source_note
 from osq_utils.present.images import Rendu, rendu_figure, rendu_message
 
-SEQUENTIAL = "YlGnBu"  # ColorBrewer sequential, colour-blind safe
+SEQUENTIAL = interactif.SEQUENTIAL  # ColorBrewer sequential, colour-blind safe
 
 
 def load_geometries(vue, niveau: str, codes: list[str]) -> gpd.GeoDataFrame:
@@ -37,6 +38,16 @@ def load_geometries(vue, niveau: str, codes: list[str]) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(df.drop(columns="wkb"), geometry=geoms, crs="EPSG:4326")
 
     return vue.memo(("geometries", niveau, tuple(sorted(codes))), build).copy()
+
+
+def _ident(kind: str, titre: str) -> str:
+    """A stable HTML id of a figure (identical reruns give identical pages)."""
+    return f"osq-{kind}-" + hashlib.sha1(titre.encode()).hexdigest()[:10]
+
+
+def _liens_notes(niveau: str, codes) -> dict[str, str]:
+    """Each territory's link placeholder to its note, resolved when the site is published."""
+    return {str(c): interactif.lien_note(niveau, str(c)) for c in codes}
 
 
 def _indisponible(texte: str) -> Rendu:
@@ -61,34 +72,26 @@ def choropleth(gdf: gpd.GeoDataFrame, values: pd.DataFrame, ind: Indicateur, *, 
     # that is a full drawing pass per layer for nothing.
     fig.canvas.draw_idle = lambda *args, **kwargs: None  # type: ignore[method-assign]  # stubs forbid this no-op monkeypatch
     handles = []
-    decimals = 1 if ind.unite == "%" else 0
-    if len(ok) >= 2:
-        kk = min(k, ok["valeur"].nunique())
-        classes = mapclassify.Quantiles(ok["valeur"].to_numpy(), k=kk)
-        cmap = plt.get_cmap(SEQUENTIAL, len(classes.bins))
-        colours = [cmap(i) for i in range(len(classes.bins))]
+    classes = interactif.classes_choroplethe(ok["valeur"].to_numpy(), ind, k)  # shared with the interactive map
+    if len(ok):
         # One call for every coloured territory: much faster than one plot per class.
-        ok.plot(ax=ax, color=[colours[c] for c in classes.yb], edgecolor="white", linewidth=0.5)
-        lows = [ok["valeur"].min(), *classes.bins[:-1]]
-        for i, (lo, hi) in enumerate(zip(lows, classes.bins)):
-            label = f"{fr.valeur(lo, ind.unite, decimals)} – {fr.valeur(hi, ind.unite, decimals)}"
-            handles.append(Patch(facecolor=colours[i], edgecolor="grey", label=label))
-    elif len(ok):
-        ok.plot(ax=ax, color=plt.get_cmap(SEQUENTIAL)(0.6), edgecolor="white", linewidth=0.5)
+        ok.plot(ax=ax, color=classes.couleurs, edgecolor="white", linewidth=0.5)
+    handles += [Patch(facecolor=colour, edgecolor="grey", label=label) for colour, label in classes.legende]
     secret = data[data["statut"] == "secret"]
     if len(secret):
-        secret.plot(ax=ax, facecolor="#d9d9d9", edgecolor="#525252", hatch="////", linewidth=0.5)
-        handles.append(Patch(facecolor="#d9d9d9", edgecolor="#525252", hatch="////", label="s : secret statistique"))
+        secret.plot(ax=ax, facecolor=interactif.SECRET_FOND, edgecolor=interactif.SECRET_TRAIT, hatch="////", linewidth=0.5)
+        handles.append(Patch(facecolor=interactif.SECRET_FOND, edgecolor=interactif.SECRET_TRAIT, hatch="////",
+                             label=interactif.SECRET_LIBELLE))
     absent = data[data["statut"] == "absent"]
     if len(absent):
-        absent.plot(ax=ax, facecolor="#f0f0f0", edgecolor="#969696", linewidth=0.5)
-        handles.append(Patch(facecolor="#f0f0f0", edgecolor="#969696", label="nd : non disponible"))
+        absent.plot(ax=ax, facecolor=interactif.ABSENT_FOND, edgecolor=interactif.ABSENT_TRAIT, linewidth=0.5)
+        handles.append(Patch(facecolor=interactif.ABSENT_FOND, edgecolor=interactif.ABSENT_TRAIT, label=interactif.ABSENT_LIBELLE))
     if highlight is not None and (data["code"] == highlight).any():
-        data[data["code"] == highlight].plot(ax=ax, facecolor="none", edgecolor="#000000", linewidth=2.2)
-        handles.append(Patch(facecolor="none", edgecolor="#000000", linewidth=2.2, label="Commune de la note"))
+        data[data["code"] == highlight].plot(ax=ax, facecolor="none", edgecolor=interactif.ACCENT_TRAIT, linewidth=2.2)
+        handles.append(Patch(facecolor="none", edgecolor=interactif.ACCENT_TRAIT, linewidth=2.2, label=interactif.ACCENT_LIBELLE))
     ax.set_axis_off()
     ax.set_title(titre, loc="left", fontsize=11, fontweight="bold")
-    unit = {"%": "en %", "€": "en euros"}.get(ind.unite, ind.unite)
+    unit = interactif.unite_legende(ind)
     ax.legend(handles=handles, title=f"{ind.libelle}\n({unit})" if unit else ind.libelle, loc="upper left",
               bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=8, frameon=False, alignment="left")
     fig.text(0.01, 0.01, source_note, fontsize=7.5, ha="left", va="bottom", wrap=True)
@@ -132,13 +135,18 @@ def carte_commune_epci(ctx: Contexte, commune: Territoire, epci: Territoire | No
                  f"({territoires.libelle(ctx.vue, 'commune', outlined) or outlined}) est entourée.")
     titre = f"{ind.libelle}{f' en {year}' if year is not None else ''}, {epci.libelle}"
     fig = choropleth(gdf, obs, ind, highlight=outlined, titre=titre, source_note=note)
-    return rendu_figure(fig)
+    html = interactif.carte_choroplethe(
+        gdf, obs, ind, libelles=territoires.libelles(ctx.vue, "commune", list(gdf["code"])),
+        liens=_liens_notes("commune", gdf["code"]), highlight=outlined, titre=titre, ident=_ident("carte", titre),
+        source=note)
+    return rendu_figure(fig, html=html)
 
 
 
 
 QPV_FILL = "#E69F00"  # Okabe-Ito orange
 QPV_EDGE = "#000000"
+QPV_COMMUNE_FILL = "#f0f0f0"
 
 
 def _scale_bar(ax, width_m: float) -> None:
@@ -169,6 +177,7 @@ def carte_qpv(ctx: Contexte, qpv_: Territoire, communes_: list[Territoire]) -> R
     communes = load_geometries(ctx.vue, "commune", codes)
     metropole = not any(c.startswith(("97", "98")) for c in codes)
     crs = 2154 if metropole else qpv.estimate_utm_crs()  # Lambert-93 in metropolitan France
+    html = _carte_qpv_interactive(qpv_, communes_, qpv, communes)  # EPSG:4326: carte_svg projects them
     qpv = qpv.to_crs(crs)
     communes = communes.to_crs(crs) if len(communes) else communes
     fig, ax = plt.subplots(figsize=(7.5, 5.6))
@@ -210,7 +219,34 @@ def carte_qpv(ctx: Contexte, qpv_: Territoire, communes_: list[Territoire]) -> R
         note += f"\nContours communaux absents des sources du projet ({', '.join(missing)}) : quartier seul."
     fig.text(0.01, 0.01, note, fontsize=7.5, ha="left", va="bottom", wrap=True)
     fig.subplots_adjust(left=0.01, right=0.70, top=0.88, bottom=0.10)
-    return rendu_figure(fig)
+    titre = f"{title}, {where}"
+    return rendu_figure(fig, html=html(titre, note))
+
+
+def _carte_qpv_interactive(qpv_: Territoire, communes_: list[Territoire], qpv: gpd.GeoDataFrame,
+                           communes: gpd.GeoDataFrame):
+    """The QPV above its commune(s), each linked to its note; returns a function of the title and source."""
+    zones = []
+    names = {t.code: t.libelle for t in communes_}
+    for _, row in communes.iterrows():
+        nom = names.get(row["code"], row["libelle"])
+        zones.append(interactif.Zone(row["code"], nom, row.geometry, f"{nom} : commune", QPV_COMMUNE_FILL,
+                                     interactif.lien_note("commune", row["code"]), "commune", valeur="commune"))
+    for _, row in qpv.iterrows():
+        nom = f"{qpv_.libelle} ({qpv_.code})"
+        zones.append(interactif.Zone(row["code"], nom, row.geometry, f"{nom} : quartier prioritaire", QPV_FILL,
+                                     interactif.lien_note("qpv", row["code"]), "qpv", accent=True,
+                                     valeur="quartier prioritaire"))
+    legende = [(QPV_COMMUNE_FILL, "Commune (limites IGN 2018)", False),
+               (QPV_FILL, "Quartier prioritaire (contour officiel 2015)", False)]
+    if not len(communes):
+        legende = legende[1:]
+
+    def html(titre: str, note: str) -> str:
+        return interactif.carte_svg(zones, titre=titre, legende=legende, ident=_ident("carte", titre),
+                                    tableau_colonnes=("Territoire", "Nature"), source=note)
+
+    return html
 
 
 def carte_communes(ctx: Contexte, epci: Territoire, cote: pd.DataFrame, indicateur: str) -> Rendu:
@@ -233,9 +269,12 @@ def carte_communes(ctx: Contexte, epci: Territoire, cote: pd.DataFrame, indicate
     if missing:
         note += f" Communes sans contour ({CONTOURS_MANQUANTS}, non dessinées) : {', '.join(missing)}."
     annee = part["annee"].iloc[0]
-    fig = choropleth(gdf, part[["code", "valeur", "statut"]], ind,
-                      titre=f"{ind.libelle} en {annee}, {epci.libelle}", source_note=note)
-    return rendu_figure(fig)
+    titre = f"{ind.libelle} en {annee}, {epci.libelle}"
+    fig = choropleth(gdf, part[["code", "valeur", "statut"]], ind, titre=titre, source_note=note)
+    html = interactif.carte_choroplethe(
+        gdf, part, ind, libelles=territoires.libelles(ctx.vue, "commune", list(gdf["code"])),
+        liens=_liens_notes("commune", gdf["code"]), titre=titre, ident=_ident("carte", titre), source=note)
+    return rendu_figure(fig, html=html)
 
 
 def carte_iris(ctx: Contexte, commune: Territoire, indicateur: str | None, iris_df: pd.DataFrame) -> Rendu:
@@ -268,6 +307,9 @@ def carte_iris(ctx: Contexte, commune: Territoire, indicateur: str | None, iris_
     missing = sorted(set(values["code"]) - set(gdf["code"]))
     if missing:
         note += f" IRIS sans contour : {', '.join(missing)}."
-    fig = choropleth(gdf, values, ind, titre=f"{ind.libelle} par IRIS en {annee}, {commune.libelle}", source_note=note,
-                     k=min(5, max(2, int((values["statut"] == "ok").sum()))))
-    return rendu_figure(fig)
+    titre = f"{ind.libelle} par IRIS en {annee}, {commune.libelle}"
+    k = min(5, max(2, int((values["statut"] == "ok").sum())))
+    fig = choropleth(gdf, values, ind, titre=titre, source_note=note, k=k)
+    html = interactif.carte_choroplethe(gdf, values, ind, libelles=dict(zip(values["code"], values["libelle"])),
+                                        titre=titre, ident=_ident("carte", titre), source=note, k=k, couche="iris")
+    return rendu_figure(fig, html=html)

@@ -25,7 +25,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"serious", "critical"}
 
 NOTES = [f"notes/{slug}.html" for slug in NOTES_CINQ.values()]
-PAGES = ["index.html", "glossaire.html", "sources.html", *NOTES]
+PAGES = ["index.html", "comparer.html", "glossaire.html", "sources.html", *NOTES]
 # What each renderer calls its main content and its navigation (the skip link's target; hidden in print).
 MAIN_ID = {"pandoc": "contenu", "quarto": "quarto-document-content"}
 PRINT_HIDDEN = {"pandoc": (".site-nav", "#TOC", ".skip-link"), "quarto": ("#quarto-header", "#TOC", ".skip-link")}
@@ -124,8 +124,9 @@ def test_keyboard_skip_link_filter_and_focus_ring(server, browser, rendu):
     page.keyboard.press("Enter")
     assert _focused(page)["id"] == MAIN_ID[rendu]
 
-    # From the content, Tab reaches the listing filter (after the two download links of the intro).
-    for _ in range(5):
+    # From the content, Tab reaches the listing filter (after the intro's links, the key figures' links and the
+    # areas of the home page's map: 53 communes and a quartier).
+    for _ in range(120):
         page.keyboard.press("Tab")
         if _focused(page)["id"] == "filtre-notes":
             break

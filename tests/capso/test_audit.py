@@ -14,6 +14,7 @@ what was searched, and an empty ledger (why no value needed masking, or a failur
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 from pathlib import Path
@@ -112,6 +113,41 @@ def _cellule_serie(soup, indicateur: str, territoire: str, annee: int):
     raise AssertionError(f"pas de cellule {indicateur} × {territoire} × {annee} dans le tableau d'un graphique")
 
 
+def _masquer_carte(soup, code: str, libelle: str) -> None:
+    """What a masked build draws for a territory on an interactive map (present.interactif): its area hatched and
+    named « secret statistique », never its value, on the map and in the map's table."""
+    texte = f"{libelle} : secret statistique"
+    for el in soup.select(f'.osq-carte [data-osq-code="{code}"]'):
+        el["aria-label"] = el["data-osq-info"] = texte
+        if el.find("title"):
+            el.find("title").string = texte
+    for th in soup.select(".osq-carte table tbody th"):
+        if th.get_text(strip=True) == libelle:
+            th.find_next_sibling("td").string = "secret statistique"
+
+
+def _sans_points(soup, panneau: str, territoire: str, annees: list[int]) -> None:
+    """A masked year is not drawn on an evolution chart (present.interactif.courbes_svg): no point for it."""
+    for svg in soup.select(f'.osq-interactif svg[aria-label^="{panneau}"]'):
+        for annee in annees:
+            for el in svg.select(f'[data-osq-info^="{territoire}, {annee} :"]'):
+                el.decompose()
+
+
+def _masquer_comparaison(site: Path, keys) -> None:
+    """The comparison page's data (batch.comparaison: each territory's latest year) as a masked build writes it
+    for these (niveau, code, indicateur, année): « s », never the value."""
+    path = site / "donnees" / "comparaison.js"
+    prefixe, corps = path.read_text(encoding="utf-8").split("=", 1)
+    data = json.loads(corps.strip().rstrip(";"))
+    for niveau, code, ind, annee in keys:
+        for terr in data["territoires"]:
+            cell = terr["valeurs"].get(ind) if (terr["niveau"], terr["code"]) == (niveau, code) else None
+            if cell and cell[1] == annee:
+                terr["valeurs"][ind] = ["s", annee, "secret"]
+    path.write_text(f"{prefixe}= {json.dumps(data, ensure_ascii=False)};\n", encoding="utf-8")
+
+
 def _kpi_value(soup, indicateur: str):
     for kpi in soup.select("div.kpi"):
         if kpi.find("a", href=lambda h: h and h.endswith("#" + indicateur)):
@@ -149,18 +185,18 @@ def _set_export(site: Path, key, valeur: str, statut: str) -> int:
     return _set_exports(site, {key: (valeur, statut)})[key]
 
 
-def _search_entry(page: Path) -> dict:
-    main = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find("main")
-    return {"href": PAGE, "title": "Arques", "section": "", "text": main.get_text(" ", strip=True)}
+def _search_entry(site: Path, href: str, title: str) -> dict:
+    main = BeautifulSoup((site / href).read_text(encoding="utf-8"), "html.parser").find("main")
+    return {"href": href, "title": title, "section": "", "text": main.get_text(" ", strip=True)}
 
 
 def _reindexer(site: Path) -> None:
-    """Quarto's index: the masked page's text, as Quarto would index it."""
+    """Quarto's index: the masked pages' text (Arques' note, the home page and its map), as Quarto would index it."""
     if (site / "search.json").exists():
         docs = [d for d in json.loads((site / "search.json").read_text(encoding="utf-8"))
-                if not d["href"].startswith("notes/")]
-        (site / "search.json").write_text(json.dumps([*docs, _search_entry(site / PAGE)], ensure_ascii=False),
-                                          encoding="utf-8")
+                if not d["href"].startswith(("notes/", "index.html"))]
+        entries = [_search_entry(site, PAGE, "Arques"), _search_entry(site, "index.html", "Accueil")]
+        (site / "search.json").write_text(json.dumps([*docs, *entries], ensure_ascii=False), encoding="utf-8")
 
 
 @pytest.fixture(scope="module", params=["pandoc", "quarto"])
@@ -187,8 +223,15 @@ def construit_masque(request, tmp_path_factory) -> tuple[Path, Path]:
         _kpi_value(soup, "revenu_median").string = "s"
         for annee in (2019, 2021):  # the evolution chart's table shows both masked years
             _cellule_serie(soup, "revenu_median", "Arques", annee).string = "s"
+        _sans_points(soup, "Niveau de vie médian", "Arques", [2019, 2021])  # ... and so does the chart
+        _masquer_carte(soup, "62040", "Arques")  # the intercommunality's map of median incomes (2021)
 
     _edit_page(site, mask)
+    # The home page's map of median incomes (2021) and the comparison page's data.
+    index = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "html.parser")
+    _masquer_carte(index, "62040", "Arques")
+    (site / "index.html").write_text(str(index), encoding="utf-8")
+    _masquer_comparaison(site, keys)
     _set_exports(site, {key: ("", "secret") for key in keys})
     _reindexer(site)
     return construit, site
@@ -277,13 +320,30 @@ def test_planted_leaks_are_reported(masked, capsys):
     assert PAGE in err and "19" in err and "Échec de l'audit" in err
 
 
+def test_maps_charts_and_comparison_data_are_read(masked, construit):
+    """The interactive figures' texts (hover, focus, their tables) and the comparison page's data are read."""
+    site, ledger = masked
+    # The real (unmasked) build's files, where Arques' median income of 2021 is published.
+    shutil.copy(construit / "site" / "donnees" / "comparaison.js", site / "donnees" / "comparaison.js")
+    index = (construit / "site" / "index.html").read_text(encoding="utf-8")
+    assert f"Arques : 19{NNBSP}590{NBSP}€" in html.unescape(index)
+    (site / "index.html").write_text(index, encoding="utf-8")
+    _edit_page(site, lambda s: s.select_one('#fig-evolution svg[aria-label^="Niveau de vie médian"]').append(
+        BeautifulSoup(f'<circle tabindex="0" role="img" aria-label="Arques, 2021 : 19{NNBSP}590{NBSP}€" '
+                      f'data-osq-info="Arques, 2021 : 19{NNBSP}590{NBSP}€"/>', "html.parser")))
+    found = {(f.fichier, f.indicateur) for f in A.audit(site, ledger)}
+    assert {("donnees/comparaison.js", "revenu_median"), ("donnees/comparaison.js", "taux_activite_15_64"),
+            ("index.html", "revenu_median"), (PAGE, "revenu_median")} <= found, found
+
+
 def test_search_index_and_shipped_notebook(masked, construit):
     site, ledger = masked
     # Quarto's search index of the masked page: no leak; of the original page: the values leak.
-    (site / "search.json").write_text(json.dumps([_search_entry(site / PAGE)], ensure_ascii=False), encoding="utf-8")
-    assert A.audit(site, ledger) == []
-    (site / "search.json").write_text(json.dumps([_search_entry(construit / "site" / PAGE)], ensure_ascii=False),
+    (site / "search.json").write_text(json.dumps([_search_entry(site, PAGE, "Arques")], ensure_ascii=False),
                                       encoding="utf-8")
+    assert A.audit(site, ledger) == []
+    (site / "search.json").write_text(json.dumps([_search_entry(construit / "site", PAGE, "Arques")],
+                                                 ensure_ascii=False), encoding="utf-8")
     leaks = {(f.fichier, f.indicateur) for f in A.audit(site, ledger)}
     assert leaks == {("search.json", "taux_activite_15_64"), ("search.json", "revenu_median"),
                      ("search.json", "medecins_generalistes")}
@@ -332,6 +392,7 @@ def _mask_more(site: Path, ledger: pd.DataFrame, keys) -> pd.DataFrame:
         df.loc[_row(df, key).name, ["valeur", "numerateur", "denominateur", "statut"]] = ["", "", "", "secret"]
     df.to_csv(site / "donnees" / "chiffres.csv", sep=";", index=False, encoding="utf-8-sig")
     (site / "donnees" / "chiffres.xlsx").unlink()
+    _masquer_comparaison(site, keys)
     full = pd.concat([ledger, extra], ignore_index=True)
     full.to_csv(site.parent / "masques-public.csv", sep=";", index=False, encoding="utf-8")
     return registre.lire(site.parent / "masques-public.csv")
@@ -456,7 +517,12 @@ def test_audit_says_how_many_values_it_looked_for_in_how_many_files(masked, caps
     assert A.main(site) == 0
     err = " ".join(capsys.readouterr().err.split())
     assert f"4 valeurs masquées (1 territoire) cherchées dans {len(files) - len(images)} fichiers du site" in err
-    assert f"{len(images)} fichiers sans texte n’ont pas été lus" in err
+    if len(images) > 1:
+        assert f"{len(images)} fichiers sans texte n’ont pas été lus" in err
+    elif images:
+        assert "1 fichier sans texte n’a pas été lu" in err
+    else:
+        assert "sans texte" not in err
     assert "aucune n'y apparaît" in err and "revérifiées sur les" in err
 
 

@@ -25,7 +25,8 @@ def browser():
 
 def _local_links(page, base: str) -> set[str]:
     urls = page.eval_on_selector_all("a[href], img[src], link[href], script[src]",
-                                     "els => els.map(e => e.href || e.src)")
+                                     "els => els.map(e => new URL(e.getAttribute('href') || e.getAttribute('src'), "
+                                     "document.baseURI).href)")  # an SVG link's href property is not a string
     local = set()
     for url in urls:
         if url.startswith(base):
@@ -54,20 +55,20 @@ def test_filter_open_note_and_links(server, browser):
     page.get_by_role("link", name="Arques (62040)").click()
     page.wait_for_load_state("load")
     assert page.url.endswith("notes/communale-62040.html")
-    carte = page.locator("img[src*='fig-carte']")
-    assert carte.is_visible()
-    assert page.evaluate("() => document.querySelector(\"img[src*='fig-carte']\").naturalWidth") > 500
+    carte = page.locator("#fig-carte svg")  # the map, drawn in the page (interactive SVG)
+    assert carte.is_visible() and carte.bounding_box()["width"] > 300
+    assert page.locator("#fig-carte svg [data-osq-info]").count() >= 50  # the 53 communes of the CAPSO
     assert page.locator("table").first.is_visible()
     assert page.get_by_text("20,0\u00a0%").first.is_visible()  # poverty rate 2021 (cc_filosofi_2021_COM.csv, TP6021)
     links |= _local_links(page, server)
 
-    for extra in ("glossaire.html", "sources.html"):
+    for extra in ("comparer.html", "glossaire.html", "sources.html"):
         page.goto(server + extra)
         links |= _local_links(page, server)
     paths = {urlparse(u).path for u in links}
     assert {"/index.html", "/glossaire.html", "/sources.html", "/assets/osq.css", "/donnees/chiffres.csv",
-            "/donnees/chiffres.xlsx", "/notes/communale-62040.html", "/notes/communale-62765.html",
-            "/notes/communale-62040_files/fig-carte.png", "/notes/communale-62040_files/fig-evolution.png"} <= paths
+            "/donnees/chiffres.xlsx", "/donnees/comparaison.js", "/assets/osq-interactif.js",
+            "/notes/communale-62040.html", "/notes/communale-62765.html"} <= paths
     for url in sorted(links):
         resp = page.request.get(url)
         assert resp.status == 200, f"lien cassé : {urlparse(url).path}"

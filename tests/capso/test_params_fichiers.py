@@ -181,6 +181,10 @@ def test_enjeux_not_in_utf8_are_a_located_error(con, tmp_path):
      "clé « note » inconnue du fichier de paramètres (vouliez-vous écrire « notes » ?)"),
     ('observatoire:\n  id: essai\n  titel: Essai\nnotes:\n  - {modele: note_communale, territoires: {communes: ["62040"]}}\n',
      3, "clé « titel » inconnue de « observatoire: » (vouliez-vous écrire « titre » ?)"),
+    # The home page's map: an indicator of the glossary published for communes, else a located error.
+    ('observatoire:\n  id: essai\n  indicateur_accueil: taux_pauvrte\nnotes:\n'
+     '  - {modele: note_communale, territoires: {communes: ["62040"]}}\n',
+     3, "indicateur « taux_pauvrte » inconnu ou non publié pour les communes (vouliez-vous écrire « taux_pauvrete » ?)"),
     # Before: accepted, then the site's title was a Python list.
     ('observatoire:\n  id: essai\n  titre: [a, b]\nnotes:\n  - {modele: note_communale, territoires: {communes: ["62040"]}}\n',
      3, "« observatoire.titre » doit être un texte"),

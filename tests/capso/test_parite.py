@@ -15,8 +15,9 @@ from osq_utils.catalogues.guides import guides_pages
 
 pytestmark = pytest.mark.slow
 
-FIXED = ["index.html", "glossaire.html", "sources.html", "etat-des-donnees.html", "guides.html"]
-MENU = [("Accueil", "index.html"), ("Glossaire", "glossaire.html"), ("Sources", "sources.html"),
+FIXED = ["index.html", "comparer.html", "glossaire.html", "sources.html", "etat-des-donnees.html", "guides.html"]
+MENU = [("Accueil", "index.html"), ("Comparer", "comparer.html"), ("Glossaire", "glossaire.html"),
+        ("Sources", "sources.html"),
         ("État des données", "etat-des-donnees.html"), ("Guides", "guides.html")]
 
 
@@ -59,7 +60,7 @@ def test_fixed_page_shows_the_same_in_both_renderers(cinq_notes_pandoc, cinq_not
 
 @pytest.mark.parametrize("profil", DOSSIERS_PROFILS)
 def test_one_navigation_for_every_page(cinq_notes_pandoc, cinq_notes_quarto, profil):
-    """Every page of both sites has the five entries of batch.pages.NAV, in order."""
+    """Every page of both sites has the six entries of batch.pages.NAV, in order."""
     for root in (cinq_notes_pandoc, cinq_notes_quarto):
         site = root / DOSSIERS_PROFILS[profil]
         pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))

@@ -95,7 +95,9 @@ LAZY_IMPORTS = {
     ("osq_utils/batch/execute.py", "osq_utils.batch"): 1,
     # notebook reading and printables when a note is rendered, the audit's PDF/Word readers when it runs
     ("osq_utils/batch/publication.py", "osq_utils.batch"): 2,
-    ("osq_utils/batch/build.py", "osq_utils.batch"): 1,
+    # the maps' link resolution (geopandas) when a page is rendered; the home page's map when it is
+    ("osq_utils/batch/publication.py", "osq_utils.present.interactif"): 1,
+    ("osq_utils/batch/build.py", "osq_utils.batch"): 2,
 }
 
 

@@ -91,3 +91,11 @@ def test_the_reason_of_a_missing_figure_is_the_legend_of_its_mark():
     # The words of the legend printed under every table.
     assert f"« np » : {fr.raison('absent', publie=False)}" in fr.LEGENDE_MARQUES
     assert f"« nd » : {fr.raison('absent')}" in fr.LEGENDE_MARQUES
+
+
+def test_french_order_ignores_accents_and_case():
+    # Names of the CAPSO's communes: Python's default order puts « Éperlecques » after « Zouafques ».
+    noms = ["Zouafques", "Éperlecques", "Esquerdes", "Ecques", "arques", "Aire-sur-la-Lys"]
+    assert sorted(noms)[-1] == "Éperlecques"
+    assert sorted(noms, key=fr.cle_tri) == ["Aire-sur-la-Lys", "arques", "Ecques", "Éperlecques", "Esquerdes",
+                                            "Zouafques"]
