@@ -6,6 +6,7 @@ from __future__ import annotations
 import nbformat
 import papermill as pm
 import pytest
+from bs4 import BeautifulSoup
 
 from osq_utils.catalogues.racine import PROJECT_ROOT
 
@@ -28,8 +29,13 @@ def test_arques_note_shows_real_figures_in_french(built_site):
     assert "Source : Insee, Filosofi" in page
     assert "Traceback" not in page and "code_commune" not in page
     assert "Données manquantes" in page  # Arques is absent from the CAF file by IRIS
-    for fig in ("fig-evolution.png", "fig-carte.png"):
-        assert (built_site / "site" / "notes" / "communale-62040_files" / fig).stat().st_size > 10_000
+    # The evolution chart and the intercommunality's map, drawn in the page (interactive SVG): every point and
+    # every commune named and valued, Arques outlined on the map.
+    soup = BeautifulSoup(page, "html.parser")
+    assert len(soup.select("#fig-evolution .osq-courbes [data-osq-info]")) >= 10
+    carte = soup.select("#fig-carte .osq-carte")
+    assert len(carte) == 1 and len(carte[0].select("[data-osq-info]")) == 53  # the CAPSO's communes
+    assert [z["data-osq-code"] for z in carte[0].select(".osq-accent")] == ["62040"]
     assert "Figure\u00a01" in page or "Figure 1" in page
 
 

@@ -56,10 +56,10 @@ def test_commune_note_with_its_intercommunality_map(store_file, con, tmp_path, t
     # The commune's EPCI (INSEE's table) is a column of the comparison, under its latest name in the store.
     assert territoires.libelle(con, "epci", territories.loc[code, "EPCI"]) in text
     assert "Carte non disponible" not in text
-    maps = [img for img in soup.find_all("img") if "fig-carte" in img.get("src", "")]
+    # The map, drawn in the page (interactive SVG): the intercommunality's communes, the note's commune outlined.
+    maps = soup.select("#fig-carte .osq-carte")
     assert len(maps) == 1
-    png = (page.parent / maps[0]["src"]).read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert len(maps[0].select("[data-osq-info]")) >= 2 and len(maps[0].select(".osq-accent")) == 1
 
 
 @pytest.mark.slow
