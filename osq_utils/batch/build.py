@@ -137,12 +137,19 @@ def write_verbatims_review(root: Path) -> Path:
     return write_review_report(revisions, root / "verbatims-pseudonymisation.csv")
 
 
-def _accueil(plan: pl.Plan, results: list[ex.JobResult], store_file: Path, ledger: Path, profil: str) -> str:
-    """The home page's key figures and map (batch.accueil)."""
+def _accueil(plan: pl.Plan, results: list[ex.JobResult], store_file: Path, ledger: Path, profil: str, state: dict,
+             signature: str) -> str:
+    """The home page's key figures and map (batch.accueil), computed again only when what they show may have
+    changed (`signature`: the code, the store and the ledger, the published notes, the map's indicator)."""
+    cache = state.get("accueil") or {}
+    if cache.get("signature") == signature:
+        return cache["markdown"]
     # geopandas and the map's code are loaded when the home page is rendered, not by a build with nothing to do.
     from osq_utils.batch import accueil  # noqa: PLC0415 (see above)
 
-    return accueil.accueil_markdown(plan, results, store_file, ledger, profil, pages.lien_note)
+    markdown = accueil.accueil_markdown(plan, results, store_file, ledger, profil, pages.lien_note)
+    state["accueil"] = {"signature": signature, "markdown": markdown}
+    return markdown
 
 
 def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: Path, root: Path, store_file: Path,
@@ -274,10 +281,12 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
 
         # 2. Publish the rest of the site, then audit it.
         t = time.perf_counter()
+        publiees = sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results)
+        accueil_sig = fp.combine(code_fp, data_fp, the_plan.indicateur_accueil, *publiees)
         if projet is not None and continu is not None:
             projet.retirer_notes(projet.notes_ecrites() - {r.job.slug for r in results if r.statut != "échec"})
             donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex, imprimables=imprimables,
-                                    accueil=_accueil(the_plan, results, store_file, ledger, profil))
+                                    accueil=_accueil(the_plan, results, store_file, ledger, profil, state, accueil_sig))
             fixed = projet.ecrire_pages(donnees)
             for source in fixed:
                 continu.ajouter(source, lambda: None)
@@ -289,12 +298,12 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
             # The fixed pages depend on the code and reference files, the store, the published notes and the
             # day (the freshness page is dated): nothing to compute when none of them changed.
             fixed_sig = fp.combine(code_fp, data_fp, the_plan.titre, the_plan.description, str(noindex), str(imprimables),
-                                   datetime.date.today().isoformat(),
-                                   *sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results))
+                                   datetime.date.today().isoformat(), accueil_sig, *publiees)
             if state.get("pages_signature") != fixed_sig or not (site_root / "index.html").exists():
                 donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex,
                                         imprimables=imprimables,
-                                        accueil=_accueil(the_plan, results, store_file, ledger, profil))
+                                        accueil=_accueil(the_plan, results, store_file, ledger, profil, state,
+                                                         accueil_sig))
                 site.render_fixed_pages(donnees, site_root, state.setdefault("pages", {}), code_fp)
                 state["pages_signature"] = fixed_sig
             site.retirer_obsoletes(results, site_root, imprimables)

@@ -184,6 +184,9 @@ def test_quarto_rebuilds_only_what_changed(store_file, tmp_path, quarto_exe):
 
     build()  # nothing changed
     assert len(renders()) == first and mtimes() == before
+    # The home page's map and key figures are kept with the build's state: not read again from the store.
+    accueil = json.loads((root / "etat.json").read_text(encoding="utf-8"))["accueil"]
+    assert 'id="carte-accueil"' in accueil["markdown"] and accueil["signature"]
 
     with open(enjeux / "62765-sante.md", "a", encoding="utf-8") as fh:
         fh.write("\n- Une ligne ajoutée par le test de reconstruction.\n")
