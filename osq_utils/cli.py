@@ -24,7 +24,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from osq_utils.errors import Occupee, OsqError, SourceManquante
+from osq_utils.errors import ClusterIndisponible, Occupee, OsqError, SourceManquante
 
 app = typer.Typer(
     help="OSQ : classeur d'analyse des observatoires sociaux. Codes de sortie : 0 succès, 1 note en échec, "
@@ -45,7 +45,8 @@ def _progress() -> Progress:
 
 def _fail(exc: OsqError) -> None:
     console.print(f"[bold red]Erreur[/] : {escape(str(exc))}")  # « [sante] » is text, not a rich style
-    raise typer.Exit(5 if isinstance(exc, Occupee) else 3 if isinstance(exc, SourceManquante) else 2)
+    codes = ((Occupee, 5), (SourceManquante, 3), (ClusterIndisponible, 6))
+    raise typer.Exit(next((code for kind, code in codes if isinstance(exc, kind)), 2))
 
 
 @app.command("sources")
@@ -171,8 +172,11 @@ def cmd_build(
     pendant ce temps (verrou [bold]<base>.verrou[/]) : sinon arrêt immédiat, code de sortie 5.
     Ctrl-C arrête la construction en quelques secondes : les notes terminées sont gardées, les autres annulées
     (code de sortie 130) ; la construction suivante reprend là.
+    Sur un cluster Dask ([bold]--cluster[/]), les workers doivent voir la base et le dossier des rapports aux mêmes
+    chemins ; un worker perdu en cours de route ne perd aucune note : ses notes sont reprises par les autres, et
+    le bilan le dit.
     Codes de sortie : 0 succès ; 1 note en échec ; 2 erreur de paramètres ; 4 fuite de secret (audit) ;
-    5 autre construction ou livraison en cours ; 130 interrompue (Ctrl-C).
+    5 autre construction ou livraison en cours ; 6 cluster Dask injoignable ou inutilisable ; 130 interrompue (Ctrl-C).
     Exemples : [bold]osq build params/capso.yml --jobs 2[/] ; [bold]osq build params/capso.yml --force[/] ;
     [bold]osq build params/national.yml --cluster tcp://10.0.0.5:8786[/] ; [bold]osq build params/capso.yml --imprimables[/]
     """
@@ -453,7 +457,15 @@ def _summary(report) -> None:
     table.add_column("Notes", justify="right")
     for statut, label in (("ok", "exécutées"), ("à jour", "à jour (sautées)"), ("échec", "en échec (non publiées)")):
         table.add_row(label, str(report.count(statut)))
+    if report.reprises:
+        table.add_row("reprises après la perte d'un worker", str(len(report.reprises)))
     console.print(table)
+    if report.reprises:
+        perdus = sorted({r.reprise for r in report.reprises})
+        ok = sum(r.statut != "échec" for r in report.reprises)
+        console.print(f"Worker(s) perdu(s) pendant la construction : {', '.join(perdus)}. "
+                      f"Les {len(report.reprises)} note(s) qu'il(s) exécutai(en)t ont été reprises par les autres "
+                      f"workers : {ok} terminée(s), {len(report.reprises) - ok} en échec.")
     if report.failed:
 
         detail = Table(title="Notes en échec (non publiées)")

@@ -41,3 +41,7 @@ class Occupee(OsqError):
 
 class SourceManquante(OsqError):
     """A public source file is not available (neither in the mirror nor downloaded)."""
+
+
+class ClusterIndisponible(OsqError):
+    """The Dask scheduler cannot be reached, has no worker, or a worker cannot run OSQ's notes (exit code 6)."""

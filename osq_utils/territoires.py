@@ -108,6 +108,16 @@ def parent(con, niveau: str, code: str, niveau_parent: str, cog: int | None = No
     return row[0] if row else None
 
 
+def parents(con, niveau: str, codes: list[str], niveau_parent: str) -> dict[str, str]:
+    """Each code's parent in the latest COG year on record for it, in one query (`parent` for many codes)."""
+    if not codes:
+        return {}
+    rows = con.execute(
+        "SELECT code, arg_max(code_parent, cog) FROM appartenances WHERE niveau = ? AND niveau_parent = ? "
+        "AND code IN (SELECT unnest(?)) GROUP BY code", [niveau, niveau_parent, list(codes)]).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
 @store.cached
 def communes_of(con, niveau: str, code: str, cog: int | None = None) -> tuple[str, ...]:
     """Communes of an EPCI, EPT, département, région or France (FRM, FR) in a COG year (the latest on

@@ -59,6 +59,11 @@ class BuildReport:
     def count(self, statut: str) -> int:
         return sum(r.statut == statut for r in self.results)
 
+    @property
+    def reprises(self) -> list[ex.JobResult]:
+        """Notes a lost cluster worker held, run again by another worker."""
+        return [r for r in self.results if r.reprise]
+
 
 def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("rapports"), n_jobs: int = 2,
           force: bool = False, engine: str = "chaud", cluster: str | None = None, limite: int = 0,
@@ -248,8 +253,16 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
         install_assets(site_root)
     try:
         try:
-            ran = {r.job.slug: r for r in ex.execute(to_run, nb_dir, log_dir, store_file.resolve(), n_jobs,
-                                                     progress=on_result, engine=engine, cluster=cluster)}
+            if cluster:
+                # distributed (0.7 s of imports) is loaded only by a build that runs on a cluster.
+                from osq_utils.batch import cluster as grappe  # noqa: PLC0415 (see above)
+
+                executed_now = grappe.execute(to_run, nb_dir, log_dir, store_file.resolve(), cluster,
+                                              progress=on_result, engine=engine)
+            else:
+                executed_now = ex.execute(to_run, nb_dir, log_dir, store_file.resolve(), n_jobs, progress=on_result,
+                                          engine=engine)
+            ran = {r.job.slug: r for r in executed_now}
             results = [ran.get(j.slug) or ex.JobResult(j, "à jour", 0.0, nb_dir / f"{j.slug}.ipynb", log_dir / f"{j.slug}.log")
                        for j in jobs]
             # Notes executed earlier but not yet published (an interrupted build) are rendered too; with

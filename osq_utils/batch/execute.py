@@ -8,7 +8,7 @@ Engines:
   runs the note on it. Most of a naive run's cost (process start, kernel
   start, imports) is paid once per worker, not per note.
 - "frais": a fresh kernel per note, exactly like the papermill CLI, in worker processes.
-Jobs run locally, or on a Dask distributed cluster.
+Jobs run locally here; on a Dask distributed cluster, batch.cluster submits `run_job` to the workers.
 
 A failing job does not stop the others. The executed notebook is written to a
 temporary file and moved into place only on success, so a failed or
@@ -79,6 +79,7 @@ class JobResult:
     notebook: Path | None
     log: Path
     erreur: str | None = None
+    reprise: str | None = None  # on a cluster: the lost worker that held this note before another took it over
 
 
 class Interruption(KeyboardInterrupt):
@@ -318,9 +319,15 @@ def shutdown_all_kernels() -> None:
 
 
 def arreter() -> None:
-    """Ctrl-C before any note runs (while the build plans): the kernels warming up are killed, not awaited."""
+    """Ctrl-C before any note runs (while the build plans), or on a cluster's worker: the kernels warming up or
+    running are killed, not awaited, and no note starts until `reprendre`."""
     _ARRET.set()
     shutdown_all_kernels()
+
+
+def reprendre() -> None:
+    """Notes may start again (a cluster's worker stopped by `arreter` during an earlier build)."""
+    _ARRET.clear()
 
 
 def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "chaud") -> tuple[str, float, str | None]:
@@ -369,8 +376,8 @@ def run_job(job: Job, out_dir: str, log_dir: str, store: str, engine: str = "cha
 
 
 def execute(jobs: list[Job], out_dir: Path, log_dir: Path, store: Path, n_jobs: int, progress=None,
-            engine: str = "chaud", cluster: str | None = None) -> list[JobResult]:
-    """Run every job on n_jobs local worker processes, or on the Dask scheduler at `cluster`.
+            engine: str = "chaud") -> list[JobResult]:
+    """Run every job on n_jobs local workers (threads driving warm kernels, or processes with fresh ones).
 
     progress is a callable(JobResult) or None.
     """
@@ -393,9 +400,7 @@ def execute(jobs: list[Job], out_dir: Path, log_dir: Path, store: Path, n_jobs: 
     if not jobs:
         return []
     _ARRET.clear()
-    if cluster:
-        _execute_dask(jobs, args, cluster, collect)
-    elif engine == "chaud":
+    if engine == "chaud":
         # Threads of this process drive one warm kernel each: the kernels do the work, and no
         # worker process has to start and import papermill.
         pool = ThreadPoolExecutor(max_workers=max(1, min(n_jobs, len(jobs))))
@@ -403,7 +408,7 @@ def execute(jobs: list[Job], out_dir: Path, log_dir: Path, store: Path, n_jobs: 
         try:
             futures.update({pool.submit(run_job, job, *args): job for job in jobs})
             for fut in as_completed(futures):
-                collect(futures[fut], _outcome(fut.result))
+                collect(futures[fut], outcome(fut.result))
         except KeyboardInterrupt:
             raise _interrompre(pool, futures, results, out_dir) from None
         finally:
@@ -416,7 +421,7 @@ def execute(jobs: list[Job], out_dir: Path, log_dir: Path, store: Path, n_jobs: 
             futures = {procs.submit(run_job, job, *args): job for job in jobs}
             try:
                 for fut in as_completed(futures):
-                    collect(futures[fut], _outcome(fut.result))
+                    collect(futures[fut], outcome(fut.result))
             except KeyboardInterrupt:
                 raise _interrompre(procs, futures, results, out_dir) from None
     order = {job.slug: i for i, job in enumerate(jobs)}
@@ -450,20 +455,10 @@ def _interrompre(pool, futures: dict, results: list[JobResult], out_dir: Path) -
     return Interruption(list(results), len([j for j in running if j.slug not in done]), annulees)
 
 
-def _outcome(get):
+def outcome(get) -> tuple[str, float, str | None]:
+    """What `run_job` returned, or a failure when its worker crashed."""
     try:
         return get()
     except Exception as exc:  # a crashed worker
         return "échec", 0.0, f"{type(exc).__name__}: {exc}"
 
-
-def _execute_dask(jobs: list[Job], args: tuple, address: str, collect) -> None:
-    # distributed is imported only when a build runs on a cluster: it adds 0.7 s to every `osq build`.
-    from distributed import Client  # noqa: PLC0415 (optional heavy dependency, see above)
-    from distributed import as_completed as dask_completed  # noqa: PLC0415
-
-    with Client(address) as client:
-        futures = {client.submit(run_job, job, *args, key=f"osq-{job.slug}-{time.time_ns()}", pure=False): job
-                   for job in jobs}
-        for fut in dask_completed(list(futures)):
-            collect(futures[fut], _outcome(fut.result))

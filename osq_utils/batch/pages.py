@@ -277,21 +277,59 @@ def index_markdown(plan: Plan, results: list[JobResult], note_href, imprimables:
         for theme, group in by_theme.items():
             if theme:
                 lines += [f"#### {theme}", ""]
-            lines.append("::: {.liste-notes}")
-            for r in sorted(group, key=lambda r: fr.cle_tri(r.job.libelle)):
-                key = html.escape(f"{r.job.titre.lower()} {r.job.code}")
-                extra = ""
-                if imprimables:
-                    base = note_href(r).removesuffix(".html")
-                    extra = f" — [PDF]({base}.pdf) · [Word]({base}.docx)"
-                lines.append(f"- [{r.job.libelle} ({r.job.code})]({note_href(r)}){{data-cle=\"{key}\"}}{extra}")
-            lines += [":::", ""]
+            if not theme and plan.rubriques and all(r.job.code in plan.rubriques for r in group):
+                lines += _liste_par_rubrique(group, plan.rubriques, note_href, imprimables)
+            else:
+                lines += _liste(group, note_href, imprimables)
     lines += ["```{=html}",
               "<script>function osqFiltre(q){q=q.toLowerCase().normalize('NFD').replace(/[\\u0300-\\u036f]/g,'');var n=0;"
               "document.querySelectorAll('.liste-notes li').forEach(function(li){var a=li.querySelector('[data-cle]');"
               "var t=((a&&a.getAttribute('data-cle'))+' '+li.textContent).toLowerCase()"
               ".normalize('NFD').replace(/[\\u0300-\\u036f]/g,'');li.hidden=q!==''&&t.indexOf(q)<0;if(!li.hidden)n++;});"
+              # Headings of a long list (département, intercommunality): opened on the matches, closed again
+              # when the filter is emptied.
+              "document.querySelectorAll('details.rubrique').forEach(function(d){var v=d.querySelector('li:not([hidden])');"
+              "if(q===''){d.hidden=false;d.open=false;}else{d.hidden=!v;d.open=!!v;}});"
               "document.getElementById('filtre-compte').textContent=q===''?'':n+(n>1?' notes affichées':' note affichée');}"
               "</script>",
               "```", ""]
     return "\n".join(lines)
+
+
+def _liste(group: list[JobResult], note_href, imprimables: bool) -> list[str]:
+    """A list of notes in French order; each item carries its filter key (title and code)."""
+    lines = ["::: {.liste-notes}"]
+    for r in sorted(group, key=lambda r: fr.cle_tri(r.job.libelle)):
+        key = html.escape(f"{r.job.titre.lower()} {r.job.code}")
+        extra = ""
+        if imprimables:
+            base = note_href(r).removesuffix(".html")
+            extra = f" — [PDF]({base}.pdf) · [Word]({base}.docx)"
+        lines.append(f"- [{r.job.libelle} ({r.job.code})]({note_href(r)}){{data-cle=\"{key}\"}}{extra}")
+    return [*lines, ":::", ""]
+
+
+def _liste_par_rubrique(group: list[JobResult], rubriques: dict, note_href, imprimables: bool) -> list[str]:
+    """Notes of communes of several intercommunalities: by département, then intercommunality, each a
+    disclosure (a commune is three clicks away, or one search: the filter opens the headings it matches)."""
+    arbre: dict[tuple[str, str], dict[tuple[str, str], list[JobResult]]] = {}
+    for r in group:
+        dep, dep_nom, epci, epci_nom = rubriques[r.job.code]
+        arbre.setdefault((dep_nom or "Département inconnu", dep), {}).setdefault(
+            (epci_nom or "Sans intercommunalité", epci), []).append(r)
+    lines = []
+    plusieurs = len(arbre) > 1
+    for (dep_nom, dep), epcis in sorted(arbre.items(), key=lambda kv: kv[0][1]):
+        n = sum(len(v) for v in epcis.values())
+        if plusieurs:
+            lines += ["```{=html}", f'<details class="rubrique"><summary>{html.escape(dep_nom)} ({dep}) — '
+                                    f"{fr.nombre(n)} notes</summary>", "```", ""]
+        for (epci_nom, _), items in sorted(epcis.items(), key=lambda kv: fr.cle_tri(kv[0][0])):
+            lines += ["```{=html}", f'<details class="rubrique"><summary>{html.escape(epci_nom)} — '
+                                    f"{fr.nombre(len(items))} {'notes' if len(items) > 1 else 'note'}</summary>",
+                      "```", ""]
+            lines += _liste(items, note_href, imprimables)
+            lines += ["```{=html}", "</details>", "```", ""]
+        if plusieurs:
+            lines += ["```{=html}", "</details>", "```", ""]
+    return lines

@@ -72,6 +72,9 @@ class Plan:
     jobs: list[Job]
     profils: tuple[str, ...] = ("public",)  # one published site per diffusion profile
     indicateur_accueil: str = communale.CARTE  # the home page map's indicator
+    # commune code -> (département, its label, intercommunality, its label): how the home page lists the notes
+    # of a kind that spans several intercommunalities (`rubriques`)
+    rubriques: dict = field(default_factory=dict, hash=False, compare=False)
 
 
 def job(con, modele: str, code: str, theme: str | None = None, parametres: dict | None = None) -> Job:
@@ -205,7 +208,22 @@ def plan(con, params_file: Path | str) -> Plan:
                 jobs.append(Job(modele, niveaux[code], code, labels.get(code, code), kind.slug(code, theme), params, theme,
                                 labels_themes.get(theme) if theme and labels_themes else None))
     _lier_plans_actions(jobs)
-    return Plan(ident, titre, description, params_file, jobs, _profils(doc, obs), _indicateur_accueil(doc, obs, glossaire))
+    return Plan(ident, titre, description, params_file, jobs, _profils(doc, obs), _indicateur_accueil(doc, obs, glossaire),
+                rubriques(con, jobs))
+
+
+def rubriques(con, jobs: list[Job]) -> dict[str, tuple[str, str, str, str]]:
+    """Each commune with a note -> its département and intercommunality (codes and labels), when the observatory's
+    communes span more than one intercommunality: the home page then lists them under those headings."""
+    communes = sorted({j.code for j in jobs if j.niveau in ("commune", "arm")})
+    epcis = territoires.parents(con, "commune", communes, "epci")
+    if len(set(epcis.values())) < 2:
+        return {}
+    deps = territoires.parents(con, "commune", communes, "departement")
+    noms = {**territoires.libelles(con, "epci", sorted(set(epcis.values()))),
+            **territoires.libelles(con, "departement", sorted(set(deps.values())))}
+    return {c: (deps.get(c, ""), noms.get(deps.get(c, ""), ""), epcis.get(c, ""), noms.get(epcis.get(c, ""), ""))
+            for c in communes}
 
 
 def _indicateur_accueil(doc: Document, obs: dict, glossaire) -> str:

@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import distributed
 import nbformat
 import papermill as pm
 import pytest
@@ -140,7 +141,7 @@ def test_data_change_changes_the_fingerprint(store_file, tmp_path):
 
 
 def test_runs_on_a_dask_cluster(store_file, tmp_path, monkeypatch):
-    distributed = pytest.importorskip("distributed")
+    # In-process cluster; tests/capso/test_cluster.py starts `dask scheduler` and `dask worker` apart.
     monkeypatch.setenv("OSQ_QUARTO", "non")
     params = _params(tmp_path / "p.yml", ["62040", "62765"])
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:

@@ -1,0 +1,140 @@
+"""Notes executed on a Dask distributed cluster (`osq build --cluster tcp://HOST:PORT`).
+
+The scheduler and its workers are started apart (`dask scheduler`, `dask worker ADDRESS --nthreads 1`), from
+the same OSQ installation. Workers execute `execute.run_job` with their own warm kernel; they must see the
+store, and the observatory's output folder, at the same paths as the machine that runs `osq build` (one
+machine, or a shared disk). Before any note runs, every worker is checked: same OSQ code and reference files,
+store readable, output folder writable; otherwise a French error names the worker and the fix.
+
+A worker lost in the middle of a build loses no note: the scheduler gives its notes to the other workers
+(distributed's own rescheduling). The scheduler's « remove-worker » event names the notes the lost worker
+held; those notes are reported as taken over (`JobResult.reprise`), and the build's summary says so.
+A result is released as soon as it is collected, so a worker lost later never makes a finished note run again.
+A worker's warm kernel ends with the worker, however it ends: ipykernel exits when its parent process is gone.
+
+`distributed` is imported by this module only: `osq build` imports it when a build runs on a cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+from distributed import Client
+from distributed import as_completed as dask_completed
+
+from osq_utils.batch import execute as ex
+from osq_utils.batch import fingerprint as fp
+from osq_utils.batch.plan import Job
+from osq_utils.errors import ClusterIndisponible
+
+CONNEXION_SECONDES = 20  # how long to wait for the scheduler, then for its first worker
+
+
+def _etat_du_worker(store: str, dossiers: list[str]) -> dict:
+    """Run on each worker: what the connection check compares with the machine that builds."""
+    return {
+        "code": fp.code_fingerprint(),
+        "base": os.access(store, os.R_OK),
+        "dossiers": [d for d in dossiers if not os.access(d, os.W_OK)],
+    }
+
+
+def _client(address: str) -> Client:
+    correction = ("lancez l'ordonnanceur (« dask scheduler ») et au moins un worker (« dask worker ADRESSE "
+                  "--nthreads 1 ») depuis la même installation d'OSQ, ou corrigez l'adresse (tcp://hôte:port)")
+    try:
+        client = Client(address, timeout=CONNEXION_SECONDES, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterIndisponible(f"ordonnanceur Dask injoignable à {address} ({type(exc).__name__})",
+                                  correction=correction) from None
+    try:
+        client.wait_for_workers(1, timeout=CONNEXION_SECONDES)
+    except (OSError, TimeoutError):
+        client.close()
+        raise ClusterIndisponible(f"l'ordonnanceur Dask {address} n'a aucun worker après {CONNEXION_SECONDES} s",
+                                  correction=correction) from None
+    return client
+
+
+def _verifier(client: Client, address: str, store: Path, dossiers: list[Path]) -> None:
+    code = fp.code_fingerprint()
+    etats = client.run(_etat_du_worker, str(store), [str(d) for d in dossiers])
+    for worker, etat in sorted(etats.items()):
+        if etat["code"] != code:
+            raise ClusterIndisponible(
+                f"le worker {worker} de {address} n'a pas le même code ni les mêmes fichiers de référence qu'OSQ ici",
+                correction="installez sur chaque machine de calcul la même version d'OSQ (même commit, mêmes "
+                           "fichiers data/), puis relancez ses workers")
+        if not etat["base"]:
+            raise ClusterIndisponible(
+                f"le worker {worker} de {address} ne peut pas lire la base {store}",
+                correction="rendez la base visible des machines de calcul au même chemin (disque partagé, ou "
+                           "une copie à ce chemin), en lecture")
+        if etat["dossiers"]:
+            raise ClusterIndisponible(
+                f"le worker {worker} de {address} ne peut pas écrire dans {etat['dossiers'][0]}",
+                correction="le dossier des rapports doit être partagé avec les machines de calcul au même chemin, "
+                           "en écriture (option --sortie)")
+
+
+def execute(jobs: list[Job], out_dir: Path, log_dir: Path, store: Path, address: str, progress=None,
+            engine: str = "chaud") -> list[ex.JobResult]:
+    """Run every job on the Dask scheduler at `address`; same contract as `execute.execute`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    if not jobs:
+        return []
+    client = _client(address)
+    try:
+        _verifier(client, address, store, [out_dir, log_dir])
+        return _run(client, jobs, (str(out_dir), str(log_dir), str(store), engine), out_dir, log_dir, progress)
+    finally:
+        client.close()
+
+
+def _run(client: Client, jobs: list[Job], args: tuple, out_dir: Path, log_dir: Path, progress) -> list[ex.JobResult]:
+    stamp = time.time_ns()
+    keys = {f"osq-{job.slug}-{stamp}": job for job in jobs}
+    perdus: dict[str, str] = {}  # key of a note held by a lost worker -> that worker
+    lock = threading.Lock()
+
+    def on_event(event) -> None:  # in the client's event loop
+        msg = event[1]
+        if isinstance(msg, dict) and msg.get("action") == "remove-worker":
+            with lock:
+                for key in msg.get("processing-tasks", ()):
+                    if key in keys:
+                        perdus.setdefault(key, msg.get("worker", "?"))
+
+    client.subscribe_topic("all", on_event)
+    client.run(ex.reprendre)  # a worker stopped by Ctrl-C during an earlier build runs notes again
+    results: list[ex.JobResult] = []
+    futures = {client.submit(ex.run_job, job, *args, key=key, pure=False): key for key, job in keys.items()}
+    try:
+        for fut in dask_completed(list(futures), loop=client.loop):
+            key = futures.pop(fut)
+            job = keys[key]
+            statut, secondes, erreur = ex.outcome(fut.result)
+            fut.release()  # a worker lost later must not recompute a collected note
+            with lock:
+                reprise = perdus.get(key)
+            res = ex.JobResult(job, statut, secondes, out_dir / f"{job.slug}.ipynb" if statut == "ok" else None,
+                               log_dir / f"{job.slug}.log", erreur, reprise=reprise)
+            results.append(res)
+            if progress:
+                progress(res)
+    except KeyboardInterrupt:
+        # Ctrl-C: the workers' kernels are killed (their running notes fail at once, leaving no notebook)
+        # and the queued notes are cancelled; the finished ones are kept.
+        en_cours = {key for keys_ in client.processing().values() for key in keys_}
+        arretees = sum(key in en_cours for key in futures.values())
+        client.run(ex.arreter)
+        client.cancel(list(futures))
+        raise ex.Interruption(results, arretees, len(futures) - arretees) from None
+    finally:
+        client.unsubscribe_topic("all")
+    order = {job.slug: i for i, job in enumerate(jobs)}
+    return sorted(results, key=lambda r: order[r.job.slug])
