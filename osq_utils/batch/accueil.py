@@ -48,52 +48,80 @@ def _derniere_annee(obs: pd.DataFrame) -> pd.DataFrame:
     return obs[obs["annee"] == year]
 
 
+COMMUNES_MAX_CARTE = 400  # beyond, the home map shows the intercommunalities, each leading to its communes
+
+
 def carte(ctx: blocs.Contexte, plan: Plan, results: list[JobResult], note_href: Callable[[JobResult], str]) -> str:
-    """The map of the observatory's communes coloured by its headline indicator, its QPVs on top; markdown."""
+    """The home page's map section (markdown): the observatory's communes coloured by its headline indicator,
+    its QPVs on top; for a région (more than COMMUNES_MAX_CARTE communes), its intercommunalities instead."""
     publies = [r for r in results if r.statut != "échec"]
     liens: dict[tuple[str, str], str] = {}
     for r in publies:  # the first note of a territory is its link (the commune note before an ABS)
         liens.setdefault((r.job.niveau, r.job.code), note_href(r))
     # The communes with a note, and every commune of an intercommunality with a note: the map shows the
     # whole territory, an area without a note of its own has no link.
+    epcis = sorted({c for n, c in liens if n == "epci"})
     communes = sorted({c for n, c in liens if n == "commune"}
-                      | {c for n, e in liens if n == "epci" for c in territoires.communes_of(ctx.vue, "epci", e)})
+                      | {c for e in epcis for c in territoires.communes_of(ctx.vue, "epci", e)})
     if not communes:
         return ""
     ind = ctx.glossaire[plan.indicateur_accueil]
+    par_epci = len(communes) > COMMUNES_MAX_CARTE and bool(epcis)
     gdf = maps.load_geometries(ctx.vue, "commune", communes)
     if gdf.empty:
-        return "Les contours des communes de l'observatoire ne figurent pas dans les sources du projet : pas de carte.\n"
-    obs = _derniere_annee(ctx.vue.observations("commune", communes, [ind.code]))
+        return ("## Carte des communes {#carte}\n\nLes contours des communes de l'observatoire ne figurent pas dans "
+                "les sources du projet : pas de carte.\n")
+    if par_epci:
+        niveau, codes, quoi = "epci", epcis, "intercommunalités"
+        appartenance = territoires.parents(ctx.vue, "commune", communes, "epci")
+        gdf = gdf.assign(code=gdf["code"].map(appartenance))  # each commune becomes its intercommunality
+        gdf = gdf[gdf["code"].isin(epcis)].dissolve(by="code", as_index=False)[["code", "geometry"]]
+        libelles = territoires.libelles(ctx.vue, "epci", epcis)
+        gdf["libelle"] = gdf["code"].map(libelles)
+    else:
+        niveau, codes, quoi = "commune", communes, "communes"
+        libelles = dict(zip(gdf["code"], gdf["libelle"]))
+        libelles.update(territoires.libelles(ctx.vue, "commune", communes))
+    obs = _derniere_annee(ctx.vue.observations(niveau, codes, [ind.code]))
     year = int(obs["annee"].max()) if len(obs) else None
-    libelles = dict(zip(gdf["code"], gdf["libelle"]))
-    libelles.update(territoires.libelles(ctx.vue, "commune", communes))
-    superpositions = []
-    qpvs = sorted({c for n, c in liens if n == "qpv"})
-    if qpvs:
-        contours = maps.load_geometries(ctx.vue, "qpv", qpvs)
-        noms = territoires.libelles(ctx.vue, "qpv", qpvs)
-        valeurs = _derniere_annee(ctx.vue.observations("qpv", qpvs, [ind.code]))
-        for row in contours.itertuples():
-            part = valeurs[valeurs["code"] == row.code]
-            nom = noms.get(row.code) or row.libelle
-            texte = f"{nom} (quartier prioritaire)"
-            if len(part):
-                texte += f" : {fr.valeur_observation(part.iloc[0], ind)}"
-            superpositions.append(interactif.Zone(code=row.code, libelle=f"{nom} (quartier prioritaire)",
-                                                  geometrie=row.geometry, texte=texte, couleur=maps.QPV_FILL,
-                                                  lien=liens.get(("qpv", row.code)), couche="qpv"))
-    titre = f"{ind.libelle}{f' en {year}' if year is not None else ''}, communes de l'observatoire"
+    superpositions = _quartiers(ctx, ind, liens)
+    titre = f"{ind.libelle}{f' en {year}' if year is not None else ''}, {quoi} de l'observatoire"
     source = blocs.source_note(ctx.catalogue, obs, extra=[f"{blocs.citation(ctx.catalogue, maps.CONTOURS_COMMUNES)} "
                                                           "2018 (contours)"])
     figure = interactif.carte_choroplethe(
-        gdf, obs, ind, libelles=libelles, liens={c: liens[("commune", c)] for c in communes if ("commune", c) in liens},
-        titre=titre, ident="carte-accueil", superpositions=superpositions, source=source,
+        gdf, obs, ind, libelles=libelles, liens={c: liens[(niveau, c)] for c in codes if (niveau, c) in liens},
+        titre=titre, ident="carte-accueil", superpositions=superpositions, source=source, couche=niveau,
         legende_superpositions=[(maps.QPV_FILL, "Quartier prioritaire", False)] if superpositions else ())
-    lecture = (f"Survolez une commune ou atteignez-la avec la touche Tab pour lire son {fr.minuscule(ind.libelle)} ; "
-               "cliquez sur une commune qui a sa note pour l'ouvrir."
-               + (" Les quartiers prioritaires sont en orange." if superpositions else ""))
-    return "\n".join([lecture, "", "```{=html}", figure, "```", ""])
+    if par_epci:
+        lecture = (f"Survolez une intercommunalité ou atteignez-la avec la touche Tab pour lire son "
+                   f"{fr.minuscule(ind.libelle)} ; cliquez dessus pour ouvrir sa note, dont la carte mène à la note "
+                   "de chacune de ses communes.")
+    else:
+        lecture = (f"Survolez une commune ou atteignez-la avec la touche Tab pour lire son "
+                   f"{fr.minuscule(ind.libelle)} ; cliquez sur une commune qui a sa note pour l'ouvrir.")
+    lecture += " Les quartiers prioritaires sont en orange." if superpositions else ""
+    return "\n".join([f"## Carte des {quoi} {{#carte}}", "", lecture, "", "```{=html}", figure, "```", ""])
+
+
+def _quartiers(ctx: blocs.Contexte, ind, liens: dict[tuple[str, str], str]) -> list[interactif.Zone]:
+    """The QPVs with a note, drawn over the home map (orange), each with its value and link."""
+    qpvs = sorted({c for n, c in liens if n == "qpv"})
+    if not qpvs:
+        return []
+    contours = maps.load_geometries(ctx.vue, "qpv", qpvs)
+    noms = territoires.libelles(ctx.vue, "qpv", qpvs)
+    valeurs = _derniere_annee(ctx.vue.observations("qpv", qpvs, [ind.code]))
+    zones = []
+    for row in contours.itertuples():
+        part = valeurs[valeurs["code"] == row.code]
+        nom = noms.get(row.code) or row.libelle
+        texte = f"{nom} (quartier prioritaire)"
+        if len(part):
+            texte += f" : {fr.valeur_observation(part.iloc[0], ind)}"
+        zones.append(interactif.Zone(code=row.code, libelle=f"{nom} (quartier prioritaire)", geometrie=row.geometry,
+                                     texte=texte, couleur=maps.QPV_FILL, lien=liens.get(("qpv", row.code)),
+                                     couche="qpv"))
+    return zones
 
 
 def accueil_markdown(plan: Plan, results: list[JobResult], store_file: Path, ledger: Path | None, profil: str,
@@ -106,9 +134,7 @@ def accueil_markdown(plan: Plan, results: list[JobResult], store_file: Path, led
         if refs:
             parts += [f"## {refs[0].libelle} en chiffres clés {{#chiffres-cles}}", "",
                       blocs.chiffres_cles(ctx, refs, agglomeration.CHIFFRES_CLES), ""]
-        figure = carte(ctx, plan, results, note_href)
-        if figure:
-            parts += ["## Carte des communes {#carte}", "", figure]
+        parts.append(carte(ctx, plan, results, note_href))
         return "\n".join(parts)
     finally:
         ctx.close()

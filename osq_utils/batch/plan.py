@@ -410,7 +410,8 @@ def _codes_for(con, doc: Document, note: dict, i: int, kind: TypeNote) -> list[s
                 _qpv_dans(con, doc, terr, here, found)
             codes = list(dict.fromkeys(qpv_codes + sorted(found - set(qpv_codes))))
         else:  # EPCI of the listed communes or départements, in order of first appearance
-            codes = list(dict.fromkeys(e for e in (territoires.parent(con, "commune", c, "epci") for c in communes) if e))
+            epcis = territoires.parents(con, "commune", communes, "epci")  # one query for a région's communes
+            codes = list(dict.fromkeys(epcis[c] for c in communes if c in epcis))
     if not codes:
         raise doc.erreur(f"aucun territoire de niveau « {kind.niveau} » pour le modèle « {kind.modele} »", *here,
                          correction="vérifiez les territoires de cette note (par exemple, des communes sans quartier "

@@ -35,7 +35,7 @@ SECRET_FOND, SECRET_TRAIT, SECRET_LIBELLE = "#d9d9d9", "#525252", "s : secret st
 ABSENT_FOND, ABSENT_TRAIT, ABSENT_LIBELLE = "#f0f0f0", "#969696", "nd : non disponible"
 ACCENT_TRAIT, ACCENT_LIBELLE = "#000000", "Commune de la note"
 CONTOUR = "none"  # legend colour of an outline-only entry (the note's commune)
-ORDRE_COUCHES = ("iris", "commune", "qpv")  # drawn bottom to top; any other layer on top
+ORDRE_COUCHES = ("iris", "commune", "epci", "qpv")  # drawn bottom to top; any other layer on top
 LARGEUR = 1000.0  # viewBox units of a map's larger side
 TOLERANCE = 0.6  # simplification, in viewBox units (under one screen pixel at 900 px)
 
