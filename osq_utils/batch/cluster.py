@@ -117,12 +117,11 @@ def _run(client: Client, jobs: list[Job], args: tuple, out_dir: Path, log_dir: P
         for fut in dask_completed(list(futures), loop=client.loop):
             key = futures.pop(fut)
             job = keys[key]
-            statut, secondes, erreur = ex.outcome(fut.result)
+            issue = ex.outcome(fut.result)
             fut.release()  # a worker lost later must not recompute a collected note
             with lock:
                 reprise = perdus.get(key)
-            res = ex.JobResult(job, statut, secondes, out_dir / f"{job.slug}.ipynb" if statut == "ok" else None,
-                               log_dir / f"{job.slug}.log", erreur, reprise=reprise)
+            res = ex.resultat(job, issue, out_dir, log_dir, reprise)
             results.append(res)
             if progress:
                 progress(res)
@@ -136,5 +135,4 @@ def _run(client: Client, jobs: list[Job], args: tuple, out_dir: Path, log_dir: P
         raise ex.Interruption(results, arretees, len(futures) - arretees) from None
     finally:
         client.unsubscribe_topic("all")
-    order = {job.slug: i for i, job in enumerate(jobs)}
-    return sorted(results, key=lambda r: order[r.job.slug])
+    return ex.dans_l_ordre(results, jobs)

@@ -388,10 +388,8 @@ def execute(jobs: list[Job], out_dir: Path, log_dir: Path, store: Path, n_jobs: 
 
     lock = threading.Lock()
 
-    def collect(job: Job, outcome) -> None:
-        statut, secondes, erreur = outcome
-        res = JobResult(job, statut, secondes, out_dir / f"{job.slug}.ipynb" if statut == "ok" else None,
-                        log_dir / f"{job.slug}.log", erreur)
+    def collect(job: Job, issue) -> None:
+        res = resultat(job, issue, out_dir, log_dir)
         with lock:
             results.append(res)
         if progress:
@@ -424,6 +422,19 @@ def execute(jobs: list[Job], out_dir: Path, log_dir: Path, store: Path, n_jobs: 
                     collect(futures[fut], outcome(fut.result))
             except KeyboardInterrupt:
                 raise _interrompre(procs, futures, results, out_dir) from None
+    return dans_l_ordre(results, jobs)
+
+
+def resultat(job: Job, issue: tuple[str, float, str | None], out_dir: Path, log_dir: Path,
+             reprise: str | None = None) -> JobResult:
+    """A note's JobResult from what `run_job` returned (`outcome`), here or on a cluster's worker."""
+    statut, secondes, erreur = issue
+    return JobResult(job, statut, secondes, out_dir / f"{job.slug}.ipynb" if statut == "ok" else None,
+                     log_dir / f"{job.slug}.log", erreur, reprise=reprise)
+
+
+def dans_l_ordre(results: list[JobResult], jobs: list[Job]) -> list[JobResult]:
+    """The results in the plan's order (they arrive in the order the notes finish)."""
     order = {job.slug: i for i, job in enumerate(jobs)}
     return sorted(results, key=lambda r: order[r.job.slug])
 
@@ -461,4 +472,3 @@ def outcome(get) -> tuple[str, float, str | None]:
         return get()
     except Exception as exc:  # a crashed worker
         return "échec", 0.0, f"{type(exc).__name__}: {exc}"
-
