@@ -62,6 +62,7 @@ from rich.table import Table
 from osq_utils.catalogues.glossaire import load_glossaire
 from osq_utils.catalogues.profils import profil_du_dossier
 from osq_utils.catalogues.secret import load_rules
+from osq_utils.catalogues.sources import load_catalogue
 from osq_utils.errors import OsqError
 from osq_utils.present import fr
 from osq_utils.secret.algorithmes import CLES_CELLULE
@@ -314,12 +315,16 @@ class _Index:
     codes: set[str] = field(default_factory=set)  # every known territory code
     _terr_re: re.Pattern | None = None
     _ind_re: re.Pattern | None = None
+    fixes: set[str] = field(default_factory=set)  # normalised source titles and licences
+    _fixes_re: re.Pattern | None = None
     # Free text: masked values by (decimals shown, value shown), territory names as printed in any form,
     # the words of each indicator's labels.
     valeurs: dict[tuple[int, Decimal], list[_Masque]] = field(default_factory=dict)
     noms: dict[str, set[str]] = field(default_factory=dict)  # _label_key -> codes
     mots: dict[str, set[str]] = field(default_factory=dict)  # indicator code -> stems of its labels
     codes_masques: set[str] = field(default_factory=set)
+    # The site's published figures (its exports), by territory code: {(indicator, year): value}.
+    publies: dict[str, dict[tuple[str, int], float]] = field(default_factory=dict)
     _mention_re: re.Pattern | None = None
     _masked_re: re.Pattern | None = None  # the masked territories only: which files need reading
     _codes_lower: dict[str, str] = field(default_factory=dict)
@@ -348,6 +353,7 @@ class _Index:
         self.codes = {c for v in self.territoires.values() for c in v} | {t for t, _ in self.masques}
         self._terr_re = alternation(self.territoires)
         self._ind_re = alternation(self.indicateurs)
+        self._fixes_re = alternation(self.fixes)
         self._finish_free_text()
 
     def _finish_free_text(self) -> None:
@@ -410,6 +416,34 @@ class _Index:
         """The territory codes a file's path names (notes/communale-62040.html)."""
         return {tok for tok in _PATH_PARTS.split(rel) if tok in self.codes}
 
+    def labels(self, folded: str) -> list[tuple[int, int]]:
+        """Where a folded text names an indicator or cites a source: the numbers of a label (« de 40 à 49 ans »,
+        « Licence Ouverte 2.0 ») are no values."""
+        return [m.span() for r in (self._ind_re, self._fixes_re) if r is not None for m in r.finditer(folded)]
+
+    def explique(self, m: _Masque, tok: _Token, years: set[int], folded_clause: str) -> bool:
+        """Is a number equal to a masked value another figure the site publishes for the same territory, and the
+        one the sentence is about: of a year it gives, or of the masked indicator's latest year when it gives
+        none, or of any indicator when the sentence carries no word of the masked one? Then it shows nothing of
+        the masked value (« Sancy compte 101 habitants » when its masked households' persons are 101 too)."""
+        publies = self.publies.get(m.code, {})
+        for (ind, annee), valeur in publies.items():
+            if (ind, annee) == (m.indicateur, m.annee) or _round(valeur, tok.decimals) != tok.value:
+                continue
+            if ind == m.indicateur:
+                # Its published figure of a year the sentence gives, or, when it gives none, of its latest year
+                # (what a sentence without a year is read as), later than the masked one's.
+                latest = max(a for i, a in publies if i == ind)
+                if annee in years or (not years and annee == latest and annee > m.annee):
+                    return True
+                continue
+            if years:
+                if annee in years and (m.annee not in years or not self.hinted(m, folded_clause)):
+                    return True
+            elif not self.hinted(m, folded_clause):
+                return True
+        return False
+
     def hinted(self, m: _Masque, folded_clause: str) -> bool:
         """Does a clause carry a word of the masked value's indicator (its label, short or long, or its code)?"""
         words = self.mots.get(m.indicateur, set())
@@ -460,8 +494,11 @@ class _Index:
         return out
 
 
-def _build_index(masques: pd.DataFrame, exports: dict[Path, pd.DataFrame | None | Exception], glossaire=None) -> _Index:
+def _build_index(masques: pd.DataFrame, exports: dict[Path, pd.DataFrame | None | Exception], glossaire=None,
+                 sources=None) -> _Index:
     index = _Index()
+    for src in sources or ():  # its title and licence print numbers that are no figure (« édition 2022 », « 2.0 »)
+        index.fixes.update(_norm(t) for t in (src.titre, src.licence) if t)
     for row in masques.itertuples(index=False):
         m = _Masque(str(row.niveau), str(row.code), str(row.territoire), str(row.indicateur),
                     str(row.indicateur_libelle), str(row.unite), int(row.decimales), int(row.annee),
@@ -480,6 +517,11 @@ def _build_index(masques: pd.DataFrame, exports: dict[Path, pd.DataFrame | None 
         if "indicateur_libelle" in df.columns:
             for code, label in df[["indicateur", "indicateur_libelle"]].drop_duplicates().itertuples(index=False):
                 index.add_indicateur(label, code)
+        shown = df[(df["valeur"] != "") & df["annee"].str.fullmatch(r"\d{4}")]
+        valeurs = pd.to_numeric(shown["valeur"].str.replace(",", ".", regex=False), errors="coerce")
+        for code, ind, annee, valeur in zip(shown["code"], shown["indicateur"], shown["annee"], valeurs):
+            if not math.isnan(valeur):
+                index.publies.setdefault(code, {})[(ind, int(annee))] = float(valeur)
     for ind in glossaire or ():  # without it, the ledger and exports are enough
         index.add_indicateur(ind.libelle, ind.code)
     index.finish()
@@ -794,6 +836,12 @@ def _in_structure(block) -> bool:
     return False
 
 
+def _legende(tag) -> bool:
+    """An entry of an interactive map's legend (interactif.legende_html: div.osq-legende > ul > li)."""
+    box = tag.parent.parent if tag.name == "li" and tag.parent is not None else None
+    return box is not None and "osq-legende" in (box.get("class") or ())
+
+
 def _html_segments(soup, index: _Index, contexte: set[str]) -> list[_Segment]:
     """Every piece of text of a page outside its tables and key figures: blocks, headings, comments,
     attributes (alt texts, titles, data-*), scripts."""
@@ -812,6 +860,11 @@ def _html_segments(soup, index: _Index, contexte: set[str]) -> list[_Segment]:
             continue
         if parent.name == "script":  # data of a script: it names its territory, or it is not about one
             segs.append(_Segment("script de la page", str(node), set(), plat=True))
+            continue
+        if "osq-axe" in (parent.get("class") or ()) or _legende(parent):
+            # A chart's axis tick or a map's class bound is a round number or a quantile of the published
+            # values, about no territory: tied to one only when it names it.
+            segs.append(_Segment(f"axe ou légende « {_extrait(str(node))} »", str(node), set()))
             continue
         block = parent if parent.name in _BLOCKS else (parent.find_parent(_BLOCKS) or parent)
         blocks.setdefault(id(block), (block, []))[1].append(str(node))
@@ -868,6 +921,7 @@ def _audit_segments(segments: list[_Segment], rel: str, index: _Index) -> list[F
         folded = _fold(text)
         mentions = index.mentions(folded)
         clauses = _clauses(text, seg.lignes)
+        labels: list[tuple[int, int]] | None = None
         for tok, ms in hits:
             start, end = next(((a, b) for a, b in clauses if a <= tok.start < b), (0, len(text)))
             if seg.plat and sum(1 for t in tokens if start <= t.start < end and not t.year) > MAX_VALEURS_PHRASE:
@@ -875,6 +929,9 @@ def _audit_segments(segments: list[_Segment], rel: str, index: _Index) -> list[F
             terr = _claim(mentions, start, end, tok, text) or seg.contexte
             cands = [m for m in ms if m.code in terr and _unit_fits(m, tok.unit)]
             if not cands:
+                continue
+            labels = index.labels(folded) if labels is None else labels
+            if any(a <= tok.start and tok.end <= b for a, b in labels):
                 continue
             clause = folded[start:end]
             years = {int(t.value) for t in tokens if t.year and start <= t.start < end}
@@ -885,6 +942,7 @@ def _audit_segments(segments: list[_Segment], rel: str, index: _Index) -> list[F
                 cands = hinted or cands
                 if years and any(m.annee in years for m in cands):
                     cands = [m for m in cands if m.annee in years]
+            cands = [m for m in cands if not index.explique(m, tok, years, clause)]
             where = seg.where if len(seg.text) <= 200 else f"{seg.where}, « {_extrait(text[start:end], 80)} »"
             out += [Fuite(rel, where, m.territoire, m.indicateur, m.annee, m.shown()) for m in cands]
     return out
@@ -902,6 +960,8 @@ def _json_segments(data, index: _Index, contexte: set[str], where: str) -> list[
         items = list(node.items()) if isinstance(node, dict) else [(str(i), v) for i, v in enumerate(node)]
         text = " ; ".join(f"{k} : {v}" if isinstance(node, dict) else str(v) for k, v in items if plain(v))
         names = {c for mt in index.mentions(_fold(text)) for c in mt.codes} if text else set()
+        # An object that gives its code is about that territory only, not its homonyms (two Saint-Mard).
+        names = {str(v) for k, v in items if k in ("code", "cle") and str(v) in index.codes} or names
         if text and any(ch.isdigit() for ch in text):
             segs.append(_Segment(f"{where} {path or '/'} « {_extrait(text)} »", text, ctx))
         for k, v in items:
@@ -1397,6 +1457,13 @@ class Rapport:
         return sum(self.fichiers.values())
 
 
+def _sources() -> list:
+    try:
+        return list(load_catalogue().values())
+    except Exception:  # noqa: BLE001 - without it, numbers of source citations are read as any other
+        return []
+
+
 def _glossaire():
     try:
         return load_glossaire()
@@ -1416,7 +1483,7 @@ def verifier(site_dir: Path | str, masques: pd.DataFrame) -> Rapport:
     fichiers: Counter = Counter()
     non_lus: list[str] = []
     if len(known):  # nothing masked with a known value: nothing to look for
-        index = _build_index(masques, exports, glossaire)
+        index = _build_index(masques, exports, glossaire, _sources())
         paths = sorted(p for p in site_dir.rglob("*") if p.is_file())
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             # pandoc converts the Word versions in other processes while this one reads the other files

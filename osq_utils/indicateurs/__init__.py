@@ -261,10 +261,12 @@ def commune_series(vue: Lecture, code: str, codes: list[str]) -> pd.DataFrame:
     target = int(passages["annee_arrivee"].max())
     frames = []
     for cog, part in obs.groupby("cog"):
-        if int(cog) >= target:
-            frames.append(part)
-            continue
-        frames.append(harmonise_cog(part, passages, int(cog), target, vue.glossaire.types()))
+        done = part if int(cog) >= target else harmonise_cog(part, passages, int(cog), target, vue.glossaire.types())
+        frames.append(done.assign(_cog=int(cog)))
     out = pd.concat(frames, ignore_index=True)
     out = out[out["code"] == code]
+    # Two sources of one year in two geographies (02054 and 02695 before their fusion) give two rows: the
+    # published figure wins, else the latest geography's status (secret there, not « absent » for a median).
+    out = out.assign(_ok=out["statut"] != "ok").sort_values(["_ok", "_cog"], ascending=[True, False])
+    out = out.drop_duplicates(["indicateur", "annee"]).drop(columns=["_ok", "_cog"])
     return out.sort_values(["indicateur", "annee"]).reset_index(drop=True)

@@ -29,3 +29,23 @@ def test_unchanged_commune_series_is_its_own(vue, con, glossaire):
     # communale; 2020 is published for départements only.
     assert list(series["annee"]) == [2014, 2015, 2016, 2017, 2018, 2019, 2021]
     assert set(series["code"]) == {"62040"}
+
+
+def test_two_geographies_of_one_year_give_one_row(vue, con, glossaire):
+    """Filosofi 2019 reaches 02054 (Bazoches-et-Saint-Thibaut, which took in Saint-Thibaut, 02695, in 2022)
+    twice: from the DISP file (COG 2020) and from the comparateur (COG 2021, where 02695 is secret); both are
+    harmonised to today's 02054. One row per year: the published figure, else the latest geography's status
+    (the median of a merger is never computed)."""
+    assert indicateurs.predecessors(con, "02054") == ["02695"]
+    cogs = con.execute(
+        "SELECT DISTINCT cog FROM observations WHERE indicateur = 'revenu_median' AND annee = 2019 "
+        "AND code IN ('02054', '02695') ORDER BY cog").fetchall()
+    assert len(cogs) >= 2
+    series = indicateurs.commune_series(vue, "02054", ["revenu_median", "taux_pauvrete"])
+    assert not series.duplicated(["indicateur", "annee"]).any()
+    row = series.set_index(["indicateur", "annee"]).loc[("revenu_median", 2019)]
+    assert row["statut"] == "secret" and row["valeur"] != row["valeur"]
+    # The commune note's evolution figure (it failed on this commune: two rows for one year).
+    evo = indicateurs.evolution(vue, [indicateurs.Territoire("commune", "02054", "Bazoches-et-Saint-Thibaut")], "revenu_median")
+    assert list(evo["annee"]) == list(glossaire["revenu_median"].annees)
+    assert evo.set_index("annee").loc[2019, "statut"] == "secret"
