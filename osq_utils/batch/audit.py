@@ -304,6 +304,44 @@ class _Masque:
         return value == _round(self.valeur, decimals) or value == _round(self.valeur, self.decimales)
 
 
+_RUN = re.compile(r"\w+")
+
+
+class _Noms:
+    """Finds territory names (label keys, any separator, « St » for « Saint ») and codes in a folded text, as one
+    alternation, longest first. Thousands of names in one pattern are slow to try at every position (a région's
+    audit spent most of its time there): a name can only start with a word of the text, so the pattern is
+    compiled from the names whose first word the text holds (the same matches)."""
+
+    def __init__(self, keys, codes) -> None:
+        self.par_premier: dict[str, list[tuple[int, str]]] = {}  # first word -> (order, alternative)
+        self.toujours: list[tuple[int, str]] = []  # alternatives that start with no word character
+        alts = [(k, _label_pattern(k)) for k in sorted(keys, key=len, reverse=True)]
+        alts += [(c.lower(), re.escape(c.lower())) for c in sorted(codes, key=len, reverse=True) if len(c) >= 5]
+        for order, (text, pattern) in enumerate(alts):
+            first = re.split(r"[\s\-'.]+", text, maxsplit=1)[0]
+            variants = {first, {"saint": "st", "sainte": "ste"}.get(first, first)}
+            runs = {m.group(0) if (m := _RUN.match(v)) else None for v in variants}
+            if None in runs:
+                self.toujours.append((order, pattern))
+                continue
+            for run in runs:
+                self.par_premier.setdefault(run, []).append((order, pattern))
+        self._cache: dict[frozenset, re.Pattern | None] = {}
+        self.vide = not alts
+
+    def finditer(self, folded: str):
+        firsts = frozenset(self.par_premier.keys() & set(_RUN.findall(folded)))
+        rx = self._cache.get(firsts, False)
+        if rx is False:
+            alts = {a for w in firsts for a in self.par_premier[w]} | set(self.toujours)
+            rx = (re.compile(r"(?<![\w])(?:" + "|".join(p for _, p in sorted(alts)) + r")(?![\w])")
+                  if alts else None)
+            if len(self._cache) < 20000:
+                self._cache[firsts] = rx
+        return iter(()) if rx is None else rx.finditer(folded)
+
+
 @dataclass
 class _Index:
     """Masked values by (territory code, indicator), and every label the site may print."""
@@ -325,8 +363,8 @@ class _Index:
     codes_masques: set[str] = field(default_factory=set)
     # The site's published figures (its exports), by territory code: {(indicator, year): value}.
     publies: dict[str, dict[tuple[str, int], float]] = field(default_factory=dict)
-    _mention_re: re.Pattern | None = None
-    _masked_re: re.Pattern | None = None  # the masked territories only: which files need reading
+    _mention_re: _Noms | None = None
+    _masked_re: _Noms | None = None  # the masked territories only: which files need reading
     _codes_lower: dict[str, str] = field(default_factory=dict)
     _raw: list[_Masque] = field(default_factory=list)
 
@@ -374,14 +412,9 @@ class _Index:
         self.codes_masques = {m.code for m in masques}
         self._codes_lower = {c.lower(): c for c in self.codes if len(c) >= 5}
 
-        def mention_re(keys, codes):
-            alts = [_label_pattern(k) for k in sorted(keys, key=len, reverse=True)]
-            alts += [re.escape(c.lower()) for c in sorted(codes, key=len, reverse=True) if len(c) >= 5]
-            return re.compile(r"(?<![\w])(?:" + "|".join(alts) + r")(?![\w])") if alts else None
-
-        self._mention_re = mention_re(self.noms, self.codes)
+        self._mention_re = _Noms(self.noms, self.codes)
         masked_keys = {k for k, codes in self.noms.items() if codes & self.codes_masques}
-        self._masked_re = mention_re(masked_keys, self.codes_masques)
+        self._masked_re = _Noms(masked_keys, self.codes_masques)
 
     # -- free text
     def find(self, token: _Token) -> list[_Masque]:
@@ -410,7 +443,7 @@ class _Index:
         """Can this file show a masked value: does it, or its path, name a masked territory?"""
         if self.codes_of_path(rel) & self.codes_masques:
             return True
-        return self._masked_re is not None and self._masked_re.search(_fold(text)) is not None
+        return self._masked_re is not None and next(self._masked_re.finditer(_fold(text)), None) is not None
 
     def codes_of_path(self, rel: str) -> set[str]:
         """The territory codes a file's path names (notes/communale-62040.html)."""
@@ -423,18 +456,19 @@ class _Index:
 
     def explique(self, m: _Masque, tok: _Token, years: set[int], folded_clause: str) -> bool:
         """Is a number equal to a masked value another figure the site publishes for the same territory, and the
-        one the sentence is about: of a year it gives, or of the masked indicator's latest year when it gives
-        none, or of any indicator when the sentence carries no word of the masked one? Then it shows nothing of
-        the masked value (« Sancy compte 101 habitants » when its masked households' persons are 101 too)."""
+        one the sentence is about: of a year it (or its paragraph, its figure's title) gives, or of the masked
+        indicator when it gives none and the masked year is not the latest, or of any indicator when the sentence
+        carries no word of the masked one? Then it shows nothing of the masked value (« Sancy compte 101
+        habitants » when its masked households' persons are 101 too)."""
         publies = self.publies.get(m.code, {})
         for (ind, annee), valeur in publies.items():
             if (ind, annee) == (m.indicateur, m.annee) or _round(valeur, tok.decimals) != tok.value:
                 continue
             if ind == m.indicateur:
-                # Its published figure of a year the sentence gives, or, when it gives none, of its latest year
-                # (what a sentence without a year is read as), later than the masked one's.
-                latest = max(a for i, a in publies if i == ind)
-                if annee in years or (not years and annee == latest and annee > m.annee):
+                # Its published figure of a year the sentence gives; when it gives none, any, unless the masked
+                # year is the indicator's latest (what a sentence without a year is read as).
+                latest = max([a for i, a in publies if i == ind] + [o.annee for o in self.masques[(m.code, ind)]])
+                if annee in years or (not years and m.annee < latest):
                     return True
                 continue
             if years:
@@ -808,6 +842,7 @@ class _Segment:
     text: str
     contexte: set[str]
     plat: bool = False  # a flattened page (search index, PDF): newlines mean nothing, a run of numbers is a table
+    annees: frozenset[int] = frozenset()  # the years its figure's title gives (an interactive map, a chart)
     lignes: bool = False  # each line is a record (plain text files)
 
 
@@ -847,6 +882,7 @@ def _html_segments(soup, index: _Index, contexte: set[str]) -> list[_Segment]:
     attributes (alt texts, titles, data-*), scripts."""
     segs: list[_Segment] = []
     blocks: dict[int, tuple] = {}
+    annees = _annees_figures(soup)
     for node in soup.find_all(string=True):
         if isinstance(node, Comment):
             text = html.unescape(str(node))
@@ -875,7 +911,8 @@ def _html_segments(soup, index: _Index, contexte: set[str]) -> list[_Segment]:
             heading = {c for mt in index.mentions(_fold(text)) for c in mt.codes}
         if _in_structure(block) or not any(ch.isdigit() for ch in text):
             continue
-        segs.append(_Segment(f"texte « {_extrait(text)} »", text, contexte | heading))
+        segs.append(_Segment(f"texte « {_extrait(text)} »", text, contexte | heading,
+                             annees=annees.get(id(block), frozenset())))
     for tag in soup.find_all(True):
         for name, value in tag.attrs.items():
             if name not in _TEXT_ATTRS and not name.startswith("data-"):
@@ -883,8 +920,21 @@ def _html_segments(soup, index: _Index, contexte: set[str]) -> list[_Segment]:
             text = " ".join(value) if isinstance(value, list) else str(value)
             if any(ch.isdigit() for ch in text):
                 where = "texte alternatif d'une figure" if name == "alt" else f"attribut « {name} » d'une balise <{tag.name}>"
-                segs.append(_Segment(where, text, contexte))
+                segs.append(_Segment(where, text, contexte, annees=annees.get(id(tag), frozenset())))
     return segs
+
+
+def _annees_figures(soup) -> dict[int, frozenset[int]]:
+    """The year an interactive figure's title gives (« Taux de pauvreté en 2016, CA … »), for each of its tags
+    (by id): its areas' labels show that year's figures."""
+    out: dict[int, frozenset[int]] = {}
+    for fig in soup.find_all("div", class_="osq-interactif"):
+        titre = fig.find(class_="osq-figure-titre")
+        years = frozenset(int(y) for y in _YEAR.findall(titre.get_text())) if titre is not None else frozenset()
+        if years:
+            out[id(fig)] = years
+            out.update((id(tag), years) for tag in fig.find_all(True))
+    return out
 
 
 def _unit_fits(m: _Masque, unit: str) -> bool:
@@ -942,7 +992,9 @@ def _audit_segments(segments: list[_Segment], rel: str, index: _Index) -> list[F
                 cands = hinted or cands
                 if years and any(m.annee in years for m in cands):
                     cands = [m for m in cands if m.annee in years]
-            cands = [m for m in cands if not index.explique(m, tok, years, clause)]
+            # A sentence without a year is about its paragraph's, or its figure's.
+            contexte = years or {int(t.value) for t in tokens if t.year} or set(seg.annees)
+            cands = [m for m in cands if not index.explique(m, tok, contexte, clause)]
             where = seg.where if len(seg.text) <= 200 else f"{seg.where}, « {_extrait(text[start:end], 80)} »"
             out += [Fuite(rel, where, m.territoire, m.indicateur, m.annee, m.shown()) for m in cands]
     return out

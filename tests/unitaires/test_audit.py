@@ -163,3 +163,17 @@ def test_a_sentence_without_a_year_is_read_as_the_latest(tmp_path):
     assert _fuites(older, "Taux de pauvreté : à Villetest, la valeur (34,0 %) dépasse celle du département.") == []
     assert _fuites(index, "Taux de pauvreté : à Villetest, la valeur (34,0 %) dépasse celle du département.") == [
         ("taux_pauvrete", 2021)]
+
+
+def test_the_year_of_a_paragraph_or_a_figure_title_tells_which_figure_a_number_is(tmp_path):
+    index = _index_villetest(tmp_path)
+    # The masked 2021 rate is the latest: without a year anywhere, « 34,0 % » may be it.
+    assert _fuites(index, "Taux de pauvreté : à Villetest, la valeur (34,0 %) dépasse celle du département.") != []
+    # The paragraph's first sentence gives the year of the next one's figure.
+    assert _fuites(index, "Taux de pauvreté, en 2019 : face au département. La valeur de Villetest (34,0 %) "
+                          "dépasse la sienne.") == []
+    page = ('<h1>Villetest</h1><div class="osq-interactif"><p class="osq-figure-titre">Taux de pauvreté en 2019</p>'
+            '<svg><a aria-label="Villetest : 34,0 %"></a></svg></div>')
+    assert A._audit_soup(BeautifulSoup(page, "html.parser"), "notes/communale-99001.html", index) == []
+    page = page.replace("en 2019", "en 2021")
+    assert len(A._audit_soup(BeautifulSoup(page, "html.parser"), "notes/communale-99001.html", index)) == 1
