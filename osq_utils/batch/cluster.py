@@ -31,6 +31,8 @@ from osq_utils.batch.plan import Job
 from osq_utils.errors import ClusterIndisponible
 
 CONNEXION_SECONDES = 20  # how long to wait for the scheduler, then for its first worker
+SANS_WORKER_SECONDES = 120.0  # every worker lost for this long: the remaining notes fail (none would run them)
+VEILLE_SECONDES = 2.0  # how often the build counts the cluster's workers
 
 
 def _etat_du_worker(store: str, dossiers: list[str]) -> dict:
@@ -109,15 +111,37 @@ def _run(client: Client, jobs: list[Job], args: tuple, out_dir: Path, log_dir: P
                     if key in keys:
                         perdus.setdefault(key, msg.get("worker", "?"))
 
+    # Every worker lost: the notes would wait for one forever. After SANS_WORKER_SECONDES without any, the
+    # remaining notes are cancelled and reported as failed, the finished ones kept.
+    abandon = threading.Event()
+    fin = threading.Event()
+
+    def veille() -> None:
+        depuis = None
+        while not fin.wait(VEILLE_SECONDES):
+            try:
+                n = len(client.scheduler_info().get("workers", {}))
+            except Exception:  # noqa: BLE001 - a scheduler gone is a cluster without workers too
+                n = 0
+            depuis = None if n else (depuis or time.monotonic())
+            if depuis is not None and time.monotonic() - depuis >= SANS_WORKER_SECONDES:
+                abandon.set()
+                client.cancel([f for f in futures if not f.done()])
+                return
+
     client.subscribe_topic("all", on_event)
     client.run(ex.reprendre)  # a worker stopped by Ctrl-C during an earlier build runs notes again
     results: list[ex.JobResult] = []
     futures = {client.submit(ex.run_job, job, *args, key=key, pure=False): key for key, job in keys.items()}
+    gardien = threading.Thread(target=veille, daemon=True)
+    gardien.start()
     try:
         for fut in dask_completed(list(futures), loop=client.loop):
             key = futures.pop(fut)
             job = keys[key]
-            issue = ex.outcome(fut.result)
+            issue = (("échec", 0.0, f"plus aucun worker dans le cluster depuis {SANS_WORKER_SECONDES:.0f} s : "
+                      "relancez des workers (dask worker …), puis osq build ; les notes faites sont gardées")
+                     if abandon.is_set() and fut.cancelled() else ex.outcome(fut.result))
             fut.release()  # a worker lost later must not recompute a collected note
             with lock:
                 reprise = perdus.get(key)
@@ -134,5 +158,6 @@ def _run(client: Client, jobs: list[Job], args: tuple, out_dir: Path, log_dir: P
         client.cancel(list(futures))
         raise ex.Interruption(results, arretees, len(futures) - arretees) from None
     finally:
+        fin.set()
         client.unsubscribe_topic("all")
     return ex.dans_l_ordre(results, jobs)

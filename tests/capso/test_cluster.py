@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -143,3 +144,33 @@ def test_an_unreachable_scheduler_is_a_french_error(store_file, tmp_path, monkey
     assert f"ordonnanceur Dask injoignable à {adresse}" in str(exc.value)
     assert "dask scheduler" in str(exc.value)
     assert not list((tmp_path / "r" / "essai" / "notebooks").glob("*.ipynb"))
+
+
+def test_every_worker_lost_fails_the_remaining_notes_instead_of_waiting(grappe, store_file, tmp_path, monkeypatch):
+    """No worker left: the build does not wait forever. After cluster.SANS_WORKER_SECONDES (shortened here), the
+    notes not run are failed with a French message that says what to do; the finished ones are published."""
+    adresse, procs, _ = grappe
+    monkeypatch.setenv("OSQ_QUARTO", "non")
+    monkeypatch.setattr(cluster, "SANS_WORKER_SECONDES", 3.0)
+    monkeypatch.setattr(cluster, "VEILLE_SECONDES", 0.5)
+    params = tmp_path / "p.yml"
+    params.write_text("observatoire:\n  id: essai\n  titre: Essai\nnotes:\n  - modele: note_communale\n"
+                      f"    territoires:\n      communes: {json.dumps(COMMUNES)}\n", encoding="utf-8")
+    sortie = tmp_path / "r"
+    notebooks = sortie / "essai" / "notebooks"
+    fini = {}
+    fil = threading.Thread(target=lambda: fini.setdefault("rapport", build(
+        params, store_file=store_file, sortie=sortie, cluster=adresse)), daemon=True)
+    fil.start()
+    _attendre(lambda: bool(list(notebooks.glob("communale-*.ipynb"))) or not fil.is_alive(), 600,
+              "une première note exécutée")
+    for nom in ("w1", "w2"):
+        _tuer(procs[nom])
+    fil.join(timeout=300)
+    assert not fil.is_alive(), "la construction attend encore des workers disparus"
+    rapport = fini["rapport"]
+    publiees = sorted(p.stem for p in (sortie / "essai" / "site" / "notes").glob("communale-*.html"))
+    echecs = rapport.failed
+    assert publiees and echecs and len(publiees) + len(echecs) == len(COMMUNES), (publiees, echecs)
+    assert all("plus aucun worker dans le cluster" in r.erreur and "relancez des workers" in r.erreur
+               for r in echecs), [r.erreur for r in echecs]
