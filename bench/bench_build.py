@@ -1,14 +1,20 @@
 """Benchmark of `osq build` against a naive papermill loop (issue: batch engine).
 
-Three ways to build the same commune notes:
+Four ways to build the same commune notes:
   (a) naive loop: the papermill CLI once per note (fresh process and kernel), then one rendering pass;
   (b) `osq build --jobs 2 --force` (warm kernels, parallel, rendering included);
-  (c) `osq build` again with nothing changed (incremental no-op).
+  (c) `osq build` again with nothing changed (incremental no-op);
+  (d) the same build as (b) through a Dask scheduler and 2 worker processes started apart on 127.0.0.1
+      (`dask scheduler`, `dask worker --nthreads 1`), `osq build --cluster`.
 
 Usage:
   python bench/bench_build.py --notes capso            # the 53 CAPSO commune notes
   python bench/bench_build.py --notes 42,62 --naive 20 # every commune of the Loire and the Pas-de-Calais;
                                                        # (a) measured on 20 notes and extrapolated
+  python bench/bench_build.py --notes 02,59,60,62,80 --naive 20   # every commune of the Hauts-de-France
+  python bench/bench_build.py --params params/hauts-de-france.yml --naive 20 --garder /tmp/region
+                                                       # the région's observatory itself (communes and EPCIs),
+                                                       # its site kept for a look in a browser
 Needs the store (make donnees). Prints times, ratios, time per note and the memory peak of the whole
 process tree (sampled every 0.2 s).
 """
@@ -26,6 +32,7 @@ import time
 from pathlib import Path
 
 import psutil
+from distributed.utils import open_port
 
 from osq_utils.catalogues.racine import PROJECT_ROOT
 
@@ -90,7 +97,8 @@ def naive(jobs, store: str, out: Path, plan, env: dict) -> float:
     results = []
     for job in jobs:
         target = nb_dir / f"{job.slug}.ipynb"
-        subprocess.run([str(BIN / "papermill"), str(job.template), str(target), "-r", "code_commune", job.code,
+        params = [a for k, v in job.parametres.items() for a in ("-r", k, str(v))]  # the note's own parameters
+        subprocess.run([str(BIN / "papermill"), str(job.template), str(target), *params,
                         "-r", "store", store, "--no-progress-bar", "--cwd", str(PROJECT_ROOT / "notebooks")],
                        check=True, env=env, capture_output=True)
         results.append(JobResult(job, "ok", 0.0, target, out / "x.log"))
@@ -98,11 +106,27 @@ def naive(jobs, store: str, out: Path, plan, env: dict) -> float:
     return time.perf_counter() - start
 
 
+def cluster(adresse_port: int, workers: int, env: dict) -> list[subprocess.Popen]:
+    """A scheduler and `workers` single-thread worker processes on 127.0.0.1, ready (every worker registered)."""
+    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(adresse_port),
+                               "--no-dashboard"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs += [subprocess.Popen([str(BIN / "dask"), "worker", f"tcp://127.0.0.1:{adresse_port}", "--nthreads", "1",
+                                "--no-dashboard", "--host", "127.0.0.1"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL) for _ in range(workers)]
+    from distributed import Client
+
+    with Client(f"tcp://127.0.0.1:{adresse_port}", timeout=60) as client:
+        client.wait_for_workers(workers, timeout=120)
+    return procs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Banc d'essai de osq build")
     parser.add_argument("--notes", default="capso", help="« capso » ou une liste de départements, ex. 42,62")
     parser.add_argument("--naive", type=int, default=0, help="Mesurer (a) sur N notes seulement et extrapoler (0 = toutes)")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--params", help="Un fichier de paramètres au lieu de --notes (ex. params/hauts-de-france.yml)")
+    parser.add_argument("--garder", help="Garder le site construit par (b) dans ce dossier (pour l'ouvrir ensuite)")
     args = parser.parse_args()
 
     from osq_utils import store as st
@@ -112,15 +136,17 @@ def main() -> None:
     env = {**os.environ, "OSQ_STORE": store, "OSQ_QUARTO": "non"}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        params = tmp / "bench.yml"
-        write_params(params, args.notes)
+        params = Path(args.params).resolve() if args.params else tmp / "bench.yml"
+        if not args.params:
+            write_params(params, args.notes)
         con = st.connect(store, read_only=True)
         the_plan = make_plan(con, params)
         con.close()
         jobs = the_plan.jobs
         n = len(jobs)
-        sample = jobs[: args.naive] if args.naive else jobs
-        print(f"{n} notes ({args.notes}) ; {os.cpu_count()} cœurs ; base {store}")
+        # The sample is spread over the plan (every k-th note: every département, both kinds of note of a région).
+        sample = jobs[:: max(1, n // args.naive)][: args.naive] if args.naive else jobs
+        print(f"{n} notes ({args.params or args.notes}) ; {os.cpu_count()} cœurs ; base {store}")
 
         a_measured = naive(sample, store, tmp / "naif", the_plan, env)
         a = a_measured * n / len(sample)
@@ -128,14 +154,30 @@ def main() -> None:
               + (f", soit {a:.0f} s estimées pour {n}" if len(sample) < n else "")
               + f" ({a / n:.2f} s par note)")
 
-        osq = [str(BIN / "osq"), "build", str(params), "--jobs", str(args.jobs), "--sortie", str(tmp / "osq")]
+        sortie_b = Path(args.garder).resolve() if args.garder else tmp / "osq"
+        osq = [str(BIN / "osq"), "build", str(params), "--jobs", str(args.jobs), "--sortie", str(sortie_b)]
         with TreeMemory() as mem:
             b = timed([*osq, "--force"], env)
         print(f"(b) osq build --jobs {args.jobs} : {b:.1f} s ({b / n:.2f} s par note) ; "
               f"mémoire maximale (tous processus) {mem.peak / 2**20:.0f} Mio")
         c = timed(osq, env)
         print(f"(c) osq build sans changement : {c:.2f} s")
-        print(f"Rapports : (a)/(b) = {a / b:.1f} (objectif ≥ 8) ; (c)/(b) = {100 * c / b:.1f} % (objectif < 5 %)")
+        port = open_port()
+        with TreeMemory() as mem_d:
+            procs = cluster(port, args.jobs, env)
+            try:
+                d = timed([str(BIN / "osq"), "build", str(params), "--cluster", f"tcp://127.0.0.1:{port}", "--force",
+                           "--sortie", str(tmp / "osq-cluster")], env)
+            finally:
+                for proc in procs:
+                    proc.terminate()
+                for proc in procs:
+                    proc.wait(timeout=60)
+        print(f"(d) osq build --cluster (ordonnanceur et {args.jobs} workers Dask) : {d:.1f} s ({d / n:.2f} s par note) ; "
+              f"mémoire maximale {mem_d.peak / 2**20:.0f} Mio")
+        print(f"Rapports : (a)/(b) = {a / b:.1f} (objectif ≥ 15) ; (c)/(b) = {100 * c / b:.1f} % (objectif ≤ 2 %) ; "
+              f"(d)/(b) = {d / b:.2f} (objectif ≤ 1,20) ; mémoire maximale {max(mem.peak, mem_d.peak) / 2**30:.2f} Gio "
+              "(objectif < 4 Gio)")
         shutil.rmtree(tmp / "naif", ignore_errors=True)
 
 

@@ -33,6 +33,7 @@ store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
+imprimables = True  # versions PDF et Word : les figures dessinent aussi leur image fixe (écrit par osq build)
 commentaire = "synthese,lecture,evolution"  # commentaire automatique : sections écrites (vide : aucune)
 
 # %%
@@ -47,7 +48,7 @@ from osq_utils.notes import plan_actions as pa
 from osq_utils.present import blocs, charts, maps, tables, verbatims
 from osq_utils.present import plan_actions as rendu_plan
 
-ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+ctx = blocs.contexte(store or None, glossaire_href, profil, masques, imprimables)
 code_commune = abs_ccas.TYPE.code_parametre(ctx.vue, code_commune)  # « papermill -p » le passe en nombre
 th = theme_abs(theme, ctx.glossaire)
 refs = indicateurs.references_of_commune(ctx.vue, code_commune, strate=True)

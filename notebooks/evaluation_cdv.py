@@ -40,6 +40,7 @@ store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
+imprimables = True  # versions PDF et Word : les figures dessinent aussi leur image fixe (écrit par osq build)
 
 # %%
 #| output: false
@@ -50,7 +51,7 @@ from osq_utils.notes import evaluation as cdv
 from osq_utils.present import blocs, volets
 from osq_utils.present import evaluation as rendu
 
-ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+ctx = blocs.contexte(store or None, glossaire_href, profil, masques, imprimables)
 code_epci = cdv.TYPE.code_parametre(ctx.vue, code_epci)  # « papermill -p » le passe en nombre
 note = cdv.preparer(ctx.vue, code_epci, qpv, questions, evaluation)
 entrees = note.entrees

@@ -25,6 +25,7 @@ store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
+imprimables = True  # versions PDF et Word : les figures dessinent aussi leur image fixe (écrit par osq build)
 groupements = ""
 commentaire = "synthese,lecture,evolution"  # commentaire automatique : sections écrites (vide : aucune)
 
@@ -37,7 +38,7 @@ from osq_utils.notes import commentaire as commentaires
 from osq_utils.notes import communale
 from osq_utils.present import blocs, charts, maps, tables, verbatims
 
-ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+ctx = blocs.contexte(store or None, glossaire_href, profil, masques, imprimables)
 code_commune = communale.TYPE.code_parametre(ctx.vue, code_commune)  # « papermill -p » le passe en nombre
 refs = indicateurs.references_of_commune(ctx.vue, code_commune, blocs.groupements(groupements))
 commune, epci = refs[0], indicateurs.intercommunalite_de(refs)

@@ -24,6 +24,7 @@ store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
+imprimables = True  # versions PDF et Word : les figures dessinent aussi leur image fixe (écrit par osq build)
 commentaire = "synthese,lecture,communes"  # commentaire automatique : sections écrites (vide : aucune)
 
 # %%
@@ -35,7 +36,7 @@ from osq_utils.notes import commentaire as commentaires
 from osq_utils.notes import epci as agglomeration
 from osq_utils.present import blocs, charts, images, maps, tables, verbatims
 
-ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+ctx = blocs.contexte(store or None, glossaire_href, profil, masques, imprimables)
 code_epci = agglomeration.TYPE.code_parametre(ctx.vue, code_epci)  # « papermill -p » le passe en nombre
 refs = agglomeration.references_of_epci(ctx.vue, code_epci)
 epci = refs[0]

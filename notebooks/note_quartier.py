@@ -24,6 +24,7 @@ store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
+imprimables = True  # versions PDF et Word : les figures dessinent aussi leur image fixe (écrit par osq build)
 commentaire = "synthese,lecture"  # commentaire automatique : sections écrites (vide : aucune)
 
 # %%
@@ -34,7 +35,7 @@ from osq_utils.notes import commentaire as commentaires
 from osq_utils.notes import quartier as quartiers
 from osq_utils.present import blocs, charts, images, maps, tables, verbatims
 
-ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+ctx = blocs.contexte(store or None, glossaire_href, profil, masques, imprimables)
 code_qpv = quartiers.TYPE.code_parametre(ctx.vue, code_qpv)  # « papermill -p » le passe en nombre
 quartier = quartiers.quartier(ctx.vue, code_qpv)
 qpv, epci = quartier.qpv, quartier.epci

@@ -25,6 +25,7 @@ store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
+imprimables = True  # versions PDF et Word : les figures dessinent aussi leur image fixe (écrit par osq build)
 
 # %%
 #| output: false
@@ -34,7 +35,7 @@ from osq_utils.notes import plan_actions as pa
 from osq_utils.present import blocs
 from osq_utils.present import plan_actions as rendu_plan
 
-ctx = blocs.contexte(store or None, glossaire_href, profil, masques)
+ctx = blocs.contexte(store or None, glossaire_href, profil, masques, imprimables)
 code_epci = pa.TYPE.code_parametre(ctx.vue, code_epci)  # « papermill -p » le passe en nombre
 plan = pa.charger_plan(ctx.vue, plan_actions, ctx.glossaire) if plan_actions else None
 

@@ -164,8 +164,10 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     phases: dict[str, float] = {}
     chargements, millesimes = store_tables
     suffix = profil_de(profil).suffixe
-    # Each note knows its profile (verbatims, detail) and the masks it must apply.
-    jobs = [replace(j, parametres={**j.parametres, "profil": profil, "masques": str(ledger)}) for j in jobs]
+    # Each note knows its profile (verbatims, detail), the masks it must apply, and whether its figures draw their
+    # still image for the printables (a PNG per figure: a fifth of a commune note's time, for nothing without them).
+    jobs = [replace(j, parametres={**j.parametres, "profil": profil, "masques": str(ledger), "imprimables": imprimables})
+            for j in jobs]
     state_file = root / f"etat{suffix}.json"
     state = fp.load_state(state_file)
     nb_dir, log_dir, site_root = root / f"notebooks{suffix}", root / f"journaux{suffix}", root / f"site{suffix}"

@@ -39,6 +39,19 @@ MARQUES = {fr.MARQUE_SECRET: "secret statistique (valeur non diffusable)",
            fr.MARQUE_SANS_OBJET: "sans objet (un effectif ne se compare pas pour une strate)"}
 
 
+def parties(plan) -> dict[str, str]:
+    """département code -> label when the observatory's communes span several départements (a région): its
+    exports and its comparison page are then cut by département (`chiffres-<dep>.csv`, `comparer-<dep>.html`),
+    each a few MB instead of one file of a million rows; else {} (one of each)."""
+    deps = {d: nom for d, nom, *_ in plan.rubriques.values() if d}
+    return dict(sorted(deps.items())) if len(deps) > 1 else {}
+
+
+def suffixe(dep: str | None) -> str:
+    """`-62` in the names of a département's files (`chiffres-62.csv`), nothing for an observatory not cut."""
+    return f"-{dep}" if dep else ""
+
+
 def _rang_niveau(niveau: str) -> int:
     return ORDRE_NIVEAUX.index(niveau) if niveau in ORDRE_NIVEAUX else len(ORDRE_NIVEAUX)
 
@@ -101,9 +114,15 @@ def script_donnees(donnees: dict) -> str:
     return f"window.{VARIABLE} = {text};\n"
 
 
-def ecrire_comparaison(df: pd.DataFrame, glossaire: Glossaire, dossier: Path) -> Path:
-    """Write `<dossier>/comparaison.js` atomically (untouched when unchanged)."""
-    return atomic.write_text(Path(dossier) / FICHIER, script_donnees(donnees_comparaison(df, glossaire)),
+def fichier(dep: str | None = None) -> str:
+    """The comparison data of the observatory, or of one of its départements (`comparaison-62.js`)."""
+    return FICHIER.replace(".js", f"{suffixe(dep)}.js")
+
+
+def ecrire_comparaison(df: pd.DataFrame, glossaire: Glossaire, dossier: Path, dep: str | None = None) -> Path:
+    """Write `<dossier>/comparaison.js` (or a département's `comparaison-<dep>.js`) atomically (untouched when
+    unchanged)."""
+    return atomic.write_text(Path(dossier) / fichier(dep), script_donnees(donnees_comparaison(df, glossaire)),
                              skip_unchanged=True)
 
 
@@ -319,19 +338,22 @@ _SCRIPT = r"""<script>
 </script>"""
 
 
-def comparaison_markdown() -> str:
-    """The page « Comparer des territoires » as Quarto markdown (raw HTML blocks), for pandoc and Quarto alike.
+def comparaison_markdown(dep: str | None = None, nom: str | None = None) -> str:
+    """The page « Comparer des territoires » as Quarto markdown (raw HTML blocks), for pandoc and Quarto alike;
+    for a région, one such page per département (`dep`, `nom`: its territories and references).
 
     Its script tag loads `donnees/comparaison.js` (pages are at the site's root); the selection is kept in the
     address (`comparer.html#62040,62525`, `niveau:code` when two levels share a code) so that a link can be
     shared."""
     legende = " ; ".join(f"«{fr.NBSP}{html.escape(m)}{fr.NBSP}»{fr.NBSP}: {html.escape(t)}" for m, t in MARQUES.items())
+    csv, xlsx = f"donnees/chiffres{suffixe(dep)}.csv", f"donnees/chiffres{suffixe(dep)}.xlsx"
+    ou = f" de {nom} ({dep}), ses intercommunalités et ses références" if dep else " de l'observatoire"
     return "\n".join([
-        "Choisissez deux territoires de l'observatoire, ou plus (jusqu'à "
+        f"Choisissez deux territoires{ou}, ou plus (jusqu'à "
         f"{MAX_TERRITOIRES}), pour lire leurs indicateurs côte à côte : pour chacun, la dernière année publiée, "
         "avec la précision de son producteur. Les chiffres sont ceux des notes et des fichiers "
-        "[CSV](donnees/chiffres.csv) et [Excel](donnees/chiffres.xlsx) ; l'adresse de la page garde votre choix, "
-        "pour le partager.", "",
+        f"[CSV]({csv}) et [Excel]({xlsx}) ; l'adresse de la page garde votre choix, "
+        "pour le partager." + (" [Autres départements](comparer.html)." if dep else ""), "",
         "```{=html}",
         _STYLE,
         '<form class="cmp-formulaire" aria-label="Territoires à comparer" onsubmit="return false">',
@@ -349,8 +371,22 @@ def comparaison_markdown() -> str:
         '<p id="cmp-absent" hidden>Les données de comparaison sont absentes de ce site : reconstruisez-le '
         "avec « osq build ».</p>",
         "<noscript><p>Cette page a besoin de JavaScript pour composer le tableau. Les mêmes chiffres sont dans "
-        'les fichiers <a href="donnees/chiffres.csv">CSV</a> et <a href="donnees/chiffres.xlsx">Excel</a>.</p>'
+        f'les fichiers <a href="{csv}">CSV</a> et <a href="{xlsx}">Excel</a>.</p>'
         "</noscript>",
-        f'<script src="donnees/{FICHIER}"></script>',
+        f'<script src="donnees/{fichier(dep)}"></script>',
         _SCRIPT.replace("__MAX__", str(MAX_TERRITOIRES)),
         "```", ""])
+
+
+def page(dep: str) -> str:
+    """A département's comparison page (for a région)."""
+    return f"comparer{suffixe(dep)}.html"
+
+
+def choix_departement_markdown(deps: dict[str, str]) -> str:
+    """The comparison page of a région: the territories compare within their département; one link each."""
+    lignes = [f"- [{nom} ({dep})]({page(dep)}) · chiffres en [CSV](donnees/chiffres{suffixe(dep)}.csv) et en "
+              f"[Excel](donnees/chiffres{suffixe(dep)}.xlsx)" for dep, nom in deps.items()]
+    return "\n".join([
+        "Les communes et les intercommunalités se comparent au sein de leur département, avec ses références "
+        "(le département, la région, la France) : choisissez-le.", "", *lignes, ""])

@@ -21,7 +21,12 @@ from osq_utils.secret.vue import Vue
 
 COLONNES = ["niveau", "code", "territoire", "indicateur", "indicateur_libelle", "unite", "annee", "valeur",
             "numerateur", "denominateur", "statut", "estime", "source", "source_libelle"]
-FICHIERS = ("chiffres.csv", "chiffres.xlsx", comparaison.FICHIER)
+
+
+def fichiers(dep: str | None = None) -> tuple[str, ...]:
+    """The export files of the observatory, or of one of its départements (a région: comparaison.parties)."""
+    return (f"chiffres{comparaison.suffixe(dep)}.csv", f"chiffres{comparaison.suffixe(dep)}.xlsx",
+            comparaison.fichier(dep))
 
 
 def chiffres_publies(results: list[JobResult], store_file: Path, ledger: Path | None, profil: str,
@@ -60,26 +65,58 @@ def write_exports(plan: Plan, results: list[JobResult], site: Path, store_file: 
                   profil: str, state: dict, data_fp: str) -> None:
     """The published figures (chiffres_publies) as CSV and Excel, and the comparison page's data
     (`donnees/comparaison.js`), written together; skipped when the store, the ledger and the published
-    notes did not change and every file is there.
+    notes did not change and every file is there. For a région (comparaison.parties), one set of files per
+    département: its communes and intercommunalities with their references.
 
     A secret or missing figure has an empty value and its status: never the value.
     """
     keys = sorted({(r.job.niveau, r.job.code) for r in results if r.statut != "échec"})
-    digest = hashlib.sha256(json.dumps([data_fp, keys, plan.titre, comparaison.VERSION]).encode()).hexdigest()
+    deps = comparaison.parties(plan)
+    digest = hashlib.sha256(json.dumps([data_fp, keys, plan.titre, comparaison.VERSION, sorted(deps)]).encode()).hexdigest()
     out_dir = site / "donnees"
-    if state.get("empreinte") == digest and all((out_dir / f).exists() for f in FICHIERS):
+    attendus = [f for dep in (deps or [None]) for f in fichiers(dep)]
+    if state.get("empreinte") == digest and all((out_dir / f).exists() for f in attendus):
         return
     glossaire = load_glossaire()
     frame = chiffres_publies(results, store_file, ledger, profil, glossaire)
-    df = frame[COLONNES]
     out_dir.mkdir(parents=True, exist_ok=True)
-    atomic.write_bytes(out_dir / "chiffres.csv", df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"))
+    for dep in deps or [None]:
+        part = frame if dep is None else partie(frame, plan, dep)
+        csv, xlsx, _ = fichiers(dep)
+        _ecrire(part[COLONNES], out_dir / csv, out_dir / xlsx)
+        comparaison.ecrire_comparaison(part, glossaire, out_dir, dep)
+    for old in out_dir.glob("*"):  # the files of another cut (a région that became one département…)
+        if old.is_file() and old.name not in attendus:
+            old.unlink()
+    state["empreinte"] = digest
+
+
+def _ecrire(df: pd.DataFrame, csv: Path, xlsx: Path) -> None:
+    atomic.write_bytes(csv, df.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"))
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:  # several times faster than openpyxl
         df.to_excel(xl, sheet_name="chiffres", index=False)
         pd.DataFrame({"statut": ["ok", "secret", "absent"],
                       "signification": ["valeur publiée", "secret statistique : valeur non diffusable",
                                         "non disponible (année ou source manquante)"]}).to_excel(xl, sheet_name="légende", index=False)
-    atomic.write_bytes(out_dir / "chiffres.xlsx", buf.getvalue())
-    comparaison.ecrire_comparaison(frame, glossaire, out_dir)
-    state["empreinte"] = digest
+    atomic.write_bytes(xlsx, buf.getvalue())
+
+
+def partie(frame: pd.DataFrame, plan: Plan, dep: str) -> pd.DataFrame:
+    """A département's share of a région's figures: its communes, the intercommunalities most of whose communes
+    are in it, itself, and every other reference (région, France, strata…). A commune or an intercommunality
+    the plan does not place (none in a région's plan) goes in every share: never left out."""
+    places = {c: r[0] for c, r in plan.rubriques.items()}
+    par_epci: dict[str, dict[str, int]] = {}
+    for d, _, epci, _ in plan.rubriques.values():
+        par_epci.setdefault(epci, {}).setdefault(d, 0)
+        par_epci[epci][d] += 1
+    places_epci = {e: min(n, key=lambda d: (-n[d], d)) for e, n in par_epci.items()}
+    niveau, code = frame["niveau"], frame["code"]
+    commune = niveau.isin(["commune", "arm"])
+    epci = niveau == "epci"
+    place = code.map(places).where(commune, code.map(places_epci).where(epci))
+    garde = (place == dep) | ((commune | epci) & place.isna())
+    garde |= (niveau == "departement") & (code == dep)
+    garde |= ~(commune | epci | (niveau == "departement"))
+    return frame[garde]

@@ -207,7 +207,8 @@ def _collect_outputs(cell: nbformat.NotebookNode, asis: bool, interactif: bool =
     """Outputs as (kind, payload): kind in md, raw, html, text, latex, image, figure_html.
 
     A figure with both versions (PNG and interactive HTML, marked CLE_INTERACTIF: present.images.Rendu) is its
-    HTML (`figure_html`) with `interactif`, its PNG otherwise (printables)."""
+    HTML (`figure_html`) with `interactif`, its PNG otherwise (printables, which are only built from notebooks
+    that drew their PNG)."""
     items: list[tuple[str, Any]] = []
     for output in cell.get("outputs", []) or []:
         otype = output.get("output_type")
@@ -222,8 +223,9 @@ def _collect_outputs(cell: nbformat.NotebookNode, asis: bool, interactif: bool =
         if otype not in ("display_data", "execute_result"):
             continue
         data = output.get("data", {}) or {}
-        if (output.get("metadata", {}) or {}).get(CLE_INTERACTIF) and "image/png" in data and "text/html" in data:
-            if interactif:
+        if (output.get("metadata", {}) or {}).get(CLE_INTERACTIF) and "text/html" in data:
+            # Without its PNG (a build without printables: present.blocs.Contexte.imprimables), the HTML alone.
+            if interactif or "image/png" not in data:
                 items.append(("figure_html", _text(data["text/html"])))
             else:
                 meta = (output.get("metadata", {}) or {}).get("image/png", {}) or {}

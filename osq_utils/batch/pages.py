@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from osq_utils.batch.comparaison import comparaison_markdown
+from osq_utils.batch import comparaison
 from osq_utils.batch.execute import JobResult
 from osq_utils.batch.plan import Plan
 from osq_utils.catalogues.conventions import fraicheur, load_conventions
@@ -84,12 +84,13 @@ def contenus(d: Donnees) -> dict[str, tuple[str, str, bool]]:
     """Every fixed page of the site: file -> (markdown, title, toc), in PAGES order, then each guide."""
     glossaire, catalogue = load_glossaire(), load_catalogue()
     guides = guides_pages()
+    deps = comparaison.parties(d.plan)  # a région: the comparison is cut by département
     markdown = {
         INDEX.fichier: (PARTENAIRES_BANNER if d.noindex else "") + index_markdown(d.plan, d.results, d.note_href,
                                                                                    d.imprimables, d.accueil),
         "glossaire.html": glossary_markdown(glossaire, catalogue) + "\n\n" + secret_markdown() + "\n\n"
                           + commentaire.regles(glossaire.seuils),
-        "comparer.html": comparaison_markdown(),
+        "comparer.html": (comparaison.choix_departement_markdown(deps) if deps else comparaison.comparaison_markdown()),
         "sources.html": sources_markdown(catalogue, d.chargements),
         "etat-des-donnees.html": freshness_markdown(glossaire, catalogue, d.millesimes),
     }
@@ -100,6 +101,9 @@ def contenus(d: Donnees) -> dict[str, tuple[str, str, bool]]:
         elif page.fichier in guides:
             out[page.fichier] = (*guides[page.fichier], page.toc)
     out.update({name: (md, title, True) for name, (md, title) in guides.items() if name not in out})
+    for dep, nom in deps.items():  # a région: one comparison page per département
+        out[comparaison.page(dep)] = (comparaison.comparaison_markdown(dep, nom), f"Comparer des territoires : {nom}",
+                                      False)
     return out
 
 
@@ -253,10 +257,14 @@ _MOIS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "aoû
 def index_markdown(plan: Plan, results: list[JobResult], note_href, imprimables: bool = False,
                    accueil: str = "") -> str:
     ok = [r for r in results if r.statut != "échec"]
+    deps = comparaison.parties(plan)
+    fichiers = ("en [CSV](donnees/chiffres.csv) et en [Excel](donnees/chiffres.xlsx)" if not deps else
+                "par département (" + ", ".join(f"{nom} : [CSV](donnees/chiffres{comparaison.suffixe(dep)}.csv), "
+                                                f"[Excel](donnees/chiffres{comparaison.suffixe(dep)}.xlsx)"
+                                                for dep, nom in deps.items()) + ")")
     lines = [plan.description or "", "",
-             "[Comparer des territoires](comparer.html) côte à côte · chiffres publiés en [CSV](donnees/chiffres.csv) "
-             "et en [Excel](donnees/chiffres.xlsx) (les valeurs secrètes n'y figurent pas : seul leur statut est "
-             "indiqué).", "", accueil, "",
+             f"[Comparer des territoires](comparer.html) côte à côte · chiffres publiés {fichiers} (les valeurs "
+             "secrètes n'y figurent pas : seul leur statut est indiqué).", "", accueil, "",
              "## Les notes {#notes}", "",
              f"{len(ok)} notes publiées. Tapez un nom ou un code pour filtrer la liste : les accents et les "
              "majuscules ne comptent pas.", ""]

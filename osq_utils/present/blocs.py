@@ -35,17 +35,21 @@ class Contexte:
     catalogue: dict[str, Source]
     glossaire_href: str
     profil: str = "public"  # diffusion profile: public, or partenaires (restricted site)
+    # Whether the figures also draw their still image (PNG), which only the PDF and Word versions show: a
+    # build without printables draws only the interactive figures of the HTML pages.
+    imprimables: bool = True
 
     def close(self) -> None:
         self.vue.close()  # the store stays open for the next note of a warm kernel
 
 
 def contexte(store_path: str | os.PathLike | None = None, glossaire_href: str = "../glossaire.html",
-             profil: str = "public", masques: str | os.PathLike | None = None) -> Contexte:
+             profil: str = "public", masques: str | os.PathLike | None = None, imprimables: bool = True) -> Contexte:
     """The note's context: the masked view of the store for this profile. `masques` is the build's
-    ledger of masked figures (secret statistique): every figure the note reads goes through it."""
+    ledger of masked figures (secret statistique): every figure the note reads goes through it.
+    `imprimables`: whether figures draw their still image for the PDF and Word versions too."""
     vue = Vue.ouvrir(Path(store_path) if store_path else None, Path(masques) if masques else None, profil)
-    return Contexte(vue, vue.glossaire, load_catalogue(), glossaire_href, profil)
+    return Contexte(vue, vue.glossaire, load_catalogue(), glossaire_href, profil, bool(imprimables))
 
 
 def groupements(path: str | os.PathLike | None) -> dict[str, Groupement]:

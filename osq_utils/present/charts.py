@@ -206,7 +206,7 @@ def figure_evolution(ctx, refs: list, codes: list[str], panneaux: list | None = 
     interactive chart's « Données » link points to; without it, the chart carries its own table."""
     panneaux = panneaux if panneaux is not None else series_evolution(ctx, refs, codes)
     source = source_evolution(ctx, refs, codes)
-    png = images.ggplot_png(evolution_panels(panneaux, source_note=source)).data
+    png = images.ggplot_png(evolution_panels(panneaux, source_note=source)).data if ctx.imprimables else None
     titre = f"{refs[0].libelle} et ses territoires de référence : " + fr.liste(
         [fr.minuscule(ind.libelle) for ind, _ in panneaux])
     html = interactif.courbes_svg(panneaux, titre=titre, ident=identifiant_stable(titre, "osq-courbes-"),

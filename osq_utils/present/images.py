@@ -54,26 +54,30 @@ class Rendu:
     html: str | None = None
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        """Both versions of an interactive figure in one output, marked for batch.notebook_md."""
-        if self.png is None or self.html is None:
+        """Both versions of an interactive figure in one output (or its HTML alone, in a build without
+        printables), marked for batch.notebook_md."""
+        if self.html is None:
             return None  # IPython falls back on _repr_png_ / _repr_markdown_
-        return ({"image/png": base64.b64encode(self.png).decode("ascii"), "text/html": self.html},
-                {CLE_INTERACTIF: True})
+        data = {"text/html": self.html}
+        if self.png is not None:
+            data["image/png"] = base64.b64encode(self.png).decode("ascii")
+        return data, {CLE_INTERACTIF: True}
 
     @property
     def est_image(self) -> bool:
-        return self.png is not None
+        return self.png is not None or self.html is not None
 
     def _repr_png_(self) -> bytes | None:
         return self.png
 
     def _repr_markdown_(self) -> str | None:
-        return None if self.png is not None else self.message
+        return None if self.est_image else self.message
 
 
 def rendu_figure(fig, dpi: int = 110, html: str | None = None) -> Rendu:
-    """A matplotlib figure as a Rendu (the figure is closed), with its interactive version if given."""
-    return Rendu(png=figure_png(fig, dpi=dpi).data, html=html)
+    """A matplotlib figure as a Rendu (the figure is closed), with its interactive version if given; without a
+    figure (a build without printables: Contexte.imprimables), the interactive version alone."""
+    return Rendu(png=figure_png(fig, dpi=dpi).data if fig is not None else None, html=html)
 
 
 def rendu_message(markdown: str) -> Rendu:

@@ -134,7 +134,7 @@ def carte_commune_epci(ctx: Contexte, commune: Territoire, epci: Territoire | No
         note += (f" {commune.libelle} n'a pas de contour propre dans les sources : la commune entière "
                  f"({territoires.libelle(ctx.vue, 'commune', outlined) or outlined}) est entourée.")
     titre = f"{ind.libelle}{f' en {year}' if year is not None else ''}, {epci.libelle}"
-    fig = choropleth(gdf, obs, ind, highlight=outlined, titre=titre, source_note=note)
+    fig = choropleth(gdf, obs, ind, highlight=outlined, titre=titre, source_note=note) if ctx.imprimables else None
     html = interactif.carte_choroplethe(
         gdf, obs, ind, libelles=territoires.libelles(ctx.vue, "commune", list(gdf["code"])),
         liens=_liens_notes("commune", gdf["code"]), highlight=outlined, titre=titre, ident=_ident("carte", titre),
@@ -178,8 +178,26 @@ def carte_qpv(ctx: Contexte, qpv_: Territoire, communes_: list[Territoire]) -> R
     metropole = not any(c.startswith(("97", "98")) for c in codes)
     crs = 2154 if metropole else qpv.estimate_utm_crs()  # Lambert-93 in metropolitan France
     html = _carte_qpv_interactive(qpv_, communes_, qpv, communes)  # EPSG:4326: carte_svg projects them
-    qpv = qpv.to_crs(crs)
-    communes = communes.to_crs(crs) if len(communes) else communes
+    where = ", ".join(t.libelle for t in communes_)
+    if len(communes):
+        title = f"{qpv_.libelle} ({qpv_.code}) dans {'sa commune' if len(codes) == 1 else 'ses communes'}"
+    else:
+        title = f"{qpv_.libelle} ({qpv_.code}), {'commune' if len(codes) == 1 else 'communes'}"
+    cites = [citation(ctx.catalogue, "anct-qpv-2015-contours")]
+    if len(communes):
+        cites.append(citation(ctx.catalogue, CONTOURS_COMMUNES) + " 2018")
+    note = ("Sources : " if len(cites) > 1 else "Source : ") + " ; ".join(cites) + "."
+    missing = [t.libelle for t in communes_ if t.code not in set(communes["code"] if len(communes) else [])]
+    if missing:
+        note += f"\nContours communaux absents des sources du projet ({', '.join(missing)}) : quartier seul."
+    fig = _carte_qpv_fixe(qpv.to_crs(crs), communes.to_crs(crs) if len(communes) else communes, communes_,
+                          f"{title}\n{where}", note) if ctx.imprimables else None
+    return rendu_figure(fig, html=html(f"{title}, {where}", note))
+
+
+def _carte_qpv_fixe(qpv: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, communes_: list[Territoire], titre: str,
+                    note: str):
+    """The still image of carte_qpv (printables), in projected coordinates."""
     fig, ax = plt.subplots(figsize=(7.5, 5.6))
     fig.canvas.draw_idle = lambda *args, **kwargs: None  # type: ignore[method-assign]  # stubs forbid this no-op monkeypatch
     handles: list[Artist] = []
@@ -202,25 +220,12 @@ def carte_qpv(ctx: Contexte, qpv_: Territoire, communes_: list[Territoire]) -> R
     ax.set_ylim(ymin - pad, ymax + pad)
     _scale_bar(ax, xmax - xmin + 2 * pad)
     handles.append(Line2D([], [], color="#000000", linewidth=2.5, label="Échelle (longueur en km)"))
-    where = ", ".join(t.libelle for t in communes_)
-    if len(communes):
-        title = f"{qpv_.libelle} ({qpv_.code}) dans {'sa commune' if len(codes) == 1 else 'ses communes'}"
-    else:
-        title = f"{qpv_.libelle} ({qpv_.code}), {'commune' if len(codes) == 1 else 'communes'}"
-    ax.set_title(f"{title}\n{where}", loc="left", fontsize=11, fontweight="bold")
+    ax.set_title(titre, loc="left", fontsize=11, fontweight="bold")
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False,
               title="Légende", title_fontsize=8, alignment="left")
-    cites = [citation(ctx.catalogue, "anct-qpv-2015-contours")]
-    if len(communes):
-        cites.append(citation(ctx.catalogue, CONTOURS_COMMUNES) + " 2018")
-    note = ("Sources : " if len(cites) > 1 else "Source : ") + " ; ".join(cites) + "."
-    missing = [t.libelle for t in communes_ if t.code not in set(communes["code"] if len(communes) else [])]
-    if missing:
-        note += f"\nContours communaux absents des sources du projet ({', '.join(missing)}) : quartier seul."
     fig.text(0.01, 0.01, note, fontsize=7.5, ha="left", va="bottom", wrap=True)
     fig.subplots_adjust(left=0.01, right=0.70, top=0.88, bottom=0.10)
-    titre = f"{title}, {where}"
-    return rendu_figure(fig, html=html(titre, note))
+    return fig
 
 
 def _carte_qpv_interactive(qpv_: Territoire, communes_: list[Territoire], qpv: gpd.GeoDataFrame,
@@ -270,7 +275,8 @@ def carte_communes(ctx: Contexte, epci: Territoire, cote: pd.DataFrame, indicate
         note += f" Communes sans contour ({CONTOURS_MANQUANTS}, non dessinées) : {', '.join(missing)}."
     annee = part["annee"].iloc[0]
     titre = f"{ind.libelle} en {annee}, {epci.libelle}"
-    fig = choropleth(gdf, part[["code", "valeur", "statut"]], ind, titre=titre, source_note=note)
+    fig = (choropleth(gdf, part[["code", "valeur", "statut"]], ind, titre=titre, source_note=note)
+           if ctx.imprimables else None)
     html = interactif.carte_choroplethe(
         gdf, part, ind, libelles=territoires.libelles(ctx.vue, "commune", list(gdf["code"])),
         liens=_liens_notes("commune", gdf["code"]), titre=titre, ident=_ident("carte", titre), source=note)
@@ -309,7 +315,7 @@ def carte_iris(ctx: Contexte, commune: Territoire, indicateur: str | None, iris_
         note += f" IRIS sans contour : {', '.join(missing)}."
     titre = f"{ind.libelle} par IRIS en {annee}, {commune.libelle}"
     k = min(5, max(2, int((values["statut"] == "ok").sum())))
-    fig = choropleth(gdf, values, ind, titre=titre, source_note=note, k=k)
+    fig = choropleth(gdf, values, ind, titre=titre, source_note=note, k=k) if ctx.imprimables else None
     html = interactif.carte_choroplethe(gdf, values, ind, libelles=dict(zip(values["code"], values["libelle"])),
                                         titre=titre, ident=_ident("carte", titre), source=note, k=k, couche="iris")
     return rendu_figure(fig, html=html)

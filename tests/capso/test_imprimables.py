@@ -25,10 +25,11 @@ def _plain(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def note(built_site, tmp_path_factory):
-    """Markdown of the executed Arques note (the same as its HTML page) and its media folder."""
+def note(cinq_notes_pandoc, tmp_path_factory):
+    """Markdown of the executed Arques note of a build with printables (its figures drew their PNG: a build
+    without draws only the interactive ones) and its media folder."""
     work = tmp_path_factory.mktemp("imprimables")
-    nb = nbformat.read(built_site / "notebooks" / "communale-62040.ipynb", as_version=4)
+    nb = nbformat.read(cinq_notes_pandoc / "notebooks" / "communale-62040.ipynb", as_version=4)
     media = work / "media"
     markdown = executed_notebook_to_markdown(nb, media, "media")
     return markdown, media, work

@@ -88,3 +88,38 @@ def test_home_page_leads_to_any_commune_in_three_clicks_or_one_search(site):
         page.wait_for_url("**/notes/communale-62040.html")
         assert dehors == []
         page.close()
+
+
+def _lignes(path) -> pd.DataFrame:
+    return pd.read_csv(path, sep=";", decimal=",", dtype={"code": str}, encoding="utf-8-sig")
+
+
+def test_exports_and_comparison_are_cut_by_departement(site):
+    donnees = site / "donnees"
+    assert sorted(p.name for p in donnees.iterdir()) == [
+        "chiffres-59.csv", "chiffres-59.xlsx", "chiffres-62.csv", "chiffres-62.xlsx",
+        "comparaison-59.js", "comparaison-62.js"]
+    nord, pdc = _lignes(donnees / "chiffres-59.csv"), _lignes(donnees / "chiffres-62.csv")
+    communes = {code for code, niveau in zip(pdc["code"], pdc["niveau"]) if niveau == "commune"}
+    assert {"62040", "62765", "62119"} <= communes and "59350" not in communes
+    assert {"59350", "59512"} <= set(nord.loc[nord["niveau"] == "commune", "code"])
+    assert "200069037" in set(pdc.loc[pdc["niveau"] == "epci", "code"])
+    assert "200069037" not in set(nord.loc[nord["niveau"] == "epci", "code"])
+    for part, dep in ((nord, "59"), (pdc, "62")):  # each with its own département and the common references
+        assert set(part.loc[part["niveau"] == "departement", "code"]) == {dep}
+        assert "france" in set(part["niveau"])
+    # Every territory of the notes is in one share (a région's figures are all published, once).
+    assert set(nord["code"]) | set(pdc["code"]) >= set(COMMUNES) | {"200069037"}
+    with chromium() as browser, serve(site) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url + "comparer.html")
+        page.get_by_role("link", name="Pas-de-Calais (62)").click()
+        page.wait_for_url("**/comparer-62.html")
+        page.goto(url + "comparer-62.html#62040,62119")
+        ligne = page.locator("table.cmp tr", has_text="Population municipale").first
+        texte = " ".join(ligne.inner_text().split())
+        for code in ("62040", "62119"):
+            row = pdc[(pdc["code"] == code) & (pdc["indicateur"] == "population") & (pdc["statut"] == "ok")]
+            valeur = int(row.sort_values("annee")["valeur"].iloc[-1])
+            assert f"{valeur:,}".replace(",", " ") in texte.replace("\u202f", " ").replace("\xa0", " "), texte
+        page.close()
