@@ -70,11 +70,15 @@ def libelles(con, niveau: str, codes: list[str]) -> dict[str, str]:
     """Latest label of each code, in one query."""
     if not codes:
         return {}
-    rows = con.execute(
-        "SELECT code, arg_max(libelle, cog) FROM territoires WHERE niveau = ? AND code IN (SELECT unnest(?)) GROUP BY code",
-        [niveau, list(codes)],
-    ).fetchall()
-    return dict(rows)
+
+    def lire() -> dict[str, str]:
+        return dict(con.execute(
+            "SELECT code, arg_max(libelle, cog) FROM territoires WHERE niveau = ? AND code IN (SELECT unnest(?)) "
+            "GROUP BY code", [niveau, list(codes)]).fetchall())
+
+    if hasattr(con, "memo"):  # the masked view: once per store version (an intercommunality's map, note after note)
+        return dict(con.memo(("libelles", niveau, tuple(codes)), lire))
+    return lire()
 
 
 def est_outre_mer(niveau: str, code: str) -> bool:

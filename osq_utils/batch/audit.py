@@ -321,19 +321,20 @@ class _Noms:
         for order, (text, pattern) in enumerate(alts):
             first = re.split(r"[\s\-'.]+", text, maxsplit=1)[0]
             variants = {first, {"saint": "st", "sainte": "ste"}.get(first, first)}
-            runs = {m.group(0) if (m := _RUN.match(v)) else None for v in variants}
-            if None in runs:
+            matches = [_RUN.match(v) for v in variants]
+            if any(m is None for m in matches):
                 self.toujours.append((order, pattern))
                 continue
-            for run in runs:
+            for run in {m.group(0) for m in matches if m is not None}:
                 self.par_premier.setdefault(run, []).append((order, pattern))
         self._cache: dict[frozenset, re.Pattern | None] = {}
         self.vide = not alts
 
     def finditer(self, folded: str):
         firsts = frozenset(self.par_premier.keys() & set(_RUN.findall(folded)))
-        rx = self._cache.get(firsts, False)
-        if rx is False:
+        if firsts in self._cache:
+            rx = self._cache[firsts]
+        else:
             alts = {a for w in firsts for a in self.par_premier[w]} | set(self.toujours)
             rx = (re.compile(r"(?<![\w])(?:" + "|".join(p for _, p in sorted(alts)) + r")(?![\w])")
                   if alts else None)

@@ -88,7 +88,7 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
             root = sortie / the_plan.id
             verrous.enter_context(verrou.observatoire(root, the_plan.id))  # one build at a time writes root
             atomic.nettoyer(root)  # temporary files of a build killed (kill -9) before it could remove them
-            data_fp = fp.store_fingerprint(con)
+            data_fp = fp.store_fingerprint_garde(con, store_file, root / "empreinte-base.json")
             chargements = con.execute("SELECT * FROM chargements ORDER BY source, fichier").df()
             millesimes = con.execute("SELECT indicateur, source, max(annee) AS annee FROM observations "
                                      "WHERE statut = 'ok' GROUP BY indicateur, source").df()
@@ -194,6 +194,10 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     #    Quarto, its markdown is written into the project and Quarto renders the notes in batches.
     noindex = profil_de(profil).noindex
     to_run = [j for j in jobs if force or executed.get(j.slug) != prints[j.slug] or not (nb_dir / f"{j.slug}.ipynb").exists()]
+    # A région's communes run intercommunality by intercommunality: a warm kernel then reads each one's communes
+    # (its map, the ranks among them) and references once (the results come back in the plan's order).
+    rubrique = the_plan.rubriques
+    to_run.sort(key=lambda j: tuple(rubrique[j.code][::2]) if j.niveau == "commune" and j.code in rubrique else ())
     t = time.perf_counter()
     label = "Exécution et publication des notes" + (f" ({profil})" if suffix else "")
     advance = progress(label, len(to_run)) if progress and to_run else None

@@ -32,6 +32,10 @@ from osq_utils.secret import registre
 _OBSERVATIONS = re.compile(r"\bobservations\b", re.IGNORECASE)
 _OBS_CACHE_MAX = 4096  # territories kept in memory per store version
 _MANY = 20  # above this many territories, one query without the per-territory cache
+_RESULTATS: dict[tuple, tuple] = {}  # Vue.observations of a few territories, masked: (glossary, rows)
+_RESULTATS_MAX = 2048
+_RESULTATS_LIGNES = 20_000
+_RESULTATS_LOCK = threading.Lock()
 
 
 class Base:
@@ -167,6 +171,26 @@ class Vue:
         year) keeps one year of each of those indicators (the peers of a commune, at the year it is compared at).
         """
         indicateurs = list(indicateurs) if indicateurs is not None else None
+        codes = list(dict.fromkeys(str(c) for c in codes))
+        # A warm kernel's notes read the same references (intercommunality, département, France) and the same
+        # intercommunality's communes (its map) note after note, and a note reads its territory several times:
+        # the masked result is kept per store version and masks (a small one: a département's communes are not).
+        cle = (self._base.cle, self.profil, self._masques, niveau, tuple(codes),
+               None if indicateurs is None else tuple(indicateurs),
+               None if annees is None else tuple(sorted(annees.items())))
+        with _RESULTATS_LOCK:
+            glossaire, hit = _RESULTATS.get(cle, (None, None))
+        if hit is None or glossaire is not self.glossaire:  # the glossary's source order chose the rows
+            hit = self._observations(niveau, codes, indicateurs, annees)
+            if len(hit) <= _RESULTATS_LIGNES:
+                with _RESULTATS_LOCK:
+                    if len(_RESULTATS) >= _RESULTATS_MAX:
+                        _RESULTATS.clear()
+                    _RESULTATS[cle] = (self.glossaire, hit)
+        return hit.copy()
+
+    def _observations(self, niveau: str, codes: list[str], indicateurs: list[str] | None,
+                      annees: Mapping[str, int] | None) -> pd.DataFrame:
         df = self._base.observations_brutes(niveau, codes, indicateurs)
         if annees is not None:
             df = df[df["annee"].to_numpy() == df["indicateur"].map(annees).to_numpy()]

@@ -135,8 +135,14 @@ def test_data_change_changes_the_fingerprint(store_file, tmp_path):
     con = store.connect(copy)
     before = fp.store_fingerprint(con)
     assert fp.store_fingerprint(con) == before
+    # Kept beside the build with the file's identity: computed once, then read while the file is unchanged.
+    cache = tmp_path / "empreinte-base.json"
+    assert fp.store_fingerprint_garde(con, copy, cache) == before and cache.exists()
+    assert fp.store_fingerprint_garde(None, copy, cache) == before  # no query: None has no execute()
     con.execute("UPDATE observations SET valeur = valeur + 1 WHERE code = '62040' AND indicateur = 'revenu_median' AND annee = 2019")
     assert fp.store_fingerprint(con) != before
+    con.execute("CHECKPOINT")  # the write reaches the file: its modification time changes
+    assert fp.store_fingerprint_garde(con, copy, cache) == fp.store_fingerprint(con) != before
     con.close()
 
 
