@@ -42,7 +42,7 @@ def main() -> int:
         for dep, items in par_dep.items():
             pas = max(1, len(items) // args.par_departement)
             for code, dep_nom, _epci, epci_nom in items[::pas][: args.par_departement]:
-                nom = f"{libelle[code]} ({code})"
+                nom = f"{libelle[code]} ({code})".replace("'", "’")  # the page prints French apostrophes
                 t = time.perf_counter()
                 try:  # three clicks
                     page.goto(url + "index.html")
@@ -50,7 +50,7 @@ def main() -> int:
                     page.locator("details[open] summary", has_text=epci_nom).first.click()
                     page.get_by_role("link", name=nom, exact=True).first.click()
                     page.wait_for_url(f"**/notes/communale-{code}.html", timeout=10_000)
-                    assert libelle[code] in page.locator("h1").first.inner_text()
+                    assert nom.rsplit(" (", 1)[0] in page.locator("h1").first.inner_text().replace("'", "’")
                     clics = time.perf_counter() - t
                     t = time.perf_counter()  # one search, by code
                     page.goto(url + "index.html")
