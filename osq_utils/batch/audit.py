@@ -328,7 +328,6 @@ class _Noms:
             for run in {m.group(0) for m in matches if m is not None}:
                 self.par_premier.setdefault(run, []).append((order, pattern))
         self._cache: dict[frozenset, re.Pattern | None] = {}
-        self.vide = not alts
 
     def finditer(self, folded: str):
         firsts = frozenset(self.par_premier.keys() & set(_RUN.findall(folded)))

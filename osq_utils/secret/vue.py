@@ -32,10 +32,8 @@ from osq_utils.secret import registre
 _OBSERVATIONS = re.compile(r"\bobservations\b", re.IGNORECASE)
 _OBS_CACHE_MAX = 4096  # territories kept in memory per store version
 _MANY = 20  # above this many territories, one query without the per-territory cache
-_RESULTATS: dict[tuple, tuple] = {}  # Vue.observations of a few territories, masked: (glossary, rows)
-_RESULTATS_MAX = 2048
-_RESULTATS_LIGNES = 20_000
-_RESULTATS_LOCK = threading.Lock()
+_RESULTATS_MAX = 2048  # masked results of Vue.observations kept per store version
+_RESULTATS_LIGNES = 20_000  # a bigger one (a département's communes) is not kept
 
 
 class Base:
@@ -51,6 +49,7 @@ class Base:
         self.con = store.connect(self.chemin, read_only=True)
         self._obs: dict[tuple[str, str], pd.DataFrame] = {}
         self._memo: dict[Any, Any] = {}
+        self._resultats: dict[tuple, tuple[Any, pd.DataFrame]] = {}  # Vue.observations: key -> (glossary, rows)
         self._lock = threading.RLock()  # the build's threads may share a base (exports, masks)
 
     def observations_brutes(self, niveau: str, codes: Iterable[str],
@@ -93,6 +92,20 @@ class Base:
                     self._memo.clear()
                 self._memo[cle] = fabrique()
             return self._memo[cle]
+
+    def resultat(self, cle: tuple, glossaire: Any, fabrique: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """A masked result of Vue.observations (a copy), computed once per store version, masks and glossary (its
+        source order chose the rows); a big one is not kept."""
+        with self._lock:
+            garde, hit = self._resultats.get(cle, (None, None))
+        if hit is None or garde is not glossaire:
+            hit = fabrique()
+            if len(hit) <= _RESULTATS_LIGNES:
+                with self._lock:
+                    if len(self._resultats) >= _RESULTATS_MAX:
+                        self._resultats.clear()
+                    self._resultats[cle] = (glossaire, hit)
+        return hit.copy()
 
     def fermer(self) -> None:
         self.con.close()
@@ -174,20 +187,11 @@ class Vue:
         codes = list(dict.fromkeys(str(c) for c in codes))
         # A warm kernel's notes read the same references (intercommunality, département, France) and the same
         # intercommunality's communes (its map) note after note, and a note reads its territory several times:
-        # the masked result is kept per store version and masks (a small one: a département's communes are not).
-        cle = (self._base.cle, self.profil, self._masques, niveau, tuple(codes),
-               None if indicateurs is None else tuple(indicateurs),
+        # the masked result is kept by the store's Base (Base.resultat).
+        cle = (self.profil, self._masques, niveau, tuple(codes), None if indicateurs is None else tuple(indicateurs),
                None if annees is None else tuple(sorted(annees.items())))
-        with _RESULTATS_LOCK:
-            glossaire, hit = _RESULTATS.get(cle, (None, None))
-        if hit is None or glossaire is not self.glossaire:  # the glossary's source order chose the rows
-            hit = self._observations(niveau, codes, indicateurs, annees)
-            if len(hit) <= _RESULTATS_LIGNES:
-                with _RESULTATS_LOCK:
-                    if len(_RESULTATS) >= _RESULTATS_MAX:
-                        _RESULTATS.clear()
-                    _RESULTATS[cle] = (self.glossaire, hit)
-        return hit.copy()
+        return self._base.resultat(cle, self.glossaire,
+                                   lambda: self._observations(niveau, codes, indicateurs, annees))
 
     def _observations(self, niveau: str, codes: list[str], indicateurs: list[str] | None,
                       annees: Mapping[str, int] | None) -> pd.DataFrame:
