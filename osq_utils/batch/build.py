@@ -333,7 +333,7 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     finally:
         fp.save_state(state_file, state)
     if noindex:
-        atomic.write_text(site_root / "robots.txt", "User-agent: *\nDisallow: /\n")
+        atomic.write_text(site_root / "robots.txt", "User-agent: *\nDisallow: /\n", skip_unchanged=True)
     # The exports (CSV, Excel and the comparison page's donnees/comparaison.js, one frame) read the store through
     # this profile's masked view: the statut of a masked figure, never its value.
     exports.write_exports(the_plan, results, site_root, store_file, ledger, profil, state.setdefault("exports", {}), data_fp)

@@ -270,3 +270,35 @@ def commune_series(vue: Lecture, code: str, codes: list[str]) -> pd.DataFrame:
     out = out.assign(_ok=out["statut"] != "ok").sort_values(["_ok", "_cog"], ascending=[True, False])
     out = out.drop_duplicates(["indicateur", "annee"]).drop(columns=["_ok", "_cog"])
     return out.sort_values(["indicateur", "annee"]).reset_index(drop=True)
+
+
+def is_subject(comp: pd.DataFrame) -> pd.Series:
+    """Whether each row is the note's territory (the first one of the grid)."""
+    first = comp.iloc[0]
+    return (comp["niveau"] == first["niveau"]) & (comp["code"] == first["code"])
+
+
+def _compares(comp: pd.DataFrame) -> set[str]:
+    """Indicators that at least one reference territory has, at the row's year."""
+    refs = comp[~is_subject(comp)]
+    return set(refs.loc[refs["statut"] == "ok", "indicateur"])
+
+
+def lignes_du_territoire(comp: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a comparison grid that compare something: the note's territory (the first one) has the figure,
+    or has it secret, and at least one reference territory has it at that year."""
+    if comp.empty:
+        return comp
+    sujet = comp[is_subject(comp)]
+    keep = set(sujet.loc[sujet["statut"] != "absent", "indicateur"]) & _compares(comp)
+    return comp[comp["indicateur"].isin(keep)]
+
+
+def lignes_sans_comparaison(comp: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose figure the note's territory has but none of its references has at that year (a row of the
+    comparison table would hold nothing but marks beside it)."""
+    if comp.empty:
+        return comp
+    sujet = comp[is_subject(comp)]
+    keep = set(sujet.loc[sujet["statut"] == "ok", "indicateur"]) - _compares(comp)
+    return comp[comp["indicateur"].isin(keep)]

@@ -27,11 +27,10 @@ import pandas as pd
 from osq_utils import indicateurs, territoires
 from osq_utils.catalogues.glossaire import Glossaire
 from osq_utils.catalogues.themes import ThemeAbs
-from osq_utils.indicateurs import Lecture, Territoire
+from osq_utils.indicateurs import Lecture, Territoire, lignes_du_territoire
 from osq_utils.notes import communale
 from osq_utils.notes.base import Territoires, TypeNote
 from osq_utils.present import fr
-from osq_utils.present.tables import lignes_du_territoire
 
 # --- Evolution -------------------------------------------------------------------------
 

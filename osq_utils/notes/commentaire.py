@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from osq_utils import territoires
-from osq_utils.indicateurs import Territoire
+from osq_utils.indicateurs import Territoire, lignes_du_territoire
 from osq_utils.indicateurs.commentaire import Fragilite, Rang, fragile, rang
 from osq_utils.notes.base import SECTIONS_COMMENTAIRE
 from osq_utils.present import commentaire as redaction
 from osq_utils.present import fr
-from osq_utils.present.tables import lignes_du_territoire
 
 TOUTES = ",".join(SECTIONS_COMMENTAIRE)
 # References the commentary compares with: the nearest intercommunality, the département, France, the stratum.

@@ -8,6 +8,7 @@ import pandas as pd
 from great_tables import GT, html, loc, md, style
 
 from osq_utils.catalogues.glossaire import Glossaire
+from osq_utils.indicateurs import is_subject, lignes_du_territoire, lignes_sans_comparaison
 from osq_utils.present import fr
 from osq_utils.present.blocs import source_note
 
@@ -72,38 +73,6 @@ def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, so
 
 
 
-def _sujet(comp: pd.DataFrame) -> pd.Series:
-    """Whether each row is the note's territory (the first one of the grid)."""
-    first = comp.iloc[0]
-    return (comp["niveau"] == first["niveau"]) & (comp["code"] == first["code"])
-
-
-def _compares(comp: pd.DataFrame) -> set[str]:
-    """Indicators that at least one reference territory has, at the row's year."""
-    refs = comp[~_sujet(comp)]
-    return set(refs.loc[refs["statut"] == "ok", "indicateur"])
-
-
-def lignes_du_territoire(comp: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a comparison grid that compare something: the note's territory (the first one) has the figure,
-    or has it secret, and at least one reference territory has it at that year."""
-    if comp.empty:
-        return comp
-    sujet = comp[_sujet(comp)]
-    keep = set(sujet.loc[sujet["statut"] != "absent", "indicateur"]) & _compares(comp)
-    return comp[comp["indicateur"].isin(keep)]
-
-
-def lignes_sans_comparaison(comp: pd.DataFrame) -> pd.DataFrame:
-    """The rows whose figure the note's territory has but none of its references has at that year (a row of the
-    comparison table would hold nothing but marks beside it)."""
-    if comp.empty:
-        return comp
-    sujet = comp[_sujet(comp)]
-    keep = set(sujet.loc[sujet["statut"] == "ok", "indicateur"]) - _compares(comp)
-    return comp[comp["indicateur"].isin(keep)]
-
-
 def tableau_comparaison(ctx, comp: pd.DataFrame, *, titre: str, par_theme: bool = False) -> GT:
     """The comparison block of a note: comparison_table() with the note's glossary links and the
     sources of the figures it shows.
@@ -136,14 +105,14 @@ def tableau_sans_comparaison(ctx, comp: pd.DataFrame, *, titre: str | None = Non
     alone = lignes_sans_comparaison(comp)
     if alone.empty:
         return None
-    sujet = _sujet(alone)
+    sujet = is_subject(alone)
     nom = alone.loc[sujet, "territoire"].iloc[0]
     rows = []
     for code, part in alone.groupby("indicateur", sort=False):
         ind = ctx.glossaire[code]
-        r = part[_sujet(part)].iloc[0]
+        r = part[is_subject(part)].iloc[0]
         label = f"[{ind.libelle}]({ctx.glossaire_href}#{ind.code})" if ctx.glossaire_href else ind.libelle
-        rows.append({"Pourquoi": _pourquoi(part[~_sujet(part)], ind), "Indicateur": label,
+        rows.append({"Pourquoi": _pourquoi(part[~is_subject(part)], ind), "Indicateur": label,
                      "Année": str(int(r["annee"])), nom: fr.valeur_observation(r, ind)})
     df = pd.DataFrame(rows, columns=["Pourquoi", "Indicateur", "Année", nom])
     titre = titre or f"{nom} : chiffres sans comparaison dans les sources de l'observatoire"

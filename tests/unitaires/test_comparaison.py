@@ -7,9 +7,14 @@ import pandas as pd
 import pytest
 
 from osq_utils.catalogues.glossaire import Calcul, Glossaire, Indicateur
-from osq_utils.indicateurs import Territoire, comparison_at_years, comparison_years
+from osq_utils.indicateurs import (
+    Territoire,
+    comparison_at_years,
+    comparison_years,
+    lignes_du_territoire,
+    lignes_sans_comparaison,
+)
 from osq_utils.ingest.derive import _calculs_niveaux
-from osq_utils.present.tables import lignes_du_territoire, lignes_sans_comparaison
 
 
 def _obs(rows) -> pd.DataFrame:
