@@ -84,3 +84,21 @@ def test_guides_are_part_of_the_site(two_sites):
     for name in ("ajouter-un-indicateur", "integrer-une-livraison", "ajouter-un-theme-ou-un-type-de-note", "publier-le-site"):
         assert f'href="guide-{name}.html"' in guides
         assert "<h1" in (root / "site" / f"guide-{name}.html").read_text(encoding="utf-8")
+
+
+def test_a_rebuild_with_nothing_changed_rewrites_no_file_and_skips_the_audit(two_sites, store_file):
+    root, _ = two_sites
+
+    def files():
+        return {f: f.stat().st_mtime_ns for d in ("site", "site-partenaires") for f in (root / d).rglob("*") if f.is_file()}
+
+    before = files()
+    params = root.parent / "profils.yml"
+    env = {**os.environ, "OSQ_STORE": str(store_file), "OSQ_QUARTO": "non"}
+    proc = subprocess.run([sys.executable, "-m", "osq_utils.cli", "build", str(params), "--jobs", "2",
+                           "--sortie", str(root.parent)], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # robots.txt of the partenaires site was rewritten by every build: its new date made the audit run again.
+    assert files() == before
+    assert "audit 0.0 s" in proc.stderr.split("Profil partenaires")[1].splitlines()[0]
