@@ -22,6 +22,8 @@
 # enjeux : texte Markdown des « enjeux à retenir » (osq build lit params/<observatoire>/enjeux/<code>-<theme>.md).
 # plan_actions : fichier du plan d'actions (clé « plan_actions » du fichier de paramètres), vide si aucun ;
 # plan_actions_page : page de la note de synthèse du plan, quand le site en a une.
+# groupements : fichier YAML de territoires propres à l'observatoire (data/territoires/…), vide si aucun : le
+# territoire qui contient la commune (un portrait intercommunal, par exemple) est comparé à côté d'elle.
 # store : chemin de la base DuckDB, vide pour data/osq.duckdb.
 code_commune = "62040"
 theme = "sante"
@@ -29,6 +31,7 @@ enjeux = ""
 enjeux_fichier = ""  # where osq build looks for them
 plan_actions = ""
 plan_actions_page = ""
+groupements = ""
 store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
@@ -51,7 +54,7 @@ from osq_utils.present import plan_actions as rendu_plan
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques, imprimables)
 code_commune = abs_ccas.TYPE.code_parametre(ctx.vue, code_commune)  # « papermill -p » le passe en nombre
 th = theme_abs(theme, ctx.glossaire)
-refs = indicateurs.references_of_commune(ctx.vue, code_commune, strate=True)
+refs = indicateurs.references_of_commune(ctx.vue, code_commune, blocs.groupements(groupements), strate=True)
 commune = refs[0]
 strate = next((t for t in refs if t.niveau == "strate"), None)
 comparaison = indicateurs.comparison(ctx.vue, refs, list(th.comparaison))

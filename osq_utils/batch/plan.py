@@ -29,7 +29,7 @@ from osq_utils.notes import TYPES, ParametreInvalide, TypeNote, communale
 # accepted only by the kinds whose template takes it.
 CLES_NOTE = ("modele", "territoires", "themes", "groupements", "enjeux", "evaluation", "plan_actions", "commentaire",
              "parametres")
-CLES_CHEMINS = {"groupements": ("note_communale",), "enjeux": ("abs_ccas",), "evaluation": ("evaluation_cdv",),
+CLES_CHEMINS = {"groupements": ("note_communale", "abs_ccas"), "enjeux": ("abs_ccas",), "evaluation": ("evaluation_cdv",),
                 "plan_actions": ("abs_ccas", "plan_actions")}
 EXEMPLES_CHEMINS = {"groupements": "data/territoires/capso.yml", "enjeux": "params/capso/enjeux",
                     "evaluation": "params/capso/evaluation", "plan_actions": "params/capso/plan-actions.yml"}
