@@ -3,7 +3,7 @@
 Codes de sortie : 0 succès ; 1 au moins une note en échec ; 2 erreur de données ou de
 paramètres (message en français avec fichier, ligne, colonne et correction) ; 3 source manquante ;
 4 l'audit du secret statistique a trouvé une valeur masquée dans un site publié ; 5 la base ou
-l'observatoire est utilisé par une autre commande (construction, chargement, livraison) ; 130 arrêt
+l'observatoire est utilisé par une autre commande (construction, chargement, livraison, publication) ; 130 arrêt
 demandé (Ctrl-C).
 
 Each command imports the stage it runs when it runs (the imports inside the command functions):
@@ -168,6 +168,8 @@ def cmd_build(
 
     Une note n'est ré-exécutée que si son modèle, ses paramètres, le code d'OSQ ou les données ont changé.
     Une note dont la page ou les versions imprimables n'ont pu être produites est en échec (non publiée).
+    Chaque construction est figée dans une version datée ([bold]<sortie>/<id>/versions/[/]) avec son site de relecture
+    ([bold]<sortie>/<id>/relecture/[/]) ; rien n'est mis en ligne avant [bold]osq publier[/].
     Une seule construction à la fois par observatoire (verrou [bold]<sortie>/<id>/.verrou[/]), et aucune livraison
     pendant ce temps (verrou [bold]<base>.verrou[/]) : sinon arrêt immédiat, code de sortie 5.
     Ctrl-C arrête la construction en quelques secondes : les notes terminées sont gardées, les autres annulées
@@ -223,6 +225,13 @@ def cmd_build(
             audit.print_fuites(rep.fuites, console)
         failed |= bool(rep.failed)
         leaks |= bool(rep.fuites)
+    if report.version is not None and report.relecture is not None:
+        v = report.version
+        etat = "nouvelle version" if v.nouvelle else "aucun changement depuis la version"
+        console.print(f"Version de travail : {etat} [bold]{v.ident}[/] ; site de relecture : "
+                      f"{(report.relecture / report.site.name / 'index.html').resolve() if report.site else report.relecture}"
+                      f"\nPour la publier après relecture : « osq publier {v.ident} --observatoire {report.plan.id}"
+                      + (f" --sortie {escape(str(sortie))}" if sortie != Path("rapports") else "") + " ».")
     if leaks:
         console.print("[bold red]Audit du secret statistique en échec[/] : ne publiez pas ces sites.")
         raise typer.Exit(4)
@@ -449,6 +458,95 @@ def cmd_audit(
     except OsqError as exc:
         _fail(exc)
     raise typer.Exit(4 if code == 1 else code)
+
+
+def _observatoire(sortie: Path, observatoire: str | None) -> Path:
+    """rapports/<observatoire>/: the one given, else the only one with versions in `sortie`."""
+    from osq_utils.batch import versions
+
+    if observatoire:
+        root = sortie / observatoire
+        if not (root / versions.VERSIONS).is_dir():
+            raise OsqError(f"aucune version de l'observatoire « {observatoire} » dans {sortie}",
+                           correction=f"construisez d'abord son site : « osq build params/{observatoire}.yml » "
+                                      "(ou donnez --sortie si les rapports sont ailleurs).")
+        return root
+    found = sorted(p for p in sortie.iterdir() if (p / versions.VERSIONS).is_dir()) if sortie.is_dir() else []
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise OsqError(f"aucune version de site dans {sortie}",
+                       correction="construisez d'abord le site : « osq build params/<observatoire>.yml ».")
+    raise OsqError(f"plusieurs observatoires dans {sortie} : {', '.join(p.name for p in found)}",
+                   correction=f"précisez lequel, par exemple « --observatoire {found[0].name} ».")
+
+
+@app.command("publier")
+def cmd_publier(
+    version: str | None = typer.Argument(None, help="Version à publier (dossier de rapports/<observatoire>/versions/, "
+                                                    "par exemple 2026-03-03T14-05-12), ou « derniere »."),
+    precedente: bool = typer.Option(False, "--precedente", help="Revenir à la version publiée avant celle en ligne."),
+    observatoire: str | None = typer.Option(None, help="Identifiant de l'observatoire (sinon le seul de --sortie)."),
+    sortie: Path = typer.Option(Path("rapports"), help="Dossier des rapports."),
+):
+    """Publie une version relue : [bold]rapports/<observatoire>/en-ligne/[/] (site/ et site-partenaires/) désigne
+    désormais cette version, d'un seul coup (aucun lecteur ne voit un site à moitié copié). Les versions précédentes
+    sont gardées ; [bold]--precedente[/] revient à celle d'avant, à l'octet près. L'historique des publications
+    ([bold]publications.json[/]) alimente la page « État des données » des constructions suivantes.
+    Codes de sortie : 0 publiée (ou déjà en ligne) ; 2 version inconnue, rien à publier ou aucune version précédente ;
+    5 construction en cours pour cet observatoire.
+    Exemples : [bold]osq publier 2026-03-03T14-05-12[/] ; [bold]osq publier derniere --observatoire capso[/] ;
+    [bold]osq publier --precedente[/]
+    """
+    from osq_utils.batch import versions
+
+    if bool(version) == precedente:
+        console.print("[bold red]Erreur[/] : donnez une version à publier, ou --precedente (pas les deux). "
+                      "« osq versions » liste les versions.")
+        raise typer.Exit(2)
+    try:
+        root = _observatoire(sortie, observatoire)
+        entree = versions.publier(root, version, precedente=precedente)
+    except Occupee as exc:
+        console.print(f"[bold red]Publication impossible pour l'instant[/] : {escape(str(exc))}")
+        raise typer.Exit(5) from None
+    except OsqError as exc:
+        _fail(exc)
+    en_ligne = root / versions.EN_LIGNE
+    if entree is None:
+        console.print(f"La version {versions.en_ligne(root)} est déjà en ligne : rien à faire ({en_ligne}).")
+        return
+    quoi = "Retour à la version" if entree["retour"] else "Version"
+    console.print(f"{quoi} [bold]{entree['version']}[/] publiée dans {en_ligne} "
+                  f"(remplace {entree['remplacee'] or 'rien : première publication'}).\n"
+                  f"Ce qui a changé : {escape(entree['resume']['texte'])}.")
+
+
+@app.command("versions")
+def cmd_versions(
+    observatoire: str | None = typer.Option(None, help="Identifiant de l'observatoire (sinon le seul de --sortie)."),
+    sortie: Path = typer.Option(Path("rapports"), help="Dossier des rapports."),
+):
+    """Liste les versions de travail d'un observatoire : date, notes, celle qui est en ligne et celles déjà publiées.
+
+    Exemple : [bold]osq versions[/]  ou  [bold]osq versions --observatoire capso[/]
+    """
+    from osq_utils.batch import versions
+
+    try:
+        root = _observatoire(sortie, observatoire)
+    except OsqError as exc:
+        _fail(exc)
+    courante = versions.en_ligne(root)
+    publiees = {e["version"] for e in versions.historique(root)}
+    table = Table(title=f"Versions de l'observatoire « {root.name} »")
+    for col in ("Version", "Construite le", "Notes", "État"):
+        table.add_column(col)
+    for ident in reversed(versions.lister(root)):
+        data = versions.manifeste(root, ident)
+        etat = "[bold green]en ligne[/]" if ident == courante else "déjà publiée" if ident in publiees else "-"
+        table.add_row(ident, versions.date_longue(versions.date_version(ident)), str(len(data["notes"])), etat)
+    console.print(table)
 
 
 def _summary(report) -> None:

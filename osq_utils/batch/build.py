@@ -3,8 +3,10 @@
 Layout of rapports/<observatoire>/:
   notebooks/   executed notebooks (one per note)
   journaux/    one log per note, and Quarto's log
-  site/        the published site
+  site/        the working site (site-partenaires/ for the partners' profile)
   etat.json    fingerprints of executed and published notes (incremental builds, resume)
+  versions/    each build's sites frozen in a dated folder; relecture/ the last one for review; en-ligne the
+               published one (batch.versions, `osq publier`)
   .verrou      the observatory's lock, held by its build (osq_utils.verrou)
 
 A build holds the store's lock (shared: deliveries wait) and its observatory's lock (exclusive: one build
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from osq_utils import atomic, store, verrou
 from osq_utils.batch import execute as ex
-from osq_utils.batch import exports, pages, publication, quarto, site
+from osq_utils.batch import exports, pages, publication, quarto, site, versions
 from osq_utils.batch import fingerprint as fp
 from osq_utils.batch import plan as pl
 from osq_utils.batch.render_pandoc import install_assets
@@ -51,6 +53,8 @@ class BuildReport:
     site: Path | None = None
     fuites: list = field(default_factory=list)  # audit: masked values found in the published site
     autres: list = field(default_factory=list)  # reports of the other profiles of the same build
+    version: versions.Version | None = None  # the version these sites were frozen into (batch.versions)
+    relecture: Path | None = None  # its review site
 
     @property
     def failed(self) -> list[ex.JobResult]:
@@ -114,10 +118,24 @@ def build(params: Path, *, store_file: Path | None = None, sortie: Path = Path("
                 reports.append(report)
         finally:
             ex.shutdown_all_kernels()  # prewarmed kernels that no note took
+        # Each build is a version, reviewed before `osq publier`: never one whose audit found a masked value.
+        if not any(r.fuites for r in reports):
+            reports[0].version, reports[0].relecture = _versionner(the_plan, reports, root, params)
     first = reports[0]
     first.autres = reports[1:]
     first.secondes = time.perf_counter() - start
     return first
+
+
+def _versionner(the_plan: pl.Plan, reports: list[BuildReport], root: Path,
+                params: Path) -> tuple[versions.Version, Path]:
+    """Freeze the sites of this build into a version and write its review site (batch.versions)."""
+    reglages = versions.reglages(params)
+    version = versions.figer(root, the_plan, {r.profil: r.site for r in reports if r.site is not None},
+                             garder=reglages.garder)
+    reference, publiee = versions.reference_de(root, version.ident)
+    resume = versions.resume(root, version.ident, reference, publiee)
+    return version, versions.ecrire_relecture(root, version.ident, resume, reglages.courriel)
 
 
 def _ledger(base, jobs: list[pl.Job], profil: str, root: Path, data_fp: str, code_fp: str) -> Path:
@@ -179,6 +197,8 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
         for key in ("publies", "pages", "pages_signature", "exports", "audit", "quarto"):
             state.pop(key, None)
     state["rendu"] = renderer
+    # The publications known now, listed on the « État des données » page of this version.
+    publications = tuple(versions.historique(root))
     executed, published = state.setdefault("executes", {}), state.setdefault("publies", {})
     code_fp = fp.code_fingerprint()
     data_fp = fp.combine(data_fp, fp.file_hash(ledger))
@@ -305,6 +325,7 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
         if projet is not None and continu is not None:
             projet.retirer_notes(projet.notes_ecrites() - {r.job.slug for r in results if r.statut != "échec"})
             donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex, imprimables=imprimables,
+                                    publications=publications,
                                     accueil=_accueil(the_plan, results, store_file, ledger, profil, state, accueil_sig))
             fixed = projet.ecrire_pages(donnees)
             for source in fixed:
@@ -317,10 +338,11 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
             # The fixed pages depend on the code and reference files, the store, the published notes and the
             # day (the freshness page is dated): nothing to compute when none of them changed.
             fixed_sig = fp.combine(code_fp, data_fp, the_plan.titre, the_plan.description, str(noindex), str(imprimables),
-                                   datetime.date.today().isoformat(), accueil_sig, *publiees)
+                                   datetime.date.today().isoformat(), accueil_sig, *publiees,
+                                   json.dumps(publications, sort_keys=True))
             if state.get("pages_signature") != fixed_sig or not (site_root / "index.html").exists():
                 donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex,
-                                        imprimables=imprimables,
+                                        imprimables=imprimables, publications=publications,
                                         accueil=_accueil(the_plan, results, store_file, ledger, profil, state,
                                                          accueil_sig))
                 site.render_fixed_pages(donnees, site_root, state.setdefault("pages", {}), code_fp)

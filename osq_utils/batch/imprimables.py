@@ -34,6 +34,7 @@ from docx.oxml.ns import qn
 from osq_utils import atomic
 from osq_utils.batch.render_pandoc import LUA_FILTER, MARKDOWN_FORMAT, TEMPLATES_DIR
 from osq_utils.errors import OsqError
+from osq_utils.present import fr
 
 __all__ = ["render_docx", "render_pdf", "date_fr"]
 
@@ -42,16 +43,12 @@ TYPST_TEMPLATE = TEMPLATES_DIR / "note.typ"
 REFERENCE_DOCX = TEMPLATES_DIR / "reference.docx"
 SITE_TITLE_PLACEHOLDER = "{{site-title}}"  # header text of reference.docx
 
-MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-        "septembre", "octobre", "novembre", "décembre")
-
 
 def date_fr(date: dt.date | dt.datetime | str | None) -> str | None:
     """`2025-06-03` -> `3 juin 2025`; a string is kept as written."""
     if date is None or isinstance(date, str):
         return date or None
-    first = "1er" if date.day == 1 else str(date.day)
-    return f"{first} {MOIS[date.month - 1]} {date.year}"
+    return fr.date(date)
 
 
 def _pandoc_args(media_dir: Path, *, title: str, subtitle: str | None, site_title: str,

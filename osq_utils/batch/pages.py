@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from osq_utils.batch import comparaison
+from osq_utils.batch import comparaison, versions
 from osq_utils.batch.execute import JobResult
 from osq_utils.batch.plan import Plan
 from osq_utils.catalogues.conventions import fraicheur, load_conventions
@@ -56,6 +56,7 @@ class Donnees:
     imprimables: bool = False
     note_href: Callable[[JobResult], str] = lambda r: lien_note(r)
     accueil: str = ""  # the territory's key figures and map (batch.accueil), markdown
+    publications: tuple = ()  # the publications known when this version is built (batch.versions.historique)
 
 
 def lien_note(r: JobResult) -> str:
@@ -92,7 +93,8 @@ def contenus(d: Donnees) -> dict[str, tuple[str, str, bool]]:
                           + commentaire.regles(glossaire.seuils),
         "comparer.html": (comparaison.choix_departement_markdown(deps) if deps else comparaison.comparaison_markdown()),
         "sources.html": sources_markdown(catalogue, d.chargements),
-        "etat-des-donnees.html": freshness_markdown(glossaire, catalogue, d.millesimes),
+        "etat-des-donnees.html": freshness_markdown(glossaire, catalogue, d.millesimes) + "\n"
+                                 + versions.publications_markdown(list(d.publications)),
     }
     out = {}
     for page in PAGES:
@@ -211,7 +213,7 @@ def freshness_markdown(glossaire: Glossaire, catalogue: dict[str, Source], mille
     latest: dict[tuple[str, str], int] = {}
     if millesimes is not None:
         latest = {(r.indicateur, r.source): int(r.annee) for r in millesimes.itertuples()}
-    lines = [f"État au {today.day} {_MOIS[today.month - 1]} {today.year}. Pour chaque indicateur et chaque source : le "
+    lines = [f"État au {fr.date(today)}. Pour chaque indicateur et chaque source : le "
              "dernier millésime chargé dans la base, les années que le glossaire annonce, et ce qui manque ou est "
              "probablement dépassé. Les sources publiques sont annuelles ; les livraisons des partenaires suivent "
              "la périodicité de leur convention (`data/conventions/`).", "",
@@ -248,10 +250,6 @@ def freshness_markdown(glossaire: Glossaire, catalogue: dict[str, Source], mille
                          f"{r.prochaine_livraison or 'nd'} | {state} |")
         lines += ["", ": Livraisons prévues par les conventions {#tbl-livraisons}", ""]
     return "\n".join(lines) + "\n"
-
-
-_MOIS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-         "novembre", "décembre"]
 
 
 def index_markdown(plan: Plan, results: list[JobResult], note_href, imprimables: bool = False,

@@ -35,7 +35,7 @@ EXEMPLES_CHEMINS = {"groupements": "data/territoires/capso.yml", "enjeux": "para
                     "evaluation": "params/capso/evaluation", "plan_actions": "params/capso/plan-actions.yml"}
 CLES_TERRITOIRES = ("communes", "epci", "departements", "qpv")
 CLES_FICHIER = ("observatoire", "notes")
-CLES_OBSERVATOIRE = ("id", "titre", "description", "profils", "indicateur_accueil")
+CLES_OBSERVATOIRE = ("id", "titre", "description", "profils", "indicateur_accueil", "relecture")
 IDENTIFIANT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 

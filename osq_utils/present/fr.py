@@ -17,6 +17,8 @@ from babel.numbers import format_decimal
 
 from osq_utils.catalogues.glossaire import Indicateur, precision
 
+MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+        "décembre")
 NBSP = "\u00a0"
 NNBSP = "\u202f"
 MARQUE_SECRET = "s"
@@ -198,3 +200,9 @@ def cle_tri(texte: str) -> tuple[str, str]:
     « Esquerdes », never after « Zouafques »), the exact text to break ties."""
     sans = "".join(c for c in unicodedata.normalize("NFD", texte) if not unicodedata.combining(c))
     return sans.casefold(), texte
+
+
+def date(jour, heure: bool = False) -> str:
+    """A date for readers: `3 juin 2025`, `1er mars 2026`; with `heure`, `3 juin 2025 à 14 h 05`."""
+    out = f"{'1er' if jour.day == 1 else jour.day} {MOIS[jour.month - 1]} {jour.year}"
+    return f"{out} à {jour.hour} h {jour.minute:02d}" if heure else out

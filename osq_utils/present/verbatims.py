@@ -20,10 +20,8 @@ from collections.abc import Iterable
 
 from osq_utils.catalogues.verbatims import Verbatim, choisir, load_all
 from osq_utils.indicateurs import Territoire
-from osq_utils.present.fr import NBSP
+from osq_utils.present.fr import MOIS, NBSP
 
-MOIS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-        "novembre", "décembre"]
 LOCUTEURS_FR = {
     "partenaire": "un partenaire",
     "habitant": "un habitant",
