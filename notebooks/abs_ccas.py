@@ -23,7 +23,8 @@
 # plan_actions : fichier du plan d'actions (clé « plan_actions » du fichier de paramètres), vide si aucun ;
 # plan_actions_page : page de la note de synthèse du plan, quand le site en a une.
 # groupements : fichier YAML de territoires propres à l'observatoire (data/territoires/…), vide si aucun : le
-# territoire qui contient la commune (un portrait intercommunal, par exemple) est comparé à côté d'elle.
+# territoire qui contient la commune est comparé à côté d'elle ; zones : de même, un fichier de zones (data/zones/…),
+# par exemple le portrait intercommunal dont l'ABS s'inspire.
 # store : chemin de la base DuckDB, vide pour data/osq.duckdb.
 code_commune = "62040"
 theme = "sante"
@@ -32,6 +33,7 @@ enjeux_fichier = ""  # where osq build looks for them
 plan_actions = ""
 plan_actions_page = ""
 groupements = ""
+zones = ""
 store = ""
 glossaire_href = "../glossaire.html"
 profil = "public"  # profil de diffusion : public ou partenaires
@@ -45,7 +47,7 @@ from IPython.display import Markdown, display
 
 from osq_utils import indicateurs
 from osq_utils.catalogues.themes import theme_abs
-from osq_utils.notes import abs_ccas
+from osq_utils.notes import abs_ccas, communale
 from osq_utils.notes import commentaire as commentaires
 from osq_utils.notes import plan_actions as pa
 from osq_utils.present import blocs, charts, maps, tables, verbatims
@@ -54,7 +56,7 @@ from osq_utils.present import plan_actions as rendu_plan
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques, imprimables)
 code_commune = abs_ccas.TYPE.code_parametre(ctx.vue, code_commune)  # « papermill -p » le passe en nombre
 th = theme_abs(theme, ctx.glossaire)
-refs = indicateurs.references_of_commune(ctx.vue, code_commune, blocs.groupements(groupements), strate=True)
+refs = communale.references(ctx.vue, code_commune, groupements, zones, strate=True)
 commune = refs[0]
 strate = next((t for t in refs if t.niveau == "strate"), None)
 comparaison = indicateurs.comparison(ctx.vue, refs, list(th.comparaison))

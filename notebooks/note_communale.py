@@ -20,6 +20,7 @@
 # Paramètres (papermill). Le code commune est une chaîne de caractères.
 # store : chemin de la base DuckDB, vide pour data/osq.duckdb.
 # groupements : fichier YAML de territoires propres à l'observatoire (data/territoires/…), vide si aucun.
+# zones : fichier YAML de zones (data/zones/…) : celles qui contiennent la commune sont comparées à côté d'elle.
 code_commune = "62040"
 store = ""
 glossaire_href = "../glossaire.html"
@@ -27,6 +28,7 @@ profil = "public"  # profil de diffusion : public ou partenaires
 masques = ""  # registre des valeurs masquées (secret statistique), écrit par osq build
 imprimables = True  # versions PDF et Word : les figures dessinent aussi leur image fixe (écrit par osq build)
 groupements = ""
+zones = ""
 commentaire = "synthese,lecture,evolution"  # commentaire automatique : sections écrites (vide : aucune)
 
 # %%
@@ -40,7 +42,7 @@ from osq_utils.present import blocs, charts, maps, tables, verbatims
 
 ctx = blocs.contexte(store or None, glossaire_href, profil, masques, imprimables)
 code_commune = communale.TYPE.code_parametre(ctx.vue, code_commune)  # « papermill -p » le passe en nombre
-refs = indicateurs.references_of_commune(ctx.vue, code_commune, blocs.groupements(groupements))
+refs = communale.references(ctx.vue, code_commune, groupements, zones)
 commune, epci = refs[0], indicateurs.intercommunalite_de(refs)
 comparaison = indicateurs.comparison(ctx.vue, refs, ctx.glossaire.of_level("commune"))
 faits = commentaires.faits(ctx.vue, comparaison, refs) if commentaires.sections(commentaire) else None

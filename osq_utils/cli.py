@@ -307,6 +307,7 @@ def cmd_preview(
     from osq_utils.batch import plan as pl
     from osq_utils.batch import site
     from osq_utils.batch.render_pandoc import install_assets
+    from osq_utils.indicateurs import zones
     from osq_utils.notes import territoires_montres, type_note
     from osq_utils.secret import registre, vue
 
@@ -330,6 +331,8 @@ def cmd_preview(
                 territoires.code_commune(base_.con, territoire)
             except territoires.CodeCommuneInvalide as exc:
                 raise OsqError(exc.message, colonne="TERRITOIRE", correction=exc.correction) from None
+        elif kind.niveau == "zone":
+            zones.zone(base_.con, territoire)  # an unknown zone: the French error lists the declared ones
         elif territoires.libelle(base_.con, kind.niveau, territoire) is None:
             raise OsqError(f"{kind.niveau} « {territoire} » inconnu", colonne="TERRITOIRE",
                            correction="donnez le code officiel entre guillemets si besoin, par exemple 62040, "
@@ -382,6 +385,8 @@ def cmd_check(
     from osq_utils.catalogues.sources import load_catalogue
     from osq_utils.catalogues.themes import load_themes
     from osq_utils.catalogues.verbatims import fichiers_verbatims, load_verbatims
+    from osq_utils.catalogues.zones import fichiers as fichiers_zones
+    from osq_utils.indicateurs.zones import zones_du_fichier
 
     problems: list[tuple[str, str]] = []
     checked: list[str] = []
@@ -408,6 +413,8 @@ def cmd_check(
             known = territoires.communes_connues(con)
             for path in fichiers_groupements():
                 run(f"territoires ({affichable(path)})", lambda p=path: load_groupements(p, known))
+            for path in (p for p in fichiers_zones() if p.suffix == ".yml"):
+                run(f"zones ({affichable(path)})", lambda p=path: zones_du_fichier(con, p))
             for path in fichiers_verbatims():
                 run(f"verbatims ({affichable(path)})",
                     lambda p=path: load_verbatims(p, lambda n, c: territoires.existe(con, n, c)))

@@ -37,6 +37,7 @@ LIBELLES_NIVEAUX = {
     "france": "France",
     "qpv": "Quartier prioritaire",
     "groupement": "Territoire d'intervention",
+    "zone": "Zone",
 }
 FRANCE = "FRM"  # France métropolitaine
 FRANCE_ENTIERE = "FR"  # métropole and overseas départements

@@ -25,10 +25,10 @@ VARIABLE = "OSQ_COMPARAISON"
 VERSION = 1  # of the data's layout: a change rewrites the file at the next build
 MAX_TERRITOIRES = 6
 # The notes' territories first, then their references.
-ORDRE_NIVEAUX = ("commune", "arm", "qpv", "iris", "groupement", "epci", "ept", "strate", "departement", "region",
+ORDRE_NIVEAUX = ("commune", "arm", "qpv", "zone", "iris", "groupement", "epci", "ept", "strate", "departement", "region",
                  "france")
 NIVEAUX_PLURIEL = {"commune": "Communes", "arm": "Arrondissements municipaux", "qpv": "Quartiers prioritaires",
-                   "iris": "IRIS", "groupement": "Territoires d'intervention", "epci": "Intercommunalités",
+                   "zone": "Zones", "iris": "IRIS", "groupement": "Territoires d'intervention", "epci": "Intercommunalités",
                    "ept": "Établissements publics territoriaux", "strate": "Communes de même taille",
                    "departement": "Départements", "region": "Régions", "france": "France"}
 SANS_OBJET = "sans_objet"

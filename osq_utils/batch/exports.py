@@ -10,14 +10,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from osq_utils import atomic, territoires
+from osq_utils import atomic, indicateurs, territoires
 from osq_utils.batch import comparaison
 from osq_utils.batch.execute import JobResult
 from osq_utils.batch.plan import Plan
 from osq_utils.catalogues.glossaire import Glossaire, load_glossaire
 from osq_utils.catalogues.sources import load_catalogue
+from osq_utils.indicateurs.zones import zone
 from osq_utils.notes import territoires_montres
 from osq_utils.secret.vue import Vue
+from osq_utils.store import DERIVED_SOURCE
 
 COLONNES = ["niveau", "code", "territoire", "indicateur", "indicateur_libelle", "unite", "annee", "valeur",
             "numerateur", "denominateur", "statut", "estime", "source", "source_libelle"]
@@ -44,6 +46,12 @@ def chiffres_publies(results: list[JobResult], store_file: Path, ledger: Path | 
     frames, labels = [], {}
     for niveau in sorted(montres):
         codes = sorted(montres[niveau])
+        if niveau == "zone":  # no producer publishes a zone: its figures are summed from its parts, masks applied
+            found = {c: zone(vue, c) for c in codes}
+            labels.update({("zone", c): z.libelle for c, z in found.items()})
+            frames += [indicateurs.zone_observations(vue, z.territoire, list(glossaire.indicateurs))
+                       .assign(source=DERIVED_SOURCE, cog=None) for z in found.values()]
+            continue
         labels.update({(niveau, c): v for c, v in territoires.libelles(vue, niveau, codes).items()})
         frames.append(vue.observations(niveau, codes, list(glossaire.indicateurs)))
     frames = [f for f in frames if not f.empty]

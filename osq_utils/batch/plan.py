@@ -20,19 +20,23 @@ from osq_utils.catalogues.lecture_yaml import Document, lire_yaml
 from osq_utils.catalogues.plan_actions import load_plan_actions
 from osq_utils.catalogues.profils import CORRECTION as CORRECTION_PROFILS
 from osq_utils.catalogues.profils import PROFILS
-from osq_utils.catalogues.racine import PROJECT_ROOT, dossier_donnees
+from osq_utils.catalogues.racine import PROJECT_ROOT, affichable, dossier_donnees
 from osq_utils.catalogues.themes import theme_labels
+from osq_utils.catalogues.zones import dossier_zones
 from osq_utils.errors import OsqError
+from osq_utils.indicateurs.zones import toutes_les_zones, zones_du_fichier
+from osq_utils.indicateurs.zones import zone as zone_de
 from osq_utils.notes import TYPES, ParametreInvalide, TypeNote, communale
 
 # Keys of a note entry. Path keys name a project file or folder (relative to where osq runs); each is
 # accepted only by the kinds whose template takes it.
 CLES_NOTE = ("modele", "territoires", "themes", "groupements", "enjeux", "evaluation", "plan_actions", "commentaire",
-             "parametres")
+             "parametres", "zones")
 CLES_CHEMINS = {"groupements": ("note_communale", "abs_ccas"), "enjeux": ("abs_ccas",), "evaluation": ("evaluation_cdv",),
-                "plan_actions": ("abs_ccas", "plan_actions")}
+                "plan_actions": ("abs_ccas", "plan_actions"), "zones": ("note_zone", "note_communale", "abs_ccas")}
 EXEMPLES_CHEMINS = {"groupements": "data/territoires/capso.yml", "enjeux": "params/capso/enjeux",
-                    "evaluation": "params/capso/evaluation", "plan_actions": "params/capso/plan-actions.yml"}
+                    "evaluation": "params/capso/evaluation", "plan_actions": "params/capso/plan-actions.yml",
+                    "zones": "data/zones/saint-etienne.yml"}
 CLES_TERRITOIRES = ("communes", "epci", "departements", "qpv")
 CLES_FICHIER = ("observatoire", "notes")
 CLES_OBSERVATOIRE = ("id", "titre", "description", "profils", "indicateur_accueil", "relecture")
@@ -87,7 +91,10 @@ def job(con, modele: str, code: str, theme: str | None = None, parametres: dict 
     niveau = kind.niveau
     if niveau == "commune":  # a municipal arrondissement is a territory of its own
         niveau = territoires.code_commune(con, code).niveau
-    label = territoires.libelle(con, niveau, code) or code
+    if niveau == "zone":
+        label = zone_de(con, code, (parametres or {}).get("zones")).libelle
+    else:
+        label = territoires.libelle(con, niveau, code) or code
     return Job(modele, niveau, code, label, kind.slug(code, theme), params, theme,
                theme_labels().get(theme) if theme else None)
 
@@ -150,8 +157,11 @@ def plan(con, params_file: Path | str) -> Plan:
             raise doc.erreur(f"modèle de note « {modele} » inconnu{_suggestion(modele, TYPES)}", *here, "modele",
                              correction=f"modèles disponibles : {', '.join(TYPES)}.")
         kind = TYPES[modele]
-        codes = _codes_for(con, doc, note, i, kind)
-        labels = territoires.libelles(con, kind.niveau, codes)
+        if kind.niveau == "zone":  # a zone note takes its territories from its zones file
+            codes, labels = _codes_zones(con, doc, note, i, glossaire)
+        else:
+            codes = _codes_for(con, doc, note, i, kind)
+            labels = territoires.libelles(con, kind.niveau, codes)
         niveaux = {c: kind.niveau for c in codes}
         if kind.niveau == "commune":  # a municipal arrondissement is a territory of its own
             arms = territoires.libelles(con, "arm", codes)
@@ -325,7 +335,7 @@ def _project_path(con, doc: Document, value, i: int, key: str, glossaire=None) -
     if not path.exists():
         raise doc.erreur(f"« {key} » : {value} introuvable", "notes", i, key,
                          correction=f"indiquez un chemin relatif au dossier du projet, par exemple {EXEMPLES_CHEMINS[key]}.")
-    if key in ("groupements", "plan_actions"):
+    if key in ("groupements", "plan_actions", "zones"):
         if not path.is_file() or path.suffix not in (".yml", ".yaml"):
             raise doc.erreur(f"« {key} » : {value} n'est pas un fichier YAML", "notes", i, key,
                              correction=f"nommez un fichier .yml, par exemple {EXEMPLES_CHEMINS[key]}.")
@@ -335,6 +345,17 @@ def _project_path(con, doc: Document, value, i: int, key: str, glossaire=None) -
                                     f"{EXEMPLES_CHEMINS[key]}.")
     if key == "groupements":  # a located error now, rather than a failed note per commune
         load_groupements(path, territoires.communes_connues(con))
+    if key == "zones":  # the ledger of masked values and the exports find a zone by its code in data/zones/
+        if not path.resolve().is_relative_to(dossier_zones().resolve()):
+            raise doc.erreur(f"« zones » : {value} n'est pas dans le dossier des zones ({affichable(dossier_zones())})",
+                             "notes", i, key, correction="placez le fichier de zones dans ce dossier : le secret "
+                             "statistique et les exports y retrouvent chaque zone par son code.")
+        found = zones_du_fichier(con, path)  # located errors now (codes unknown, polygon without IRIS)
+        ailleurs = {c: z for c, z in toutes_les_zones(con).items() if Path(z.fichier).resolve() != path.resolve()}
+        for code in sorted(set(found) & set(ailleurs)):
+            raise doc.erreur(f"« zones » : la zone « {code} » est aussi déclarée dans "
+                             f"{affichable(ailleurs[code].fichier)}", "notes", i, key,
+                             correction="un code de zone est unique dans tout le dossier des zones.")
     if key == "plan_actions":
         load_plan_actions(path, theme_labels(glossaire), lambda code: territoires.existe(con, "commune", code))
     return path.resolve()
@@ -417,6 +438,22 @@ def _codes_for(con, doc: Document, note: dict, i: int, kind: TypeNote) -> list[s
                          correction="vérifiez les territoires de cette note (par exemple, des communes sans quartier "
                                     "prioritaire ne donnent aucune note de quartier).")
     return codes
+
+
+def _codes_zones(con, doc: Document, note: dict, i: int, glossaire) -> tuple[list[str], dict[str, str]]:
+    """The zones of a zone note's `zones:` file (codes and labels); it names no other territory."""
+    if "territoires" in note:
+        raise doc.erreur("une note de zone ne prend pas de « territoires: »", "notes", i, "territoires", cle=True,
+                         correction="retirez « territoires: » : les zones sont celles du fichier « zones: ».")
+    if "zones" not in note:
+        raise doc.erreur(f"note n° {i + 1} (note_zone) sans fichier de zones", "notes", i,
+                         correction=f"ajoutez « zones: {EXEMPLES_CHEMINS['zones']} » (voir docs/guides/zones-iris.md).")
+    path = _project_path(con, doc, note["zones"], i, "zones", glossaire)
+    found = zones_du_fichier(con, path)
+    if not found:
+        raise doc.erreur(f"aucune zone dans {note['zones']}", "notes", i, "zones",
+                         correction="déclarez au moins une zone (« zones: » ou « grands_quartiers: »).")
+    return list(found), {code: z.libelle for code, z in found.items()}
 
 
 def _qpv_dans(con, doc: Document, terr: dict, here: tuple, found: set[str]) -> None:

@@ -8,6 +8,7 @@
 | `conventions` | data/conventions/*.yml |
 | `themes` | data/abs/themes.yml |
 | `groupements` | data/territoires/*.yml |
+| `zones` | data/zones/*.yml (zones made of IRIS or communes) and their polygons |
 | `profils` | (declared in code: public, partenaires) |
 | `verbatims` | data/verbatims/*.yml, themes.yml, prenoms.txt |
 | `guides` | docs/guides/ |
@@ -21,9 +22,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from osq_utils.catalogues import conventions, glossaire, groupements, guides, secret, sources, themes, verbatims
+from osq_utils.catalogues import conventions, glossaire, groupements, guides, secret, sources, themes, verbatims, zones
 
-LOADERS = (glossaire, sources, secret, conventions, themes, groupements, verbatims, guides)
+LOADERS = (glossaire, sources, secret, conventions, themes, groupements, zones, verbatims, guides)
 
 
 def fichiers_references() -> list[Path]:

@@ -22,7 +22,7 @@ FACTEURS = {"taux": 100.0, "taux_pour_mille": 1000.0, "moyenne": 1.0, "densite":
 SENS = ("favorable", "defavorable", "neutre")
 # Levels OSQ derives from commune figures (ingest.niveaux), and the observatory's own groupings, computed the
 # same way: an aggregable indicator has a figure there even where its producer publishes none.
-NIVEAUX_DERIVES = ("epci", "ept", "departement", "region", "france", "strate", "groupement")
+NIVEAUX_DERIVES = ("epci", "ept", "departement", "region", "france", "strate", "groupement", "zone")
 # Denominator of a computed ratio (calcul) that is not an indicator: the `populations` table of the store.
 DENOMINATEUR_POPULATION = "population"
 

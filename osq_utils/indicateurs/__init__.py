@@ -51,8 +51,9 @@ class Territoire:
     niveau: str
     code: str
     libelle: str
-    communes: tuple[str, ...] = ()  # members of a custom grouping (niveau 'groupement')
+    communes: tuple[str, ...] = ()  # members of a custom grouping (niveau 'groupement'), whole communes of a zone
     article: str | None = None  # of a département's or région's name in a sentence (« le » Pas-de-Calais)
+    iris: tuple[str, ...] = ()  # IRIS of a zone (niveau 'zone', indicateurs.zones)
 
     @property
     def nom_complet(self) -> str:
@@ -75,8 +76,36 @@ def groupement_observations(vue: Lecture, groupement: Groupement, codes: list[st
     return out.assign(niveau="groupement")
 
 
+def zone_observations(vue: Lecture, zone: Territoire, codes: list[str]) -> pd.DataFrame:
+    """Figures of a zone made of IRIS and/or whole communes (niveau 'zone'), summed from its parts.
+
+    The rule of `agregation.aggregate`: counts summed, ratios recomputed from summed numerators and
+    denominators; medians, deciles and rates published without their numerator are not computed (absent,
+    shown « np »: not published for the zone); one secret part makes the zone secret, one missing part
+    makes it absent (never counted as 0), except for a source listing every holder (BPE: an IRIS it leaves
+    out has none). A zone figure the ledger of masked values names is masked too (secret layer).
+    """
+    codes = [c for c in codes if c in vue.glossaire.indicateurs and vue.glossaire[c].derivable]
+    parts = [vue.observations(niveau, list(members), codes)
+             for niveau, members in (("iris", zone.iris), ("commune", zone.communes)) if members]
+    parts = [p for p in parts if not p.empty]
+    members = [*zone.iris, *zone.communes]
+    if not parts or not members:
+        return pd.DataFrame(columns=["code", "indicateur", "annee", "valeur", "numerateur", "denominateur", "statut",
+                                     "estime", "niveau"])
+    obs = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    groups = pd.DataFrame({"code": members, "code_parent": zone.code})
+    out = aggregate(obs, groups, vue.glossaire.types(), indicateurs_exhaustifs(vue.glossaire)).assign(niveau="zone")
+    masquer = getattr(vue, "masquer", None)  # the masked view applies the ledger's zone cells
+    return masquer(out) if masquer is not None else out
+
+
 def territory_observations(vue: Lecture, t: Territoire, indicateurs: list[str] | None) -> pd.DataFrame:
-    """Observations of one reference territory; a custom grouping is summed from its communes."""
+    """Observations of one reference territory; a custom grouping is summed from its communes, a zone from its
+    IRIS and communes."""
+    if t.niveau == "zone":
+        codes = list(indicateurs) if indicateurs else list(vue.glossaire.indicateurs)
+        return zone_observations(vue, t, codes).assign(source=DERIVED_SOURCE, cog=None)
     if t.niveau != "groupement":
         return vue.observations(t.niveau, [t.code], indicateurs)
     groupement = Groupement(t.code, t.libelle, t.communes)
@@ -86,10 +115,11 @@ def territory_observations(vue: Lecture, t: Territoire, indicateurs: list[str] |
 
 
 def references_of_commune(vue: Lecture, commune: str, groupements: dict[str, Groupement] | None = None,
-                          strate: bool = False) -> list[Territoire]:
-    """The commune and its reference territories: EPCI, EPT (Grand Paris), custom groupings holding it,
-    département, France (France métropolitaine; France entière for an overseas commune), and with strate
-    its population stratum (communes of France métropolitaine of its size, by population municipale).
+                          strate: bool = False, zones: Iterable[Territoire] = ()) -> list[Territoire]:
+    """The commune and its reference territories: EPCI, EPT (Grand Paris), custom groupings holding it, the
+    observatory's zones holding it (`zones`, indicateurs.zones.zones_holding_commune), département, France
+    (France métropolitaine; France entière for an overseas commune), and with strate its population stratum
+    (communes of France métropolitaine of its size, by population municipale).
 
     A municipal arrondissement (75112, 69383, 13205) is a territory of its own: its references are its
     commune (Paris, Lyon, Marseille), then the commune's EPCI, département and France.
@@ -109,6 +139,7 @@ def references_of_commune(vue: Lecture, commune: str, groupements: dict[str, Gro
     for g in (groupements or {}).values():
         if commune in g.communes:
             out.append(Territoire("groupement", g.code, g.libelle, tuple(g.communes)))
+    out += list(zones)
     dep = territoires.parent(vue, niveau, commune, "departement")
     if dep:
         out.append(Territoire("departement", dep, territoires.libelle(vue, "departement", dep) or dep,

@@ -8,6 +8,7 @@
 | abs_ccas | abs_ccas | a commune, one note per theme | notebooks/abs_ccas.ipynb |
 | evaluation_cdv | evaluation | an intercommunality and its QPVs | notebooks/evaluation_cdv.ipynb |
 | plan_actions | plan_actions | the intercommunality of the CCAS of an ABS plan d'actions | notebooks/plan_actions.ipynb |
+| note_zone | zone | a zone made of IRIS or communes (data/zones/) | notebooks/note_zone.ipynb |
 
 `commentaire` is not a kind: it is the automatic commentary the kinds' templates call (their
 `sections_commentaire`). The plan, the masks, the exports, `osq preview` and `osq check` loop over `TYPES`. Adding a kind
@@ -22,11 +23,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from osq_utils.errors import OsqError
-from osq_utils.notes import abs_ccas, communale, epci, evaluation, plan_actions, quartier
+from osq_utils.notes import abs_ccas, communale, epci, evaluation, plan_actions, quartier, zone
 from osq_utils.notes.base import ParametreInvalide, Territoires, TypeNote, union
 
 TYPES: dict[str, TypeNote] = {t.modele: t for t in (communale.TYPE, quartier.TYPE, epci.TYPE, abs_ccas.TYPE, evaluation.TYPE,
-                                                   plan_actions.TYPE)}
+                                                   plan_actions.TYPE, zone.TYPE)}
 
 __all__ = ["TYPES", "ParametreInvalide", "Territoires", "TypeNote", "territoires_montres", "type_note", "union"]
 

@@ -189,9 +189,9 @@ def note_strate(vue: Lecture, comp: pd.DataFrame, commune: Territoire, strate: T
 
 
 def territoires_montres(con, code: str, parametres: dict) -> Territoires:
-    """The commune and its IRIS, its EPCI (and EPT), its département and France (the strata are national sums);
-    for a municipal arrondissement, also its commune."""
-    out = communale.territoires_references(con, code)
+    """The commune and its IRIS, its EPCI (and EPT), its zones, its département and France (the strata are national
+    sums); for a municipal arrondissement, also its commune."""
+    out = {**communale.territoires_references(con, code), **communale.zones_montrees(con, code, parametres)}
     out["iris"] = set(territoires.iris_of(con, code))
     return out
 

@@ -13,7 +13,6 @@ import pandas as pd
 
 from osq_utils import indicateurs
 from osq_utils.catalogues.glossaire import Glossaire, load_glossaire
-from osq_utils.catalogues.groupements import Groupement, load_groupements
 from osq_utils.catalogues.sources import Source, load_catalogue
 from osq_utils.indicateurs import Territoire
 from osq_utils.indicateurs.commentaire import position
@@ -50,11 +49,6 @@ def contexte(store_path: str | os.PathLike | None = None, glossaire_href: str = 
     `imprimables`: whether figures draw their still image for the PDF and Word versions too."""
     vue = Vue.ouvrir(Path(store_path) if store_path else None, Path(masques) if masques else None, profil)
     return Contexte(vue, vue.glossaire, load_catalogue(), glossaire_href, profil, bool(imprimables))
-
-
-def groupements(path: str | os.PathLike | None) -> dict[str, Groupement]:
-    """The observatory's custom groupings of communes (validated by `osq build`); {} without a file."""
-    return load_groupements(Path(path)) if path else {}
 
 
 def citation(catalogue: dict[str, Source], source_id: str | None) -> str:

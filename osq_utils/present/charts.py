@@ -193,8 +193,9 @@ def series_evolution(ctx, refs: list, codes: list[str]) -> list:
 
 
 def source_evolution(ctx, refs: list, codes: list[str]) -> str:
-    """The source line of an evolution figure and of its table (the subject's sources)."""
-    return source_note(ctx.catalogue, ctx.vue.observations(refs[0].niveau, [refs[0].code], codes))
+    """The source line of an evolution figure and of its table (the subject's sources; a grouping's or a zone's
+    are those its figures are summed from)."""
+    return source_note(ctx.catalogue, indicateurs.territory_observations(ctx.vue, refs[0], codes))
 
 
 def figure_evolution(ctx, refs: list, codes: list[str], panneaux: list | None = None, *,

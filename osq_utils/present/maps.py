@@ -319,3 +319,14 @@ def carte_iris(ctx: Contexte, commune: Territoire, indicateur: str | None, iris_
     html = interactif.carte_choroplethe(gdf, values, ind, libelles=dict(zip(values["code"], values["libelle"])),
                                         titre=titre, ident=_ident("carte", titre), source=note, k=k, couche="iris")
     return rendu_figure(fig, html=html)
+
+
+def carte_zone(ctx: Contexte, zone: Territoire, indicateur: str, parties: pd.DataFrame) -> Rendu:
+    """A zone's parts coloured by an indicator: its IRIS (carte_iris), or for a zone of whole communes its
+    communes (carte_communes). parties: notes.zone.tableau_parties()."""
+    if zone.iris and len(zone.iris) > 1:
+        return carte_iris(ctx, zone, indicateur, parties[parties["niveau"] == "iris"])
+    if not zone.iris and len(zone.communes) > 1:
+        return carte_communes(ctx, zone, parties[parties["niveau"] == "commune"], indicateur)
+    seule = "un IRIS" if zone.iris else "une commune"
+    return rendu_message(f"{zone.libelle} ne compte qu'{seule} : ses chiffres sont les siens, sans carte de ses parties.\n")

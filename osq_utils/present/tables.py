@@ -245,8 +245,9 @@ def classement_table(cote: pd.DataFrame, indicateur: str, glossaire: Glossaire, 
 
 
 def tableau_iris(df: pd.DataFrame, glossaire: Glossaire, *, titre: str, source_note: str,
-                 glossaire_href: str | None = None) -> GT:
-    """IRIS in rows, indicators (with their year) in columns, secret and missing marks, never 0."""
+                 glossaire_href: str | None = None, entete: str = "IRIS") -> GT:
+    """IRIS (or a zone's parts, `entete` naming them) in rows, indicators (with their year) in columns, secret and
+    missing marks, never 0."""
     codes = list(dict.fromkeys(df["indicateur"]))
     headers = {}
     for code in codes:
@@ -256,15 +257,15 @@ def tableau_iris(df: pd.DataFrame, glossaire: Glossaire, *, titre: str, source_n
         headers[code] = f"{ind.libelle}{unit}, {int(annee.iloc[0]) if len(annee) else fr.MARQUE_ABSENT}"
     rows = []
     for (code_iris, libelle), part in df.groupby(["code", "libelle"], sort=False):
-        row = {"IRIS": f"{libelle} ({code_iris})"}
+        row = {entete: f"{libelle} ({code_iris})"}
         for _, r in part.iterrows():
             ind = glossaire[r["indicateur"]]
             row[headers[r["indicateur"]]] = fr.valeur_observation(r, ind)
         rows.append(row)
-    table = pd.DataFrame(rows, columns=["IRIS", *headers.values()])
+    table = pd.DataFrame(rows, columns=[entete, *headers.values()])
     gt = (
         GT(table, id=identifiant_stable(titre)).tab_header(title=titre)
-        .cols_align(align="right", columns=list(headers.values())).cols_align(align="left", columns="IRIS")
+        .cols_align(align="right", columns=list(headers.values())).cols_align(align="left", columns=entete)
         .opt_table_font(font=FONT)
     )
     for note in (source_note, fr.LEGENDE_MARQUES):

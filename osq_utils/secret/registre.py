@@ -3,7 +3,8 @@
 `osq build` computes it once per profile for the territories its notes show (the note kinds say
 which: `osq_utils.notes.territoires_montres`): primary rules of data/secret/, then the
 complementary cells so that no masked count can be recovered from a total (communes → EPCI,
-IRIS → commune). It is written beside the site, never in it
+IRIS → commune, IRIS and communes → zone of data/zones/: a zone is one more published total, so a zone that
+differs from its commune by one masked IRIS cannot reveal it). It is written beside the site, never in it
 (`rapports/<observatoire>/masques-<profil>.csv`, UTF-8, `;`): the notes and the exports read it
 through the masked view (`secret.vue`), and `osq audit` looks for each of its values in the site.
 """
@@ -18,11 +19,15 @@ from typing import Any
 import pandas as pd
 
 from osq_utils import atomic, territoires
+from osq_utils.agregation import aggregate
 from osq_utils.catalogues.glossaire import Glossaire, load_glossaire
 from osq_utils.catalogues.secret import Regles, load_rules
+from osq_utils.catalogues.sources import indicateurs_exhaustifs
 from osq_utils.errors import OsqError
 from osq_utils.indicateurs import une_source_par_valeur
+from osq_utils.indicateurs.zones import Zone, toutes_les_zones, zone
 from osq_utils.secret.algorithmes import CLES_CELLULE, apply_to_table, primary_audit
+from osq_utils.store import DERIVED_SOURCE
 
 # The ledger's columns: the cell, its labels (for the audit's search), its true value and the rule.
 COLONNES = ["niveau", "code", "territoire", "indicateur", "indicateur_libelle", "unite", "decimales", "annee",
@@ -67,6 +72,11 @@ def calculer(base: Any, montres: dict[str, set[str]], profil: str, glossaire: Gl
     """
     glossaire = glossaire or load_glossaire()
     regles = load_rules(glossaire=glossaire) if regles is None else regles
+    zones = _zones_montrees(base.con, montres)
+    montres = {niveau: set(codes) for niveau, codes in montres.items() if niveau != "zone"}
+    for z in zones.values():  # a zone's parts and their communes enter the groups
+        montres.setdefault("iris", set()).update(z.iris)
+        montres.setdefault("commune", set()).update(z.communes_concernees)
     levels = territoires_etendus(base.con, montres)
     frames = [une_source_par_valeur(base.observations_brutes(niveau, sorted(codes)), glossaire)
               for niveau, codes in levels.items()]
@@ -74,7 +84,18 @@ def calculer(base: Any, montres: dict[str, set[str]], profil: str, glossaire: Gl
     if obs is None:
         return pd.DataFrame(columns=COLONNES)
     published, ledger = primary_audit(obs, regles, profil)
-    complementary = _secondaire(base.con, published, levels, glossaire)
+    if zones:
+        # A zone's figures are sums of its parts: its own cells follow the rules (a count under the threshold),
+        # and one masked part makes them secret, as the notes read them (indicateurs.zone_observations).
+        vraies = sommes_zones(obs, zones, glossaire)
+        zone_published, zone_ledger = primary_audit(vraies, regles, profil, auxiliaires=obs)
+        lues = sommes_zones(published, zones, glossaire).set_index(["code", "indicateur", "annee"])["statut"]
+        secret = lues.reindex(pd.MultiIndex.from_frame(zone_published[["code", "indicateur", "annee"]])).eq("secret")
+        zone_published.loc[secret.to_numpy(), ["statut", "valeur", "numerateur"]] = ["secret", float("nan"), float("nan")]
+        obs = pd.concat([obs, vraies], ignore_index=True)
+        published = pd.concat([published, zone_published], ignore_index=True)
+        ledger = pd.concat([ledger, zone_ledger], ignore_index=True)
+    complementary = _secondaire(base.con, published, levels, glossaire, zones)
     if len(complementary):
         truth = obs.set_index(CLES_CELLULE)["valeur"]
         keys = pd.MultiIndex.from_frame(complementary[CLES_CELLULE])
@@ -82,12 +103,49 @@ def calculer(base: Any, montres: dict[str, set[str]], profil: str, glossaire: Gl
     cols = [*CLES_CELLULE, "valeur", "regle"]
     ledger = pd.concat([ledger[cols], complementary[cols] if len(complementary) else None], ignore_index=True)
     ledger = ledger[ledger["valeur"].notna()]  # a value nobody knows cannot leak
-    return _decrire(base.con, ledger, glossaire)
+    return _decrire(base.con, ledger, glossaire, zones)
 
 
-def _secondaire(con, published: pd.DataFrame, levels: dict[str, set[str]], glossaire: Glossaire) -> pd.DataFrame:
+def _zones_montrees(con, montres: dict[str, set[str]]) -> dict[str, Zone]:
+    codes = montres.get("zone") or set()
+    if not codes:
+        return {}
+    connues = toutes_les_zones(con)
+    # zone(): the French error of a code no file of data/zones/ resolves
+    return {c: connues[c] if c in connues else zone(con, c) for c in sorted(codes)}
+
+
+def groupes_zones(zones: dict[str, Zone]) -> dict[str, list[str]]:
+    """Each zone as a total of its parts, in the keys of the secondary suppression ("niveau:code")."""
+    return {f"zone:{z.code}": [*(f"iris:{i}" for i in z.iris), *(f"commune:{c}" for c in z.communes)]
+            for z in zones.values()}
+
+
+def sommes_zones(obs: pd.DataFrame, zones: dict[str, Zone], glossaire: Glossaire) -> pd.DataFrame:
+    """The zones' figures summed from observations of their parts (the rule of agregation.aggregate), as rows of
+    the observations table (niveau 'zone', source osq-calculs). Only what OSQ may derive: never a median."""
+    derivables = [i.code for i in glossaire if i.derivable]
+    frames = []
+    for niveau, attr in (("iris", "iris"), ("commune", "communes")):
+        links = [(c, z.code) for z in zones.values() for c in getattr(z, attr)]
+        if not links:
+            continue
+        groups = pd.DataFrame(links, columns=["code", "code_parent"])
+        part = obs[(obs["niveau"] == niveau) & obs["indicateur"].isin(derivables)]
+        frames.append((part, groups))
+    if not frames:
+        return pd.DataFrame(columns=obs.columns)
+    parts = pd.concat([f[0] for f in frames], ignore_index=True)
+    groups = pd.concat([f[1] for f in frames], ignore_index=True)
+    out = aggregate(parts, groups, glossaire.types(), indicateurs_exhaustifs(glossaire))
+    out = out.assign(niveau="zone", source=DERIVED_SOURCE, cog=None, decimales=pd.NA)
+    return out.reindex(columns=obs.columns)
+
+
+def _secondaire(con, published: pd.DataFrame, levels: dict[str, set[str]], glossaire: Glossaire,
+                zones: dict[str, Zone] | None = None) -> pd.DataFrame:
     counts = [i.code for i in glossaire if i.type == "compte"]
-    part = published[published["indicateur"].isin(counts) & published["niveau"].isin(["iris", "commune", "epci"])]
+    part = published[published["indicateur"].isin(counts) & published["niveau"].isin(["iris", "commune", "epci", "zone"])]
     if part.empty or not (part["statut"] == "secret").any():
         return pd.DataFrame(columns=CLES_CELLULE)
     groupes: dict[str, list[str]] = {}
@@ -98,6 +156,7 @@ def _secondaire(con, published: pd.DataFrame, levels: dict[str, set[str]], gloss
         "AND code_parent IN (SELECT unnest(?))", [sorted(levels.get("commune", ()))]).fetchall()
     for iris, commune in links:
         groupes.setdefault(f"commune:{commune}", []).append(f"iris:{iris}")
+    groupes.update(groupes_zones(zones or {}))
     frame = part.assign(cle=part["niveau"] + ":" + part["code"])
     frame = frame.drop_duplicates(["cle", "indicateur", "annee"])
     # Only the (indicator, year) slices holding a masked cell can need complements.
@@ -108,8 +167,8 @@ def _secondaire(con, published: pd.DataFrame, levels: dict[str, set[str]], gloss
     return extra[CLES_CELLULE].reset_index(drop=True)
 
 
-def _decrire(con, ledger: pd.DataFrame, glossaire: Glossaire) -> pd.DataFrame:
-    labels = {}
+def _decrire(con, ledger: pd.DataFrame, glossaire: Glossaire, zones: dict[str, Zone] | None = None) -> pd.DataFrame:
+    labels = {("zone", code): z.libelle for code, z in (zones or {}).items()}
     for niveau in ledger["niveau"].unique():
         codes = ledger.loc[ledger["niveau"] == niveau, "code"].unique().tolist()
         labels.update({(niveau, c): v for c, v in territoires.libelles(con, niveau, codes).items()})

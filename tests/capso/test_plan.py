@@ -43,7 +43,10 @@ def test_every_kind_of_note_is_planned(con, tmp_path, monkeypatch):
   - modele: plan_actions
     territoires: {communes: ["62040"]}
     plan_actions: %s
-""" % (PROJECT_ROOT / "params" / "capso" / "plan-actions.yml"))
+""" % (PROJECT_ROOT / "params" / "capso" / "plan-actions.yml") + f"""\
+  - modele: note_zone
+    zones: {PROJECT_ROOT / "data" / "zones" / "capso.yml"}
+""")
     jobs = plan(con, params).jobs
     slugs = [j.slug for j in jobs]
     # The CAPSO's communes hold three QPV of the 2015 geography (ANCT contours, COMMUNE_QP): two in
@@ -61,6 +64,7 @@ def test_every_kind_of_note_is_planned(con, tmp_path, monkeypatch):
     assert next(j for j in jobs if j.slug == "abs-62765-sante").parametres["enjeux"] == ""
     evaluation = next(j for j in jobs if j.modele == "evaluation_cdv")
     assert evaluation.parametres == {"code_epci": "200069037", "qpv": ["QP062036"]}
+    assert next(j for j in jobs if j.modele == "note_zone").slug == "zone-6276503"  # data/zones/capso.yml
     assert {j.modele for j in jobs} == set(TEMPLATES) - {"note_communale"}
 
 

@@ -97,6 +97,8 @@ LAZY_IMPORTS = {
     ("osq_utils/batch/publication.py", "osq_utils.present.interactif"): 1,
     # ... and the Dask client (batch.cluster, 0.7 s of imports) only when a build runs on a cluster
     ("osq_utils/batch/build.py", "osq_utils.batch"): 3,
+    # geopandas (the polygon rule of a zone, indicateurs.polygones) only when a zone is drawn by a polygon
+    ("osq_utils/indicateurs/zones.py", "osq_utils.indicateurs"): 1,
 }
 
 
