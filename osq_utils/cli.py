@@ -386,7 +386,7 @@ def cmd_check(
     from osq_utils.catalogues.themes import load_themes
     from osq_utils.catalogues.verbatims import fichiers_verbatims, load_verbatims
     from osq_utils.catalogues.zones import fichiers as fichiers_zones
-    from osq_utils.indicateurs.zones import zones_du_fichier
+    from osq_utils.catalogues.zones import load_zones
 
     problems: list[tuple[str, str]] = []
     checked: list[str] = []
@@ -413,8 +413,10 @@ def cmd_check(
             known = territoires.communes_connues(con)
             for path in fichiers_groupements():
                 run(f"territoires ({affichable(path)})", lambda p=path: load_groupements(p, known))
+            # The declarations of every zones file; their IRIS are resolved (polygons, a fetched grands quartiers
+            # table) when a params file uses them.
             for path in (p for p in fichiers_zones() if p.suffix == ".yml"):
-                run(f"zones ({affichable(path)})", lambda p=path: zones_du_fichier(con, p))
+                run(f"zones ({affichable(path)})", lambda p=path: load_zones(p))
             for path in fichiers_verbatims():
                 run(f"verbatims ({affichable(path)})",
                     lambda p=path: load_verbatims(p, lambda n, c: territoires.existe(con, n, c)))

@@ -158,6 +158,22 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
+def ranger(con: duckdb.DuckDBPyConnection) -> None:
+    """Store the observations in territory order (niveau, code), in one transaction.
+
+    A note reads its territory's rows: in that order DuckDB's min/max index of each row group skips the others
+    (one commune's rows: about 100 ms over the 11 million rows loaded source by source, a few ms once ordered).
+    `osq ingest` calls it after the derived figures; a delivery's few rows are appended after.
+    """
+    with transaction(con):
+        con.execute("CREATE TEMP TABLE _osq_rangees AS SELECT * FROM observations "
+                    "ORDER BY niveau, code, indicateur, annee, source")
+        con.execute("DELETE FROM observations")
+        con.execute("INSERT INTO observations SELECT * FROM _osq_rangees")
+        con.execute("DROP TABLE _osq_rangees")
+    con.execute("CHECKPOINT")
+
+
 def normalise_observations(df: pd.DataFrame) -> pd.DataFrame:
     """Give an observations frame the store's columns and types."""
     out = df.copy()

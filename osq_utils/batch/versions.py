@@ -73,7 +73,7 @@ def reglages(params_file: Path | str) -> Reglages:
     where = ("observatoire", "relecture")
     if not isinstance(raw, dict):
         raise doc.erreur("« observatoire.relecture » doit contenir des clés", *where,
-                         correction="écrivez par exemple « relecture: {courriel: observatoire@agglo.fr, garder: 10} ».")
+                         correction="écrivez par exemple « relecture: {courriel: observatoire@example.org, garder: 10} ».")
     for key in raw:
         if key not in ("courriel", "garder"):
             raise doc.erreur(f"clé « {key} » inconnue dans « observatoire.relecture »", *where, key, cle=True,
@@ -81,7 +81,7 @@ def reglages(params_file: Path | str) -> Reglages:
     courriel = raw.get("courriel")
     if courriel is not None and (not isinstance(courriel, str) or not _COURRIEL.match(courriel.strip())):
         raise doc.erreur(f"adresse de relecture « {courriel} » invalide", *where, "courriel",
-                         correction="écrivez une adresse électronique, par exemple observatoire@agglo.fr : les "
+                         correction="écrivez une adresse électronique, par exemple observatoire@example.org : les "
                                     "remarques des relecteurs y sont envoyées.")
     garder = raw.get("garder", GARDER)
     if not isinstance(garder, int) or isinstance(garder, bool) or garder < 1:
@@ -161,7 +161,8 @@ def fichiers_analyste(plan: pl.Plan) -> dict[str, Path]:
     evaluation, plan d'actions, groupements) and the reference files (glossary, rules, conventions…)."""
     paths = [Path(plan.params_file)]
     for job in plan.jobs:
-        for key in (*pl.CLES_CHEMINS, "enjeux_fichier"):
+        # A note's path parameters; « enjeux » holds the text read from « enjeux_fichier ».
+        for key in (*(k for k in pl.CLES_CHEMINS if k != "enjeux"), "enjeux_fichier"):
             value = job.parametres.get(key)
             if isinstance(value, str) and value:
                 p = Path(value)

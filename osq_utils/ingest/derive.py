@@ -42,9 +42,13 @@ def derive(con, glossaire: Glossaire | None = None) -> int:
       miscellaneous (D) type that the producer left out make the result an
       estimate;
     - densities (GPs per 10,000 inhabitants).
+
+    Then the observations are stored in territory order (store.ranger), for the notes' reads.
     """
     with pd.option_context("mode.string_storage", "python"):
-        return _derive(con, glossaire or load_glossaire())
+        n = _derive(con, glossaire or load_glossaire())
+    store.ranger(con)  # every load ends here: the observations go back to territory order
+    return n
 
 
 def _derive(con, glossaire: Glossaire) -> int:

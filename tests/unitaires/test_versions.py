@@ -254,3 +254,15 @@ def test_the_review_site_is_written_again_only_when_its_version_or_summary_chang
     assert page.stat().st_mtime_ns == avant
     V.ecrire_relecture(root, v2.ident, r, "obs@agglo.fr")
     assert "mailto:obs@agglo.fr" in page.read_text(encoding="utf-8")
+
+
+def test_the_analyst_files_of_an_abs_are_its_enjeux_file_never_its_text(tmp_path):
+    """An ABS job's « enjeux » parameter is the text read from « enjeux_fichier »: a long text is not a path."""
+    enjeux = tmp_path / "62765-sante.md"
+    enjeux.write_text("Enjeux\n", encoding="utf-8")
+    plan = _plan(tmp_path)
+    texte = "*Enjeux retenus par l'analyse des besoins sociaux*\n\n" + "Une phrase longue. " * 40
+    plan.jobs.append(Job("abs_ccas", "commune", "62765", "Saint-Omer", "abs-62765-sante",
+                         {"enjeux": texte, "enjeux_fichier": str(enjeux)}, theme="sante"))
+    fichiers = V.fichiers_analyste(plan)
+    assert enjeux.name in {Path(n).name for n in fichiers}
