@@ -64,6 +64,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(group))
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    """Under `--dist loadgroup`, pytest-xdist suffixes each grouped test's id with its group: without it (pytest 9
+    with pytest-xdist 3.8), the groups are silently ignored and each process rebuilds every shared fixture."""
+    if not getattr(session.config.option, "loadgroup", False) or not session.items:
+        return
+    grouped = [i for i in session.items if any(True for _ in i.iter_markers("xdist_group"))]
+    if grouped and not any("@" in i.nodeid for i in grouped):
+        raise pytest.UsageError("--dist loadgroup : les groupes de tests (xdist_group) sont ignorés par cette version "
+                                "de pytest ; installez pytest < 9 (pyproject.toml).")
+
+
 def _all_skipped(config) -> list:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     return reporter.stats.get("skipped", []) if reporter else []
