@@ -346,6 +346,18 @@ def _territoire(row: dict) -> str:
     return f"{nom} ({fr.minuscule(LIBELLES_NIVEAUX.get(niveau, niveau))} {row.get('code', '')})"
 
 
+def _meme(x: str, y: str) -> bool:
+    """Two cells of the exports hold the same figure: a value summed anew (France's mean IPS over its schools) may
+    differ in its last binary digits from one build to the next, never by a figure a reader could see."""
+    if x == y:
+        return True
+    try:
+        a, b = float(x.replace(",", ".")), float(y.replace(",", "."))
+    except ValueError:
+        return False
+    return abs(a - b) <= 1e-9 * max(abs(a), abs(b))
+
+
 def comparer_chiffres(avant: Path, apres: Path, profil: str) -> tuple[list[Chiffre], int, int]:
     """The figures of the exports (donnees/chiffres*.csv) that changed between two sites of one profile, and how
     many appear or disappear (notes added or removed, new vintages). A figure secret in the new version never
@@ -354,7 +366,7 @@ def comparer_chiffres(avant: Path, apres: Path, profil: str) -> tuple[list[Chiff
     changed = []
     for key in sorted(set(old) & set(new)):
         a, b = old[key], new[key]
-        if all((a.get(c) or "") == (b.get(c) or "") for c in _COMPARES):
+        if all(_meme(a.get(c) or "", b.get(c) or "") for c in _COMPARES):
             continue
         dec = min(3, max(_decimales(a.get("valeur") or ""), _decimales(b.get("valeur") or "")))
         shown_before = _montre(a, dec) if (b.get("statut") or "ok") == "ok" else "valeur publiée"

@@ -266,3 +266,13 @@ def test_the_analyst_files_of_an_abs_are_its_enjeux_file_never_its_text(tmp_path
                          {"enjeux": texte, "enjeux_fichier": str(enjeux)}, theme="sante"))
     fichiers = V.fichiers_analyste(plan)
     assert enjeux.name in {Path(n).name for n in fichiers}
+
+
+def test_a_figure_summed_anew_with_other_last_binary_digits_is_not_a_change(tmp_path):
+    """France's mean IPS, summed over its schools at each build, can end in other binary digits: not a change."""
+    ligne = "france;FRM;France métropolitaine;ips_college;IPS moyen des collèges;;2021;{v};;;ok;False;menj;MENJ"
+    avant = _site(tmp_path / "a", [ligne.format(v="106.49700000000001")])
+    apres = _site(tmp_path / "b", [ligne.format(v="106.497")])
+    assert V.comparer_chiffres(avant, apres, "public") == ([], 0, 0)
+    apres = _site(tmp_path / "c", [ligne.format(v="106.5")])
+    assert len(V.comparer_chiffres(avant, apres, "public")[0]) == 1
