@@ -134,6 +134,8 @@ def _versionner(the_plan: pl.Plan, reports: list[BuildReport], root: Path,
     version = versions.figer(root, the_plan, {r.profil: r.site for r in reports if r.site is not None},
                              garder=reglages.garder)
     reference, publiee = versions.reference_de(root, version.ident)
+    if not version.nouvelle and versions.relecture_a_jour(root, version.ident, reference, publiee, reglages.courriel):
+        return version, root / versions.RELECTURE
     resume = versions.resume(root, version.ident, reference, publiee)
     return version, versions.ecrire_relecture(root, version.ident, resume, reglages.courriel)
 

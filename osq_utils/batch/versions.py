@@ -549,6 +549,17 @@ def page_changements(r: Resume, *, titre_site: str, profil: str, courriel: str |
             f'<p><a href="index.html">{e(titre_site)}</a></p>\n<main id="contenu">\n{corps}\n</main>\n</body>\n</html>\n')
 
 
+def relecture_a_jour(root: Path, ident: str, reference: str | None, publiee: bool, courriel: str | None) -> bool:
+    """Whether `relecture/` already shows version `ident` against `reference`: both versions are never written
+    again, so their summary is the same (a build that changed nothing need not compare their figures again)."""
+    try:
+        deja = json.loads((Path(root) / RELECTURE / "resume.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (deja.get("version"), deja.get("reference"), deja.get("reference_publiee"), deja.get("courriel")) == (
+        ident, reference, publiee, courriel)
+
+
 def ecrire_relecture(root: Path, ident: str, r: Resume, courriel: str | None) -> Path:
     """The review site of version `ident` in `relecture/` (one folder per profile), replaced whole."""
     root = Path(root)
