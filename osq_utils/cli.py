@@ -182,12 +182,23 @@ def cmd_build(
     Exemples : [bold]osq build params/capso.yml --jobs 2[/] ; [bold]osq build params/capso.yml --force[/] ;
     [bold]osq build params/national.yml --cluster tcp://10.0.0.5:8786[/] ; [bold]osq build params/capso.yml --imprimables[/]
     """
-    from osq_utils.batch.build import build
-    from osq_utils.batch.execute import Interruption
+    from osq_utils.batch import temoin
 
     if moteur not in ("chaud", "frais"):
         console.print("[bold red]Erreur[/] : --moteur vaut « chaud » ou « frais ».")
         raise typer.Exit(2)
+    # Nothing changed since the last clean build with these options: answered from its witness, by os.stat alone.
+    options = {"base": str(base.resolve()) if base else "", "sortie": str(sortie.resolve()), "limite": limite,
+               "imprimables": imprimables, "moteur": moteur}
+    temoin_file = temoin.chemin(sortie, params, options)
+    if not force and (deja := temoin.rien_a_faire(temoin_file)) is not None:
+        _rien_a_faire(deja)
+        return
+    temoin.effacer(temoin_file)
+
+    from osq_utils.batch.build import build
+    from osq_utils.batch.execute import Interruption
+
     prog = _progress()
 
     def progress(kind: str, total: int):
@@ -237,6 +248,45 @@ def cmd_build(
         raise typer.Exit(4)
     if failed:
         raise typer.Exit(1)
+    _ecrire_temoin(temoin_file, report, base)
+
+
+def _ecrire_temoin(temoin_file: Path, report, base: Path | None) -> None:
+    """The witness of a clean build: what it read and wrote, and the summary a rebuild without change prints."""
+    import datetime
+
+    from osq_utils import store, verrou
+    from osq_utils.batch import temoin
+    from osq_utils.batch.versions import fichiers_analyste
+    from osq_utils.present.fr import date
+
+    store_file = Path(base).resolve() if base else store.store_path().resolve()
+    resume = {
+        "titre": report.plan.titre, "racine": str(report.root),
+        "quand": date(datetime.datetime.now(), heure=True),
+        "verrou_observatoire": str(verrou.chemin_observatoire(report.root)),
+        "verrou_base": str(verrou.chemin_base(store_file)),
+        "profils": [{"profil": r.profil, "notes": len(r.results), "site": str((r.site / "index.html").resolve())}
+                    for r in [report, *report.autres]],
+        "version": report.version.ident if report.version is not None else None,
+        "relecture": (str((report.relecture / report.site.name / "index.html").resolve())
+                      if report.relecture is not None and report.site is not None else None),
+        "observatoire": report.plan.id,
+    }
+    temoin.ecrire(temoin_file, temoin.entrees(report.root, store_file, fichiers_analyste(report.plan).values()), resume)
+
+
+def _rien_a_faire(resume: dict) -> None:
+    """A rebuild with nothing changed: the last build's sites are up to date."""
+    console.print(f"[bold]{escape(resume['titre'])}[/] : rien n'a changé depuis la construction du {resume['quand']} "
+                  "(code, modèles, données, paramètres et sites identiques) : aucune note à exécuter ni page à publier.")
+    for p in resume["profils"]:
+        console.print(f"Profil [bold]{p['profil']}[/]")
+        _table_bilan(0, p["notes"], 0)
+        console.print(f"Site {p['profil']} : {p['site']}")
+    if resume.get("version"):
+        console.print(f"Version de travail : aucun changement depuis la version [bold]{resume['version']}[/] ; "
+                      f"site de relecture : {resume['relecture']}")
 
 
 @app.command("livraison")
@@ -558,15 +608,19 @@ def cmd_versions(
     console.print(table)
 
 
-def _summary(report) -> None:
+def _table_bilan(executees: int, a_jour: int, echecs: int, reprises: int = 0) -> None:
     table = Table(title="Bilan")
     table.add_column("Statut")
     table.add_column("Notes", justify="right")
-    for statut, label in (("ok", "exécutées"), ("à jour", "à jour (sautées)"), ("échec", "en échec (non publiées)")):
-        table.add_row(label, str(report.count(statut)))
-    if report.reprises:
-        table.add_row("reprises après la perte d'un worker", str(len(report.reprises)))
+    for n, label in ((executees, "exécutées"), (a_jour, "à jour (sautées)"), (echecs, "en échec (non publiées)")):
+        table.add_row(label, str(n))
+    if reprises:
+        table.add_row("reprises après la perte d'un worker", str(reprises))
     console.print(table)
+
+
+def _summary(report) -> None:
+    _table_bilan(report.count("ok"), report.count("à jour"), report.count("échec"), len(report.reprises))
     if report.reprises:
         perdus = sorted({r.reprise for r in report.reprises})
         ok = sum(r.statut != "échec" for r in report.reprises)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from osq_utils.errors import Occupee
 
-__all__ = ["VerrouOccupe", "base", "observatoire", "chemin_base", "chemin_observatoire"]
+__all__ = ["VerrouOccupe", "base", "observatoire", "chemin_base", "chemin_observatoire", "occupe"]
 
 
 class VerrouOccupe(Occupee):
@@ -118,3 +118,18 @@ def _qui(pids: list[int]) -> str:
         command = " ".join(["osq", *args[start + 1:]]) if start is not None else " ".join(args)
         described.append(f"« {' '.join(command.split())[:200]} » (processus {pid})")
     return " et ".join(described) if described else "une autre commande OSQ"
+
+
+def occupe(path: Path, *, exclusif: bool = True) -> bool:
+    """Whether a command holds this lock now (exclusif: any holder; else only an exclusive one, a writer)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False  # no lock file: nobody ever took it here
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusif else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)

@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 
 from osq_utils import atomic
-from osq_utils.catalogues import fichiers_references
 from osq_utils.catalogues.racine import affichable
+from osq_utils.catalogues.references import fichiers_references
 
 PACKAGE = Path(__file__).resolve().parents[1]
 

@@ -31,8 +31,8 @@ from urllib.parse import quote, urlencode
 
 from osq_utils import atomic, verrou
 from osq_utils.batch import plan as pl
-from osq_utils.catalogues import fichiers_references
 from osq_utils.catalogues.racine import PROJECT_ROOT
+from osq_utils.catalogues.references import fichiers_references
 from osq_utils.catalogues.verbatims import fichiers_verbatims
 from osq_utils.errors import OsqError
 from osq_utils.present import fr

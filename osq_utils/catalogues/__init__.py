@@ -15,19 +15,7 @@
 
 Every YAML file goes through `lecture_yaml` (errors name file, line, column and fix). Every
 loader declares the files it reads (`fichiers()`), and the build fingerprint asks
-`fichiers_references()` instead of keeping its own list.
+`references.fichiers_references()` instead of keeping its own list. This package file imports nothing:
+the stdlib-only modules below it (`racine`) are read without loading pandas.
 """
 
-from __future__ import annotations
-
-from pathlib import Path
-
-from osq_utils.catalogues import conventions, glossaire, groupements, guides, secret, sources, themes, verbatims, zones
-
-LOADERS = (glossaire, sources, secret, conventions, themes, groupements, zones, verbatims, guides)
-
-
-def fichiers_references() -> list[Path]:
-    """Every reference file a loader reads, existing ones only, without duplicates (sorted)."""
-    files = {Path(f).resolve() for loader in LOADERS for f in loader.fichiers()}
-    return sorted(f for f in files if f.is_file())

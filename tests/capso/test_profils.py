@@ -94,11 +94,37 @@ def test_a_rebuild_with_nothing_changed_rewrites_no_file_and_skips_the_audit(two
 
     before = files()
     params = root.parent / "profils.yml"
-    env = {**os.environ, "OSQ_STORE": str(store_file), "OSQ_QUARTO": "non"}
-    proc = subprocess.run([sys.executable, "-m", "osq_utils.cli", "build", str(params), "--jobs", "2",
-                           "--sortie", str(root.parent)], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # The whole build path, not the witness of the last build (batch.temoin): its identity of the params file changes.
+    os.utime(params)
+    proc = _build_again(params, root, store_file)
     # robots.txt of the partenaires site was rewritten by every build: its new date made the audit run again.
     assert files() == before
     assert "audit 0.0 s" in proc.stderr.split("Profil partenaires")[1].splitlines()[0]
+
+
+def _build_again(params, root, store_file, *options):
+    env = {**os.environ, "OSQ_STORE": str(store_file), "OSQ_QUARTO": "non"}
+    proc = subprocess.run([sys.executable, *options, "-m", "osq_utils.cli", "build", str(params), "--jobs", "2",
+                           "--sortie", str(root.parent)], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def test_a_rebuild_with_nothing_changed_is_answered_by_the_witness_without_loading_the_build(two_sites, store_file):
+    root, _ = two_sites
+    params = root.parent / "profils.yml"
+    _build_again(params, root, store_file)  # a clean build writes its witness
+    before = {f: f.stat().st_mtime_ns for f in root.rglob("*") if f.is_file()}
+    proc = _build_again(params, root, store_file, "-X", "importtime")
+    assert "rien n'a changé depuis la construction du" in proc.stderr
+    assert "Profil partenaires" in proc.stderr and "│ à jour (sautées)        │     2 │" in proc.stderr
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "osq_utils.batch.temoin" in imported
+    assert not imported & {"pandas", "duckdb", "jupyter_client", "osq_utils.batch.build"}
+    assert {f: f.stat().st_mtime_ns for f in root.rglob("*") if f.is_file()} == before
+    # One page removed from the partenaires site: the witness no longer holds, the build publishes it again.
+    page = next((root / "site-partenaires" / "notes").glob("*62040*.html"))
+    page.unlink()
+    proc = _build_again(params, root, store_file)
+    assert "rien n'a changé" not in proc.stderr and page.exists()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 
 from osq_utils.batch import fingerprint as fp
-from osq_utils.catalogues import fichiers_references
 from osq_utils.catalogues.racine import chemin_donnees
+from osq_utils.catalogues.references import fichiers_references
 
 
 def _donnees(tmp_path, monkeypatch):
