@@ -265,7 +265,14 @@ def evolution(vue: Lecture, refs: list[Territoire], indicateur: str) -> pd.DataF
 
 
 def predecessors(vue: Lecture, code: str) -> list[str]:
-    """Codes that became `code` through fusions or code changes (any COG year)."""
+    """Codes that became `code` through fusions or code changes (any COG year); once per store version with the
+    masked view (its memo: a note asks them for each series it draws)."""
+    if hasattr(vue, "memo"):
+        return list(vue.memo(("predecessors", code), lambda: tuple(_predecessors(vue, code))))
+    return _predecessors(vue, code)
+
+
+def _predecessors(vue: Lecture, code: str) -> list[str]:
     found: set[str] = set()
     frontier = {code}
     while frontier:
@@ -288,7 +295,8 @@ def commune_series(vue: Lecture, code: str, codes: list[str]) -> pd.DataFrame:
     if not olds:
         return vue.observations("commune", [code], codes)
     obs = vue.observations("commune", [code, *olds], codes)
-    passages = vue.execute("SELECT * FROM passages_cog").df()
+    passages = (vue.memo(("passages_cog",), lambda: vue.execute("SELECT * FROM passages_cog").df())
+                if hasattr(vue, "memo") else vue.execute("SELECT * FROM passages_cog").df())
     target = int(passages["annee_arrivee"].max())
     frames = []
     for cog, part in obs.groupby("cog"):

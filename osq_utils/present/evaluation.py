@@ -22,7 +22,7 @@ from osq_utils.indicateurs import Territoire
 from osq_utils.indicateurs.bilan import frequences
 from osq_utils.present import fr, images, volets
 from osq_utils.present.charts import OKABE_ITO, wrap_text
-from osq_utils.present.tables import FONT, identifiant_stable
+from osq_utils.present.tables import FONT, identifiant_stable, table_gt
 from osq_utils.present.volets import QuestionObservation
 
 GRIS_AGGLOMERATION = "#4d4d4d"
@@ -72,7 +72,7 @@ def tableau_bilan(par_pilier: pd.DataFrame, *, titre: str, source_note: str) -> 
     if "Montant" in cells or "Public touché" in cells:
         notes.append(f"« {fr.MARQUE_ABSENT} » : non renseigné dans le bilan (jamais compté comme zéro) ; une somme "
                      "partielle dit sur combien d'actions elle porte.")
-    gt = (GT(cells, id=identifiant_stable(titre)).tab_header(title=titre)
+    gt = (table_gt(cells, id=identifiant_stable(titre)).tab_header(title=titre)
           .cols_align(align="left", columns="Pilier")
           .cols_align(align="right", columns=[c for c in cells.columns if c != "Pilier"])
           .opt_table_font(font=FONT))
@@ -88,7 +88,7 @@ def tableau_croise(table: pd.DataFrame, *, libelles_lignes: dict[str, str], libe
     cells.index = [libelles_lignes.get(i, i) for i in cells.index]
     cells.columns = [libelles_colonnes.get(str(c), str(c)) for c in cells.columns]
     cells = cells.map(fr.nombre).reset_index(names=premiere)
-    gt = (GT(cells, id=identifiant_stable(titre)).tab_header(title=titre)
+    gt = (table_gt(cells, id=identifiant_stable(titre)).tab_header(title=titre)
           .cols_align(align="left", columns=premiere)
           .cols_align(align="right", columns=[c for c in cells.columns if c != premiere])
           .opt_table_font(font=FONT))
@@ -140,7 +140,7 @@ def cellules_frequences(freq: pd.DataFrame) -> pd.DataFrame:
 def tableau_frequences(freq: pd.DataFrame, *, titre: str, source_note: str, prudence: str | None = None) -> GT:
     exprimes = int(freq["exprimes"].iloc[0]) if len(freq) else 0
     cells = cellules_frequences(freq)
-    gt = (GT(cells, id=identifiant_stable(titre)).tab_header(title=titre, subtitle=f"n = {fr.nombre(exprimes)} "
+    gt = (table_gt(cells, id=identifiant_stable(titre)).tab_header(title=titre, subtitle=f"n = {fr.nombre(exprimes)} "
                                                                                    f"réponse{'s' if exprimes > 1 else ''}")
           .cols_align(align="left", columns="Réponse")
           .cols_align(align="right", columns=["Effectif", "Part des réponses"])
@@ -159,7 +159,7 @@ def tableau_frequences(freq: pd.DataFrame, *, titre: str, source_note: str, prud
 
 def tableau_ecarts_indicateur(cells: pd.DataFrame, *, titre: str, source_note: str, legende: str) -> GT:
     """One indicator's gaps by year (cells already formatted): Quartier, one column per year, Évolution."""
-    gt = (GT(cells, id=identifiant_stable(titre)).tab_header(title=titre)
+    gt = (table_gt(cells, id=identifiant_stable(titre)).tab_header(title=titre)
           .cols_align(align="left", columns=["Quartier", "Évolution"])
           .cols_align(align="right", columns=[c for c in cells.columns if c not in ("Quartier", "Évolution")])
           .opt_table_font(font=FONT))

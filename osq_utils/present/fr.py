@@ -8,6 +8,7 @@ sources `nd`: never 0.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
@@ -63,6 +64,12 @@ def nombre(x: float | None, decimales: int = 0, signe: bool = False) -> str:
     """16070 -> '16 070'; 21.04 (1 decimal) -> '21,0'."""
     if x is None or _missing(x):
         return MARQUE_ABSENT
+    return _nombre(x, decimales, signe)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _nombre(x: float, decimales: int, signe: bool) -> str:
+    # Kept: a warm kernel prints the same reference figures (intercommunality, département, France) note after note.
     pattern = "#,##0" + ("." + "0" * decimales if decimales > 0 else "")
     if signe:
         pattern = f"+{pattern};-{pattern}"

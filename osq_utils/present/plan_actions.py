@@ -11,7 +11,7 @@ from great_tables import GT
 
 from osq_utils.catalogues.plan_actions import ActionPlan, PlanActions
 from osq_utils.present import fr
-from osq_utils.present.tables import FONT, identifiant_stable
+from osq_utils.present.tables import FONT, identifiant_stable, table_gt
 from osq_utils.present.verbatims import markdown_text
 
 A_PRECISER = "à préciser (non déclaré dans le plan)"
@@ -91,7 +91,7 @@ def cellules_synthese(plan: PlanActions) -> pd.DataFrame:
 
 def tableau_synthese(plan: PlanActions, *, titre: str, source_note: str) -> GT:
     cells = cellules_synthese(plan)
-    gt = (GT(cells, id=identifiant_stable(titre)).tab_header(title=titre)
+    gt = (table_gt(cells, id=identifiant_stable(titre)).tab_header(title=titre)
           .cols_align(align="left", columns=["Action", "CCAS concernés", "Thèmes"])
           .cols_align(align="right", columns="N°")
           .opt_table_font(font=FONT))

@@ -27,6 +27,14 @@ def identifiant_stable(text: str, prefixe: str = "osq-") -> str:
     return prefixe + hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
+def table_gt(data: pd.DataFrame, **options) -> GT:
+    """GT(data, **options) whose output frame holds Python strings: great-tables fills it cell by cell, and a
+    pyarrow-backed string column (pandas 3's default) is copied whole at every cell (a note's comparison table:
+    about 30 ms more per note)."""
+    with pd.option_context("mode.string_storage", "python"):
+        return GT(data, **options)
+
+
 def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, source_note: str,
                      glossaire_href: str | None = None, par_theme: bool = False) -> GT:
     """Indicators in rows, territories in columns, values formatted in French.
@@ -36,17 +44,20 @@ def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, so
     « - » (sans objet).
     """
     territories = list(dict.fromkeys(comp["territoire"]))
+    by_indicator: dict[str, list[dict]] = {}
+    for r in comp.to_dict("records"):  # rows read one by one: plain dicts, not pandas rows
+        by_indicator.setdefault(r["indicateur"], []).append(r)
     rows = []
     sans_objet = False
-    for ind_code, part in comp.groupby("indicateur", sort=False):
+    for ind_code, part in by_indicator.items():
         ind = glossaire[ind_code]
         label = ind.libelle
         if glossaire_href:
             label = f"[{label}]({glossaire_href}#{ind.code})"
-        annee = part["annee"].iloc[0]
+        annee = part[0]["annee"]
         row = {"Thème": glossaire.themes.get(ind.theme, ind.theme), "Indicateur": label,
                "Année": str(int(annee)) if pd.notna(annee) else fr.MARQUE_ABSENT}
-        for _, r in part.iterrows():
+        for r in part:
             if r["niveau"] == "strate" and ind.type == "compte":
                 row[r["territoire"]] = fr.MARQUE_SANS_OBJET
                 sans_objet = True
@@ -60,7 +71,7 @@ def comparison_table(comp: pd.DataFrame, glossaire: Glossaire, *, titre: str, so
     if comp.get("estime", pd.Series(dtype=bool)).fillna(False).any():
         notes.append(LEGENDE_ESTIME)
     gt = (
-        GT(df, id=identifiant_stable(titre), groupname_col="Thème" if par_theme else None)
+        table_gt(df, id=identifiant_stable(titre), groupname_col="Thème" if par_theme else None)
         .tab_header(title=titre)
         .fmt_markdown(columns="Indicateur")
         .cols_align(align="right", columns=[c for c in df.columns if c not in ("Indicateur", "Thème")])
@@ -117,7 +128,7 @@ def tableau_sans_comparaison(ctx, comp: pd.DataFrame, *, titre: str | None = Non
     df = pd.DataFrame(rows, columns=["Pourquoi", "Indicateur", "Année", nom])
     titre = titre or f"{nom} : chiffres sans comparaison dans les sources de l'observatoire"
     gt = (
-        GT(df, id=identifiant_stable(titre, PREFIXE_SANS_COMPARAISON), groupname_col="Pourquoi")
+        table_gt(df, id=identifiant_stable(titre, PREFIXE_SANS_COMPARAISON), groupname_col="Pourquoi")
         .tab_header(title=titre, subtitle=("Aucun territoire de référence n'a ces chiffres pour la même année ; "
                                            "chaque groupe dit pourquoi."))
         .fmt_markdown(columns="Indicateur")
@@ -176,7 +187,7 @@ def cote_a_cote_table(cote: pd.DataFrame, glossaire: Glossaire, *, titre: str, s
     if cote["estime"].fillna(False).any():
         notes.append("« (e) » : valeur estimée (IRIS peu peuplés absents de la source).")
     gt = (
-        GT(df, id=identifiant_stable(titre))
+        table_gt(df, id=identifiant_stable(titre))
         .tab_header(title=titre)
         .cols_align(align="right", columns=[c for c in df.columns if c != "Territoire"])
         .tab_style(style=style.text(weight="bold"), locations=loc.body(rows=list(range(len(head)))))
@@ -228,7 +239,7 @@ def classement_table(cote: pd.DataFrame, indicateur: str, glossaire: Glossaire, 
         notes.append(f"Communes non classées : {' et '.join(bits)} ; leur valeur n'est jamais comptée comme nulle.")
     notes.append(f"Rang : 1 = valeur la plus élevée, parmi les {len(ranked)} communes classées sur {len(com)}.")
     gt = (
-        GT(df, id=identifiant_stable(titre + indicateur))
+        table_gt(df, id=identifiant_stable(titre + indicateur))
         .tab_header(title=titre)
         .cols_label(Valeur="Valeur")
         .cols_align(align="right", columns=["Rang", "Valeur"])
@@ -264,7 +275,7 @@ def tableau_iris(df: pd.DataFrame, glossaire: Glossaire, *, titre: str, source_n
         rows.append(row)
     table = pd.DataFrame(rows, columns=[entete, *headers.values()])
     gt = (
-        GT(table, id=identifiant_stable(titre)).tab_header(title=titre)
+        table_gt(table, id=identifiant_stable(titre)).tab_header(title=titre)
         .cols_align(align="right", columns=list(headers.values())).cols_align(align="left", columns=entete)
         .opt_table_font(font=FONT)
     )
@@ -280,7 +291,7 @@ def tableau_ecarts(cells: pd.DataFrame, *, titre: str, source_note: str) -> GT:
     """Gaps by year (already formatted cells: Quartier, Indicateur, one column per year, Évolution) as a
     great-tables table with its source and the legend of the marks."""
     gt = (
-        GT(cells, id=identifiant_stable(titre))
+        table_gt(cells, id=identifiant_stable(titre))
         .tab_header(title=titre)
         .fmt_markdown(columns="Indicateur")
         .cols_align(align="left", columns=["Quartier", "Indicateur", "Évolution"])
@@ -317,7 +328,7 @@ def tableau_series(panneaux: list, *, titre: str, source_note: str) -> GT:
             rows.append(row)
     table = pd.DataFrame(rows, columns=["Indicateur", "Territoire", *map(str, years)])
     gt = (
-        GT(table, id=identifiant_stable(titre), groupname_col="Indicateur").tab_header(title=titre)
+        table_gt(table, id=identifiant_stable(titre), groupname_col="Indicateur").tab_header(title=titre)
         .cols_align(align="left", columns="Territoire").cols_align(align="right", columns=[str(y) for y in years])
         .opt_table_font(font=FONT)
     )

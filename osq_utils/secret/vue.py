@@ -50,6 +50,7 @@ class Base:
         self._obs: dict[tuple[str, str], pd.DataFrame] = {}
         self._memo: dict[Any, Any] = {}
         self._resultats: dict[tuple, tuple[Any, pd.DataFrame]] = {}  # Vue.observations: key -> (glossary, rows)
+        self._territoires: dict[tuple, tuple[Any, pd.DataFrame]] = {}  # Vue._territoire: key -> (glossary, rows)
         self._lock = threading.RLock()  # the build's threads may share a base (exports, masks)
 
     def observations_brutes(self, niveau: str, codes: Iterable[str],
@@ -106,6 +107,18 @@ class Base:
                         self._resultats.clear()
                     self._resultats[cle] = (glossaire, hit)
         return hit.copy()
+
+    def territoire(self, cle: tuple, glossaire: Any, fabrique: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """One territory's chosen and masked figures (Vue._territoire), kept per store version, masks and glossary."""
+        with self._lock:
+            garde, hit = self._territoires.get(cle, (None, None))
+        if hit is None or garde is not glossaire:
+            hit = fabrique()
+            with self._lock:
+                if len(self._territoires) >= _OBS_CACHE_MAX:
+                    self._territoires.clear()
+                self._territoires[cle] = (glossaire, hit)
+        return hit
 
     def fermer(self) -> None:
         self.con.close()
@@ -195,11 +208,33 @@ class Vue:
 
     def _observations(self, niveau: str, codes: list[str], indicateurs: list[str] | None,
                       annees: Mapping[str, int] | None) -> pd.DataFrame:
+        if 0 < len(codes) <= _MANY:
+            # A few territories: each one's rows are chosen (source order) and masked once, whatever the
+            # indicators and years asked (a note asks its territory a dozen times, its references note after note).
+            parts = [self._territoire(niveau, code) for code in codes]
+            df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+            if annees is not None:
+                df = df[df["annee"].to_numpy() == df["indicateur"].map(annees).to_numpy()]
+            if indicateurs is not None:
+                df = df[df["indicateur"].isin(indicateurs)]
+            if len(parts) > 1 and not df.empty:
+                df = df.sort_values(["indicateur", "annee", "code"])
+            return df.reset_index(drop=True)
         df = self._base.observations_brutes(niveau, codes, indicateurs)
         if annees is not None:
             df = df[df["annee"].to_numpy() == df["indicateur"].map(annees).to_numpy()]
         if indicateurs is not None:
             df = df[df["indicateur"].isin(indicateurs)]
+        return self._choisir(df)
+
+    def _territoire(self, niveau: str, code: str) -> pd.DataFrame:
+        """Every figure of one territory, one source each, masks applied, in (indicateur, annee) order: computed
+        once per store version, profile, masks and glossary (never changed in place by its readers)."""
+        return self._base.territoire(
+            (self.profil, self._masques, niveau, code), self.glossaire,
+            lambda: self._choisir(self._base.observations_brutes(niveau, [code])))
+
+    def _choisir(self, df: pd.DataFrame) -> pd.DataFrame:
         if df.empty:
             return df.reset_index(drop=True)
         df = une_source_par_valeur(df, self.glossaire)

@@ -33,6 +33,27 @@ def test_the_view_refuses_to_read_figures_around_the_masks(store_file):
         vue.execute("select * from OBSERVATIONS")
 
 
+def test_a_few_territories_read_one_by_one_equal_the_same_read_in_one_query(store_file, monkeypatch):
+    # A note's territory and references are chosen and masked once each (Vue._territoire), then narrowed to the
+    # indicators and years asked; many territories go through one query. Both give the same rows, masks included:
+    # Wismes (62622) and 62696 masked for 2018 households, as the complementary-cell test finds them.
+    from osq_utils.secret import vue as vue_module
+
+    masques = frozenset({("commune", "62622", "nb_menages_fiscaux", 2018), ("commune", "62696", "nb_menages_fiscaux", 2018)})
+    vue = Vue.ouvrir(store_file, masques)
+    codes = ["62622", "62696", "62040"]
+    inds = ["nb_menages_fiscaux", "revenu_median", "taux_pauvrete", "inexistant"]
+    asks = [(None, None), (inds, None), (inds, {"nb_menages_fiscaux": 2018, "taux_pauvrete": 2019})]
+    few = [vue._observations("commune", c, i, a) for c in (codes[:1], codes) for i, a in asks]
+    monkeypatch.setattr(vue_module, "_MANY", 0)
+    many = [vue._observations("commune", c, i, a) for c in (codes[:1], codes) for i, a in asks]
+    for a, b in zip(few, many):
+        # DuckDB gives « decimales » as Int16 when a query's rows hold a null, int16 otherwise: same values.
+        pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    wismes = few[4].query("code == '62622' and indicateur == 'nb_menages_fiscaux' and annee == 2018")
+    assert wismes["statut"].tolist() == ["secret"] and wismes["valeur"].isna().all()
+
+
 def test_complementary_cell_protects_a_masked_commune_of_the_epci(store_file, tmp_path):
     # With a household threshold of 90 (a convention stricter than INSEE's), Wismes (62622, NBMENFISC18 = 88 in
     # FILO2018_DISP_COM.csv) is masked; the CAPSO total (42 998) would give it back by subtraction, so the
