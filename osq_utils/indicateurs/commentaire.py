@@ -32,6 +32,7 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from osq_utils.catalogues.glossaire import Glossaire, Indicateur, SeuilsCommentaire, precision
@@ -88,7 +89,15 @@ def par_indicateur(comp: pd.DataFrame) -> dict[str, pd.DataFrame]:
     every function here accepts such a part in place of the whole grid, at a fraction of the cost."""
     key = id(comp)
     if key not in _PARTS:
-        _PARTS[key] = {code: part for code, part in comp.groupby("indicateur", sort=False)} if not comp.empty else {}
+        parts = {code: part for code, part in comp.groupby("indicateur", sort=False)} if not comp.empty else {}
+        # Each part's rows as dicts, from one to_dict of the whole grid (not one per part).
+        by_indicator: dict[str, list[dict]] = {}
+        for r in (lignes(comp) if parts else []):
+            by_indicator.setdefault(r["indicateur"], []).append(r)
+        for code, part in parts.items():
+            _RECORDS[id(part)] = by_indicator[code]
+            weakref.finalize(part, _RECORDS.pop, id(part), None)
+        _PARTS[key] = parts
         weakref.finalize(comp, _PARTS.pop, key, None)
     return _PARTS[key]
 
@@ -257,21 +266,37 @@ def rang(valeurs: Mapping | pd.Series, code: str, sens: str = "auto", decimales:
     """
     if sens not in ("auto", "decroissant", "croissant"):
         raise ValueError(f"sens inconnu : {sens}")
-    items = valeurs.items() if isinstance(valeurs, (pd.Series, Mapping)) else ()
-    ok = {k: float(x) for k, x in items if not _missing(x)}
-    if decimales is not None:
-        ok = {k: arrondi(x, decimales) for k, x in ok.items()}
+    ok, others = _classables(valeurs, decimales)
     if code not in ok:
         return None
     v = ok[code]
-    others = list(ok.values())
-    haut = 1 + sum(x > v for x in others)  # ties share the best rank
-    bas = 1 + sum(x < v for x in others)
+    haut = 1 + int((others > v).sum())  # ties share the best rank
+    bas = 1 + int((others < v).sum())
     if sens == "decroissant" or (sens == "auto" and haut <= bas):
         r, depuis = haut, "haut"
     else:
         r, depuis = bas, "bas"
-    return Rang(r, len(ok), sum(x == v for x in others) - 1, depuis, len(valeurs) - len(ok))
+    return Rang(r, len(ok), int((others == v).sum()) - 1, depuis, len(valeurs) - len(ok))
+
+
+_CLASSABLES: dict[tuple[int, int | None], tuple[dict, np.ndarray]] = {}
+
+
+def _classables(valeurs: Mapping | pd.Series, decimales: int | None) -> tuple[dict, np.ndarray]:
+    """The published values (rounded as printed with `decimales`) by code, and as an array; once per peers' Series
+    object (a note ranks its commune among the same peers for every indicator, and the next note too)."""
+    key = (id(valeurs), decimales)
+    if key in _CLASSABLES:
+        return _CLASSABLES[key]
+    items = valeurs.items() if isinstance(valeurs, (pd.Series, Mapping)) else ()
+    ok = {k: float(x) for k, x in items if not _missing(x)}
+    if decimales is not None:
+        ok = {k: arrondi(x, decimales) for k, x in ok.items()}
+    out = ok, np.fromiter(ok.values(), dtype=float, count=len(ok))
+    if isinstance(valeurs, pd.Series):  # a dict cannot say when it is gone: not kept
+        _CLASSABLES[key] = out
+        weakref.finalize(valeurs, _CLASSABLES.pop, key, None)
+    return out
 
 
 # --- Salience -----------------------------------------------------------------------------------

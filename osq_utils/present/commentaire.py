@@ -397,8 +397,7 @@ VERBES_ECART = {"reduit": "s'est réduit", "creuse": "s'est creusé", "inverse":
 
 
 def _ligne_annee(series: pd.DataFrame, territoire: str, annee: int | None) -> dict | None:
-    rows = series[(series["territoire"] == territoire) & (series["annee"] == annee)].to_dict("records")
-    return rows[0] if rows else None
+    return next((r for r in lignes(series) if r["territoire"] == territoire and r["annee"] == annee), None)
 
 
 def _decimales(rows: list, ind: Indicateur) -> int:
