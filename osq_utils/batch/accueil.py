@@ -28,7 +28,7 @@ def territoire_principal(vue, plan: Plan) -> list[Territoire]:
     if len(epcis) == 1:
         return agglomeration.references_of_epci(vue, epcis[0])
     communes = {j.code for j in plan.jobs if j.niveau == "commune"}
-    deps = {territoires.parent(vue, "commune", c, "departement") for c in communes} - {None}
+    deps = set(territoires.parents(vue, "commune", sorted(communes), "departement").values()) - {None}
     if len(deps) == 1:
         dep = str(deps.pop())
         refs = [Territoire("departement", dep, territoires.libelle(vue, "departement", dep) or dep,

@@ -48,14 +48,15 @@ def territoires_etendus(con, montres: dict[str, set[str]]) -> dict[str, set[str]
     """
     levels = {niveau: set(codes) for niveau, codes in montres.items()}
     communes, epcis = levels.setdefault("commune", set()), levels.setdefault("epci", set())
-    epcis.update(e for e in (territoires.parent(con, "commune", c, "epci") for c in sorted(communes)) if e)
+    # One query for all communes (territoires.parents), not one per commune: a région's ledger asks for thousands.
+    epcis.update(e for e in territoires.parents(con, "commune", sorted(communes), "epci").values() if e)
     for epci in sorted(epcis):
         communes.update(territoires.communes_of(con, "epci", epci))
     levels.setdefault("iris", set()).update(r[0] for r in con.execute(
         "SELECT DISTINCT code FROM appartenances WHERE niveau = 'iris' AND niveau_parent = 'commune' "
         "AND code_parent IN (SELECT unnest(?))", [sorted(communes)]).fetchall())
     levels.setdefault("departement", set()).update(
-        d for d in (territoires.parent(con, "commune", c, "departement") for c in sorted(communes)) if d)
+        d for d in territoires.parents(con, "commune", sorted(communes), "departement").values() if d)
     return {niveau: codes for niveau, codes in levels.items() if codes}
 
 
