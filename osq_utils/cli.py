@@ -167,6 +167,7 @@ def cmd_build(
     """Exécute les notes de l'observatoire qui ont changé (papermill) puis publie le site HTML (Quarto si présent, sinon pandoc).
 
     Une note n'est ré-exécutée que si son modèle, ses paramètres, le code d'OSQ ou les données ont changé.
+    Rien de changé depuis la dernière construction réussie (témoin [bold]<sortie>/.temoins/[/]) : bilan redonné aussitôt.
     Une note dont la page ou les versions imprimables n'ont pu être produites est en échec (non publiée).
     Chaque construction est figée dans une version datée ([bold]<sortie>/<id>/versions/[/]) avec son site de relecture
     ([bold]<sortie>/<id>/relecture/[/]) ; rien n'est mis en ligne avant [bold]osq publier[/].
