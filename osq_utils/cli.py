@@ -272,7 +272,6 @@ def _ecrire_temoin(temoin_file: Path, report, base: Path | None) -> None:
         "version": report.version.ident if report.version is not None else None,
         "relecture": (str((report.relecture / report.site.name / "index.html").resolve())
                       if report.relecture is not None and report.site is not None else None),
-        "observatoire": report.plan.id,
     }
     temoin.ecrire(temoin_file, temoin.entrees(report.root, store_file, fichiers_analyste(report.plan).values()), resume)
 

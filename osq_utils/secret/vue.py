@@ -97,27 +97,25 @@ class Base:
     def resultat(self, cle: tuple, glossaire: Any, fabrique: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """A masked result of Vue.observations (a copy), computed once per store version, masks and glossary (its
         source order chose the rows); a big one is not kept."""
-        with self._lock:
-            garde, hit = self._resultats.get(cle, (None, None))
-        if hit is None or garde is not glossaire:
-            hit = fabrique()
-            if len(hit) <= _RESULTATS_LIGNES:
-                with self._lock:
-                    if len(self._resultats) >= _RESULTATS_MAX:
-                        self._resultats.clear()
-                    self._resultats[cle] = (glossaire, hit)
-        return hit.copy()
+        return self._garde(self._resultats, _RESULTATS_MAX, cle, glossaire, fabrique,
+                           garder=lambda hit: len(hit) <= _RESULTATS_LIGNES).copy()
 
     def territoire(self, cle: tuple, glossaire: Any, fabrique: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """One territory's chosen and masked figures (Vue._territoire), kept per store version, masks and glossary."""
+        return self._garde(self._territoires, _OBS_CACHE_MAX, cle, glossaire, fabrique)
+
+    def _garde(self, cache: dict, taille: int, cle: tuple, glossaire: Any, fabrique: Callable[[], pd.DataFrame],
+               garder: Callable[[pd.DataFrame], bool] = lambda _hit: True) -> pd.DataFrame:
+        """A frame kept in `cache` while the glossary that chose its rows is the same object."""
         with self._lock:
-            garde, hit = self._territoires.get(cle, (None, None))
+            garde, hit = cache.get(cle, (None, None))
         if hit is None or garde is not glossaire:
             hit = fabrique()
-            with self._lock:
-                if len(self._territoires) >= _OBS_CACHE_MAX:
-                    self._territoires.clear()
-                self._territoires[cle] = (glossaire, hit)
+            if garder(hit):
+                with self._lock:
+                    if len(cache) >= taille:
+                        cache.clear()
+                    cache[cle] = (glossaire, hit)
         return hit
 
     def fermer(self) -> None:
@@ -151,6 +149,15 @@ def fermer_tout() -> None:
         for b in _BASES.values():
             b.fermer()
         _BASES.clear()
+
+
+def _restreindre(df: pd.DataFrame, indicateurs: list[str] | None, annees: Mapping[str, int] | None) -> pd.DataFrame:
+    """The rows of these indicators (all when None), at each one's year in `annees` (when given)."""
+    if annees is not None:
+        df = df[df["annee"].to_numpy() == df["indicateur"].map(annees).to_numpy()]
+    if indicateurs is not None:
+        df = df[df["indicateur"].isin(indicateurs)]
+    return df
 
 
 class Vue:
@@ -212,20 +219,11 @@ class Vue:
             # A few territories: each one's rows are chosen (source order) and masked once, whatever the
             # indicators and years asked (a note asks its territory a dozen times, its references note after note).
             parts = [self._territoire(niveau, code) for code in codes]
-            df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-            if annees is not None:
-                df = df[df["annee"].to_numpy() == df["indicateur"].map(annees).to_numpy()]
-            if indicateurs is not None:
-                df = df[df["indicateur"].isin(indicateurs)]
+            df = _restreindre(pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0], indicateurs, annees)
             if len(parts) > 1 and not df.empty:
                 df = df.sort_values(["indicateur", "annee", "code"])
             return df.reset_index(drop=True)
-        df = self._base.observations_brutes(niveau, codes, indicateurs)
-        if annees is not None:
-            df = df[df["annee"].to_numpy() == df["indicateur"].map(annees).to_numpy()]
-        if indicateurs is not None:
-            df = df[df["indicateur"].isin(indicateurs)]
-        return self._choisir(df)
+        return self._choisir(_restreindre(self._base.observations_brutes(niveau, codes, indicateurs), indicateurs, annees))
 
     def _territoire(self, niveau: str, code: str) -> pd.DataFrame:
         """Every figure of one territory, one source each, masks applied, in (indicateur, annee) order: computed
