@@ -15,7 +15,9 @@ whose `execute` answers them; both are cached per store version.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from osq_utils import store
 from osq_utils.agregation import passages_between
@@ -50,6 +52,8 @@ DOM_PREFIXES = ("97", "98")
 def libelle(con, niveau: str, code: str, cog: int | None = None) -> str | None:
     if niveau == "france":
         return LIBELLES_FRANCE.get(code, "France métropolitaine")
+    if cog is None and store.version_key(con) is not None:
+        return _derniers_libelles(con, niveau).get(code)
     sql = "SELECT libelle FROM territoires WHERE niveau = ? AND code = ?"
     params: list = [niveau, code]
     if cog is not None:
@@ -103,6 +107,9 @@ def parent(con, niveau: str, code: str, niveau_parent: str, cog: int | None = No
     if niveau == "commune" and niveau_parent == "region":
         dep = parent(con, "commune", code, "departement", cog)
         return parent(con, "departement", dep, "region", cog) if dep else None
+    if cog is None and niveau in _UN_PARENT and store.version_key(con) is not None:
+        # A read-only store: one query answers every commune of France (a ledger, a région's notes).
+        return _derniers_parents(con, niveau, niveau_parent).get(code)
     sql = "SELECT code_parent FROM appartenances WHERE niveau = ? AND code = ? AND niveau_parent = ?"
     params: list = [niveau, code, niveau_parent]
     if cog is not None:
@@ -186,6 +193,26 @@ def iris_of(con, commune: str, cog: int = 2021) -> tuple[str, ...]:
         "AND code_parent = ? AND cog = ? ORDER BY code", [commune, cog]).fetchall())
 
 
+# Levels whose territories have one parent per level and COG year (a QPV may lie in two communes).
+_UN_PARENT = ("commune", "arm")
+
+
+@store.cached
+def _derniers_parents(con, niveau: str, niveau_parent: str) -> Mapping[str, str]:
+    """Every code's parent in the latest COG year on record for it (what `parent` answers without cog)."""
+    return MappingProxyType(dict(con.execute(
+        "SELECT code, arg_max(code_parent, cog) FROM appartenances WHERE niveau = ? AND niveau_parent = ? "
+        "GROUP BY code", [niveau, niveau_parent]).fetchall()))
+
+
+@store.cached
+def _derniers_libelles(con, niveau: str) -> Mapping[str, str]:
+    """Every code of a level and its label in the latest COG year on record for it (what `libelle` answers
+    without cog: one query for a ledger's or a région's thousands of communes, not one per commune)."""
+    return MappingProxyType(dict(con.execute(
+        "SELECT code, arg_max(libelle, cog) FROM territoires WHERE niveau = ? GROUP BY code", [niveau]).fetchall()))
+
+
 @store.cached
 def communes_connues(con) -> frozenset[str]:
     """Every commune code of the store (any COG year)."""
@@ -195,6 +222,8 @@ def communes_connues(con) -> frozenset[str]:
 @store.cached
 def existe(con, niveau: str, code: str) -> bool:
     """Whether a territory is known at this level (any COG year)."""
+    if store.version_key(con) is not None:
+        return code in _derniers_libelles(con, niveau)
     return con.execute("SELECT 1 FROM territoires WHERE niveau = ? AND code = ? LIMIT 1", [niveau, code]).fetchone() is not None
 
 

@@ -54,6 +54,30 @@ def test_a_few_territories_read_one_by_one_equal_the_same_read_in_one_query(stor
     assert wismes["statut"].tolist() == ["secret"] and wismes["valeur"].isna().all()
 
 
+def test_parents_and_labels_read_for_a_whole_level_equal_one_query_each(store_file):
+    # On a read-only store, territoires.parent and libelle read a whole level once (a ledger or a région reads
+    # thousands of communes); each answer equals the query of that one territory, latest COG year first: the
+    # communes of the Pas-de-Calais, one in ten (Dennebrœucq, 62267, was also spelt Dennebroeucq in the 2019 COG).
+    from osq_utils import store, territoires
+
+    con = store.connect(store_file, read_only=True)
+    assert store.version_key(con) is not None  # the path under test
+    un = ("SELECT {col} FROM {table} WHERE niveau = ? AND code = ? {et} ORDER BY cog DESC LIMIT 1")
+    codes = [r[0] for r in con.execute("SELECT DISTINCT code FROM appartenances WHERE niveau = 'commune' AND "
+                                       "niveau_parent = 'departement' AND code_parent = '62' ORDER BY code").fetchall()]
+    assert len(codes) > 850 and "62267" in codes
+    for code in [*codes[::10], "62267", "62040", "75056", "99999"]:
+        for niveau_parent in ("epci", "ept", "departement", "strate"):
+            row = con.execute(un.format(col="code_parent", table="appartenances", et="AND niveau_parent = ?"),
+                              ["commune", code, niveau_parent]).fetchone()
+            assert territoires.parent(con, "commune", code, niveau_parent) == (row[0] if row else None), code
+        row = con.execute(un.format(col="libelle", table="territoires", et=""), ["commune", code]).fetchone()
+        assert territoires.libelle(con, "commune", code) == (row[0] if row else None), code
+        assert territoires.existe(con, "commune", code) == (row is not None)
+    assert territoires.libelle(con, "commune", "62267") == "Dennebrœucq"
+    assert territoires.parent(con, "arm", "75112", "commune") == "75056"
+
+
 def test_complementary_cell_protects_a_masked_commune_of_the_epci(store_file, tmp_path):
     # With a household threshold of 90 (a convention stricter than INSEE's), Wismes (62622, NBMENFISC18 = 88 in
     # FILO2018_DISP_COM.csv) is masked; the CAPSO total (42 998) would give it back by subtraction, so the
