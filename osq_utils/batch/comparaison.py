@@ -70,7 +70,8 @@ def donnees_comparaison(df: pd.DataFrame, glossaire: Glossaire) -> dict:
 
     A secret figure reads « s », a missing one « nd » (or « np »): no value, numerator nor denominator of a
     row that is not « ok » is ever read, so none can reach the file."""
-    inds = [i for theme in glossaire.themes for i in glossaire.par_theme(theme) if i.code in set(df["indicateur"])]
+    presents = set(df["indicateur"].unique())
+    inds = [i for theme in glossaire.themes for i in glossaire.par_theme(theme) if i.code in presents]
     terr = (df[["niveau", "code", "territoire"]].drop_duplicates(["niveau", "code"])
             .assign(_n=lambda d: d["niveau"].map(_rang_niveau), _k=lambda d: d["territoire"].map(fr.cle_tri))
             .sort_values(["_n", "_k", "code"]))
