@@ -168,6 +168,7 @@ def harmonise_cog(
     annee_arrivee: int,
     types: dict[str, str],
     exhaustifs: frozenset[str] | set[str] = frozenset(),
+    table: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Convert commune observations from the COG of annee_depart to that of annee_arrivee.
 
@@ -179,7 +180,9 @@ def harmonise_cog(
     - défusions split counts, numerators and denominators by the population ratio, and the
       results are flagged estimated (estime = True);
     - exhaustifs: indicators whose source lists every commune holding any: a part missing from `obs` holds
-      none (0, or 0/0 for a ratio), so the fusion is complete.
+      none (0, or 0/0 for a ratio), so the fusion is complete;
+    - table: passages_between(passages, annee_depart, annee_arrivee) when the caller keeps it for many calls
+      (a kernel's notes: composing France's passages costs more than converting one commune).
     obs columns: code, indicateur, annee, valeur, numerateur, denominateur, statut[, estime]; one row
     per (code, indicateur, annee). types maps indicator -> glossary type (compte, taux, moyenne,
     densite, non_additif). Returns HARMONISED_COLUMNS: the rows of the codes the passages leave alone,
@@ -189,7 +192,8 @@ def harmonise_cog(
     Vectorised: the codes untouched by the passages go straight through; the others are combined
     with one groupby of sums (the same rule as aggregate_parts, part by part).
     """
-    table = passages_between(passages, annee_depart, annee_arrivee)
+    if table is None:
+        table = passages_between(passages, annee_depart, annee_arrivee)
     obs = obs.reset_index(drop=True)
     estime = obs["estime"].fillna(False).astype(bool) if "estime" in obs else pd.Series(False, index=obs.index)
     base = pd.DataFrame({
