@@ -146,6 +146,7 @@ def render_page(
             format=MARKDOWN_FORMAT,
             extra_args=args,
             outputfile=str(tmp),
+            verify_format=False,  # constant formats: else pypandoc runs pandoc twice more to list the ones it knows
         )
         os.chmod(tmp, 0o644)  # mkstemp creates 0600: the site must stay readable
         os.replace(tmp, out_html)
