@@ -130,8 +130,9 @@ function M.region_tableau(etat, tbl)
   local seen = etat.noms[label] or 0
   etat.noms[label] = seen + 1
   if seen > 0 then label = label .. " (" .. (seen + 1) .. ")" end
+  -- A list of pairs, not a Lua table: its order is the page's, the same at every build.
   return pandoc.Div({ tbl }, pandoc.Attr("", { "osq-defilement" },
-    { role = "region", tabindex = "0", ["aria-label"] = label }))
+    { { "role", "region" }, { "tabindex", "0" }, { "aria-label", label } }))
 end
 
 -- great-tables wraps its table in `<div id="osq-..." style="...overflow-x:auto...">`:
