@@ -177,6 +177,82 @@ def _accueil(plan: pl.Plan, results: list[ex.JobResult], store_file: Path, ledge
     return markdown
 
 
+# The keys of a build's state that its fixed pages and exports keep (_pages_et_exports).
+_ETAT_PAGES = ("accueil", "pages", "pages_signature", "exports")
+
+
+def _pages_et_exports(the_plan: pl.Plan, results: list[ex.JobResult], site_root: Path, etat: dict, *, store_file: Path,
+                      ledger: Path, profil: str, code_fp: str, data_fp: str, store_tables, noindex: bool,
+                      imprimables: bool, publications: tuple) -> None:
+    """The pandoc site's fixed pages and its exports for these results, each written only when its content changed
+    (`etat`: the build state's _ETAT_PAGES, updated).
+
+    The exports (CSV, Excel and the comparison page's donnees/comparaison.js, one frame) read the store through
+    the profile's masked view: the statut of a masked figure, never its value. They are computed while pandoc
+    renders the pages (other processes); neither reads what the other writes."""
+    publiees = sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results)
+    accueil_sig = fp.combine(code_fp, data_fp, the_plan.indicateur_accueil, *publiees)
+    # The fixed pages depend on the code and reference files, the store, the published notes and the day (the
+    # freshness page is dated): nothing to compute when none of them changed.
+    fixed_sig = fp.combine(code_fp, data_fp, the_plan.titre, the_plan.description, str(noindex), str(imprimables),
+                           datetime.date.today().isoformat(), accueil_sig, *publiees,
+                           json.dumps(publications, sort_keys=True))
+    donnees = None
+    if etat.get("pages_signature") != fixed_sig or not (site_root / "index.html").exists():
+        # The home page reads the store before the exports start: one connection, one reader at a time.
+        chargements, millesimes = store_tables
+        donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex, imprimables=imprimables,
+                                publications=publications,
+                                accueil=_accueil(the_plan, results, store_file, ledger, profil, etat, accueil_sig))
+    with ThreadPoolExecutor(max_workers=1) as en_parallele:
+        export = en_parallele.submit(exports.write_exports, the_plan, results, site_root, store_file, ledger, profil,
+                                     etat.setdefault("exports", {}), data_fp)
+        if donnees is not None:
+            site.render_fixed_pages(donnees, site_root, etat.setdefault("pages", {}), code_fp)
+            etat["pages_signature"] = fixed_sig
+        export.result()
+
+
+def _fichiers_fixes(site_root: Path) -> list[Path]:
+    """The files of a pandoc site that _pages_et_exports writes: its fixed pages and its exports."""
+    return [f for f in (*Path(site_root).glob("*.html"), *(Path(site_root) / "donnees").glob("*")) if f.is_file()]
+
+
+def _en_avance(the_plan: pl.Plan, jobs: list[pl.Job], to_run: list[pl.Job], site_root: Path, dossier: Path,
+               etat: dict, **options) -> dict | None:
+    """The fixed pages and exports as if every note that runs succeeds (the usual case), written in `dossier`
+    while the kernels compute; the end of the build moves them into the site (_installer_avance) and finds them up
+    to date, or renders again what a failed note changes. Starts from links to the site's current files, so that
+    only what changed is rendered. Returns the state it reached, or None when it failed (the end of the build
+    then does all of it, and reports why)."""
+    shutil.rmtree(dossier, ignore_errors=True)
+    try:
+        for f in _fichiers_fixes(site_root):
+            cible = dossier / f.relative_to(site_root)
+            cible.parent.mkdir(parents=True, exist_ok=True)
+            os.link(f, cible)
+        lancees = {j.slug for j in to_run}
+        prevus = [ex.JobResult(j, "ok" if j.slug in lancees else "à jour", 0.0, None, Path(os.devnull)) for j in jobs]
+        _pages_et_exports(the_plan, prevus, dossier, etat, **options)
+    except Exception:  # noqa: BLE001 - done again at the end of the build, which reports the error
+        shutil.rmtree(dossier, ignore_errors=True)
+        return None
+    return etat
+
+
+def _installer_avance(dossier: Path, site_root: Path) -> None:
+    """Move what _en_avance wrote into the site (its unchanged files are links to the site's own), and remove
+    from the site what it removed (a page or an export the site no longer has)."""
+    for f in _fichiers_fixes(site_root):
+        if not (dossier / f.relative_to(site_root)).exists():
+            f.unlink()
+    for f in _fichiers_fixes(dossier):
+        cible = site_root / f.relative_to(dossier)
+        cible.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(f, cible)
+    shutil.rmtree(dossier, ignore_errors=True)
+
+
 def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: Path, root: Path, store_file: Path,
                    data_fp: str, store_tables, *, n_jobs: int, force: bool, engine: str, cluster: str | None,
                    progress, audit: bool, imprimables: bool = False) -> BuildReport:
@@ -223,9 +299,10 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     t = time.perf_counter()
     label = "Exécution et publication des notes" + (f" ({profil})" if suffix else "")
     advance = progress(label, len(to_run)) if progress and to_run else None
-    # Pages are rendered here while the kernels compute: one renderer per four kernels, or every
-    # local core when the notes run on a cluster.
-    rendus = ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) if cluster else max(1, n_jobs // 4))
+    # Pages are rendered here while the kernels compute, each by a pandoc process: two renderers (one per four
+    # kernels beyond eight), or every local core when the notes run on a cluster. With one, the pages of the
+    # last notes queued up behind each other once the kernels were done (1.5 s of 53 CAPSO notes).
+    rendus = ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) if cluster else max(2, n_jobs // 4))
     rendering: list[Future] = []
     lock = threading.Lock()
     last_save = [0.0]
@@ -277,8 +354,16 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
         if advance:
             advance()
 
+    options = dict(store_file=store_file, ledger=ledger, profil=profil, code_fp=code_fp, data_fp=data_fp,
+                   store_tables=store_tables, noindex=noindex, imprimables=imprimables, publications=publications)
+    avance_dir = root / f".pages-en-avance{suffix}.tmp"  # a temporary name: removed by the next build if killed
+    avance: Future | None = None
     if projet is None:
         install_assets(site_root)
+        if to_run:
+            # 1b. The fixed pages and exports, ahead, on a renderer while the kernels compute.
+            etat = json.loads(json.dumps({k: state[k] for k in _ETAT_PAGES if k in state}))  # its own copy
+            avance = rendus.submit(_en_avance, the_plan, jobs, to_run, site_root, avance_dir, etat, **options)
     try:
         try:
             if cluster:
@@ -322,9 +407,9 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
 
         # 2. Publish the rest of the site, then audit it.
         t = time.perf_counter()
-        publiees = sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results)
-        accueil_sig = fp.combine(code_fp, data_fp, the_plan.indicateur_accueil, *publiees)
         if projet is not None and continu is not None:
+            publiees = sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results)
+            accueil_sig = fp.combine(code_fp, data_fp, the_plan.indicateur_accueil, *publiees)
             projet.retirer_notes(projet.notes_ecrites() - {r.job.slug for r in results if r.statut != "échec"})
             donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex, imprimables=imprimables,
                                     publications=publications,
@@ -337,30 +422,23 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
             projet.terminer()
         else:
             site.unpublish_failed(results, site_root)
-            # The fixed pages depend on the code and reference files, the store, the published notes and the
-            # day (the freshness page is dated): nothing to compute when none of them changed.
-            fixed_sig = fp.combine(code_fp, data_fp, the_plan.titre, the_plan.description, str(noindex), str(imprimables),
-                                   datetime.date.today().isoformat(), accueil_sig, *publiees,
-                                   json.dumps(publications, sort_keys=True))
-            if state.get("pages_signature") != fixed_sig or not (site_root / "index.html").exists():
-                donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex,
-                                        imprimables=imprimables, publications=publications,
-                                        accueil=_accueil(the_plan, results, store_file, ledger, profil, state,
-                                                         accueil_sig))
-                site.render_fixed_pages(donnees, site_root, state.setdefault("pages", {}), code_fp)
-                state["pages_signature"] = fixed_sig
+            if avance is not None and (etat_avance := avance.result()) is not None:
+                _installer_avance(avance_dir, site_root)
+                state.update(etat_avance)
+            _pages_et_exports(the_plan, results, site_root, state, **options)
             site.retirer_obsoletes(results, site_root, imprimables)
     except BaseException:
         if continu is not None:
             continu.annuler()  # an interrupted build: the pages already rendered stay published
+        shutil.rmtree(avance_dir, ignore_errors=True)  # the site keeps its previous fixed pages and exports
         raise
     finally:
         fp.save_state(state_file, state)
     if noindex:
         atomic.write_text(site_root / "robots.txt", "User-agent: *\nDisallow: /\n", skip_unchanged=True)
-    # The exports (CSV, Excel and the comparison page's donnees/comparaison.js, one frame) read the store through
-    # this profile's masked view: the statut of a masked figure, never its value.
-    exports.write_exports(the_plan, results, site_root, store_file, ledger, profil, state.setdefault("exports", {}), data_fp)
+    if projet is not None:  # after Quarto, which owns its output folder while it renders (pandoc: _pages_et_exports)
+        exports.write_exports(the_plan, results, site_root, store_file, ledger, profil, state.setdefault("exports", {}),
+                              data_fp)
     phases["publication"] = time.perf_counter() - t
     fuites = []
     if audit:

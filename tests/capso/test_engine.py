@@ -105,8 +105,11 @@ def test_failed_note_does_not_stop_the_others_and_is_never_published(store_file,
     site = report.root / "site"
     assert (site / "notes" / "communale-62040.html").exists()
     assert not (site / "notes" / "communale-62765.html").exists()
+    # The home page rendered ahead while the kernels computed (as if every note succeeded) was rendered again.
     assert "communale-62765" not in (site / "index.html").read_text(encoding="utf-8")
+    assert "notes/communale-62040.html" in (site / "index.html").read_text(encoding="utf-8")
     assert not list((report.root / "notebooks").glob(".*tmp*"))  # no half-written notebook left
+    assert not list(report.root.glob(".pages-en-avance*"))  # nor the pages rendered ahead
 
 
 def test_incremental_rebuild_force_and_resume(store_file, tmp_path, monkeypatch):
