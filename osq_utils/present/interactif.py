@@ -371,13 +371,16 @@ def annees_sans_valeur(panneaux: Sequence[tuple[Indicateur, pd.DataFrame]]) -> l
     order = list(dict.fromkeys(t for _, evo in panneaux for t in evo["territoire"]))
     missing = []
     for ind, evo in panneaux:
+        # Plain lists: a few rows per territory, read a handful of times per note.
+        lignes = list(zip(evo["territoire"].tolist(), evo["statut"].tolist(), evo["annee"].tolist()))
         for terr in order:
-            part = evo[(evo["territoire"] == terr) & (evo["statut"] != "ok")]
-            if len(part) == len(evo[evo["territoire"] == terr]) and len(part):
+            siennes = [(statut, annee) for t, statut, annee in lignes if t == terr]
+            part = [(statut, annee) for statut, annee in siennes if statut != "ok"]
+            if len(part) == len(siennes) and len(part):
                 missing.append(f"{ind.libelle}, {terr} : non publié")
             elif len(part):
-                secret = part[part["statut"] == "secret"]["annee"].tolist()
-                absent = part[part["statut"] != "secret"]["annee"].tolist()
+                secret = [annee for statut, annee in part if statut == "secret"]
+                absent = [annee for statut, annee in part if statut != "secret"]
                 bits = ([f"nd {fr.annees(absent)}"] if absent else []) + ([f"secret {fr.annees(secret)}"] if secret else [])
                 missing.append(f"{ind.libelle}, {terr} : {', '.join(bits)}")
     return missing
