@@ -30,8 +30,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from osq_utils import atomic, store, verrou
+from osq_utils.batch import comparaison, exports, pages, publication, quarto, site, versions
 from osq_utils.batch import execute as ex
-from osq_utils.batch import exports, pages, publication, quarto, site, versions
 from osq_utils.batch import fingerprint as fp
 from osq_utils.batch import plan as pl
 from osq_utils.batch.render_pandoc import install_assets
@@ -360,8 +360,9 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
     avance: Future | None = None
     if projet is None:
         install_assets(site_root)
-        if to_run:
-            # 1b. The fixed pages and exports, ahead, on a renderer while the kernels compute.
+        if to_run and not comparaison.parties(the_plan):
+            # 1b. The fixed pages and exports, ahead, on a renderer while the kernels compute. Not for a région,
+            #     whose exports (cut by département: millions of rows) would add their memory to the kernels'.
             etat = json.loads(json.dumps({k: state[k] for k in _ETAT_PAGES if k in state}))  # its own copy
             avance = rendus.submit(_en_avance, the_plan, jobs, to_run, site_root, avance_dir, etat, **options)
     try:
