@@ -177,6 +177,13 @@ def _accueil(plan: pl.Plan, results: list[ex.JobResult], store_file: Path, ledge
     return markdown
 
 
+def _publiees(the_plan: pl.Plan, results: list[ex.JobResult], code_fp: str, data_fp: str) -> tuple[list[str], str]:
+    """Which notes are published (« slug:True »), and the home page's signature: its key figures and map change
+    with the code, the store and ledger, the published notes and the map's indicator."""
+    publiees = sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results)
+    return publiees, fp.combine(code_fp, data_fp, the_plan.indicateur_accueil, *publiees)
+
+
 # The keys of a build's state that its fixed pages and exports keep (_pages_et_exports).
 _ETAT_PAGES = ("accueil", "pages", "pages_signature", "exports")
 
@@ -190,8 +197,7 @@ def _pages_et_exports(the_plan: pl.Plan, results: list[ex.JobResult], site_root:
     The exports (CSV, Excel and the comparison page's donnees/comparaison.js, one frame) read the store through
     the profile's masked view: the statut of a masked figure, never its value. They are computed while pandoc
     renders the pages (other processes); neither reads what the other writes."""
-    publiees = sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results)
-    accueil_sig = fp.combine(code_fp, data_fp, the_plan.indicateur_accueil, *publiees)
+    publiees, accueil_sig = _publiees(the_plan, results, code_fp, data_fp)
     # The fixed pages depend on the code and reference files, the store, the published notes and the day (the
     # freshness page is dated): nothing to compute when none of them changed.
     fixed_sig = fp.combine(code_fp, data_fp, the_plan.titre, the_plan.description, str(noindex), str(imprimables),
@@ -409,8 +415,7 @@ def _build_profile(the_plan: pl.Plan, jobs: list[pl.Job], profil: str, ledger: P
         # 2. Publish the rest of the site, then audit it.
         t = time.perf_counter()
         if projet is not None and continu is not None:
-            publiees = sorted(f"{r.job.slug}:{r.statut != 'échec'}" for r in results)
-            accueil_sig = fp.combine(code_fp, data_fp, the_plan.indicateur_accueil, *publiees)
+            _, accueil_sig = _publiees(the_plan, results, code_fp, data_fp)
             projet.retirer_notes(projet.notes_ecrites() - {r.job.slug for r in results if r.statut != "échec"})
             donnees = pages.Donnees(the_plan, results, chargements, millesimes, noindex=noindex, imprimables=imprimables,
                                     publications=publications,
