@@ -15,8 +15,8 @@ Usage:
   python bench/bench_build.py --params params/hauts-de-france.yml --naive 20 --garder /tmp/region
                                                        # the région's observatory itself (communes and EPCIs),
                                                        # its site kept for a look in a browser
-Needs the store (make donnees). Prints times, ratios, time per note and the memory peak of the whole
-process tree (sampled every 0.2 s).
+Needs the store (make donnees). Prints times, ratios, time per note and the memory peak of the processes
+it started (RSS and PSS sums, sampled every 0.2 s; see TreeMemory).
 """
 
 from __future__ import annotations
@@ -39,25 +39,61 @@ from osq_utils.catalogues.racine import PROJECT_ROOT
 BIN = Path(sys.executable).parent
 
 
+def _label(p: psutil.Process) -> str:
+    """A process in a few words: `osq build`, `dask worker`, `ipykernel`, `pandoc`…"""
+    try:
+        cmd = p.cmdline()
+    except psutil.Error:
+        return "?"
+    words = " ".join(Path(c).name for c in cmd[:4])
+    for known in ("ipykernel", "dask scheduler", "dask worker", "osq build", "pandoc", "spawn_main", "forkserver",
+                  "bench_build", "papermill"):
+        if known in words:
+            return known
+    return words[:40]
+
+
 class TreeMemory:
-    """Peak resident memory of this process and all its descendants."""
+    """Peak memory of what this benchmark started (`osq build` and its descendants, the Dask scheduler and
+    workers; not this process, which only measures), sampled every 0.2 s, two ways:
+    - the sum of their resident sets (RSS), which counts a page shared by several processes (Python's
+      libraries, a forked process's inherited memory) once per process: an upper bound;
+    - the sum of their proportional sets (PSS, /proc/PID/smaps_rollup): a shared page divided among the
+      processes that share it, the memory the tree really takes.
+    At the RSS peak, the processes that made it are kept (`detail`), largest first."""
 
     def __init__(self) -> None:
         self.peak = 0
+        self.peak_pss = 0
+        self.detail: list[tuple[str, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         me = psutil.Process()
         while not self._stop.is_set():
-            total = 0
-            for p in [me, *me.children(recursive=True)]:
+            total = total_pss = 0
+            seen = []
+            for p in me.children(recursive=True):
                 try:
-                    total += p.memory_info().rss
+                    info = p.memory_full_info()
                 except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
+                    continue
+                total += info.rss
+                total_pss += getattr(info, "pss", info.rss)
+                seen.append((p, info.rss))
+            if total > self.peak:
+                self.peak = total
+                self.detail = sorted(((_label(p), rss) for p, rss in seen), key=lambda x: -x[1])
+            self.peak_pss = max(self.peak_pss, total_pss)
             time.sleep(0.2)
+
+    def resume(self) -> str:
+        parts: dict[str, list[int]] = {}
+        for label, rss in self.detail:
+            parts.setdefault(label, []).append(rss)
+        return ", ".join(f"{label} {len(v)}×{sum(v) / len(v) / 2**20:.0f}" if len(v) > 1 else f"{label} {v[0] / 2**20:.0f}"
+                         for label, v in sorted(parts.items(), key=lambda kv: -sum(kv[1])))
 
     def __enter__(self):
         self._thread.start()
@@ -159,7 +195,8 @@ def main() -> None:
         with TreeMemory() as mem:
             b = timed([*osq, "--force"], env)
         print(f"(b) osq build --jobs {args.jobs} : {b:.1f} s ({b / n:.2f} s par note) ; "
-              f"mémoire maximale (tous processus) {mem.peak / 2**20:.0f} Mio")
+              f"mémoire maximale (tous processus) {mem.peak / 2**20:.0f} Mio RSS, {mem.peak_pss / 2**20:.0f} Mio PSS "
+              f"(au pic, Mio RSS : {mem.resume()})")
         c = timed(osq, env)
         print(f"(c) osq build sans changement : {c:.2f} s")
         port = open_port()
@@ -174,10 +211,11 @@ def main() -> None:
                 for proc in procs:
                     proc.wait(timeout=60)
         print(f"(d) osq build --cluster (ordonnanceur et {args.jobs} workers Dask) : {d:.1f} s ({d / n:.2f} s par note) ; "
-              f"mémoire maximale {mem_d.peak / 2**20:.0f} Mio")
+              f"mémoire maximale {mem_d.peak / 2**20:.0f} Mio RSS, {mem_d.peak_pss / 2**20:.0f} Mio PSS "
+              f"(au pic, Mio RSS : {mem_d.resume()})")
         print(f"Rapports : (a)/(b) = {a / b:.1f} (objectif ≥ 15) ; (c)/(b) = {100 * c / b:.1f} % (objectif ≤ 2 %) ; "
-              f"(d)/(b) = {d / b:.2f} (objectif ≤ 1,20) ; mémoire maximale {max(mem.peak, mem_d.peak) / 2**30:.2f} Gio "
-              "(objectif < 4 Gio)")
+              f"(d)/(b) = {d / b:.2f} (objectif ≤ 1,20) ; mémoire maximale {max(mem.peak, mem_d.peak) / 2**30:.2f} Gio RSS, "
+              f"{max(mem.peak_pss, mem_d.peak_pss) / 2**30:.2f} Gio PSS (objectif < 4 Gio)")
         shutil.rmtree(tmp / "naif", ignore_errors=True)
 
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import multiprocessing
 import os
 import re
 import time
@@ -1523,6 +1524,53 @@ def _glossaire():
         return None
 
 
+# Files audited in other processes above this many (a région's site: thousands of pages, minutes on one core),
+# by PROCESSUS processes (None: one per core).
+PARALLELE_DES = 200
+PROCESSUS: int | None = None
+_PARTAGE: tuple | None = None  # (site, index, exports) of the audit running: inherited by its forked processes
+
+
+def _audit_lot(paths: list[Path]) -> list[tuple[str, str, list[Fuite]]]:
+    """In a forked process: (rel, kind, leaks) of each file of a batch (the index is inherited, not sent)."""
+    assert _PARTAGE is not None
+    site_dir, index, exports = _PARTAGE
+    out = []
+    for path in paths:
+        rel = path.relative_to(site_dir).as_posix()
+        out.append((rel, *_audit_file(path, rel, index, exports)))
+    return out
+
+
+def _audit_files(paths: list[Path], site_dir: Path, index: _Index, exports: dict):
+    """(rel, kind, leaks) of every file, in the order of `paths`. A large site is read by one process per
+    core, forked from this one so that they share the index and the exports without copying them."""
+    global _PARTAGE
+    n = PROCESSUS or os.cpu_count() or 1
+    if len(paths) < PARALLELE_DES or n < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            # pandoc converts the Word versions in other processes while this one reads the other files
+            docx = {p: pool.submit(_docx_html, p, p.relative_to(site_dir).as_posix(), index)
+                    for p in paths if p.suffix.lower() == ".docx"}
+            for path in paths:
+                rel = path.relative_to(site_dir).as_posix()
+                yield (rel, *_audit_file(path, rel, index, exports, docx))
+        return
+    for path in paths:  # an unreadable export stops the audit here, as it would in order
+        if isinstance(exports.get(path), Exception):
+            raise cast(Exception, exports[path])
+    # Small batches, in order: the processes stay busy to the end and the report lists files as before.
+    taille = max(1, min(32, len(paths) // (n * 8)))
+    lots = [paths[i:i + taille] for i in range(0, len(paths), taille)]
+    _PARTAGE = (site_dir, index, exports)
+    try:
+        with multiprocessing.get_context("fork").Pool(n) as pool:
+            for lot in pool.imap(_audit_lot, lots):
+                yield from lot
+    finally:
+        _PARTAGE = None
+
+
 def verifier(site_dir: Path | str, masques: pd.DataFrame) -> Rapport:
     """Every leak of a masked value in the published site, and what was searched to find them."""
     start = time.perf_counter()
@@ -1537,18 +1585,12 @@ def verifier(site_dir: Path | str, masques: pd.DataFrame) -> Rapport:
     if len(known):  # nothing masked with a known value: nothing to look for
         index = _build_index(masques, exports, glossaire, _sources())
         paths = sorted(p for p in site_dir.rglob("*") if p.is_file())
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            # pandoc converts the Word versions in other processes while this one reads the other files
-            docx = {p: pool.submit(_docx_html, p, p.relative_to(site_dir).as_posix(), index)
-                    for p in paths if p.suffix.lower() == ".docx"}
-            for path in paths:
-                rel = path.relative_to(site_dir).as_posix()
-                kind, found = _audit_file(path, rel, index, exports, docx)
-                if kind == "binaire":
-                    non_lus.append(rel)
-                else:
-                    fichiers[kind] += 1
-                out += found
+        for rel, kind, found in _audit_files(paths, site_dir, index, exports):
+            if kind == "binaire":
+                non_lus.append(rel)
+            else:
+                fichiers[kind] += 1
+            out += found
     return Rapport(list(dict.fromkeys(out)), len(known), known["code"].nunique(), fichiers, non_lus, controle,
                    time.perf_counter() - start)
 

@@ -10,7 +10,8 @@ A worker lost in the middle of a build loses no note: the scheduler gives its no
 (distributed's own rescheduling). The scheduler's « remove-worker » event names the notes the lost worker
 held; those notes are reported as taken over (`JobResult.reprise`), and the build's summary says so.
 A result is released as soon as it is collected, so a worker lost later never makes a finished note run again.
-A worker's warm kernel ends with the worker, however it ends: ipykernel exits when its parent process is gone.
+The workers' warm kernels are shut down when the notes are done; a worker's kernel also ends with the worker,
+however it ends: ipykernel exits when its parent process is gone.
 
 `distributed` is imported by this module only: `osq build` imports it when a build runs on a cluster.
 """
@@ -160,4 +161,10 @@ def _run(client: Client, jobs: list[Job], args: tuple, out_dir: Path, log_dir: P
     finally:
         fin.set()
         client.unsubscribe_topic("all")
+    # The workers' warm kernels end with the build: their memory goes back to the machine while this one
+    # publishes and audits the site, and the next build starts kernels that import its own code.
+    try:
+        client.run(ex.shutdown_all_kernels, on_error="ignore")
+    except (OSError, TimeoutError):  # the scheduler is gone: its workers, and their kernels, with it
+        pass
     return ex.dans_l_ordre(results, jobs)

@@ -369,6 +369,28 @@ def test_printed_versions_and_other_notes_are_read(masked, construit):
     assert {"notes/communale-62040.pdf", "notes/communale-62040.docx", "notes/abs-62040-sante.html"} <= found
 
 
+def test_forked_processes_find_what_one_process_finds(masked, construit, monkeypatch):
+    """A large site (a région's: thousands of pages) is read by one forked process per core: the same leaks, in
+    the same order, and the same files counted, as when one process reads it all."""
+    site, ledger = masked
+    for path in (construit / "site" / "notes").iterdir():
+        if not (site / "notes" / path.name).exists():
+            shutil.copytree(path, site / "notes" / path.name) if path.is_dir() else shutil.copy(path, site / "notes")
+    monkeypatch.setattr(A, "PARALLELE_DES", 10**9)
+    seul = A.verifier(site, ledger)
+    monkeypatch.setattr(A, "PARALLELE_DES", 0)
+    monkeypatch.setattr(A, "PROCESSUS", 2)
+    forks = A.verifier(site, ledger)
+    assert len(seul.fuites) >= 3  # the PDF, the Word version and the other note of test_printed_versions…
+    assert forks.fuites == seul.fuites
+    assert (forks.fichiers, forks.non_lus) == (seul.fichiers, seul.non_lus)
+    # An unreadable export still stops the audit with its own error.
+    (site / "donnees" / "chiffres.xlsx").write_bytes(b"pas un classeur")
+    with pytest.raises(Exception) as erreur:
+        A.verifier(site, ledger)
+    assert not isinstance(erreur.value, AssertionError)
+
+
 # --------------------------------------------------------------------------- every kind of leak, in any file
 # Each test plants one kind of leak that an earlier audit missed (issue 13: on a Val-de-Marne build, leaks were
 # caught only when the sentence carried the indicator's exact label) and checks that the audit names its file.

@@ -23,7 +23,7 @@ import psutil
 import pytest
 from distributed import Client
 
-from osq_utils.batch import cluster
+from osq_utils.batch import cluster, execute
 from osq_utils.batch.build import build
 from osq_utils.catalogues.racine import PROJECT_ROOT
 from osq_utils.errors import ClusterIndisponible
@@ -44,6 +44,17 @@ def _attendre(condition, delai: float, quoi: str) -> None:
     while not condition():
         assert time.monotonic() < fin, f"attente trop longue : {quoi}"
         time.sleep(0.2)
+
+
+def _vivants(procs: list[psutil.Process]) -> list[psutil.Process]:
+    out = []
+    for p in procs:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                out.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return out
 
 
 def _tuer(proc: subprocess.Popen) -> None:
@@ -106,6 +117,8 @@ def test_a_lost_worker_loses_no_note(grappe, store_file, tmp_path):
     _attendre(lambda: bool(list(notebooks.glob("communale-*.ipynb"))) or build_proc.poll() is not None, 600,
               "une première note exécutée")
     assert build_proc.poll() is None, build_proc.communicate()
+    noyaux_w2 = psutil.Process(procs["w2"].pid).children(recursive=True)
+    assert noyaux_w2, "w2 garde un noyau chaud entre deux notes"
     with Client(adresse, set_as_default=False) as client:  # w1 holds a note when it is killed
         _attendre(lambda: bool(client.processing().get(workers["w1"])), 60, "une note sur w1")
         _tuer(procs["w1"])
@@ -123,13 +136,16 @@ def test_a_lost_worker_loses_no_note(grappe, store_file, tmp_path):
     assert reprises and int(reprises[1]) >= 1, out
     assert f"Worker(s) perdu(s) pendant la construction : {workers['w1']}." in bilan, out
     assert f"{reprises[1]} terminée(s), 0 en échec" in bilan, out
-    # A worker stopped the usual way (Ctrl-C, SIGTERM) leaves no kernel behind.
+    # The workers' kernels end with the build: their memory goes back while the site is published.
+    _attendre(lambda: not _vivants(noyaux_w2), 30, "l'arrêt des noyaux de w2 à la fin de la construction")
+    # A worker stopped the usual way (Ctrl-C, SIGTERM) while it holds a kernel leaves no kernel behind.
+    with Client(adresse, set_as_default=False) as client:
+        client.run(execute.prewarm, 1, workers=[workers["w2"]])
+    _attendre(lambda: bool(psutil.Process(procs["w2"].pid).children(recursive=True)), 120, "un noyau chaud sur w2")
     noyaux = psutil.Process(procs["w2"].pid).children(recursive=True)
-    assert noyaux, "w2 garde un noyau chaud entre deux notes"
     procs["w2"].send_signal(signal.SIGTERM)
     procs["w2"].wait(timeout=60)
-    _attendre(lambda: not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in noyaux), 30,
-              "l'arrêt des noyaux de w2")
+    _attendre(lambda: not _vivants(noyaux), 30, "l'arrêt des noyaux de w2")
 
 
 def test_an_unreachable_scheduler_is_a_french_error(store_file, tmp_path, monkeypatch):
