@@ -36,6 +36,7 @@ images, fonts); with an empty ledger, it says why no value needed masking, or fa
 
 from __future__ import annotations
 
+import gc
 import html
 import json
 import math
@@ -1524,73 +1525,102 @@ def _glossaire():
         return None
 
 
-# Files audited in other processes above this many (a région's site: thousands of pages, minutes on one core),
-# by PROCESSUS processes (None: one per core).
+# A site of at least PARALLELE_DES files (a région's: thousands of pages, minutes on one core) is read by
+# PROCESSUS processes (None: one per core).
 PARALLELE_DES = 200
 PROCESSUS: int | None = None
-_PARTAGE: tuple | None = None  # (site, index, exports) of the audit running: inherited by its forked processes
+_PARTAGE: tuple | None = None  # (site, index) in a process reading files (set by _partager)
+
+
+def _preparer(site_dir: Path, masques: pd.DataFrame, known: bool) -> tuple:
+    """What the files are checked against: (rules check, index, {export: (rel, kind, leaks)}). The exports are
+    read here (once: the index, the export check and the rules check share them), and released with this
+    function's memory: on a large site it runs in a process of its own, which ends before the pages are read."""
+    exports = _exports(site_dir)
+    glossaire = _glossaire()
+    controle = _controle_regles(site_dir, exports, profil_of(site_dir), glossaire)
+    if not known:  # nothing masked with a known value: nothing to look for
+        return controle, None, {}
+    index = _build_index(masques, exports, glossaire, _sources())
+    faits = {}
+    for path in exports:
+        if exports[path] is not None:  # an export of figures (an unreadable one stops the audit here)
+            rel = path.relative_to(site_dir).as_posix()
+            faits[path] = (rel, *_audit_file(path, rel, index, exports))
+    return controle, index, faits
+
+
+def _partager(site_dir: Path, index: _Index) -> None:
+    global _PARTAGE
+    _PARTAGE = (site_dir, index)
+    gc.freeze()  # the index lives as long as the process: the collector need not walk it again and again
 
 
 def _audit_lot(paths: list[Path]) -> list[tuple[str, str, list[Fuite]]]:
-    """In a forked process: (rel, kind, leaks) of each file of a batch (the index is inherited, not sent)."""
+    """In a process reading files: (rel, kind, leaks) of each file of a batch (its exports are checked apart)."""
     assert _PARTAGE is not None
-    site_dir, index, exports = _PARTAGE
+    site_dir, index = _PARTAGE
     out = []
     for path in paths:
         rel = path.relative_to(site_dir).as_posix()
-        out.append((rel, *_audit_file(path, rel, index, exports)))
+        out.append((rel, *_audit_file(path, rel, index, {})))
     return out
 
 
-def _audit_files(paths: list[Path], site_dir: Path, index: _Index, exports: dict):
-    """(rel, kind, leaks) of every file, in the order of `paths`. A large site is read by one process per
-    core, forked from this one so that they share the index and the exports without copying them."""
-    global _PARTAGE
-    n = PROCESSUS or os.cpu_count() or 1
-    if len(paths) < PARALLELE_DES or n < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            # pandoc converts the Word versions in other processes while this one reads the other files
-            docx = {p: pool.submit(_docx_html, p, p.relative_to(site_dir).as_posix(), index)
-                    for p in paths if p.suffix.lower() == ".docx"}
-            for path in paths:
+def _audit_serie(paths: list[Path], site_dir: Path, index: _Index, faits: dict):
+    """(rel, kind, leaks) of every file, in this process."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        # pandoc converts the Word versions in other processes while this one reads the other files
+        docx = {p: pool.submit(_docx_html, p, p.relative_to(site_dir).as_posix(), index)
+                for p in paths if p.suffix.lower() == ".docx"}
+        for path in paths:
+            if path in faits:
+                yield faits[path]
+            else:
                 rel = path.relative_to(site_dir).as_posix()
-                yield (rel, *_audit_file(path, rel, index, exports, docx))
-        return
-    for path in paths:  # an unreadable export stops the audit here, as it would in order
-        if isinstance(exports.get(path), Exception):
-            raise cast(Exception, exports[path])
-    # Small batches, in order: the processes stay busy to the end and the report lists files as before.
-    taille = max(1, min(32, len(paths) // (n * 8)))
-    lots = [paths[i:i + taille] for i in range(0, len(paths), taille)]
-    _PARTAGE = (site_dir, index, exports)
-    try:
-        with multiprocessing.get_context("fork").Pool(n) as pool:
-            for lot in pool.imap(_audit_lot, lots):
-                yield from lot
-    finally:
-        _PARTAGE = None
+                yield (rel, *_audit_file(path, rel, index, {}, docx))
 
 
 def verifier(site_dir: Path | str, masques: pd.DataFrame) -> Rapport:
-    """Every leak of a masked value in the published site, and what was searched to find them."""
+    """Every leak of a masked value in the published site, and what was searched to find them.
+
+    A large site is read by one process per core. They are started fresh (spawn), not forked: they receive the
+    index (a few tens of MB) and not the memory of the process that audits (a build's: notes, exports).
+    The exports are read by a first process, which ends before the others start."""
     start = time.perf_counter()
     site_dir = Path(site_dir)
-    exports = _exports(site_dir)  # read once: the index, the export check and the rules check share them
-    glossaire = _glossaire()
-    controle = _controle_regles(site_dir, exports, profil_of(site_dir), glossaire)
     known = masques[masques["valeur"].notna()]
+    paths = sorted(p for p in site_dir.rglob("*") if p.is_file())
+    n = PROCESSUS or os.cpu_count() or 1
+    parallele = len(paths) >= PARALLELE_DES and n >= 2
+    if not parallele:
+        controle, index, faits = _preparer(site_dir, masques, bool(len(known)))
+        lus = _audit_serie(paths, site_dir, index, faits) if index is not None else iter(())
+        return _rapport(lus, controle, known, start)
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        controle, index, faits = pool.apply(_preparer, (site_dir, masques, bool(len(known))))
+    if index is None:
+        return _rapport(iter(()), controle, known, start)
+    autres = [p for p in paths if p not in faits]
+    # Small batches, in order: the processes stay busy to the end and the report lists files as before.
+    taille = max(1, min(32, len(autres) // (n * 8)))
+    lots = [autres[i:i + taille] for i in range(0, len(autres), taille)]
+    with ctx.Pool(n, initializer=_partager, initargs=(site_dir, index)) as pool:
+        lus = (item for lot in pool.imap(_audit_lot, lots) for item in lot)
+        return _rapport((faits[p] if p in faits else next(lus) for p in paths), controle, known, start)
+
+
+def _rapport(lus, controle: ControleRegles | None, known: pd.DataFrame, start: float) -> Rapport:
     out: list[Fuite] = list(controle.sous_seuil) if controle is not None else []
     fichiers: Counter = Counter()
     non_lus: list[str] = []
-    if len(known):  # nothing masked with a known value: nothing to look for
-        index = _build_index(masques, exports, glossaire, _sources())
-        paths = sorted(p for p in site_dir.rglob("*") if p.is_file())
-        for rel, kind, found in _audit_files(paths, site_dir, index, exports):
-            if kind == "binaire":
-                non_lus.append(rel)
-            else:
-                fichiers[kind] += 1
-            out += found
+    for rel, kind, found in lus:
+        if kind == "binaire":
+            non_lus.append(rel)
+        else:
+            fichiers[kind] += 1
+        out += found
     return Rapport(list(dict.fromkeys(out)), len(known), known["code"].nunique(), fichiers, non_lus, controle,
                    time.perf_counter() - start)
 

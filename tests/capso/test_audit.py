@@ -369,9 +369,9 @@ def test_printed_versions_and_other_notes_are_read(masked, construit):
     assert {"notes/communale-62040.pdf", "notes/communale-62040.docx", "notes/abs-62040-sante.html"} <= found
 
 
-def test_forked_processes_find_what_one_process_finds(masked, construit, monkeypatch):
-    """A large site (a région's: thousands of pages) is read by one forked process per core: the same leaks, in
-    the same order, and the same files counted, as when one process reads it all."""
+def test_processes_find_what_one_process_finds(masked, construit, monkeypatch):
+    """A large site (a région's: thousands of pages) is read by one process per core: the same leaks, in the
+    same order, and the same files counted, as when one process reads it all."""
     site, ledger = masked
     for path in (construit / "site" / "notes").iterdir():
         if not (site / "notes" / path.name).exists():
