@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 from distributed import Client
@@ -120,6 +121,11 @@ def _run(client: Client, jobs: list[Job], args: tuple, out_dir: Path, log_dir: P
     def veille() -> None:
         depuis = None
         while not fin.wait(VEILLE_SECONDES):
+            if abandon.is_set():
+                # A note collected just as its worker was lost is asked of the scheduler again (distributed
+                # reschedules what it cannot gather) and would wait for a worker: cancelled as well.
+                client.cancel([f for f in tous if not f.done()])
+                continue
             try:
                 n = len(client.scheduler_info().get("workers", {}))
             except Exception:  # noqa: BLE001 - a scheduler gone is a cluster without workers too
@@ -127,22 +133,25 @@ def _run(client: Client, jobs: list[Job], args: tuple, out_dir: Path, log_dir: P
             depuis = None if n else (depuis or time.monotonic())
             if depuis is not None and time.monotonic() - depuis >= SANS_WORKER_SECONDES:
                 abandon.set()
-                client.cancel([f for f in futures if not f.done()])
-                return
+                client.cancel([f for f in tous if not f.done()])
 
     client.subscribe_topic("all", on_event)
     client.run(ex.reprendre)  # a worker stopped by Ctrl-C during an earlier build runs notes again
     results: list[ex.JobResult] = []
     futures = {client.submit(ex.run_job, job, *args, key=key, pure=False): key for key, job in keys.items()}
+    tous = list(futures)
+    sans_worker = ("échec", 0.0, f"plus aucun worker dans le cluster depuis {SANS_WORKER_SECONDES:.0f} s : "
+                   "relancez des workers (dask worker …), puis osq build ; les notes faites sont gardées")
     gardien = threading.Thread(target=veille, daemon=True)
     gardien.start()
     try:
         for fut in dask_completed(list(futures), loop=client.loop):
             key = futures.pop(fut)
             job = keys[key]
-            issue = (("échec", 0.0, f"plus aucun worker dans le cluster depuis {SANS_WORKER_SECONDES:.0f} s : "
-                      "relancez des workers (dask worker …), puis osq build ; les notes faites sont gardées")
-                     if abandon.is_set() and fut.cancelled() else ex.outcome(fut.result))
+            try:
+                issue = sans_worker if abandon.is_set() and fut.cancelled() else ex.outcome(fut.result)
+            except CancelledError:  # finished, lost with the last worker before it was gathered, then cancelled
+                issue = sans_worker
             fut.release()  # a worker lost later must not recompute a collected note
             with lock:
                 reprise = perdus.get(key)
