@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import CancelledError
 from pathlib import Path
 
 from distributed import Client
@@ -148,9 +147,8 @@ def _run(client: Client, jobs: list[Job], args: tuple, out_dir: Path, log_dir: P
         for fut in dask_completed(list(futures), loop=client.loop):
             key = futures.pop(fut)
             job = keys[key]
-            try:
-                issue = sans_worker if abandon.is_set() and fut.cancelled() else ex.outcome(fut.result)
-            except CancelledError:  # finished, lost with the last worker before it was gathered, then cancelled
+            issue = sans_worker if abandon.is_set() and fut.cancelled() else ex.outcome(fut.result)
+            if abandon.is_set() and fut.cancelled():  # finished, lost with the last worker before it was gathered
                 issue = sans_worker
             fut.release()  # a worker lost later must not recompute a collected note
             with lock:
