@@ -11,6 +11,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import psutil
+
 from osq_utils import store
 from osq_utils.catalogues.racine import PROJECT_ROOT
 from osq_utils.ingest import ingest_source, ordered_sources
@@ -61,4 +63,16 @@ def build_site(store_file: Path, out: Path, params_text: str, *extra: str, quart
     params.write_text(params_text, encoding="utf-8")
     proc = osq_build(store_file, params, out, *extra, quarto=quarto)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+def vivants(procs: list[psutil.Process]) -> list[psutil.Process]:
+    """The processes (psutil) of `procs` still running (a zombie has ended)."""
+    out = []
+    for proc in procs:
+        try:
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                out.append(proc)
+        except psutil.NoSuchProcess:
+            pass
     return out

@@ -24,6 +24,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
+from outils import vivants
 
 from osq_utils import atomic, store, verrou
 from osq_utils.catalogues.racine import PROJECT_ROOT
@@ -87,17 +88,6 @@ def _modeles(tmp_path: Path, cellule: str) -> Path:
     nb.cells.append(nbformat.v4.new_code_cell(cellule))
     nbformat.write(nb, dossier / "note_communale.ipynb")
     return dossier
-
-
-def _vivants(procs: list[psutil.Process]) -> list[psutil.Process]:
-    out = []
-    for proc in procs:
-        try:
-            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                out.append(proc)
-        except psutil.NoSuchProcess:
-            pass
-    return out
 
 
 def _sans_cadre(text: str) -> str:
@@ -193,7 +183,7 @@ def test_ctrl_c_stops_within_seconds_cancels_the_queue_and_keeps_finished_notes(
     assert len(_carnets(root)) < len(SIX) and len(list((root / "journaux").glob("*.log"))) < len(SIX)
     assert _temporaires(root) == []
     # No kernel outlives the build.
-    _attendre(lambda: not _vivants(noyaux), 15, "la fin des noyaux")
+    _attendre(lambda: not vivants(noyaux), 15, "la fin des noyaux")
 
 
 def test_ctrl_c_kills_a_kernel_that_does_not_answer_its_interrupt(store_file, tmp_path):
@@ -218,7 +208,7 @@ def test_ctrl_c_kills_a_kernel_that_does_not_answer_its_interrupt(store_file, tm
     assert "0 note(s) terminée(s) gardée(s), 2 arrêtée(s) en cours d'exécution, 1 annulée(s)" in _sans_cadre(stderr)
     assert "Traceback" not in stderr
     assert _carnets(out / "sourd") == set() and _temporaires(out / "sourd") == []
-    _attendre(lambda: not _vivants(noyaux), 15, "la fin des noyaux")
+    _attendre(lambda: not vivants(noyaux), 15, "la fin des noyaux")
 
 
 # --- kill -9 ----------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 from distributed import Client
+from outils import vivants
 
 from osq_utils.batch import cluster, execute
 from osq_utils.batch.build import build
@@ -44,17 +45,6 @@ def _attendre(condition, delai: float, quoi: str) -> None:
     while not condition():
         assert time.monotonic() < fin, f"attente trop longue : {quoi}"
         time.sleep(0.2)
-
-
-def _vivants(procs: list[psutil.Process]) -> list[psutil.Process]:
-    out = []
-    for p in procs:
-        try:
-            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
-                out.append(p)
-        except psutil.NoSuchProcess:
-            pass
-    return out
 
 
 def _tuer(proc: subprocess.Popen) -> None:
@@ -137,7 +127,7 @@ def test_a_lost_worker_loses_no_note(grappe, store_file, tmp_path):
     assert f"Worker(s) perdu(s) pendant la construction : {workers['w1']}." in bilan, out
     assert f"{reprises[1]} terminée(s), 0 en échec" in bilan, out
     # The workers' kernels end with the build: their memory goes back while the site is published.
-    _attendre(lambda: not _vivants(noyaux_w2), 30, "l'arrêt des noyaux de w2 à la fin de la construction")
+    _attendre(lambda: not vivants(noyaux_w2), 30, "l'arrêt des noyaux de w2 à la fin de la construction")
     # A worker stopped the usual way (Ctrl-C, SIGTERM) while it holds a kernel leaves no kernel behind.
     with Client(adresse, set_as_default=False) as client:
         client.run(execute.prewarm, 1, workers=[workers["w2"]])
@@ -145,7 +135,7 @@ def test_a_lost_worker_loses_no_note(grappe, store_file, tmp_path):
     noyaux = psutil.Process(procs["w2"].pid).children(recursive=True)
     procs["w2"].send_signal(signal.SIGTERM)
     procs["w2"].wait(timeout=60)
-    _attendre(lambda: not _vivants(noyaux), 30, "l'arrêt des noyaux de w2")
+    _attendre(lambda: not vivants(noyaux), 30, "l'arrêt des noyaux de w2")
 
 
 def test_an_unreachable_scheduler_is_a_french_error(store_file, tmp_path, monkeypatch):
